@@ -1,0 +1,229 @@
+//! Resolves what a user typed as a pod (name, namespace/name, UID, sandbox
+//! id prefix, PID, netns path or name, inode, pod IP) to one namespace. No I/O.
+
+use std::net::IpAddr;
+
+use crate::error::{Error, Result};
+use crate::model::Netns;
+
+/// Sandbox id prefixes shorter than this are not matched (too ambiguous).
+const MIN_ID_PREFIX: usize = 4;
+
+/// The index of the one namespace `query` names.
+pub fn resolve(netns: &[Netns], query: &str) -> Result<usize> {
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(Error::Usage("an empty pod reference".into()));
+    }
+    let hits: Vec<usize> = netns
+        .iter()
+        .enumerate()
+        .filter(|(_, ns)| matches(ns, q))
+        .map(|(i, _)| i)
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Error::with_hint(
+            format!("no pod or network namespace on this node matches {q:?}"),
+            "`podnet ns list` shows them; a pod is named by name, namespace/name, UID, sandbox id, PID, netns path or IP",
+        )),
+        many => Err(Error::Ambiguous {
+            what: format!("{q:?}"),
+            candidates: many.iter().map(|&i| label(&netns[i])).collect(),
+        }),
+    }
+}
+
+/// How a namespace is shown in a candidate list.
+pub fn label(ns: &Netns) -> String {
+    let who = match &ns.pod {
+        Some(p) => p.display_name(),
+        None if ns.host => "host".into(),
+        None => ns
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "unnamed".into()),
+    };
+    format!("{who} (netns {})", ns.inode)
+}
+
+fn matches(ns: &Netns, q: &str) -> bool {
+    if let Ok(ip) = q.parse::<IpAddr>() {
+        return !ns.host && has_address(ns, ip);
+    }
+    if let Ok(n) = q.parse::<u64>() {
+        let pid_hit = i32::try_from(n).is_ok_and(|pid| ns.pid_list.contains(&pid));
+        return pid_hit || ns.inode == n;
+    }
+    if q.starts_with('/') {
+        let norm = super::identity::normalize_netns_path(q);
+        return ns
+            .paths
+            .iter()
+            .any(|p| super::identity::normalize_netns_path(p) == norm)
+            || q.strip_prefix("/proc/")
+                .and_then(|r| r.strip_suffix("/ns/net"))
+                .and_then(|pid| pid.parse::<i32>().ok())
+                .is_some_and(|pid| ns.pid_list.contains(&pid));
+    }
+    if q == "host" {
+        return ns.host;
+    }
+    // a netns name as `ip netns` shows it
+    if ns.paths.iter().any(|p| p.rsplit('/').next() == Some(q)) {
+        return true;
+    }
+    let Some(pod) = &ns.pod else { return false };
+    if let Some((namespace, name)) = q.split_once('/') {
+        return pod.namespace.as_deref() == Some(namespace) && pod.name.as_deref() == Some(name);
+    }
+    pod.name.as_deref() == Some(q)
+        || pod
+            .uid
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(q))
+        || (q.len() >= MIN_ID_PREFIX
+            && q.bytes().all(|b| b.is_ascii_hexdigit())
+            && pod
+                .sandbox_id
+                .as_deref()
+                .is_some_and(|id| id.to_ascii_lowercase().starts_with(&q.to_ascii_lowercase())))
+}
+
+fn has_address(ns: &Netns, ip: IpAddr) -> bool {
+    ns.interfaces
+        .iter()
+        .flat_map(|i| &i.addresses)
+        .any(|a| a.split('/').next().and_then(|s| s.parse::<IpAddr>().ok()) == Some(ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Interface, Pod};
+
+    fn ns(
+        inode: u64,
+        path: Option<&str>,
+        pod: Option<(&str, &str, &str, &str)>,
+        pids: &[i32],
+        ip: &str,
+    ) -> Netns {
+        Netns {
+            inode,
+            host: inode == 1,
+            paths: path.map(|p| vec![p.to_string()]).unwrap_or_default(),
+            pids: pids.len(),
+            pause_pid: pids.first().copied(),
+            interfaces: vec![Interface {
+                name: "eth0".into(),
+                ifindex: 2,
+                kind: "veth".into(),
+                addresses: vec![format!("{ip}/24")],
+                mac: None,
+                mtu: None,
+                oper_state: "up".into(),
+                admin_up: true,
+                link_ifindex: None,
+                link_netnsid: None,
+                master_ifindex: None,
+            }],
+            pod: pod.map(|(n, name, uid, sid)| Pod {
+                namespace: Some(n.into()),
+                name: Some(name.into()),
+                uid: Some(uid.into()),
+                sandbox_id: Some(sid.into()),
+                runtime: None,
+                sources: vec![],
+                conflicts: vec![],
+            }),
+            fds: vec![],
+            pid_list: pids.to_vec(),
+        }
+    }
+
+    fn node() -> Vec<Netns> {
+        vec![
+            ns(1, None, None, &[1, 2], "192.168.0.2"),
+            ns(
+                4026532001,
+                Some("/run/netns/cni-aaa"),
+                Some((
+                    "default",
+                    "web",
+                    "11111111-2222-3333-4444-555555555555",
+                    "abcdef012345",
+                )),
+                &[100],
+                "10.0.0.2",
+            ),
+            ns(
+                4026532002,
+                Some("/run/netns/cni-bbb"),
+                Some((
+                    "prod",
+                    "web",
+                    "21111111-2222-3333-4444-555555555555",
+                    "abcd99999999",
+                )),
+                &[200, 201],
+                "10.0.0.3",
+            ),
+            ns(4026532003, Some("/run/netns/plain"), None, &[], "10.0.0.4"),
+        ]
+    }
+
+    #[test]
+    fn every_reference_form() {
+        let n = node();
+        for (q, want) in [
+            ("default/web", 1),
+            ("prod/web", 2),
+            ("11111111-2222-3333-4444-555555555555", 1),
+            ("abcdef", 1),
+            ("abcd9", 2),
+            ("100", 1),
+            ("201", 2),
+            ("4026532003", 3),
+            ("/run/netns/cni-bbb", 2),
+            ("/var/run/netns/cni-bbb", 2),
+            ("/proc/200/ns/net", 2),
+            ("cni-aaa", 1),
+            ("plain", 3),
+            ("10.0.0.3", 2),
+            ("host", 0),
+        ] {
+            assert_eq!(resolve(&n, q).unwrap(), want, "{q}");
+        }
+    }
+
+    #[test]
+    fn ambiguous_names_list_the_candidates() {
+        let err = resolve(&node(), "web").unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("default/web (netns 4026532001)")
+                && msg.contains("prod/web (netns 4026532002)"),
+            "{msg}"
+        );
+        assert!(
+            resolve(&node(), "abcd").is_err(),
+            "a prefix of both sandbox ids is ambiguous"
+        );
+    }
+
+    #[test]
+    fn unknown_and_host_addresses() {
+        assert!(matches!(
+            resolve(&node(), "nosuchpod"),
+            Err(Error::Other { .. })
+        ));
+        assert!(
+            resolve(&node(), "192.168.0.2").is_err(),
+            "the node's own address names no pod"
+        );
+        assert!(resolve(&node(), "").is_err());
+        assert!(resolve(&node(), "abc").is_err(), "too short a prefix");
+    }
+}

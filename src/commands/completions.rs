@@ -1,0 +1,21 @@
+//! `podnet completions <shell>`: prints a completion script generated from the clap definition.
+
+use std::io::Write;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use crate::cli::Cli;
+use crate::error::{Outcome, Result};
+
+/// The completion script for `shell`.
+pub fn script(shell: Shell) -> Vec<u8> {
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "podnet", &mut buf);
+    buf
+}
+
+pub fn run(shell: Shell, out: &mut dyn Write) -> Result<Outcome> {
+    out.write_all(&script(shell))?;
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,307 @@
+//! Builds the node inventory every pod-aware command starts from: every
+//! network namespace with its processes, pause PID, interfaces and pod.
+//! Wiring only: sys reads, discover parses, analyze joins.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crate::analyze::{identity, netns_merge};
+use crate::cli::KubeArgs;
+use crate::discover::{cgroup, cni_cache, kube_pods, mountinfo, oci, pod_logs, proc_stat};
+use crate::error::{Error, Result};
+use crate::model::{Claim, ClaimKey, NetnsReport, Process, SourceKind};
+use crate::sys::netns::{EnterError, NetnsTarget};
+use crate::sys::runtime_files::{self, RuntimePaths};
+use crate::sys::{HostRoot, caps, files, kube, netns, proc_scan};
+
+use super::Ctx;
+
+/// What the scan found.
+pub struct Inventory {
+    pub report: NetnsReport,
+    pub processes: Vec<Process>,
+}
+
+/// Options of one scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Also read every process's open descriptors (`--deep`).
+    pub deep: bool,
+}
+
+/// The capabilities a scan of a live /proc needs.
+pub const SCAN_CAPS: &[caps::Cap] = &[caps::CAP_SYS_ADMIN, caps::CAP_SYS_PTRACE];
+
+/// Scans the node. Fails only when the job cannot be done at all (no /proc,
+/// missing privileges); everything else is a warning.
+pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
+    let root = &ctx.root;
+    let live = root.is_live_procfs();
+    if live {
+        caps::require(what, SCAN_CAPS)?;
+    }
+    let kube_job = start_kube(&ctx.kube)?;
+    let mut warnings = Vec::new();
+
+    // Processes and their namespaces.
+    let scan = proc_scan::scan(root)
+        .map_err(|e| Error::io(format!("list {}", root.proc().display()), e))?;
+    let mut processes = Vec::with_capacity(scan.processes.len());
+    for raw in &scan.processes {
+        match proc_stat::parse_process(raw.pid, &raw.netns_link, &raw.stat) {
+            Ok(p) => processes.push(p),
+            Err(e) => warnings.push(e),
+        }
+    }
+    match scan.denied.as_slice() {
+        [] => {}
+        [pid] => warnings.push(format!(
+            "process {pid} could not be read (permission denied): its namespace is not counted"
+        )),
+        [pid, ..] => warnings.push(format!(
+            "{} processes could not be read (permission denied), e.g. {pid}",
+            scan.denied.len()
+        )),
+    }
+    warnings.extend(scan.errors);
+    let host_inode = host_netns(&processes);
+
+    // nsfs bind mounts, as the host's mount namespace sees them.
+    let mountinfo_path = if root.is_slash() {
+        "/proc/self/mountinfo"
+    } else {
+        "/proc/1/mountinfo"
+    };
+    let mounts = match files::read_to_string(root, mountinfo_path) {
+        Ok(text) => {
+            let (m, bad) = mountinfo::parse_netns_mounts(&text);
+            if bad > 0 {
+                warnings.push(format!("{mountinfo_path}: {bad} malformed lines skipped"));
+            }
+            m
+        }
+        Err(e) => {
+            warnings.push(format!(
+                "cannot read {mountinfo_path}: {e}; namespaces without processes are not listed"
+            ));
+            Vec::new()
+        }
+    };
+
+    let fds: Vec<netns_merge::FdHolder> = if opts.deep {
+        let pids: Vec<i32> = processes.iter().map(|p| p.pid).collect();
+        proc_scan::scan_netns_fds(root, &pids)
+            .into_iter()
+            .filter_map(|f| {
+                Some(netns_merge::FdHolder {
+                    inode: proc_stat::parse_ns_link(&f.link)?,
+                    pid: f.pid,
+                    fd: f.fd,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    // Runtime files → claims (the OCI pid files also name infra processes).
+    let runtime = runtime_files::read_all(root, &RuntimePaths::default());
+    warnings.extend(runtime.errors.iter().cloned());
+    let mut claims = runtime_claims(&runtime, &mut warnings);
+    let infra: HashSet<i32> = claims.iter().filter_map(|c| c.infra_pid).collect();
+
+    let mut namespaces = netns_merge::merge(&processes, &mounts, &fds, host_inode, &infra);
+
+    // The pause process's cgroup names the pod UID and sandbox id.
+    for ns in namespaces.iter().filter(|n| !n.host) {
+        let (pid, is_pause) = match (ns.pause_pid, ns.pid_list.first()) {
+            (Some(p), _) => (p, true),
+            (None, Some(p)) => (*p, false),
+            (None, None) => continue,
+        };
+        let Ok(text) = proc_scan::read_proc_file(root, pid, "cgroup") else {
+            continue;
+        };
+        if let Some(cg) = cgroup::parse(&text) {
+            let mut c = Claim::new(
+                SourceKind::Cgroup,
+                format!("/proc/{pid}/cgroup {}", cg.path),
+            );
+            c.keys.push(ClaimKey::Pid(pid));
+            c.uid = cg.pod_uid;
+            if is_pause {
+                c.sandbox_id = cg.container_id;
+                c.runtime = cg.runtime;
+            }
+            if c.uid.is_some() || c.sandbox_id.is_some() {
+                claims.push(c);
+            }
+        }
+    }
+
+    // Interfaces and addresses, one visit per namespace.
+    if live {
+        read_interfaces(root, &mut namespaces, &mut warnings);
+    } else {
+        warnings.push(format!(
+            "{} is not a live procfs (a fixture tree?): interfaces not read",
+            root.proc().display()
+        ));
+    }
+
+    if let Some(job) = kube_job {
+        match job.join() {
+            Ok(Ok(c)) => claims.extend(c),
+            Ok(Err(e)) if ctx.kube.kube => {
+                return Err(Error::with_hint(
+                    format!("kubernetes API: {e}"),
+                    "check --kubeconfig and --node-name, or drop --kube to name pods from the node alone",
+                ));
+            }
+            Ok(Err(e)) => warnings.push(format!("kubernetes API not used: {e}")),
+            Err(_) => warnings.push("kubernetes API query crashed".into()),
+        }
+    }
+
+    identity::attach(&mut namespaces, &claims, &mut warnings);
+    sort_namespaces(&mut namespaces);
+    Ok(Inventory {
+        report: NetnsReport {
+            namespaces,
+            warnings,
+        },
+        processes,
+    })
+}
+
+/// The node's own namespace: PID 1's, or, where PID 1 cannot be read,
+/// kthreadd's (kernel threads live in the initial namespace).
+fn host_netns(processes: &[Process]) -> Option<u64> {
+    processes
+        .iter()
+        .find(|p| p.pid == 1)
+        .or_else(|| {
+            processes
+                .iter()
+                .find(|p| p.pid == 2 && p.ppid == 0 && p.comm == "kthreadd")
+        })
+        .map(|p| p.netns_inode)
+}
+
+type KubeJob = std::thread::JoinHandle<std::result::Result<Vec<Claim>, String>>;
+
+/// Starts the optional API query in the background so it overlaps the node scan.
+fn start_kube(args: &KubeArgs) -> Result<Option<KubeJob>> {
+    if args.no_kube || !(args.kube || args.kubeconfig.is_some() || kube::config_present()) {
+        return Ok(None);
+    }
+    let node_name = match args.node_name.clone().or_else(crate::sys::node::hostname) {
+        Some(n) if !n.is_empty() => n,
+        _ => {
+            return Err(Error::Usage(
+                "cannot tell this node's name for the API source: pass --node-name".into(),
+            ));
+        }
+    };
+    let req = kube::KubeRequest {
+        kubeconfig: args.kubeconfig.clone(),
+        node_name,
+        timeout: Duration::from_secs(5),
+    };
+    Ok(Some(std::thread::spawn(move || {
+        let pods = kube::list_node_pods(&req)?;
+        Ok(kube_pods::claims(&pods, "kube-apiserver"))
+    })))
+}
+
+fn runtime_claims(rt: &runtime_files::RuntimeFiles, warnings: &mut Vec<String>) -> Vec<Claim> {
+    let mut claims = Vec::new();
+    for f in &rt.cni_cache {
+        match &f.data {
+            Ok(bytes) => match cni_cache::parse(bytes) {
+                Ok(entry) => claims.push(entry.to_claim(&f.path)),
+                Err(e) => warnings.push(format!("{}: {e}", f.path)),
+            },
+            Err(e) if crate::sys::is_vanished(e) => {}
+            Err(e) => warnings.push(format!("cannot read {}: {e}", f.path)),
+        }
+    }
+    for b in &rt.bundles {
+        match &b.config.data {
+            Ok(bytes) => match oci::parse(&b.id, b.store, bytes, b.pid_file.as_deref()) {
+                Ok(Some(sandbox)) => claims.push(sandbox.to_claim(&b.config.path)),
+                Ok(None) => {}
+                Err(e) => warnings.push(format!("{}: {e}", b.config.path)),
+            },
+            Err(e) => warnings.push(format!("cannot read {}: {e}", b.config.path)),
+        }
+    }
+    let logs_root = RuntimePaths::default().pod_logs;
+    claims.extend(
+        rt.pod_log_dirs
+            .iter()
+            .filter_map(|d| pod_logs::parse(d))
+            .map(|d| d.to_claim(&logs_root)),
+    );
+    claims
+}
+
+/// Visits every namespace once (in parallel) for its links and addresses.
+/// A namespace that vanished meanwhile is dropped with a warning.
+fn read_interfaces(
+    root: &HostRoot,
+    namespaces: &mut Vec<crate::model::Netns>,
+    warnings: &mut Vec<String>,
+) {
+    let targets: Vec<NetnsTarget> = namespaces.iter().map(|ns| target(root, ns)).collect();
+    let results = netns::visit_all(&targets, netns::default_workers(), |_, inside| {
+        let links = inside.sock.dump_links()?;
+        let addrs = inside.sock.dump_addresses()?;
+        Ok(crate::discover::links::interfaces(&links, &addrs))
+    });
+    let mut gone = HashSet::new();
+    for (ns, result) in namespaces.iter_mut().zip(results) {
+        match result {
+            Ok(ifaces) => ns.interfaces = ifaces,
+            Err(EnterError::Vanished) => {
+                warnings.push(format!("netns {} vanished during the scan", ns.inode));
+                gone.insert(ns.inode);
+            }
+            Err(e) => warnings.push(format!("netns {}: interfaces not read: {e}", ns.inode)),
+        }
+    }
+    namespaces.retain(|ns| !gone.contains(&ns.inode));
+}
+
+/// The files that can reach a namespace: bind mounts, then its processes, then fds.
+pub fn target(root: &HostRoot, ns: &crate::model::Netns) -> NetnsTarget {
+    let mut handles: Vec<std::path::PathBuf> = ns.paths.iter().map(|p| root.join(p)).collect();
+    handles.extend(
+        ns.pid_list
+            .iter()
+            .take(4)
+            .map(|pid| root.proc_file(*pid, "ns/net")),
+    );
+    handles.extend(ns.fds.iter().map(|f| root.join(f)));
+    NetnsTarget {
+        inode: ns.inode,
+        handles,
+    }
+}
+
+/// Host first, then pods by namespace/name, then the rest by inode.
+fn sort_namespaces(namespaces: &mut [crate::model::Netns]) {
+    namespaces.sort_by(|a, b| {
+        let key = |n: &crate::model::Netns| {
+            (
+                !n.host,
+                n.pod.is_none(),
+                n.pod
+                    .as_ref()
+                    .map(|p| (p.namespace.clone(), p.name.clone())),
+                n.inode,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}

@@ -1,0 +1,93 @@
+//! One file per command; the only place that wires sys → discover →
+//! analyze → render. `run` dispatches a parsed command line.
+
+pub mod completions;
+pub mod inventory;
+pub mod man;
+pub mod ns_list;
+pub mod ns_pids;
+pub mod pause;
+
+use std::io::{IsTerminal, Write};
+
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, KubeArgs, NsCommand, OutputFormat};
+use crate::error::{Outcome, Result};
+use crate::render::Style;
+use crate::sys::HostRoot;
+
+/// What every command gets from the global options.
+pub struct Ctx {
+    pub output: OutputFormat,
+    pub style: Style,
+    pub root: HostRoot,
+    pub kube: KubeArgs,
+}
+
+impl Ctx {
+    fn new(g: &GlobalArgs) -> Self {
+        let color = use_color(g.color, std::io::stdout().is_terminal());
+        colored::control::set_override(color);
+        Ctx {
+            output: g.output,
+            style: Style {
+                color,
+                wide: g.output == OutputFormat::Wide,
+                verbose: g.verbose,
+            },
+            root: HostRoot::new(&g.host_root),
+            kube: g.kube.clone(),
+        }
+    }
+
+    pub fn json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+
+    /// Prints warnings on stderr unless they go into the JSON document.
+    pub fn warn(&self, warnings: &[String]) {
+        if !self.json() && !warnings.is_empty() {
+            let style = Style {
+                color: use_color_stderr(self.style.color),
+                ..self.style
+            };
+            let _ = crate::render::write_warnings(&mut std::io::stderr().lock(), warnings, &style);
+        }
+    }
+}
+
+fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_tty
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true)
+        }
+    }
+}
+
+fn use_color_stderr(stdout_color: bool) -> bool {
+    stdout_color && std::io::stderr().is_terminal()
+}
+
+/// Whether error lines on stderr are coloured.
+pub fn stderr_color(g: &GlobalArgs) -> bool {
+    use_color(g.color, std::io::stderr().is_terminal())
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    let ctx = Ctx::new(&cli.global);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let outcome = match cli.command {
+        Command::Ns(NsCommand::List(args)) => ns_list::run(&ctx, &args, &mut out)?,
+        Command::Ns(NsCommand::Pids(args)) => ns_pids::run(&ctx, &args, &mut out)?,
+        Command::Completions { shell } => completions::run(shell, &mut out)?,
+        Command::Pause { netns } => pause::run(netns.as_deref())?,
+        Command::Man { out_dir } => man::run(out_dir.as_deref(), &mut out)?,
+    };
+    out.flush()?;
+    Ok(outcome)
+}

@@ -1,0 +1,12 @@
+//! Pure parsing of what `sys` read: /proc stat lines and namespace links,
+//! mountinfo, cgroup paths, runtime JSON, netlink messages. No I/O; every
+//! parser here is unit-tested on fixtures.
+
+pub mod cgroup;
+pub mod cni_cache;
+pub mod kube_pods;
+pub mod links;
+pub mod mountinfo;
+pub mod oci;
+pub mod pod_logs;
+pub mod proc_stat;

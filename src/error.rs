@@ -1,0 +1,126 @@
+//! podnet's error type: what went wrong, the hint that fixes it, and the exit code. No I/O.
+
+use std::fmt;
+use std::io;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that stops a command from doing its job (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command line or an argument is wrong.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The process lacks a capability the command needs.
+    #[error("{what} needs {}; this process lacks {}", .needed.join(", "), .missing.join(", "))]
+    MissingCapability {
+        what: String,
+        needed: Vec<&'static str>,
+        missing: Vec<&'static str>,
+    },
+
+    /// A pod, namespace or interface the user named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+
+    /// A name matched more than one object.
+    #[error("{what} is ambiguous: it matches {}", .candidates.join(", "))]
+    Ambiguous {
+        what: String,
+        candidates: Vec<String>,
+    },
+
+    /// A system call or file operation failed.
+    #[error("{op}: {source}")]
+    Io {
+        op: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Anything else, already worded for the user.
+    #[error("{msg}")]
+    Other { msg: String, hint: Option<String> },
+}
+
+impl Error {
+    /// An I/O error with the operation and object that failed, e.g. `open /run/netns/x`.
+    pub fn io(op: impl fmt::Display, source: io::Error) -> Self {
+        Error::Io {
+            op: op.to_string(),
+            source,
+        }
+    }
+
+    pub fn other(msg: impl Into<String>) -> Self {
+        Error::Other {
+            msg: msg.into(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(msg: impl Into<String>, hint: impl Into<String>) -> Self {
+        Error::Other {
+            msg: msg.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    /// The fix, where there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::MissingCapability { .. } => Some(
+                "run it as root (sudo podnet …), or grant the capabilities (setcap, or securityContext.capabilities in a DaemonSet)".into(),
+            ),
+            Error::Ambiguous { .. } => {
+                Some("name the pod as namespace/name, or by UID, sandbox id, PID or IP".into())
+            }
+            Error::Io { source, .. } => match source.raw_os_error() {
+                Some(libc::EPERM) | Some(libc::EACCES) => Some(
+                    "run it as root; entering namespaces needs CAP_SYS_ADMIN and reading other processes needs CAP_SYS_PTRACE".into(),
+                ),
+                _ => None,
+            },
+            Error::Other { hint, .. } => hint.clone(),
+            Error::Usage(_) | Error::NotFound(_) => None,
+        }
+    }
+
+    /// Exit status: 2 for every error (could not do the job).
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+
+    /// Writing to a closed stdout pipe is not an error (`podnet … | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(source: io::Error) -> Self {
+        Error::Io {
+            op: "write output".into(),
+            source,
+        }
+    }
+}
+
+/// How a command that ran to the end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything asked for was found and is fine (exit 0).
+    Clean,
+    /// The command ran but found problems: a failed check, an unpaired veth (exit 1).
+    Problems,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Problems => 1,
+        }
+    }
+}

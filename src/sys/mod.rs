@@ -1,0 +1,30 @@
+//! The only layer that touches the kernel or the filesystem: syscalls,
+//! netlink, ioctls and file reads under the host root. Synchronous
+//! interfaces throughout; `unsafe` lives only here.
+
+pub mod caps;
+pub mod files;
+pub mod kube;
+pub mod netlink;
+pub mod netns;
+pub mod node;
+pub mod pause;
+pub mod proc_scan;
+pub mod root;
+pub mod runtime_files;
+
+pub use root::HostRoot;
+
+/// Whether an I/O error means the object went away while we looked
+/// (a process exited, a namespace or file was deleted).
+pub fn is_vanished(err: &std::io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::ENOENT) | Some(libc::ESRCH) | Some(libc::ENOTDIR)
+    ) || err.kind() == std::io::ErrorKind::NotFound
+}
+
+/// Whether an I/O error is a permission problem.
+pub fn is_denied(err: &std::io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
+}

@@ -1,0 +1,106 @@
+//! Scans /proc under the host root: every process's netns link and stat
+//! line, and (for --deep) the namespace files held by open descriptors.
+//! File I/O only; parsing is in `discover::proc_stat`.
+
+use std::io;
+
+use super::root::HostRoot;
+use super::{is_denied, is_vanished};
+
+/// One process as read from /proc, unparsed.
+#[derive(Debug, Clone)]
+pub struct RawProcess {
+    pub pid: i32,
+    /// Target of `/proc/<pid>/ns/net`, e.g. `net:[4026531840]`.
+    pub netns_link: String,
+    /// Contents of `/proc/<pid>/stat`.
+    pub stat: String,
+}
+
+/// The result of one /proc scan; processes that vanished or could not be
+/// read are counted, never fatal.
+#[derive(Debug, Default)]
+pub struct ProcScan {
+    pub processes: Vec<RawProcess>,
+    /// Processes that exited between readdir and read.
+    pub vanished: usize,
+    /// Processes whose files this process may not read.
+    pub denied: Vec<i32>,
+    /// Other per-process read failures, worded.
+    pub errors: Vec<String>,
+}
+
+/// Reads `ns/net` and `stat` of every process under `<root>/proc`.
+/// Fails only when /proc itself cannot be listed.
+pub fn scan(root: &HostRoot) -> io::Result<ProcScan> {
+    let proc_dir = root.proc();
+    let mut out = ProcScan::default();
+    for entry in std::fs::read_dir(&proc_dir)? {
+        let Ok(entry) = entry else { continue };
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        match read_one(root, pid) {
+            Ok(p) => out.processes.push(p),
+            Err(e) if is_vanished(&e) => out.vanished += 1,
+            Err(e) if is_denied(&e) => out.denied.push(pid),
+            Err(e) => out.errors.push(format!("pid {pid}: {e}")),
+        }
+    }
+    out.processes.sort_by_key(|p| p.pid);
+    Ok(out)
+}
+
+fn read_one(root: &HostRoot, pid: i32) -> io::Result<RawProcess> {
+    let link = std::fs::read_link(root.proc_file(pid, "ns/net"))?;
+    let stat = std::fs::read_to_string(root.proc_file(pid, "stat"))?;
+    Ok(RawProcess {
+        pid,
+        netns_link: link.to_string_lossy().into_owned(),
+        stat,
+    })
+}
+
+/// Reads `/proc/<pid>/<name>` as text.
+pub fn read_proc_file(root: &HostRoot, pid: i32, name: &str) -> io::Result<String> {
+    std::fs::read_to_string(root.proc_file(pid, name))
+}
+
+/// An open descriptor that points at a namespace file.
+#[derive(Debug, Clone)]
+pub struct NsFd {
+    pub pid: i32,
+    pub fd: String,
+    /// Link target, e.g. `net:[4026532388]`.
+    pub link: String,
+}
+
+/// Every descriptor of the given processes that points at a network
+/// namespace. Unreadable or vanished processes are skipped.
+pub fn scan_netns_fds(root: &HostRoot, pids: &[i32]) -> Vec<NsFd> {
+    let mut out = Vec::new();
+    for &pid in pids {
+        let dir = root.proc_file(pid, "fd");
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in rd.flatten() {
+            let Ok(link) = std::fs::read_link(entry.path()) else {
+                continue;
+            };
+            let link = link.to_string_lossy();
+            if link.starts_with("net:[") {
+                out.push(NsFd {
+                    pid,
+                    fd: entry.file_name().to_string_lossy().into_owned(),
+                    link: link.into_owned(),
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,143 @@
+//! Reads the files container runtimes and kubelet leave on a node: the CNI
+//! result cache, OCI bundle config.json files, kubelet's /var/log/pods.
+//! File I/O only; parsing is in `discover`.
+
+use super::files::{self, ReadFile, child};
+use super::root::HostRoot;
+
+/// Where runtimes keep their state, as host paths.
+#[derive(Debug, Clone)]
+pub struct RuntimePaths {
+    /// libcni's result cache.
+    pub cni_results: Vec<String>,
+    /// containerd runtime v2 task state dirs (`<dir>/<namespace>/<id>/config.json`).
+    pub containerd_tasks: Vec<String>,
+    /// CRI-O / podman container storage (`<dir>/<id>/userdata/config.json`).
+    pub containers_storage: Vec<String>,
+    /// kubelet's pod log directories.
+    pub pod_logs: String,
+}
+
+impl Default for RuntimePaths {
+    fn default() -> Self {
+        RuntimePaths {
+            cni_results: vec!["/var/lib/cni/results".into()],
+            containerd_tasks: vec![
+                "/run/containerd/io.containerd.runtime.v2.task".into(),
+                "/run/k3s/containerd/io.containerd.runtime.v2.task".into(),
+            ],
+            containers_storage: vec![
+                "/run/containers/storage/overlay-containers".into(),
+                "/var/lib/containers/storage/overlay-containers".into(),
+            ],
+            pod_logs: "/var/log/pods".into(),
+        }
+    }
+}
+
+/// An OCI bundle's config.json and, where the runtime writes one, its init pid file.
+#[derive(Debug)]
+pub struct OciBundle {
+    /// The container id (the bundle directory's name).
+    pub id: String,
+    /// `containerd`, or `storage` for CRI-O / podman container storage.
+    pub store: BundleStore,
+    pub config: ReadFile,
+    /// Contents of `init.pid` (containerd) or `userdata/pidfile` (CRI-O, podman).
+    pub pid_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleStore {
+    Containerd,
+    ContainersStorage,
+}
+
+/// Everything read, plus the directories that could not be listed.
+#[derive(Debug, Default)]
+pub struct RuntimeFiles {
+    pub cni_cache: Vec<ReadFile>,
+    pub bundles: Vec<OciBundle>,
+    /// Directory names under /var/log/pods.
+    pub pod_log_dirs: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+/// Reads every runtime file podnet knows; never fails as a whole.
+pub fn read_all(root: &HostRoot, paths: &RuntimePaths) -> RuntimeFiles {
+    let mut out = RuntimeFiles::default();
+    for dir in &paths.cni_results {
+        for name in listed(root, dir, &mut out.errors) {
+            let path = child(dir, &name);
+            let data = files::read(root, &path);
+            out.cni_cache.push(ReadFile { path, data });
+        }
+    }
+    for dir in &paths.containerd_tasks {
+        for ns in listed(root, dir, &mut out.errors) {
+            let ns_dir = child(dir, &ns);
+            for id in listed(root, &ns_dir, &mut out.errors) {
+                let bundle = child(&ns_dir, &id);
+                push_bundle(
+                    root,
+                    &mut out,
+                    id,
+                    BundleStore::Containerd,
+                    &bundle,
+                    "init.pid",
+                );
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for dir in &paths.containers_storage {
+        for id in listed(root, dir, &mut out.errors) {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let userdata = child(&child(dir, &id), "userdata");
+            push_bundle(
+                root,
+                &mut out,
+                id,
+                BundleStore::ContainersStorage,
+                &userdata,
+                "pidfile",
+            );
+        }
+    }
+    out.pod_log_dirs = listed(root, &paths.pod_logs, &mut out.errors);
+    out
+}
+
+fn push_bundle(
+    root: &HostRoot,
+    out: &mut RuntimeFiles,
+    id: String,
+    store: BundleStore,
+    dir: &str,
+    pid_file: &str,
+) {
+    let path = child(dir, "config.json");
+    let data = files::read(root, &path);
+    if matches!(&data, Err(e) if super::is_vanished(e)) {
+        return; // not a bundle, or it went away: nothing to say
+    }
+    let pid_file = files::read_to_string(root, &child(dir, pid_file)).ok();
+    out.bundles.push(OciBundle {
+        id,
+        store,
+        config: ReadFile { path, data },
+        pid_file,
+    });
+}
+
+fn listed(root: &HostRoot, dir: &str, errors: &mut Vec<String>) -> Vec<String> {
+    match files::list_dir(root, dir) {
+        Ok(names) => names,
+        Err(e) => {
+            errors.push(format!("cannot list {dir}: {e}"));
+            Vec::new()
+        }
+    }
+}
