@@ -3,6 +3,7 @@
 //! directories), and helpers to run podnet and the oracles.
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod node;
 
 use std::path::{Path, PathBuf};
@@ -63,7 +64,17 @@ pub fn on_private_node(test: &str, body: impl FnOnce()) {
     let exe = std::env::current_exe().expect("current test binary");
     let cgroup = format!("podnet-test-{}-{test}", std::process::id());
     let mut child = Command::new("unshare")
-        .args(["--mount", "--pid", "--fork", "--mount-proc", "--net", "--propagation", "private", "--kill-child", "--"])
+        .args([
+            "--mount",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--net",
+            "--propagation",
+            "private",
+            "--kill-child",
+            "--",
+        ])
         .arg(&exe)
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_VAR, test)
@@ -86,7 +97,10 @@ pub fn on_private_node(test: &str, body: impl FnOnce()) {
     };
     let out = child.wait_with_output().expect("collect node output");
     remove_cgroups(&cgroup);
-    eprintln!("--- {test} on its private node: stdout ---\n{}", String::from_utf8_lossy(&out.stdout));
+    eprintln!(
+        "--- {test} on its private node: stdout ---\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     eprintln!("--- stderr ---\n{}", String::from_utf8_lossy(&out.stderr));
     match status {
         None => panic!("{test} timed out after {NODE_TEST_TIMEOUT:?}"),
@@ -115,7 +129,9 @@ pub fn test_cgroup() -> String {
 
 /// Removes this test's cgroup directories, deepest first (processes are gone by now).
 fn remove_cgroups(name: &str) {
-    let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else { return };
+    let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else {
+        return;
+    };
     for c in controllers.flatten() {
         let dir = c.path().join(name);
         if dir.is_dir() {
@@ -137,7 +153,11 @@ fn rmdir_tree(dir: &Path) {
 
 /// Runs a shell command; panics with its output when it fails.
 pub fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").arg("-c").arg(cmd).output().expect("spawn sh");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("spawn sh");
     assert!(
         out.status.success(),
         "command failed: {cmd}\nstdout: {}\nstderr: {}",
@@ -173,11 +193,16 @@ pub fn podnet_json(args: &[&str]) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("podnet {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        panic!(
+            "podnet {args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
     })
 }
 
 /// A directory in the test crate's fixtures.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }

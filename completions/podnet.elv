@@ -1,0 +1,197 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[podnet] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'podnet'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'podnet'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand ns 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+            cand completions 'Print a shell completion script to stdout'
+            cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
+            cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;ns'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+            cand ls 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+            cand pids 'Print the PIDs in a pod''s network namespace, pause PID first (like `lsns -p`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;ns;list'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --deep 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd); slower'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;ns;ls'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --deep 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd); slower'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;ns;pids'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;ns;help'= {
+            cand list 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+            cand pids 'Print the PIDs in a pod''s network namespace, pause PID first (like `lsns -p`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;ns;help;list'= {
+        }
+        &'podnet;ns;help;pids'= {
+        }
+        &'podnet;ns;help;help'= {
+        }
+        &'podnet;completions'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;pause'= {
+            cand --netns 'Enter this network namespace file first'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;man'= {
+            cand --out-dir 'Write podnet.1 and podnet-<command>.1 pages into this directory instead'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;help'= {
+            cand ns 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+            cand completions 'Print a shell completion script to stdout'
+            cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
+            cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;help;ns'= {
+            cand list 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+            cand pids 'Print the PIDs in a pod''s network namespace, pause PID first (like `lsns -p`)'
+        }
+        &'podnet;help;ns;list'= {
+        }
+        &'podnet;help;ns;pids'= {
+        }
+        &'podnet;help;completions'= {
+        }
+        &'podnet;help;pause'= {
+        }
+        &'podnet;help;man'= {
+        }
+        &'podnet;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

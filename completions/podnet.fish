@@ -1,0 +1,161 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_podnet_global_optspecs
+    string join \n o/output= color= host-root= v/verbose kube no-kube kubeconfig= node-name= h/help V/version
+end
+
+function __fish_podnet_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_podnet_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_podnet_using_subcommand
+    set -l cmd (__fish_podnet_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c podnet -n "__fish_podnet_needs_command" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_needs_command" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_needs_command" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_needs_command" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_needs_command" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_needs_command" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_needs_command" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_needs_command" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_needs_command" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -f -a "ls" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -l deep -d 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd); slower'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -l deep -d 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd); slower'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from help" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from help" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -l netns -d 'Enter this network namespace file first' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand pause" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand man" -l out-dir -d 'Write podnet.1 and podnet-<command>.1 pages into this directory instead' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand man" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand man" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand man" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand man" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand man" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand man" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand man" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand man" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand man" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'

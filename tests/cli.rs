@@ -1,0 +1,242 @@
+//! The command line as users meet it: --help text (snapshots), exit codes,
+//! one-line errors, missing privileges, colour, a closed stdout pipe.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::PODNET;
+
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(PODNET)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("PODNET_OUTPUT")
+        .env_remove("PODNET_HOST_ROOT")
+        .env_remove("NODE_NAME")
+        .output()
+        .expect("spawn podnet")
+}
+
+fn help(args: &[&str]) -> String {
+    let mut a = args.to_vec();
+    a.push("--help");
+    let out = run(&a);
+    assert_eq!(out.status.code(), Some(0), "{args:?} --help");
+    String::from_utf8(out.stdout).expect("utf-8 help")
+}
+
+#[test]
+fn help_texts() {
+    for cmd in [
+        &[][..],
+        &["ns"],
+        &["ns", "list"],
+        &["ns", "pids"],
+        &["completions"],
+        &["man"],
+    ] {
+        let name = if cmd.is_empty() {
+            "podnet".to_string()
+        } else {
+            format!("podnet-{}", cmd.join("-"))
+        };
+        insta::assert_snapshot!(name, help(cmd));
+    }
+}
+
+#[test]
+fn no_arguments_prints_help_and_fails_as_usage() {
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: podnet"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["nosuch"][..],
+        &["ns", "pids"],
+        &["ns", "list", "-o", "yaml"],
+        &["--color", "sometimes", "ns", "list"],
+        &["ns", "list", "--kube", "--no-kube"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("error: "),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn version() {
+    let out = run(&["--version"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("podnet {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+/// Runs podnet as an unprivileged user with no capabilities (needs root to drop them;
+/// as non-root the process has none anyway).
+fn unprivileged(args: &[&str]) -> std::process::Output {
+    let mut cmd = if common::is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ])
+        .arg(PODNET);
+        c
+    } else {
+        Command::new(PODNET)
+    };
+    cmd.args(args).env("NO_COLOR", "1").output().expect("spawn")
+}
+
+#[test]
+fn missing_capabilities_are_named_in_one_line() {
+    for (args, what) in [
+        (&["ns", "list"][..], "ns list"),
+        (&["ns", "pids", "x"], "ns pids"),
+    ] {
+        let out = unprivileged(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let mut lines = err.lines();
+        assert_eq!(
+            lines.next(),
+            Some(format!("podnet: error: {what} needs CAP_SYS_ADMIN, CAP_SYS_PTRACE; this process lacks CAP_SYS_ADMIN, CAP_SYS_PTRACE").as_str()),
+            "{err}"
+        );
+        assert!(
+            lines
+                .next()
+                .unwrap_or("")
+                .starts_with("hint: run it as root"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_completions_and_man_need_no_privileges() {
+    for args in [
+        &["--help"][..],
+        &["ns", "list", "--help"],
+        &["completions", "zsh"],
+        &["man"],
+    ] {
+        let out = unprivileged(args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_not_an_error() {
+    // A fixture node large enough to overflow the pipe buffer.
+    let f = common::fixture::FixtureRoot::new();
+    f.process(1, 0, "init", 1, 1, None);
+    for pid in 2..3000 {
+        f.process(pid, 1, "pause", pid as u64, 10_000 + pid as u64, None);
+    }
+    let mut child = Command::new(PODNET)
+        .args([
+            "--host-root",
+            &f.arg(),
+            "--no-kube",
+            "ns",
+            "list",
+            "-o",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("error"));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let f = common::fixture::FixtureRoot::new();
+    f.process(1, 0, "init", 1, 1, None);
+    let base = ["--host-root", &f.arg(), "--no-kube", "ns", "list"];
+    let always = Command::new(PODNET)
+        .args(base)
+        .args(["--color", "always"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&always.stdout).contains("\x1b["),
+        "--color always colours"
+    );
+    for extra in [&["--color", "never"][..], &["--color", "auto"]] {
+        let out = Command::new(PODNET)
+            .args(base)
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("\x1b["),
+            "{extra:?}"
+        );
+    }
+}
+
+#[test]
+fn host_root_from_the_environment() {
+    let f = common::fixture::FixtureRoot::new();
+    f.process(1, 0, "init", 1, 4242, None);
+    let out = Command::new(PODNET)
+        .args(["--no-kube", "ns", "list", "-o", "json"])
+        .env("PODNET_HOST_ROOT", f.arg())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["namespaces"][0]["inode"], 4242);
+}
+
+#[test]
+fn a_missing_proc_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "--host-root",
+        &dir.path().display().to_string(),
+        "--no-kube",
+        "ns",
+        "list",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "podnet: error: list {}/proc: No such file or directory",
+            dir.path().display()
+        )),
+        "{err}"
+    );
+}
