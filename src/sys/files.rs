@@ -1,6 +1,7 @@
 //! Reading files and directories under the host root (file I/O).
 
-use std::io;
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 
 use super::root::HostRoot;
 
@@ -11,14 +12,44 @@ pub struct ReadFile {
     pub data: io::Result<Vec<u8>>,
 }
 
-/// Reads a whole file given by its host path.
+/// Reads a whole regular file given by its host path. Anything else (a
+/// fifo, a socket, a device, a directory) is an error, never a blocking
+/// open: the file is opened with O_NONBLOCK and checked before reading.
 pub fn read(root: &HostRoot, abs: &str) -> io::Result<Vec<u8>> {
-    std::fs::read(root.join(abs))
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(root.join(abs))?;
+    let md = f.metadata()?;
+    if !md.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file (a {})", file_kind(&md.file_type())),
+        ));
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0).min(1 << 20));
+    f.read_to_end(&mut buf)?;
+    Ok(buf)
 }
 
-/// Reads a whole text file given by its host path.
+/// Reads a whole regular text file given by its host path (see [`read`]).
 pub fn read_to_string(root: &HostRoot, abs: &str) -> io::Result<String> {
-    std::fs::read_to_string(root.join(abs))
+    String::from_utf8(read(root, abs)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        "directory"
+    } else if t.is_fifo() {
+        "fifo"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "device"
+    } else {
+        "special file"
+    }
 }
 
 /// Names in a directory, sorted; a missing directory is empty.
@@ -54,4 +85,29 @@ pub fn write_creating_dirs(path: &std::path::Path, bytes: &[u8]) -> io::Result<(
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_regular_files_and_refuses_fifos_and_directories_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = HostRoot::new(dir.path());
+        std::fs::write(dir.path().join("ok"), b"{}").unwrap();
+        nix::unistd::mkfifo(
+            &dir.path().join("fifo"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("dir")).unwrap();
+        assert_eq!(read(&root, "/ok").unwrap(), b"{}");
+        let fifo = read(&root, "/fifo").unwrap_err();
+        assert!(fifo.to_string().contains("fifo"), "{fifo}");
+        let d = read(&root, "/dir").unwrap_err();
+        assert!(d.to_string().contains("directory"), "{d}");
+        std::fs::write(dir.path().join("bin"), b"\xff\xfe").unwrap();
+        assert!(read_to_string(&root, "/bin").is_err());
+    }
 }
