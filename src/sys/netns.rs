@@ -80,6 +80,19 @@ pub fn open(target: &NetnsTarget) -> Result<File, EnterError> {
     Err(failure.unwrap_or(EnterError::Vanished))
 }
 
+/// `NS_GET_NSTYPE` (`_IO(0xb7, 0x3)`): the `CLONE_NEW*` type of an nsfs file.
+const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
+/// Whether the open nsfs file `f` is a network namespace (ioctl NS_GET_NSTYPE).
+pub fn is_net_namespace(f: &File) -> io::Result<bool> {
+    // SAFETY: NS_GET_NSTYPE takes no argument and only returns an int.
+    let rc = unsafe { libc::ioctl(f.as_raw_fd(), NS_GET_NSTYPE as _) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(rc == libc::CLONE_NEWNET)
+}
+
 /// Moves the calling thread into the namespace open at `ns`.
 pub fn enter(ns: &File) -> io::Result<()> {
     setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).map_err(io::Error::from)

@@ -3,6 +3,7 @@
 //! File I/O only; parsing is in `discover::proc_stat`.
 
 use std::io;
+use std::os::unix::fs::MetadataExt;
 
 use super::root::HostRoot;
 use super::{is_denied, is_vanished};
@@ -80,8 +81,15 @@ pub struct NsFd {
 }
 
 /// Every descriptor of the given processes that points at a network
-/// namespace. Unreadable or vanished processes are skipped.
+/// namespace: opened through `/proc/<pid>/ns/net` (the link reads
+/// `net:[N]`) or through a bind mount (the link reads `/run/netns/x`, or `/`
+/// once that mount is gone: then only stat and NS_GET_NSTYPE tell).
+/// Unreadable or vanished processes and descriptors are skipped.
 pub fn scan_netns_fds(root: &HostRoot, pids: &[i32]) -> Vec<NsFd> {
+    // nsfs has one superblock: any namespace file gives its device
+    let nsfs_dev = std::fs::metadata(root.proc().join("self/ns/net"))
+        .ok()
+        .map(|m| m.dev());
     let mut out = Vec::new();
     for &pid in pids {
         let dir = root.proc_file(pid, "fd");
@@ -93,14 +101,33 @@ pub fn scan_netns_fds(root: &HostRoot, pids: &[i32]) -> Vec<NsFd> {
                 continue;
             };
             let link = link.to_string_lossy();
-            if link.starts_with("net:[") {
-                out.push(NsFd {
-                    pid,
-                    fd: entry.file_name().to_string_lossy().into_owned(),
-                    link: link.into_owned(),
-                });
-            }
+            let link = if link.starts_with("net:[") {
+                link.into_owned()
+            } else if link.starts_with('/') && nsfs_dev.is_some() {
+                match bind_mounted_netns(&entry.path(), nsfs_dev) {
+                    Some(inode) => format!("net:[{inode}]"),
+                    None => continue,
+                }
+            } else {
+                continue; // sockets, pipes, anon inodes, other namespace types
+            };
+            out.push(NsFd {
+                pid,
+                fd: entry.file_name().to_string_lossy().into_owned(),
+                link,
+            });
         }
     }
     out
+}
+
+/// The inode of the network namespace a descriptor opened through a path
+/// refers to, if it is one.
+fn bind_mounted_netns(fd_path: &std::path::Path, nsfs_dev: Option<u64>) -> Option<u64> {
+    let md = std::fs::metadata(fd_path).ok()?; // stat follows the link without opening it
+    if Some(md.dev()) != nsfs_dev {
+        return None;
+    }
+    let f = std::fs::File::open(fd_path).ok()?;
+    super::netns::is_net_namespace(&f).ok()?.then_some(md.ino())
 }
