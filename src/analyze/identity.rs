@@ -138,13 +138,17 @@ pub fn attach(netns: &mut [Netns], claims: &[Claim], warnings: &mut Vec<String>)
     let mut ix = Index::new(netns);
     let mut attached: Vec<Option<usize>> = vec![None; claims.len()];
 
+    // A claim that names its namespace by path is stale when no namespace
+    // has that path: its addresses may belong to a newer pod by now.
+    let by_path = |c: &Claim| c.keys.iter().any(|k| matches!(k, ClaimKey::NetnsPath(_)));
     // Pass 1: keys that name the namespace directly. The API's pods are
     // matched by UID first, so their addresses wait for pass 2.
     for (ci, claim) in claims.iter().enumerate() {
         let has_uid = claim.keys.iter().any(|k| matches!(k, ClaimKey::PodUid(_)));
+        let path_named = by_path(claim);
         let direct = |k: &ClaimKey| match k {
             ClaimKey::NetnsPath(_) | ClaimKey::Pid(_) => true,
-            ClaimKey::Ip(_) => !has_uid,
+            ClaimKey::Ip(_) => !has_uid && !path_named,
             _ => false,
         };
         attached[ci] = resolve(&ix, claim, netns, &direct, warnings);
@@ -159,10 +163,12 @@ pub fn attach(netns: &mut [Netns], claims: &[Claim], warnings: &mut Vec<String>)
             ix.uids.entry(uid.to_ascii_lowercase()).or_insert(i);
         }
     }
-    // Pass 2: everything else, by any key.
+    // Pass 2: everything else, by any key (addresses only for claims without a path).
     for (ci, claim) in claims.iter().enumerate() {
         if attached[ci].is_none() {
-            attached[ci] = resolve(&ix, claim, netns, &|_| true, warnings);
+            let path_named = by_path(claim);
+            let any = |k: &ClaimKey| !(path_named && matches!(k, ClaimKey::Ip(_)));
+            attached[ci] = resolve(&ix, claim, netns, &any, warnings);
         }
     }
 
@@ -503,6 +509,48 @@ mod tests {
         assert!(n[2].pod.is_none());
         assert!(n[0].pod.is_none());
         assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn a_stale_cache_entry_does_not_follow_its_address_to_a_new_pod() {
+        // the cache names a deleted netns; netns 3 has since reused its address
+        let mut n = node();
+        let mut stale = claim(
+            SourceKind::CniCache,
+            "/var/lib/cni/results/old",
+            vec![
+                ClaimKey::NetnsPath("/var/run/netns/cni-gone".into()),
+                ClaimKey::SandboxId("abcdef012345".into()),
+                ClaimKey::Ip("10.0.0.3".parse().unwrap()),
+            ],
+            "default",
+            "deleted",
+            None,
+            Some("abcdef012345"),
+        );
+        let mut w = Vec::new();
+        attach(&mut n, std::slice::from_ref(&stale), &mut w);
+        assert!(n[2].pod.is_none(), "{:?}", n[2].pod);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].starts_with("stale cni-cache"), "{}", w[0]);
+        // with a UID too (pass 2)
+        stale.uid = Some(UID.into());
+        let mut n = node();
+        let mut w = Vec::new();
+        attach(&mut n, &[stale], &mut w);
+        assert!(n[2].pod.is_none());
+        // a claim without a path (the API) still matches by address
+        let api = claim(
+            SourceKind::Kube,
+            "api",
+            vec![ClaimKey::Ip("10.0.0.3".parse().unwrap())],
+            "default",
+            "new",
+            None,
+            None,
+        );
+        attach(&mut n, &[api], &mut w);
+        assert_eq!(n[2].pod.as_ref().unwrap().name.as_deref(), Some("new"));
     }
 
     #[test]
