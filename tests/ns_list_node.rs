@@ -536,6 +536,23 @@ node_test! {
             &result,
         ));
 
+        // 1c. a cache entry naming the netns as /proc/<pid>/ns/net (cri-dockerd style)
+        let proc_id = PodIdentity::new("shop", "dockershim-0");
+        let mut proc_pod = plain_pod(
+            &format!("{p}proc"),
+            &format!("veth{}", random_hex(8)),
+            "10.79.8.2/24",
+        );
+        let proc_path = format!("/proc/{}/ns/net", proc_pod.pause_pid().unwrap());
+        proc_pod.files.push(write_cni_cache(
+            "cbr0",
+            "eth0",
+            Some(&proc_path),
+            &proc_id,
+            &bridge_conf(),
+            &json!({"cniVersion": "1.0.0", "interfaces": [{"name": "eth0", "sandbox": proc_path}], "ips": [{"address": "10.79.8.2/24", "interface": 0}]}),
+        ));
+
         // 2. containerd's config.json only (netns path as containerd writes it)
         let oci_id = PodIdentity::new("payments", "api-0");
         let oci_pod = plain_pod(
@@ -623,6 +640,7 @@ node_test! {
             cache_id.sandbox_id
         );
         assert_named(&list, &old_pod, &old_id, &["cni-cache"]);
+        assert_named(&list, &proc_pod, &proc_id, &["cni-cache"]);
         assert_named(&list, &oci_pod, &oci_id, &["oci-config"]);
         assert_eq!(pod_of(&list, oci_pod.inode)["runtime"], "containerd");
         assert_eq!(
@@ -663,6 +681,7 @@ node_test! {
         for pod in [
             &cache_pod,
             &old_pod,
+            &proc_pod,
             &oci_pod,
             &pid_pod,
             &crio_pod,
@@ -1045,6 +1064,17 @@ node_test! {
             name: None,
         });
 
+        // malformed runtime files stay put during the churn: a warning each, every run
+        let bad_json =
+            Path::new(CNI_RESULTS).join(format!("{BRIDGE_NETWORK}-{}-eth0", random_hex(64)));
+        write_file(&bad_json, b"{\"kind\":\"cniCacheV1\",");
+        let fifo = Path::new(CONTAINERD_TASKS)
+            .join(random_hex(64))
+            .join("config.json");
+        std::fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+        sh(&format!("mkfifo {}", fifo.display()));
+        let bad_files = [bad_json.display().to_string(), fifo.display().to_string()];
+
         let stop = AtomicBool::new(false);
         let churned = AtomicUsize::new(0);
         let processes = AtomicUsize::new(0);
@@ -1141,6 +1171,12 @@ node_test! {
                 );
                 assert_eq!(list["namespaces"][0]["host"], true);
                 check_stable(&list, &expect, run);
+                for f in &bad_files {
+                    assert!(
+                        warnings(&list).iter().any(|w| w.contains(f.as_str())),
+                        "run {run}: no warning for {f}"
+                    );
+                }
                 for w in warnings(&list) {
                     // the kind of warning, without the changing inode / path
                     warned.insert(
@@ -1186,7 +1222,12 @@ node_test! {
             "{list:#}"
         );
         check_stable(&list, &expect, usize::MAX);
-        assert_no_warnings(&list);
+        assert_eq!(
+            warnings(&list).len(),
+            bad_files.len(),
+            "{:#?}",
+            warnings(&list)
+        );
     }
 }
 
@@ -1539,8 +1580,31 @@ node_test! {
         {
             let reqs = seen.lock().unwrap();
             assert_eq!(reqs.len(), 1, "{reqs:?}");
+            // what kube sends: the selector URL-encoded, after an empty first parameter
             assert!(reqs[0].starts_with("GET /api/v1/pods?"), "{reqs:?}");
+            let selector = reqs[0]
+                .split(['?', '&'])
+                .find_map(|kv| kv.strip_prefix("fieldSelector="))
+                .map(url_decode);
+            assert_eq!(
+                selector.as_deref(),
+                Some("spec.nodeName=test-node-1"),
+                "{reqs:?}"
+            );
         }
+        // ns pids by the address the API matched
+        let v = podnet_on_node_json(&[
+            "ns",
+            "pids",
+            "10.77.10.5",
+            "-o",
+            "json",
+            "--kubeconfig",
+            &kubeconfig,
+            "--node-name",
+            node,
+        ]);
+        assert_eq!(v["pod"]["name"], "by-ip-0");
         assert_no_warnings(&list);
         assert_named(&list, &ip_pod, &by_ip, &["kube"]);
         let from = pod_of(&list, ip_pod.inode)["sources"][0]["from"]
@@ -1661,5 +1725,28 @@ node_test! {
             node,
         ]);
         assert_eq!(out.status.code(), Some(2));
+
+        // an API that accepts connections and never answers: a warning after
+        // podnet's timeout, not a hang
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let sport = silent.local_addr().unwrap().port();
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let held2 = held.clone();
+        std::thread::spawn(move || {
+            for conn in silent.incoming().flatten() {
+                held2.lock().unwrap().push(conn); // keep it open, say nothing
+            }
+        });
+        let mute = format!("/run/{p}silent-kubeconfig");
+        write_kubeconfig(&mute, &format!("http://127.0.0.1:{sport}"));
+        let started = Instant::now();
+        let auto = ns_list(&["--kubeconfig", &mute, "--node-name", node]);
+        let took = started.elapsed();
+        eprintln!("auto mode with a silent API: {took:?}");
+        assert!(took < Duration::from_secs(20), "{took:?}");
+        assert_eq!(auto["namespaces"], no_kube["namespaces"]);
+        let w = warnings(&auto);
+        assert!(w.len() == 1 && w[0].contains("kubernetes API"), "{w:#?}");
+        assert!(!held.lock().unwrap().is_empty(), "podnet did connect");
     }
 }
