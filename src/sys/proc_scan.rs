@@ -48,12 +48,19 @@ pub fn scan(root: &HostRoot) -> io::Result<ProcScan> {
         match read_one(root, pid) {
             Ok(p) => out.processes.push(p),
             Err(e) if is_vanished(&e) => out.vanished += 1,
+            // a task reaped under our feet makes its ns links answer EACCES, not ENOENT
+            Err(e) if is_denied(&e) && gone(root, pid) => out.vanished += 1,
             Err(e) if is_denied(&e) => out.denied.push(pid),
             Err(e) => out.errors.push(format!("pid {pid}: {e}")),
         }
     }
     out.processes.sort_by_key(|p| p.pid);
     Ok(out)
+}
+
+/// Whether process `pid` no longer exists (its /proc directory is gone).
+fn gone(root: &HostRoot, pid: i32) -> bool {
+    matches!(std::fs::symlink_metadata(root.proc_file(pid, "stat")), Err(e) if is_vanished(&e))
 }
 
 fn read_one(root: &HostRoot, pid: i32) -> io::Result<RawProcess> {
@@ -130,4 +137,19 @@ fn bind_mounted_netns(fd_path: &std::path::Path, nsfs_dev: Option<u64>) -> Optio
     }
     let f = std::fs::File::open(fd_path).ok()?;
     super::netns::is_net_namespace(&f).ok()?.then_some(md.ino())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_whose_proc_directory_is_gone_has_exited() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("proc/42")).unwrap();
+        std::fs::write(dir.path().join("proc/42/stat"), "42 (pause) S 1").unwrap();
+        let root = HostRoot::new(dir.path());
+        assert!(!gone(&root, 42));
+        assert!(gone(&root, 43));
+    }
 }
