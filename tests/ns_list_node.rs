@@ -1138,6 +1138,7 @@ node_test! {
                     let _ = z.wait();
                 }
             });
+            let _stop = StopOnDrop(&stop);
             let started = Instant::now();
             let mut warned: BTreeSet<String> = BTreeSet::new();
             let mut run = 0;
@@ -1179,12 +1180,21 @@ node_test! {
                 }
                 for w in warnings(&list) {
                     // the kind of warning, without the changing inode / path
-                    warned.insert(
-                        w.split(|c: char| c.is_ascii_digit())
-                            .next()
-                            .unwrap_or("")
-                            .to_string(),
+                    assert!(
+                        !w.contains("could not be read"),
+                        "run {run}: an exiting process was reported as unreadable: {w}"
                     );
+                    let kind: Vec<&str> = w
+                        .split_whitespace()
+                        .map(|word| {
+                            if word.bytes().any(|b| b.is_ascii_digit()) {
+                                "#"
+                            } else {
+                                word
+                            }
+                        })
+                        .collect();
+                    warned.insert(kind.join(" "));
                 }
                 // the table and ns pids of a stable pod work under churn too
                 if run % 5 == 0 {
@@ -1227,6 +1237,62 @@ node_test! {
             bad_files.len(),
             "{:#?}",
             warnings(&list)
+        );
+    }
+}
+
+node_test! {
+    /// Processes exiting during the scan are skipped as vanished, never
+    /// reported as unreadable: a reaped task's `ns/net` link answers EACCES,
+    /// not ENOENT, for a moment.
+    fn exiting_processes_are_not_permission_problems() {
+        let p = unique_prefix();
+        let pod = plain_pod(&format!("{p}p"), &format!("{p}p"), "10.77.0.2/24");
+        let stop = AtomicBool::new(false);
+        let spawned = AtomicUsize::new(0);
+        let runs = 200;
+        std::thread::scope(|s| {
+            for i in 0..4 {
+                let (stop, spawned, path) = (&stop, &spawned, &pod.path);
+                s.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        // short-lived processes (some inside the pod), each reaped the
+                        // moment it exits: its /proc entry goes away under the scan
+                        let status = if i == 0 {
+                            std::process::Command::new("nsenter")
+                                .arg(format!("--net={path}"))
+                                .args(["--", "true"])
+                                .status()
+                        } else {
+                            std::process::Command::new("true").status()
+                        };
+                        assert!(status.unwrap().success());
+                        spawned.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+            let _stop = StopOnDrop(&stop);
+            for run in 0..runs {
+                let list = ns_list(&[]);
+                let w = warnings(&list);
+                assert!(
+                    w.iter()
+                        .all(|w| !w.contains("permission denied")
+                            && !w.contains("could not be read")),
+                    "run {run}: an exiting process was reported as unreadable: {w:#?}"
+                );
+                assert_eq!(
+                    entry(&list, pod.inode).unwrap()["pause_pid"]
+                        .as_i64()
+                        .map(|p| p as i32),
+                    pod.pause_pid()
+                );
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        eprintln!(
+            "{} processes came and went during {runs} runs",
+            spawned.into_inner()
         );
     }
 }

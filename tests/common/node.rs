@@ -192,6 +192,17 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// Sets its flag when dropped: helper threads of a `thread::scope` that
+/// poll the flag stop even when the test body panics (else the scope would
+/// wait for them forever).
+pub struct StopOnDrop<'a>(pub &'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// The inode of a namespace file.
 pub fn inode_of(path: &str) -> u64 {
     std::fs::metadata(path)
