@@ -33,6 +33,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand ns 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+            cand veth 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
+            cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
@@ -119,6 +121,131 @@ set edit:completion:arg-completer[podnet] = {|@words|
         }
         &'podnet;ns;help;help'= {
         }
+        &'podnet;veth'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand pair 'One pod''s interfaces and their host veths, with how the pairing was proven'
+            cand list 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+            cand ls 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+            cand top 'Live per-pod rates and drop/error deltas, refreshed until interrupted'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;veth;pair'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --stats 'Add IFLA_STATS64 and ethtool -S counters of both sides'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;veth;list'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --stats 'Add IFLA_STATS64 and ethtool -S counters of both sides'
+            cand --deep 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;veth;ls'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --stats 'Add IFLA_STATS64 and ethtool -S counters of both sides'
+            cand --deep 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;veth;top'= {
+            cand --interval 'Seconds between samples'
+            cand --count 'Stop after this many samples (default: until Ctrl-C)'
+            cand --sort 'Sort order'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;veth;help'= {
+            cand pair 'One pod''s interfaces and their host veths, with how the pairing was proven'
+            cand list 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+            cand top 'Live per-pod rates and drop/error deltas, refreshed until interrupted'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;veth;help;pair'= {
+        }
+        &'podnet;veth;help;list'= {
+        }
+        &'podnet;veth;help;top'= {
+        }
+        &'podnet;veth;help;help'= {
+        }
+        &'podnet;ethtool'= {
+            cand -n 'The pod or netns (any pod reference, or a netns path) the interface is in'
+            cand --netns 'The pod or netns (any pod reference, or a netns path) the interface is in'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'podnet;completions'= {
             cand -o 'Output format: a table, a wider table with every column, or JSON'
             cand --output 'Output format: a table, a wider table with every column, or JSON'
@@ -171,6 +298,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
         }
         &'podnet;help'= {
             cand ns 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+            cand veth 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
+            cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
@@ -183,6 +312,19 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;help;ns;list'= {
         }
         &'podnet;help;ns;pids'= {
+        }
+        &'podnet;help;veth'= {
+            cand pair 'One pod''s interfaces and their host veths, with how the pairing was proven'
+            cand list 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+            cand top 'Live per-pod rates and drop/error deltas, refreshed until interrupted'
+        }
+        &'podnet;help;veth;pair'= {
+        }
+        &'podnet;help;veth;list'= {
+        }
+        &'podnet;help;veth;top'= {
+        }
+        &'podnet;help;ethtool'= {
         }
         &'podnet;help;completions'= {
         }

@@ -39,6 +39,8 @@ complete -c podnet -n "__fish_podnet_needs_command" -l no-kube -d 'Never contact
 complete -c podnet -n "__fish_podnet_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_needs_command" -s V -l version -d 'Print version'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
@@ -108,6 +110,110 @@ complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcom
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from help" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from help" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -f -a "pair" -d 'One pod\'s interfaces and their host veths, with how the pairing was proven'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -f -a "list" -d 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -f -a "ls" -d 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -f -a "top" -d 'Live per-pod rates and drop/error deltas, refreshed until interrupted'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and not __fish_seen_subcommand_from pair list ls top help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -l stats -d 'Add IFLA_STATS64 and ethtool -S counters of both sides'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from pair" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l stats -d 'Add IFLA_STATS64 and ethtool -S counters of both sides'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l deep -d 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd)'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l stats -d 'Add IFLA_STATS64 and ethtool -S counters of both sides'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l deep -d 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd)'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l interval -d 'Seconds between samples' -r
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l count -d 'Stop after this many samples (default: until Ctrl-C)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l sort -d 'Sort order' -r -f -a "rate\t'Bytes per second, received plus sent'
+drops\t'New drops and errors'
+name\t'Pod name'"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from top" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from help" -f -a "pair" -d 'One pod\'s interfaces and their host veths, with how the pairing was proven'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from help" -f -a "top" -d 'Live per-pod rates and drop/error deltas, refreshed until interrupted'
+complete -c podnet -n "__fish_podnet_using_subcommand veth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -s n -l netns -d 'The pod or netns (any pod reference, or a netns path) the interface is in' -r
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -s V -l version -d 'Print version'
 complete -c podnet -n "__fish_podnet_using_subcommand completions" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
 wide\t'Table with every column'
 json\t'Machine-readable JSON (a stable, documented contract)'"
@@ -152,10 +258,15 @@ complete -c podnet -n "__fish_podnet_using_subcommand man" -l kube -d 'Ask the K
 complete -c podnet -n "__fish_podnet_using_subcommand man" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s V -l version -d 'Print version'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns completions pause man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "pair" -d 'One pod\'s interfaces and their host veths, with how the pairing was proven'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "list" -d 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "top" -d 'Live per-pod rates and drop/error deltas, refreshed until interrupted'

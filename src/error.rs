@@ -114,6 +114,8 @@ pub enum Outcome {
     Clean,
     /// The command ran but found problems: a failed check, an unpaired veth (exit 1).
     Problems,
+    /// Stopped by Ctrl-C after cleaning up (exit 130).
+    Interrupted,
 }
 
 impl Outcome {
@@ -121,6 +123,7 @@ impl Outcome {
         match self {
             Outcome::Clean => 0,
             Outcome::Problems => 1,
+            Outcome::Interrupted => 130,
         }
     }
 }

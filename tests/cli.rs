@@ -33,6 +33,11 @@ fn help_texts() {
         &["ns"],
         &["ns", "list"],
         &["ns", "pids"],
+        &["veth"],
+        &["veth", "list"],
+        &["veth", "pair"],
+        &["veth", "top"],
+        &["ethtool"],
         &["completions"],
         &["man"],
     ] {

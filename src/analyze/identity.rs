@@ -329,6 +329,7 @@ mod tests {
                 link_ifindex: None,
                 link_netnsid: None,
                 master_ifindex: None,
+                stats: None,
             }],
             pod: None,
             fds: vec![],

@@ -4,4 +4,6 @@
 pub mod identity;
 pub mod netns_merge;
 pub mod pause;
+pub mod rates;
 pub mod resolve;
+pub mod veth;

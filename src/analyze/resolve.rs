@@ -128,6 +128,7 @@ mod tests {
                 link_ifindex: None,
                 link_netnsid: None,
                 master_ifindex: None,
+                stats: None,
             }],
             pod: pod.map(|(n, name, uid, sid)| Pod {
                 namespace: Some(n.into()),

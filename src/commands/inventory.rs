@@ -2,9 +2,10 @@
 //! network namespace with its processes, pause PID, interfaces and pod.
 //! Wiring only: sys reads, discover parses, analyze joins.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use crate::analyze::veth::NetnsExtra;
 use crate::analyze::{identity, netns_merge};
 use crate::cli::KubeArgs;
 use crate::discover::{cgroup, cni_cache, kube_pods, mountinfo, oci, pod_logs, proc_stat};
@@ -20,6 +21,8 @@ use super::Ctx;
 pub struct Inventory {
     pub report: NetnsReport,
     pub processes: Vec<Process>,
+    /// Per namespace (by inode): nsids, routes and ethtool counters, when asked for.
+    pub extra: HashMap<u64, NetnsExtra>,
 }
 
 /// Options of one scan.
@@ -27,6 +30,20 @@ pub struct Inventory {
 pub struct ScanOptions {
     /// Also read every process's open descriptors (`--deep`).
     pub deep: bool,
+    /// What to read inside each namespace besides links and addresses.
+    pub visit: VisitWants,
+}
+
+/// What a namespace visit reads besides links and addresses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VisitWants {
+    /// The nsids each namespace gave the namespaces holding its veth peers,
+    /// routes, and every interface's ethtool counters: what veth pairing needs.
+    pub pairing: bool,
+}
+
+impl VisitWants {
+    pub const PAIRING: VisitWants = VisitWants { pairing: true };
 }
 
 /// The capabilities a scan of a live /proc needs.
@@ -140,8 +157,9 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
     }
 
     // Interfaces and addresses, one visit per namespace.
+    let mut extra = HashMap::new();
     if live {
-        read_interfaces(root, &mut namespaces, &mut warnings);
+        extra = read_interfaces(root, &mut namespaces, opts.visit, &mut warnings);
     } else {
         warnings.push(format!(
             "{} is not a live procfs (a fixture tree?): interfaces not read",
@@ -171,6 +189,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
             warnings,
         },
         processes,
+        extra,
     })
 }
 
@@ -246,23 +265,52 @@ fn runtime_claims(rt: &runtime_files::RuntimeFiles, warnings: &mut Vec<String>) 
     claims
 }
 
-/// Visits every namespace once (in parallel) for its links and addresses.
-/// A namespace that vanished meanwhile is dropped with a warning.
+/// What one visit read.
+struct Visit {
+    interfaces: Vec<crate::model::Interface>,
+    extra: NetnsExtra,
+    warnings: Vec<String>,
+}
+
+/// Visits every namespace once (in parallel) for its links and addresses,
+/// and what `wants` asks for. A namespace that vanished meanwhile is
+/// dropped with a warning.
 fn read_interfaces(
     root: &HostRoot,
     namespaces: &mut Vec<crate::model::Netns>,
+    wants: VisitWants,
     warnings: &mut Vec<String>,
-) {
+) -> HashMap<u64, NetnsExtra> {
     let targets: Vec<NetnsTarget> = namespaces.iter().map(|ns| target(root, ns)).collect();
-    let results = netns::visit_all(&targets, netns::default_workers(), |_, inside| {
+    // The host's namespace file, so each pod can ask which nsid it gave the host.
+    let host = namespaces.iter().position(|n| n.host).and_then(|i| {
+        netns::open(&targets[i])
+            .ok()
+            .map(|f| (namespaces[i].inode, f))
+    });
+    let results = netns::visit_all(&targets, netns::default_workers(), |t, inside| {
         let links = inside.sock.dump_links()?;
         let addrs = inside.sock.dump_addresses()?;
-        Ok(crate::discover::links::interfaces(&links, &addrs))
+        let interfaces = crate::discover::links::interfaces(&links, &addrs);
+        let mut visit = Visit {
+            interfaces,
+            extra: NetnsExtra::default(),
+            warnings: Vec::new(),
+        };
+        if wants.pairing {
+            read_pairing_facts(t, inside, host.as_ref(), &mut visit)?;
+        }
+        Ok(visit)
     });
     let mut gone = HashSet::new();
+    let mut extra = HashMap::new();
     for (ns, result) in namespaces.iter_mut().zip(results) {
         match result {
-            Ok(ifaces) => ns.interfaces = ifaces,
+            Ok(v) => {
+                ns.interfaces = v.interfaces;
+                warnings.extend(v.warnings);
+                extra.insert(ns.inode, v.extra);
+            }
             Err(EnterError::Vanished) => {
                 warnings.push(format!("netns {} vanished during the scan", ns.inode));
                 gone.insert(ns.inode);
@@ -271,6 +319,110 @@ fn read_interfaces(
         }
     }
     namespaces.retain(|ns| !gone.contains(&ns.inode));
+    if wants.pairing {
+        resolve_other_peers(root, namespaces, &mut extra);
+    }
+    extra
+}
+
+/// Inside one namespace: the nsid it gave the host, its routes, and the
+/// ethtool counters of its interfaces.
+fn read_pairing_facts(
+    t: &NetnsTarget,
+    inside: &mut netns::Inside<'_>,
+    host: Option<&(u64, std::fs::File)>,
+    visit: &mut Visit,
+) -> std::io::Result<()> {
+    if let Some((host_inode, host_file)) = host
+        && *host_inode != t.inode
+        && let Some(id) = inside.sock.nsid_of(netns::raw_fd(host_file))?
+    {
+        visit.extra.nsids.insert(id, *host_inode);
+    }
+    visit.extra.routes = crate::discover::routes::routes(&inside.sock.dump_routes()?);
+    let eth = crate::sys::ethtool::EthtoolSocket::new()?;
+    for iface in visit.interfaces.iter().filter(|i| i.kind != "loopback") {
+        match eth.stats(&iface.name) {
+            Ok(raw) => {
+                visit
+                    .extra
+                    .ethtool
+                    .insert(iface.ifindex, crate::discover::ethtool::stats(&raw));
+            }
+            Err(e) if crate::sys::is_vanished(&e) || e.raw_os_error() == Some(libc::ENODEV) => {}
+            Err(e) => visit
+                .warnings
+                .push(format!("netns {}: ethtool -S {}: {e}", t.inode, iface.name)),
+        }
+    }
+    Ok(())
+}
+
+/// Veth peers outside the host (a lab node's namespace, another pod): asks
+/// each namespace whose peers are still unnamed for the nsids of the
+/// namespaces that hold outside veths, hubs (two or more) first.
+fn resolve_other_peers(
+    root: &HostRoot,
+    namespaces: &[crate::model::Netns],
+    extra: &mut HashMap<u64, NetnsExtra>,
+) {
+    let outside = |n: &crate::model::Netns| {
+        n.interfaces
+            .iter()
+            .filter(|i| i.kind == "veth" && i.link_netnsid.is_some())
+            .count()
+    };
+    let unresolved = |n: &crate::model::Netns, extra: &HashMap<u64, NetnsExtra>| -> Vec<i32> {
+        let known = extra.get(&n.inode).map(|e| &e.nsids);
+        n.interfaces
+            .iter()
+            .filter(|i| i.kind == "veth")
+            .filter_map(|i| i.link_netnsid)
+            .filter(|id| !known.is_some_and(|k| k.contains_key(id)))
+            .collect()
+    };
+    for min_outside in [2, 1] {
+        let askers: Vec<usize> = (0..namespaces.len())
+            .filter(|&i| !namespaces[i].host && !unresolved(&namespaces[i], extra).is_empty())
+            .collect();
+        if askers.is_empty() {
+            return;
+        }
+        let candidates: Vec<(u64, std::fs::File)> = namespaces
+            .iter()
+            .filter(|n| !n.host && outside(n) >= min_outside)
+            .filter_map(|n| netns::open(&target(root, n)).ok().map(|f| (n.inode, f)))
+            .collect();
+        let targets: Vec<NetnsTarget> = askers
+            .iter()
+            .map(|&i| target(root, &namespaces[i]))
+            .collect();
+        let wanted: Vec<Vec<i32>> = askers
+            .iter()
+            .map(|&i| unresolved(&namespaces[i], extra))
+            .collect();
+        let results = netns::visit_all(&targets, netns::default_workers(), |t, inside| {
+            let want = targets
+                .iter()
+                .position(|x| x.inode == t.inode)
+                .map(|i| &wanted[i]);
+            let mut found = HashMap::new();
+            for (inode, file) in candidates.iter().filter(|(inode, _)| *inode != t.inode) {
+                if want.is_some_and(|w| w.iter().all(|id| found.contains_key(id))) {
+                    break;
+                }
+                if let Some(id) = inside.sock.nsid_of(netns::raw_fd(file))? {
+                    found.insert(id, *inode);
+                }
+            }
+            Ok(found)
+        });
+        for (t, r) in targets.iter().zip(results) {
+            if let Ok(found) = r {
+                extra.entry(t.inode).or_default().nsids.extend(found);
+            }
+        }
+    }
 }
 
 /// The files that can reach a namespace: bind mounts, then its processes, then fds.
@@ -304,4 +456,30 @@ fn sort_namespaces(namespaces: &mut [crate::model::Netns]) {
         };
         key(a).cmp(&key(b))
     });
+}
+
+/// Current link counters of the given namespaces, by (netns inode, ifindex):
+/// one link dump per namespace, in parallel. Vanished namespaces are skipped.
+pub fn link_counters(
+    root: &HostRoot,
+    namespaces: &[&crate::model::Netns],
+) -> HashMap<(u64, u32), crate::model::netns::LinkStats> {
+    let targets: Vec<NetnsTarget> = namespaces.iter().map(|ns| target(root, ns)).collect();
+    let results = netns::visit_all(&targets, netns::default_workers(), |_, inside| {
+        Ok(inside
+            .sock
+            .dump_links()?
+            .iter()
+            .map(crate::discover::links::interface)
+            .collect::<Vec<_>>())
+    });
+    let mut out = HashMap::new();
+    for (t, r) in targets.iter().zip(results) {
+        for iface in r.into_iter().flatten() {
+            if let Some(st) = iface.stats {
+                out.insert((t.inode, iface.ifindex), st);
+            }
+        }
+    }
+    out
 }

@@ -2,15 +2,21 @@
 //! analyze → render. `run` dispatches a parsed command line.
 
 pub mod completions;
+pub mod ethtool;
 pub mod inventory;
 pub mod man;
 pub mod ns_list;
 pub mod ns_pids;
 pub mod pause;
+pub mod veth_list;
+pub mod veth_pair;
+pub mod veth_top;
 
 use std::io::{IsTerminal, Write};
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, KubeArgs, NsCommand, OutputFormat};
+use crate::cli::{
+    Cli, ColorChoice, Command, GlobalArgs, KubeArgs, NsCommand, OutputFormat, VethCommand,
+};
 use crate::error::{Outcome, Result};
 use crate::render::Style;
 use crate::sys::HostRoot;
@@ -84,6 +90,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     let outcome = match cli.command {
         Command::Ns(NsCommand::List(args)) => ns_list::run(&ctx, &args, &mut out)?,
         Command::Ns(NsCommand::Pids(args)) => ns_pids::run(&ctx, &args, &mut out)?,
+        Command::Veth(VethCommand::List(args)) => veth_list::run(&ctx, &args, &mut out)?,
+        Command::Veth(VethCommand::Pair(args)) => veth_pair::run(&ctx, &args, &mut out)?,
+        Command::Veth(VethCommand::Top(args)) => veth_top::run(&ctx, &args, &mut out)?,
+        Command::Ethtool(args) => ethtool::run(&ctx, &args, &mut out)?,
         Command::Completions { shell } => completions::run(shell, &mut out)?,
         Command::Pause { netns } => pause::run(netns.as_deref())?,
         Command::Man { out_dir } => man::run(out_dir.as_deref(), &mut out)?,

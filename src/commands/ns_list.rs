@@ -10,7 +10,14 @@ use super::Ctx;
 use super::inventory::{self, ScanOptions};
 
 pub fn run(ctx: &Ctx, args: &NsListArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let inv = inventory::scan(ctx, "ns list", &ScanOptions { deep: args.deep })?;
+    let inv = inventory::scan(
+        ctx,
+        "ns list",
+        &ScanOptions {
+            deep: args.deep,
+            ..Default::default()
+        },
+    )?;
     if ctx.json() {
         render::ns::list_json(out, &inv.report)?;
     } else {

@@ -7,6 +7,7 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
 
 use crate::model::Interface;
+use crate::model::netns::LinkStats;
 
 /// One interface from a link message (addresses empty; see [`attach_addresses`]).
 pub fn interface(msg: &LinkMessage) -> Interface {
@@ -22,6 +23,7 @@ pub fn interface(msg: &LinkMessage) -> Interface {
         link_ifindex: None,
         link_netnsid: None,
         master_ifindex: None,
+        stats: None,
     };
     for attr in &msg.attributes {
         match attr {
@@ -32,6 +34,18 @@ pub fn interface(msg: &LinkMessage) -> Interface {
             LinkAttribute::Link(l) => iface.link_ifindex = Some(*l),
             LinkAttribute::LinkNetNsId(id) => iface.link_netnsid = Some(*id),
             LinkAttribute::Controller(m) => iface.master_ifindex = Some(*m),
+            LinkAttribute::Stats64(st) => {
+                iface.stats = Some(LinkStats {
+                    rx_packets: st.rx_packets,
+                    tx_packets: st.tx_packets,
+                    rx_bytes: st.rx_bytes,
+                    tx_bytes: st.tx_bytes,
+                    rx_dropped: st.rx_dropped,
+                    tx_dropped: st.tx_dropped,
+                    rx_errors: st.rx_errors,
+                    tx_errors: st.tx_errors,
+                })
+            }
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(k) = info {

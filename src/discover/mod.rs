@@ -4,9 +4,11 @@
 
 pub mod cgroup;
 pub mod cni_cache;
+pub mod ethtool;
 pub mod kube_pods;
 pub mod links;
 pub mod mountinfo;
 pub mod oci;
 pub mod pod_logs;
 pub mod proc_stat;
+pub mod routes;

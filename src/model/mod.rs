@@ -1,11 +1,16 @@
 //! Plain serialisable data that flows between the layers. No I/O.
 
 pub mod claim;
+pub mod ethtool;
 pub mod netns;
 pub mod pod;
 pub mod process;
+pub mod route;
+pub mod veth;
 
 pub use claim::{Claim, ClaimKey};
 pub use netns::{Interface, Netns, NetnsReport};
 pub use pod::{Conflict, Pod, PodSource, Runtime, SourceKind};
 pub use process::Process;
+pub use route::Route;
+pub use veth::{HostSide, PairStats, PairStatus, PodSide, SideStats, TopRow, VethPair, VethReport};

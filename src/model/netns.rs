@@ -29,6 +29,38 @@ pub struct Interface {
     /// `IFLA_MASTER`: the bridge (or bond) this link is enslaved to.
     #[serde(skip)]
     pub master_ifindex: Option<u32>,
+    /// `IFLA_STATS64` counters from the link dump.
+    #[serde(skip)]
+    pub stats: Option<LinkStats>,
+}
+
+/// The standard counters of a link (`IFLA_STATS64`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LinkStats {
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    pub rx_dropped: u64,
+    pub tx_dropped: u64,
+    pub rx_errors: u64,
+    pub tx_errors: u64,
+}
+
+impl LinkStats {
+    /// Every counter with its name, in `ip -s link` order.
+    pub fn fields(&self) -> [(&'static str, u64); 8] {
+        [
+            ("rx_packets", self.rx_packets),
+            ("tx_packets", self.tx_packets),
+            ("rx_bytes", self.rx_bytes),
+            ("tx_bytes", self.tx_bytes),
+            ("rx_dropped", self.rx_dropped),
+            ("tx_dropped", self.tx_dropped),
+            ("rx_errors", self.rx_errors),
+            ("tx_errors", self.tx_errors),
+        ]
+    }
 }
 
 /// A network namespace found on the node.

@@ -2,7 +2,9 @@
 //! error lines. Every renderer writes to a `&mut dyn Write`; no other I/O.
 
 pub mod error;
+pub mod ethtool;
 pub mod ns;
+pub mod veth;
 
 use std::io::Write;
 

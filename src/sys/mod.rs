@@ -3,6 +3,7 @@
 //! interfaces throughout; `unsafe` lives only here.
 
 pub mod caps;
+pub mod ethtool;
 pub mod files;
 pub mod kube;
 pub mod netlink;
@@ -12,6 +13,7 @@ pub mod pause;
 pub mod proc_scan;
 pub mod root;
 pub mod runtime_files;
+pub mod signals;
 
 pub use root::HostRoot;
 

@@ -174,3 +174,24 @@ impl RouteSocket {
         }
     }
 }
+
+impl RouteSocket {
+    /// Every route of every table, IPv4 and IPv6.
+    pub fn dump_routes(&mut self) -> io::Result<Vec<netlink_packet_route::route::RouteMessage>> {
+        use netlink_packet_route::route::RouteMessage;
+        let mut all = Vec::new();
+        for family in [
+            netlink_packet_route::AddressFamily::Inet,
+            netlink_packet_route::AddressFamily::Inet6,
+        ] {
+            let mut req = RouteMessage::default();
+            req.header.address_family = family;
+            for m in self.dump(RouteNetlinkMessage::GetRoute(req))? {
+                if let RouteNetlinkMessage::NewRoute(r) = m {
+                    all.push(r);
+                }
+            }
+        }
+        Ok(all)
+    }
+}

@@ -1,0 +1,166 @@
+//! Turns two samples of link counters into per-pod rates and drop/error
+//! deltas for `veth top`. No I/O.
+
+use std::cmp::Ordering;
+
+use crate::model::netns::LinkStats;
+use crate::model::{TopRow, VethPair};
+
+/// The counters of one attachment at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub pod: LinkStats,
+    pub host: Option<LinkStats>,
+}
+
+/// A counter's growth; a counter that went backwards (interface recreated) counts from zero.
+fn grew(now: u64, before: u64) -> u64 {
+    now.checked_sub(before).unwrap_or(now)
+}
+
+/// One row from the previous and current samples, `secs` apart.
+pub fn row(pair: &VethPair, before: &Sample, now: &Sample, secs: f64) -> Option<TopRow> {
+    let pod_if = pair.pod_if.as_ref()?;
+    let per_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+    let side_drops = |a: &LinkStats, b: &LinkStats| {
+        grew(a.rx_dropped, b.rx_dropped) + grew(a.tx_dropped, b.tx_dropped)
+    };
+    let side_errors = |a: &LinkStats, b: &LinkStats| {
+        grew(a.rx_errors, b.rx_errors) + grew(a.tx_errors, b.tx_errors)
+    };
+    let (host_drops, host_errors) = match (&now.host, &before.host) {
+        (Some(n), Some(b)) => (side_drops(n, b), side_errors(n, b)),
+        _ => (0, 0),
+    };
+    Some(TopRow {
+        pod: pair.pod.as_ref().map(|p| p.display_name()),
+        netns_inode: pair.netns_inode.unwrap_or(0),
+        pod_if: pod_if.name.clone(),
+        host_if: pair.host_if.as_ref().map(|h| h.name.clone()),
+        rx_bytes_per_s: per_s(grew(now.pod.rx_bytes, before.pod.rx_bytes)),
+        tx_bytes_per_s: per_s(grew(now.pod.tx_bytes, before.pod.tx_bytes)),
+        rx_packets_per_s: per_s(grew(now.pod.rx_packets, before.pod.rx_packets)),
+        tx_packets_per_s: per_s(grew(now.pod.tx_packets, before.pod.tx_packets)),
+        drops: side_drops(&now.pod, &before.pod) + host_drops,
+        errors: side_errors(&now.pod, &before.pod) + host_errors,
+    })
+}
+
+/// Busiest first, by bytes per second or by new drops and errors; ties by name.
+pub fn sort(rows: &mut [TopRow], by_drops: bool, by_name: bool) {
+    let name = |r: &TopRow| (r.pod.clone().unwrap_or_default(), r.pod_if.clone());
+    rows.sort_by(|a, b| {
+        let primary = if by_name {
+            Ordering::Equal
+        } else if by_drops {
+            (b.drops + b.errors).cmp(&(a.drops + a.errors))
+        } else {
+            (b.rx_bytes_per_s + b.tx_bytes_per_s)
+                .partial_cmp(&(a.rx_bytes_per_s + a.tx_bytes_per_s))
+                .unwrap_or(Ordering::Equal)
+        };
+        primary.then_with(|| name(a).cmp(&name(b)))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PairStatus, PodSide};
+
+    fn pair(name: &str) -> VethPair {
+        VethPair {
+            pod: None,
+            netns_inode: Some(7),
+            pause_pid: None,
+            pod_if: Some(PodSide {
+                name: name.into(),
+                ifindex: 2,
+                mac: None,
+                mtu: None,
+                oper_state: "up".into(),
+                addresses: vec![],
+                kind: "veth".into(),
+                routes: vec![],
+            }),
+            host_if: None,
+            status: PairStatus::Paired,
+            proof: vec![],
+            stats: None,
+        }
+    }
+
+    #[test]
+    fn rates_and_deltas() {
+        let before = Sample {
+            pod: LinkStats {
+                rx_bytes: 1000,
+                tx_packets: 10,
+                tx_dropped: 1,
+                ..Default::default()
+            },
+            host: Some(LinkStats {
+                rx_dropped: 5,
+                ..Default::default()
+            }),
+        };
+        let now = Sample {
+            pod: LinkStats {
+                rx_bytes: 5000,
+                tx_packets: 30,
+                tx_dropped: 3,
+                ..Default::default()
+            },
+            host: Some(LinkStats {
+                rx_dropped: 9,
+                ..Default::default()
+            }),
+        };
+        let r = row(&pair("eth0"), &before, &now, 2.0).unwrap();
+        assert_eq!(r.rx_bytes_per_s, 2000.0);
+        assert_eq!(r.tx_packets_per_s, 10.0);
+        assert_eq!(r.drops, 2 + 4);
+    }
+
+    #[test]
+    fn a_reset_counter_counts_from_zero_and_sorting() {
+        let before = Sample {
+            pod: LinkStats {
+                rx_bytes: 900,
+                ..Default::default()
+            },
+            host: None,
+        };
+        let now = Sample {
+            pod: LinkStats {
+                rx_bytes: 100,
+                ..Default::default()
+            },
+            host: None,
+        };
+        let r = row(&pair("a"), &before, &now, 1.0).unwrap();
+        assert_eq!(r.rx_bytes_per_s, 100.0);
+        let mut rows = vec![
+            r.clone(),
+            TopRow {
+                rx_bytes_per_s: 500.0,
+                pod_if: "b".into(),
+                ..r.clone()
+            },
+            TopRow {
+                drops: 3,
+                pod_if: "c".into(),
+                ..r
+            },
+        ];
+        sort(&mut rows, false, false);
+        assert_eq!(rows[0].pod_if, "b");
+        sort(&mut rows, true, false);
+        assert_eq!(rows[0].pod_if, "c");
+        sort(&mut rows, false, true);
+        assert_eq!(
+            rows.iter().map(|r| r.pod_if.as_str()).collect::<Vec<_>>(),
+            vec!["a", "b", "c"]
+        );
+    }
+}

@@ -1,0 +1,470 @@
+//! Pairs every pod interface with its host-side veth peer across
+//! namespaces, from IFLA_LINK + IFLA_LINK_NETNSID + the nsid each pod
+//! netns gave the peer's netns, cross-checked with the reverse IFLA_LINK
+//! and ethtool's `peer_ifindex`. Linear in the number of interfaces. No I/O.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::model::{
+    HostSide, Interface, Netns, PairStats, PairStatus, PodSide, Route, SideStats, VethPair,
+};
+
+/// What a visit learnt about one namespace beyond its interfaces.
+#[derive(Debug, Clone, Default)]
+pub struct NetnsExtra {
+    /// nsid (as this netns numbers other namespaces) → that namespace's inode.
+    pub nsids: HashMap<i32, u64>,
+    /// Its routes (all tables).
+    pub routes: Vec<Route>,
+    /// `ethtool -S` counters by ifindex.
+    pub ethtool: HashMap<u32, Vec<(String, u64)>>,
+}
+
+/// An interface's place: (netns index, interface index in that netns).
+type End = (usize, usize);
+
+/// A veth pair whose two ends were both found.
+struct Found {
+    pod: End,
+    host: End,
+    proof: Vec<String>,
+}
+
+/// How many of a namespace's veths have their peer in another namespace:
+/// the host and node-like namespaces have many, pods one or two.
+fn hubness(ns: &Netns) -> usize {
+    if ns.host {
+        return usize::MAX;
+    }
+    ns.interfaces
+        .iter()
+        .filter(|i| i.kind == "veth" && i.link_netnsid.is_some())
+        .count()
+}
+
+/// Every row of `veth list`: one per pod interface, then host veths whose peer was not found.
+pub fn pair_all(
+    namespaces: &[Netns],
+    extra: &HashMap<u64, NetnsExtra>,
+    with_stats: bool,
+) -> Vec<VethPair> {
+    let by_inode: HashMap<u64, usize> = namespaces
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.inode, i))
+        .collect();
+    let empty = NetnsExtra::default();
+    let extra_of = |ni: usize| extra.get(&namespaces[ni].inode).unwrap_or(&empty);
+
+    // Resolve every veth end whose peer namespace the pod side can name.
+    let mut found: Vec<Found> = Vec::new();
+    let mut claimed: HashSet<End> = HashSet::new();
+    for (ai, a) in namespaces.iter().enumerate() {
+        for (xi, x) in a.interfaces.iter().enumerate() {
+            let (Some(link), Some(nsid)) = (x.link_ifindex, x.link_netnsid) else {
+                continue;
+            };
+            if x.kind != "veth" {
+                continue;
+            }
+            let Some(&b_inode) = extra_of(ai).nsids.get(&nsid) else {
+                continue;
+            };
+            let Some(&bi) = by_inode.get(&b_inode) else {
+                continue;
+            };
+            let b = &namespaces[bi];
+            let Some(yi) = b.interfaces.iter().position(|y| y.ifindex == link) else {
+                continue;
+            };
+            let y = &b.interfaces[yi];
+            if y.kind != "veth" || y.link_ifindex != Some(x.ifindex) {
+                continue; // not the other end: an ifindex reused in that namespace
+            }
+            // Decide which end is the pod's: the one in the namespace with fewer outside veths.
+            let (pod, host) = if (hubness(a), a.pod.is_none(), a.inode)
+                <= (hubness(b), b.pod.is_none(), b.inode)
+            {
+                ((ai, xi), (bi, yi))
+            } else {
+                ((bi, yi), (ai, xi))
+            };
+            if claimed.contains(&pod) || claimed.contains(&host) {
+                continue; // already found from the other end
+            }
+            let mut proof = vec![
+                format!(
+                    "{}: IFLA_LINK={link} IFLA_LINK_NETNSID={nsid} (netns {})",
+                    x.name, a.inode
+                ),
+                format!(
+                    "nsid {nsid} in netns {} is netns {}{} (RTM_GETNSID)",
+                    a.inode,
+                    b.inode,
+                    if b.host { ", the host" } else { "" }
+                ),
+                format!(
+                    "{} (ifindex {}): IFLA_LINK={} points back at {}",
+                    y.name, y.ifindex, x.ifindex, x.name
+                ),
+            ];
+            for (end_ns, end_if, other) in [(ai, x, y), (bi, y, x)] {
+                if let Some(stats) = extra_of(end_ns).ethtool.get(&end_if.ifindex)
+                    && let Some((_, v)) = stats.iter().find(|(n, _)| n == "peer_ifindex")
+                {
+                    let verdict = if *v == u64::from(other.ifindex) {
+                        "agrees"
+                    } else {
+                        "DISAGREES"
+                    };
+                    proof.push(format!(
+                        "ethtool peer_ifindex of {} = {v} ({verdict})",
+                        end_if.name
+                    ));
+                }
+            }
+            claimed.insert(pod);
+            claimed.insert(host);
+            found.push(Found { pod, host, proof });
+        }
+    }
+    let by_pod_end: HashMap<End, &Found> = found.iter().map(|f| (f.pod, f)).collect();
+    // Namespaces that hold the node side of some pod's veth: the host, and lab nodes.
+    let hubs: HashSet<usize> = namespaces
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.host)
+        .map(|(i, _)| i)
+        .chain(found.iter().map(|f| f.host.0))
+        .collect();
+
+    let mut rows = Vec::new();
+    for (ni, ns) in namespaces.iter().enumerate() {
+        if hubs.contains(&ni) && ns.pod.is_none() {
+            continue;
+        }
+        for (ii, iface) in ns.interfaces.iter().enumerate() {
+            if iface.kind == "loopback"
+                || claimed.contains(&(ni, ii)) && !by_pod_end.contains_key(&(ni, ii))
+            {
+                continue; // a node-side port of some pod: shown in that pod's row
+            }
+            let mut row = VethPair {
+                pod: ns.pod.clone(),
+                netns_inode: Some(ns.inode),
+                pause_pid: ns.pause_pid,
+                pod_if: Some(pod_side(iface, &extra_of(ni).routes)),
+                host_if: None,
+                status: PairStatus::NotVeth,
+                proof: Vec::new(),
+                stats: None,
+            };
+            let mut host_end = None;
+            if let Some(f) = by_pod_end.get(&(ni, ii)) {
+                row.status = PairStatus::Paired;
+                row.proof = f.proof.clone();
+                row.host_if = Some(host_side(namespaces, f.host));
+                host_end = Some(f.host);
+            } else if iface.kind == "veth" {
+                row.status = if iface.link_netnsid.is_none() {
+                    PairStatus::PeerInSameNetns
+                } else {
+                    PairStatus::PeerNotFound
+                };
+                row.proof = vec![match iface.link_netnsid {
+                    None => format!(
+                        "{}: no IFLA_LINK_NETNSID: its peer (ifindex {}) is in the same netns",
+                        iface.name,
+                        iface.link_ifindex.unwrap_or(0)
+                    ),
+                    Some(id) => format!(
+                        "{}: IFLA_LINK={} IFLA_LINK_NETNSID={id}, but nsid {id} names no namespace podnet found",
+                        iface.name,
+                        iface.link_ifindex.unwrap_or(0)
+                    ),
+                }];
+            } else {
+                row.proof = vec![format!(
+                    "{} is a {} interface, not a veth",
+                    iface.name, iface.kind
+                )];
+            }
+            if with_stats {
+                row.stats = Some(PairStats {
+                    pod_if: Some(side_stats(iface, extra_of(ni))),
+                    host_if: host_end
+                        .map(|(hn, hi)| side_stats(&namespaces[hn].interfaces[hi], extra_of(hn))),
+                });
+            }
+            rows.push(row);
+        }
+    }
+    // Host-side veths whose peer is in some other namespace that was not found.
+    for (ni, ns) in namespaces.iter().enumerate() {
+        if !hubs.contains(&ni) {
+            continue;
+        }
+        for (ii, iface) in ns.interfaces.iter().enumerate() {
+            if iface.kind != "veth" || iface.link_netnsid.is_none() || claimed.contains(&(ni, ii)) {
+                continue;
+            }
+            rows.push(VethPair {
+                pod: None,
+                netns_inode: None,
+                pause_pid: None,
+                pod_if: None,
+                host_if: Some(host_side(namespaces, (ni, ii))),
+                status: PairStatus::Orphan,
+                proof: vec![format!(
+                    "{}: IFLA_LINK={} IFLA_LINK_NETNSID={} in netns {}, and no namespace podnet found holds that peer (deleted, or held only by a file descriptor: try --deep)",
+                    iface.name,
+                    iface.link_ifindex.unwrap_or(0),
+                    iface.link_netnsid.unwrap_or(-1),
+                    ns.inode
+                )],
+                stats: with_stats.then(|| PairStats { pod_if: None, host_if: Some(side_stats(iface, extra_of(ni))) }),
+            });
+        }
+    }
+    rows
+}
+
+fn pod_side(i: &Interface, routes: &[Route]) -> PodSide {
+    PodSide {
+        name: i.name.clone(),
+        ifindex: i.ifindex,
+        mac: i.mac.clone(),
+        mtu: i.mtu,
+        oper_state: i.oper_state.clone(),
+        addresses: i.addresses.clone(),
+        kind: i.kind.clone(),
+        routes: routes
+            .iter()
+            .filter(|r| {
+                r.oif == Some(i.ifindex) && (r.table == 254 || r.table == 0) && r.kind == "unicast"
+            })
+            .filter(|r| !(r.ipv6 && r.dst.is_some_and(|d| d.to_string().starts_with("fe80:"))))
+            .map(Route::summary)
+            .collect(),
+    }
+}
+
+fn host_side(namespaces: &[Netns], (ni, ii): End) -> HostSide {
+    let ns = &namespaces[ni];
+    let i = &ns.interfaces[ii];
+    HostSide {
+        name: i.name.clone(),
+        ifindex: i.ifindex,
+        mac: i.mac.clone(),
+        mtu: i.mtu,
+        oper_state: i.oper_state.clone(),
+        master: i
+            .master_ifindex
+            .and_then(|m| ns.interfaces.iter().find(|x| x.ifindex == m))
+            .map(|m| m.name.clone()),
+        netns_inode: ns.inode,
+    }
+}
+
+fn side_stats(i: &Interface, extra: &NetnsExtra) -> SideStats {
+    SideStats {
+        link: i.stats.unwrap_or_default(),
+        ethtool: extra
+            .ethtool
+            .get(&i.ifindex)
+            .map(|v| v.iter().cloned().collect::<BTreeMap<_, _>>())
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Pod;
+
+    fn iface(name: &str, ifindex: u32, kind: &str, link: Option<(u32, i32)>) -> Interface {
+        Interface {
+            name: name.into(),
+            ifindex,
+            kind: kind.into(),
+            addresses: vec![],
+            mac: None,
+            mtu: Some(1500),
+            oper_state: "up".into(),
+            admin_up: true,
+            link_ifindex: link.map(|l| l.0),
+            link_netnsid: link.map(|l| l.1),
+            master_ifindex: None,
+            stats: None,
+        }
+    }
+
+    fn ns(inode: u64, host: bool, named: bool, ifaces: Vec<Interface>) -> Netns {
+        Netns {
+            inode,
+            host,
+            paths: vec![],
+            pids: 1,
+            pause_pid: None,
+            interfaces: ifaces,
+            pod: named.then(|| Pod {
+                namespace: Some("default".into()),
+                name: Some(format!("p{inode}")),
+                uid: None,
+                sandbox_id: None,
+                runtime: None,
+                sources: vec![],
+                conflicts: vec![],
+            }),
+            fds: vec![],
+            pid_list: vec![],
+        }
+    }
+
+    fn extra(pairs: &[(u64, i32, u64)]) -> HashMap<u64, NetnsExtra> {
+        let mut m: HashMap<u64, NetnsExtra> = HashMap::new();
+        for &(viewer, nsid, target) in pairs {
+            m.entry(viewer).or_default().nsids.insert(nsid, target);
+        }
+        m
+    }
+
+    #[test]
+    fn same_ifindex_in_every_pod_pairs_by_nsid() {
+        // two pods, both eth0 = ifindex 2, host veths 7 and 8
+        let host = ns(
+            1,
+            true,
+            false,
+            vec![
+                iface("lo", 1, "loopback", None),
+                iface("cali1", 7, "veth", Some((2, 0))),
+                iface("cali2", 8, "veth", Some((2, 1))),
+            ],
+        );
+        let a = ns(
+            10,
+            false,
+            true,
+            vec![
+                iface("lo", 1, "loopback", None),
+                iface("eth0", 2, "veth", Some((7, 0))),
+            ],
+        );
+        let b = ns(
+            20,
+            false,
+            true,
+            vec![iface("eth0", 2, "veth", Some((8, 0)))],
+        );
+        let rows = pair_all(&[host, a, b], &extra(&[(10, 0, 1), (20, 0, 1)]), false);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].host_if.as_ref().unwrap().name, "cali1");
+        assert_eq!(rows[1].host_if.as_ref().unwrap().name, "cali2");
+        assert!(rows.iter().all(|r| r.status == PairStatus::Paired));
+        assert!(rows[0].proof[1].contains("the host"));
+    }
+
+    #[test]
+    fn a_wrong_back_pointer_is_not_a_pair_and_orphans_are_kept() {
+        let host = ns(
+            1,
+            true,
+            false,
+            vec![
+                iface("veth9", 9, "veth", Some((3, 0))),
+                iface("gone0", 12, "veth", Some((2, 5))),
+            ],
+        );
+        let a = ns(
+            10,
+            false,
+            true,
+            vec![iface("eth0", 2, "veth", Some((9, 0)))],
+        );
+        let rows = pair_all(&[host, a], &extra(&[(10, 0, 1)]), false);
+        assert_eq!(rows[0].status, PairStatus::PeerNotFound);
+        let orphans: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.status == PairStatus::Orphan)
+            .map(|r| r.host_if.as_ref().unwrap().name.as_str())
+            .collect();
+        assert_eq!(orphans, vec!["veth9", "gone0"]);
+    }
+
+    #[test]
+    fn non_veth_and_second_interfaces_get_rows() {
+        let host = ns(
+            1,
+            true,
+            false,
+            vec![
+                iface("veth1", 7, "veth", Some((2, 0))),
+                iface("ens3", 2, "device", None),
+            ],
+        );
+        let a = ns(
+            10,
+            false,
+            true,
+            vec![
+                iface("eth0", 2, "veth", Some((7, 0))),
+                iface("net1", 3, "ipvlan", Some((2, 0))),
+            ],
+        );
+        let rows = pair_all(&[host, a], &extra(&[(10, 0, 1)]), true);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].status, PairStatus::NotVeth);
+        assert_eq!(rows[1].pod_if.as_ref().unwrap().kind, "ipvlan");
+        assert!(rows[0].stats.is_some());
+    }
+
+    #[test]
+    fn node_namespaces_are_the_host_side_in_a_lab() {
+        // a lab node netns 5 holds the pods' host veths; the root netns holds the node's uplink
+        let root = ns(1, true, false, vec![iface("lo", 1, "loopback", None)]);
+        let node = ns(
+            5,
+            false,
+            false,
+            vec![
+                iface("cni0", 3, "bridge", None),
+                iface("vethA", 4, "veth", Some((2, 0))),
+                iface("vethB", 5, "veth", Some((2, 1))),
+            ],
+        );
+        let a = ns(
+            10,
+            false,
+            true,
+            vec![iface("eth0", 2, "veth", Some((4, 0)))],
+        );
+        let b = ns(
+            20,
+            false,
+            true,
+            vec![iface("eth0", 2, "veth", Some((5, 3)))],
+        );
+        let rows = pair_all(
+            &[root, node, a, b],
+            &extra(&[(10, 0, 5), (20, 3, 5)]),
+            false,
+        );
+        let paired: Vec<(u64, &str)> = rows
+            .iter()
+            .filter(|r| r.status == PairStatus::Paired)
+            .map(|r| {
+                (
+                    r.netns_inode.unwrap(),
+                    r.host_if.as_ref().unwrap().name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(paired, vec![(10, "vethA"), (20, "vethB")]);
+        assert_eq!(
+            rows.len(),
+            2,
+            "the node's bridge and veths are not pod rows: {rows:#?}"
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Parses ethtool ioctl buffers: statistic names and values (`ethtool -S`)
+//! and `struct ethtool_drvinfo` (`ethtool -i`). No I/O.
+
+use crate::model::ethtool::DriverInfo;
+use crate::sys::ethtool::{DRVINFO_LEN, GSTRING_LEN, RawStats};
+
+/// `(name, value)` pairs in driver order. Names that repeat are kept (some
+/// drivers repeat per-queue names); empty names are dropped.
+pub fn stats(raw: &RawStats) -> Vec<(String, u64)> {
+    raw.names
+        .chunks(GSTRING_LEN)
+        .zip(&raw.values)
+        .filter_map(|(name, v)| {
+            let s = c_string(name);
+            (!s.is_empty()).then_some((s, *v))
+        })
+        .collect()
+}
+
+/// Parses a `struct ethtool_drvinfo`.
+pub fn driver_info(bytes: &[u8]) -> Option<DriverInfo> {
+    if bytes.len() < DRVINFO_LEN {
+        return None;
+    }
+    let field = |off: usize| c_string(&bytes[off..off + 32]);
+    let u32_at = |off: usize| {
+        u32::from_ne_bytes([bytes[off], bytes[off + 1], bytes[off + 2], bytes[off + 3]])
+    };
+    // cmd(4) driver(32) version(32) fw_version(32) bus_info(32) erom_version(32) reserved2(12) n_priv_flags n_stats …
+    Some(DriverInfo {
+        driver: field(4),
+        version: field(36),
+        firmware_version: field(68),
+        bus_info: field(100),
+        n_stats: u32_at(4 + 32 * 5 + 12 + 4),
+    })
+}
+
+fn c_string(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> Vec<u8> {
+        let mut v = s.as_bytes().to_vec();
+        v.resize(GSTRING_LEN, 0);
+        v
+    }
+
+    #[test]
+    fn pairs_names_and_values() {
+        // what the veth driver returns, shortened
+        let raw = RawStats {
+            names: [
+                name("peer_ifindex"),
+                name("rx_queue_0_xdp_packets"),
+                name(""),
+            ]
+            .concat(),
+            values: vec![17, 0, 9],
+        };
+        assert_eq!(
+            stats(&raw),
+            vec![
+                ("peer_ifindex".to_string(), 17),
+                ("rx_queue_0_xdp_packets".to_string(), 0)
+            ]
+        );
+        assert!(stats(&RawStats::default()).is_empty());
+    }
+
+    #[test]
+    fn parses_drvinfo() {
+        let mut b = vec![0u8; DRVINFO_LEN];
+        b[..4].copy_from_slice(&3u32.to_ne_bytes());
+        b[4..8].copy_from_slice(b"veth");
+        b[36..39].copy_from_slice(b"1.0");
+        b[4 + 160 + 12 + 4..4 + 160 + 12 + 8].copy_from_slice(&9u32.to_ne_bytes());
+        let d = driver_info(&b).unwrap();
+        assert_eq!(
+            (
+                d.driver.as_str(),
+                d.version.as_str(),
+                d.bus_info.as_str(),
+                d.n_stats
+            ),
+            ("veth", "1.0", "", 9)
+        );
+        assert!(driver_info(&b[..100]).is_none());
+    }
+}

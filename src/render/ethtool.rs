@@ -1,0 +1,51 @@
+//! Renders `podnet ethtool` like `ethtool -i` followed by `ethtool -S`.
+
+use std::io::Write;
+
+use colored::Colorize;
+
+use crate::model::ethtool::EthtoolReport;
+
+use super::Style;
+
+pub fn text(out: &mut dyn Write, report: &EthtoolReport, style: &Style) -> std::io::Result<()> {
+    for (n, i) in report.interfaces.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        let title = format!(
+            "{} (ifindex {}, netns {}{})",
+            i.interface,
+            i.ifindex,
+            i.netns_inode,
+            i.owner
+                .as_ref()
+                .map(|o| format!(", {o}"))
+                .unwrap_or_default()
+        );
+        writeln!(
+            out,
+            "{}",
+            if style.color {
+                title.bold().to_string()
+            } else {
+                title
+            }
+        )?;
+        if let Some(d) = &i.driver {
+            writeln!(out, "driver: {}", d.driver)?;
+            writeln!(out, "version: {}", d.version)?;
+            writeln!(out, "firmware-version: {}", d.firmware_version)?;
+            writeln!(out, "bus-info: {}", d.bus_info)?;
+        }
+        if i.stats.is_empty() {
+            writeln!(out, "no statistics available")?;
+        } else {
+            writeln!(out, "NIC statistics:")?;
+            for (k, v) in &i.stats {
+                writeln!(out, "     {k}: {v}")?;
+            }
+        }
+    }
+    Ok(())
+}

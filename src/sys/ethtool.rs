@@ -1,0 +1,176 @@
+//! The SIOCETHTOOL ioctl (kernel I/O): string sets, statistics and driver
+//! info of an interface in the calling thread's network namespace, as
+//! `ethtool -S` / `ethtool -i` read them. Buffers are returned raw;
+//! `discover::ethtool` parses them.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+const SIOCETHTOOL: libc::c_ulong = 0x8946;
+const ETHTOOL_GDRVINFO: u32 = 0x03;
+const ETHTOOL_GSTRINGS: u32 = 0x1b;
+const ETHTOOL_GSTATS: u32 = 0x1d;
+const ETHTOOL_GSSET_INFO: u32 = 0x37;
+const ETH_SS_STATS: u32 = 1;
+/// `ETH_GSTRING_LEN`: each statistic's name is a NUL-padded 32-byte field.
+pub const GSTRING_LEN: usize = 32;
+/// Size of `struct ethtool_drvinfo`.
+pub const DRVINFO_LEN: usize = 196;
+/// Extra room in the stats buffer in case the count grows between two calls.
+const SLACK: usize = 64;
+
+/// The raw answers of GSTRINGS and GSTATS for ETH_SS_STATS.
+#[derive(Debug, Clone, Default)]
+pub struct RawStats {
+    /// `n` × 32 bytes of names.
+    pub names: Vec<u8>,
+    /// The values, in the order of the names.
+    pub values: Vec<u64>,
+}
+
+/// A datagram socket in the current netns, used only as an ioctl handle.
+pub struct EthtoolSocket {
+    fd: OwnedFd,
+}
+
+#[repr(C)]
+struct IfReq {
+    name: [u8; libc::IFNAMSIZ],
+    data: *mut libc::c_void,
+    _pad: [u8; 16],
+}
+
+impl EthtoolSocket {
+    /// Opens the handle in the calling thread's network namespace.
+    pub fn new() -> io::Result<Self> {
+        // SAFETY: plain socket(2); the result is checked before use.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh, owned descriptor.
+        Ok(EthtoolSocket {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    fn ioctl(&self, ifname: &str, buf: *mut libc::c_void) -> io::Result<()> {
+        let bytes = ifname.as_bytes();
+        if bytes.is_empty() || bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("bad interface name {ifname:?}"),
+            ));
+        }
+        let mut req = IfReq {
+            name: [0; libc::IFNAMSIZ],
+            data: buf,
+            _pad: [0; 16],
+        };
+        req.name[..bytes.len()].copy_from_slice(bytes);
+        // SAFETY: req is a valid ifreq whose data points at a buffer the caller sized for the command.
+        let rc = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                SIOCETHTOOL as _,
+                &mut req as *mut IfReq,
+            )
+        };
+        if rc < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Number of ETH_SS_STATS strings (`ETHTOOL_GSSET_INFO`); 0 when the driver has none.
+    pub fn stats_count(&self, ifname: &str) -> io::Result<usize> {
+        // struct ethtool_sset_info { u32 cmd; u32 reserved; u64 sset_mask; u32 data[1]; }
+        let mut buf = [0u64; 3];
+        let words = buf.as_mut_ptr() as *mut u32;
+        // SAFETY: buf is 24 bytes, 8-aligned; we write the cmd word and the mask.
+        unsafe {
+            *words = ETHTOOL_GSSET_INFO;
+        }
+        buf[1] = 1u64 << ETH_SS_STATS;
+        match self.ioctl(ifname, buf.as_mut_ptr().cast()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => return Ok(0),
+            Err(e) => return Err(e),
+        }
+        if buf[1] & (1u64 << ETH_SS_STATS) == 0 {
+            return Ok(0);
+        }
+        // SAFETY: data[0] is the u32 right after the mask (byte offset 16).
+        Ok(unsafe { *words.add(4) } as usize)
+    }
+
+    /// `ethtool -S`: the names and values of every driver statistic.
+    pub fn stats(&self, ifname: &str) -> io::Result<RawStats> {
+        let n = self.stats_count(ifname)?;
+        if n == 0 {
+            return Ok(RawStats::default());
+        }
+        let cap = n + SLACK;
+        // struct ethtool_gstrings { u32 cmd; u32 string_set; u32 len; u8 data[]; }
+        let mut sbuf = vec![0u64; (12 + cap * GSTRING_LEN).div_ceil(8)];
+        {
+            let w = sbuf.as_mut_ptr() as *mut u32;
+            // SAFETY: the buffer holds the 12-byte header and cap strings.
+            unsafe {
+                *w = ETHTOOL_GSTRINGS;
+                *w.add(1) = ETH_SS_STATS;
+                *w.add(2) = n as u32;
+            }
+        }
+        self.ioctl(ifname, sbuf.as_mut_ptr().cast())?;
+        // SAFETY: reading back the len word the kernel filled in.
+        let got = unsafe { *(sbuf.as_ptr() as *const u32).add(2) } as usize;
+        if got > cap {
+            return Err(io::Error::other(format!(
+                "{ifname}: driver returned {got} stat names for {n}"
+            )));
+        }
+        let bytes: &[u8] = {
+            // SAFETY: viewing the u64 buffer as bytes.
+            unsafe { std::slice::from_raw_parts(sbuf.as_ptr().cast::<u8>(), sbuf.len() * 8) }
+        };
+        let names = bytes[12..12 + got * GSTRING_LEN].to_vec();
+
+        // struct ethtool_stats { u32 cmd; u32 n_stats; u64 data[]; }
+        let mut vbuf = vec![0u64; 1 + cap];
+        {
+            let w = vbuf.as_mut_ptr() as *mut u32;
+            // SAFETY: the header is the first 8 bytes of the buffer.
+            unsafe {
+                *w = ETHTOOL_GSTATS;
+                *w.add(1) = got as u32;
+            }
+        }
+        self.ioctl(ifname, vbuf.as_mut_ptr().cast())?;
+        // SAFETY: the kernel wrote n_stats in the second word.
+        let nvals = unsafe { *(vbuf.as_ptr() as *const u32).add(1) } as usize;
+        if nvals > cap {
+            return Err(io::Error::other(format!(
+                "{ifname}: driver returned {nvals} stats for {n}"
+            )));
+        }
+        Ok(RawStats {
+            names,
+            values: vbuf[1..1 + nvals].to_vec(),
+        })
+    }
+
+    /// `ethtool -i`: the raw `struct ethtool_drvinfo`.
+    pub fn driver_info(&self, ifname: &str) -> io::Result<Vec<u8>> {
+        let mut buf = vec![0u64; DRVINFO_LEN.div_ceil(8)];
+        // SAFETY: the buffer is at least DRVINFO_LEN bytes.
+        unsafe {
+            *(buf.as_mut_ptr() as *mut u32) = ETHTOOL_GDRVINFO;
+        }
+        self.ioctl(ifname, buf.as_mut_ptr().cast())?;
+        // SAFETY: viewing the u64 buffer as bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), DRVINFO_LEN) };
+        Ok(bytes.to_vec())
+    }
+}
