@@ -606,7 +606,7 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__ns__subcmd__pids)
-            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            opts="-o -v -h -V --deep --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -102,6 +102,7 @@ never\t''"
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l deep -d 'Also find namespaces held only by open file descriptors (/proc/<pid>/fd)'
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and __fish_seen_subcommand_from pids" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'

@@ -267,4 +267,7 @@ pub struct NsPidsArgs {
     /// The pod or network namespace.
     #[arg(value_name = "POD")]
     pub target: String,
+    /// Also find namespaces held only by open file descriptors (/proc/<pid>/fd).
+    #[arg(long)]
+    pub deep: bool,
 }

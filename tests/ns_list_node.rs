@@ -1677,7 +1677,10 @@ node_test! {
             .as_str()
             .unwrap()
             .to_string();
-        assert!(from.contains("apps/by-ip-0"), "{from}");
+        assert!(
+            from.starts_with("http://127.0.0.1:") && from.ends_with("/api/v1/namespaces/apps/pods/by-ip-0"),
+            "the API object's URL: {from}"
+        );
         assert_named(&list, &uid_pod, &by_uid, &["kube", "cgroup"]);
         assert_eq!(
             pod_of(&list, uid_pod.inode)["sandbox_id"],

@@ -109,9 +109,23 @@ fn resolve(
     allow: &dyn Fn(&ClaimKey) -> bool,
     warnings: &mut Vec<String>,
 ) -> Option<usize> {
+    // A claim that names a bind-mounted path (not /proc/<pid>/…) was made
+    // for that mount: its PID may have been reused since, so a PID only
+    // counts when it leads to a namespace with no bind mount of its own
+    // (one whose mount this process cannot see), never the host's.
+    let named_by_mount = claim
+        .keys
+        .iter()
+        .any(|k| matches!(k, ClaimKey::NetnsPath(p) if proc_path_pid(p).is_none()));
     let mut found: Option<(usize, &ClaimKey)> = None;
     for key in claim.keys.iter().filter(|k| allow(k)) {
         let Some(i) = ix.lookup(key) else { continue };
+        if named_by_mount
+            && matches!(key, ClaimKey::Pid(_))
+            && (netns[i].host || !netns[i].paths.is_empty())
+        {
+            continue;
+        }
         match found {
             None => found = Some((i, key)),
             Some((j, first)) if j != i => {
@@ -569,5 +583,57 @@ mod tests {
         let mut w = Vec::new();
         attach(&mut n, &[c], &mut w);
         assert_eq!(n[1].pod.as_ref().unwrap().name.as_deref(), Some("p"));
+    }
+}
+
+#[cfg(test)]
+mod pid_reuse_tests {
+    use super::*;
+
+    fn ns(inode: u64, host: bool, paths: &[&str], pids: &[i32]) -> Netns {
+        Netns {
+            inode,
+            host,
+            paths: paths.iter().map(|s| s.to_string()).collect(),
+            pids: pids.len(),
+            pause_pid: None,
+            interfaces: vec![],
+            pod: None,
+            fds: vec![],
+            pid_list: pids.to_vec(),
+        }
+    }
+
+    fn sandbox(path: &str, pid: i32) -> Claim {
+        let mut c = Claim::new(SourceKind::OciConfig, "/run/containerd/x/config.json");
+        c.keys = vec![ClaimKey::NetnsPath(path.into()), ClaimKey::Pid(pid)];
+        c.name = Some("old".into());
+        c.namespace = Some("default".into());
+        c
+    }
+
+    #[test]
+    fn a_reused_pid_does_not_carry_a_deleted_sandbox_into_another_pod() {
+        // the sandbox's mount is gone; its init.pid now belongs to a process in another pod's netns
+        let mut n = vec![
+            ns(1, true, &[], &[1]),
+            ns(2, false, &["/run/netns/cni-new"], &[300]),
+        ];
+        let mut w = Vec::new();
+        attach(&mut n, &[sandbox("/run/netns/cni-gone", 300)], &mut w);
+        assert!(n[1].pod.is_none());
+        assert!(w[0].starts_with("stale oci-config"), "{w:?}");
+    }
+
+    #[test]
+    fn a_pid_still_names_a_namespace_whose_mount_is_not_visible() {
+        let mut n = vec![ns(1, true, &[], &[1]), ns(2, false, &[], &[300])];
+        let mut w = Vec::new();
+        attach(&mut n, &[sandbox("/run/netns/cni-elsewhere", 300)], &mut w);
+        assert_eq!(
+            n[1].pod.as_ref().and_then(|p| p.name.as_deref()),
+            Some("old")
+        );
+        assert!(w.is_empty(), "{w:?}");
     }
 }

@@ -2,7 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::model::Process;
+use crate::discover::mountinfo::NsfsMount;
+use crate::model::{Claim, ClaimKey, Process};
 
 /// Commands of infra processes: kubelet/containerd/CRI-O `pause`, podman `catatonit`.
 const INFRA_COMMS: &[&str] = &["pause", "catatonit"];
@@ -36,6 +37,45 @@ pub fn choose(
                     .is_some_and(|parent| is_shim(&parent.comm))
             })
         })
+}
+
+/// The infra PIDs runtimes name in their pid files, minus those that can
+/// no longer be theirs: a PID now in a different namespace than the
+/// sandbox's bind mount, or whose sandbox mount is gone (the PID was reused).
+pub fn trusted_infra_pids(
+    claims: &[Claim],
+    mounts: &[NsfsMount],
+    processes: &[Process],
+) -> HashSet<i32> {
+    let mount_inode: HashMap<String, u64> = mounts
+        .iter()
+        .map(|m| {
+            (
+                super::identity::normalize_netns_path(&m.mount_point),
+                m.inode,
+            )
+        })
+        .collect();
+    let pid_inode: HashMap<i32, u64> = processes.iter().map(|p| (p.pid, p.netns_inode)).collect();
+    claims
+        .iter()
+        .filter_map(|c| {
+            let pid = c.infra_pid?;
+            let mount_path = c.keys.iter().find_map(|k| match k {
+                ClaimKey::NetnsPath(p) if !p.starts_with("/proc/") => {
+                    Some(super::identity::normalize_netns_path(p))
+                }
+                _ => None,
+            });
+            match mount_path {
+                None => Some(pid),
+                Some(path) => {
+                    let want = mount_inode.get(&path)?;
+                    (pid_inode.get(&pid) == Some(want)).then_some(pid)
+                }
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -78,6 +118,36 @@ mod tests {
         shim.netns_inode = 1;
         let all = [shim, p(20, 3, "sleep", 30), p(21, 20, "sh", 31)];
         assert_eq!(choose_among(&all, &[]), Some(20));
+    }
+
+    #[test]
+    fn a_pid_file_is_trusted_only_where_its_sandbox_mount_is() {
+        let claim = |path: &str, pid: i32| {
+            let mut c = Claim::new(crate::model::SourceKind::OciConfig, "c");
+            c.keys = vec![ClaimKey::NetnsPath(path.into())];
+            c.infra_pid = Some(pid);
+            c
+        };
+        let procs = [p(10, 1, "pause", 1), p(20, 1, "sh", 2)];
+        let mounts = [NsfsMount {
+            inode: 7,
+            mount_point: "/run/netns/cni-a".into(),
+        }];
+        let claims = [
+            claim("/var/run/netns/cni-a", 10),
+            claim("/run/netns/cni-gone", 20),
+            claim("/run/netns/cni-a", 99),
+        ];
+        let mut nomount = Claim::new(crate::model::SourceKind::OciConfig, "c");
+        nomount.infra_pid = Some(20);
+        let mut all = claims.to_vec();
+        all.push(nomount);
+        let got = trusted_infra_pids(&all, &mounts, &procs);
+        assert_eq!(got, [10, 20].into_iter().collect());
+        assert_eq!(
+            trusted_infra_pids(&claims, &mounts, &procs),
+            [10].into_iter().collect()
+        );
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
     let runtime = runtime_files::read_all(root, &RuntimePaths::default());
     warnings.extend(runtime.errors.iter().cloned());
     let mut claims = runtime_claims(&runtime, &mut warnings);
-    let infra: HashSet<i32> = claims.iter().filter_map(|c| c.infra_pid).collect();
+    let infra = crate::analyze::pause::trusted_infra_pids(&claims, &mounts, &processes);
 
     let mut namespaces = netns_merge::merge(&processes, &mounts, &fds, host_inode, &infra);
 
@@ -228,8 +228,8 @@ fn start_kube(args: &KubeArgs) -> Result<Option<KubeJob>> {
         timeout: Duration::from_secs(5),
     };
     Ok(Some(std::thread::spawn(move || {
-        let pods = kube::list_node_pods(&req)?;
-        Ok(kube_pods::claims(&pods, "kube-apiserver"))
+        let (url, pods) = kube::list_node_pods(&req)?;
+        Ok(kube_pods::claims(&pods, url.trim_end_matches('/')))
     })))
 }
 

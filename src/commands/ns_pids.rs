@@ -13,7 +13,14 @@ use super::Ctx;
 use super::inventory::{self, ScanOptions};
 
 pub fn run(ctx: &Ctx, args: &NsPidsArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let inv = inventory::scan(ctx, "ns pids", &ScanOptions::default())?;
+    let inv = inventory::scan(
+        ctx,
+        "ns pids",
+        &ScanOptions {
+            deep: args.deep,
+            ..Default::default()
+        },
+    )?;
     let ns = &inv.report.namespaces[resolve::resolve(&inv.report.namespaces, &args.target)?];
     let by_pid: HashMap<i32, &Process> = inv.processes.iter().map(|p| (p.pid, p)).collect();
     let procs: Vec<&Process> = ns

@@ -16,7 +16,10 @@ fn claim(pod: &KPod, api: &str) -> Option<Claim> {
     let namespace = meta.namespace.clone();
     let mut c = Claim::new(
         SourceKind::Kube,
-        format!("{api} pod {}/{name}", namespace.as_deref().unwrap_or("?")),
+        format!(
+            "{api}/api/v1/namespaces/{}/pods/{name}",
+            namespace.as_deref().unwrap_or("default")
+        ),
     );
     if let Some(uid) = &meta.uid {
         c.keys.push(ClaimKey::PodUid(uid.clone()));

@@ -33,9 +33,9 @@ pub fn config_present() -> bool {
         .unwrap_or(false)
 }
 
-/// The pods bound to `node_name` (`fieldSelector=spec.nodeName=…`).
-/// Errors are worded for a warning line.
-pub fn list_node_pods(req: &KubeRequest) -> Result<Vec<Pod>, String> {
+/// The pods bound to `node_name` (`fieldSelector=spec.nodeName=…`), with
+/// the API server's URL. Errors are worded for a warning line.
+pub fn list_node_pods(req: &KubeRequest) -> Result<(String, Vec<Pod>), String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -48,7 +48,7 @@ pub fn list_node_pods(req: &KubeRequest) -> Result<Vec<Pod>, String> {
     })
 }
 
-async fn list(req: &KubeRequest) -> Result<Vec<Pod>, String> {
+async fn list(req: &KubeRequest) -> Result<(String, Vec<Pod>), String> {
     let mut config = match &req.kubeconfig {
         Some(path) => {
             let kc = Kubeconfig::read_from(path)
@@ -72,5 +72,5 @@ async fn list(req: &KubeRequest) -> Result<Vec<Pod>, String> {
         .list(&params)
         .await
         .map_err(|e| format!("listing pods on node {} from {url}: {e}", req.node_name))?;
-    Ok(list.items)
+    Ok((url, list.items))
 }
