@@ -137,10 +137,16 @@ pub fn pair_all(
         .map(|(i, _)| i)
         .chain(found.iter().map(|f| f.host.0))
         .collect();
+    // A hub's own interfaces (bridge, uplink) are not pod rows, unless the hub
+    // is itself a pod (named, or with a pause process) holding another's peer.
+    let node_side = |ni: usize| {
+        let ns = &namespaces[ni];
+        hubs.contains(&ni) && ns.pod.is_none() && (ns.host || ns.pause_pid.is_none())
+    };
 
     let mut rows = Vec::new();
     for (ni, ns) in namespaces.iter().enumerate() {
-        if hubs.contains(&ni) && ns.pod.is_none() {
+        if node_side(ni) {
             continue;
         }
         for (ii, iface) in ns.interfaces.iter().enumerate() {
@@ -201,8 +207,8 @@ pub fn pair_all(
     }
     // Host-side veths whose peer is in some other namespace that was not found.
     for (ni, ns) in namespaces.iter().enumerate() {
-        if !hubs.contains(&ni) {
-            continue;
+        if !node_side(ni) {
+            continue; // a pod's unresolved veths are its peer-not-found rows
         }
         for (ii, iface) in ns.interfaces.iter().enumerate() {
             if iface.kind != "veth" || iface.link_netnsid.is_none() || claimed.contains(&(ni, ii)) {
@@ -465,6 +471,87 @@ mod tests {
             rows.len(),
             2,
             "the node's bridge and veths are not pod rows: {rows:#?}"
+        );
+    }
+
+    #[test]
+    fn a_pod_holding_another_namespaces_peer_keeps_its_rows() {
+        // pod 10 (pause process, no name): eth0 to the host, net1 to netns 30,
+        // whose only veth x0 makes 10 the "host" side of that link
+        let host = ns(
+            1,
+            true,
+            false,
+            vec![iface("vethP", 7, "veth", Some((2, 0)))],
+        );
+        let mut pod = ns(
+            10,
+            false,
+            false,
+            vec![
+                iface("eth0", 2, "veth", Some((7, 0))),
+                iface("net1", 3, "veth", Some((2, 1))),
+            ],
+        );
+        pod.pause_pid = Some(100);
+        let other = ns(30, false, false, vec![iface("x0", 2, "veth", Some((3, 0)))]);
+        let rows = pair_all(
+            &[host, pod, other],
+            &extra(&[(10, 0, 1), (10, 1, 30), (30, 0, 10)]),
+            false,
+        );
+        let got: Vec<(Option<u64>, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.netns_inode,
+                    r.pod_if.as_ref().unwrap().name.as_str(),
+                    r.host_if.as_ref().unwrap().name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![(Some(10), "eth0", "vethP"), (Some(30), "x0", "net1")],
+            "{rows:#?}"
+        );
+        assert!(rows.iter().all(|r| r.status == PairStatus::Paired));
+    }
+
+    #[test]
+    fn a_named_hubs_unresolved_veth_is_one_row() {
+        // named pod 10 holds pod 30's peer (net1 ↔ x0) and has a veth whose peer is hidden
+        let host = ns(
+            1,
+            true,
+            false,
+            vec![iface("vethP", 7, "veth", Some((2, 0)))],
+        );
+        let pod = ns(
+            10,
+            false,
+            true,
+            vec![
+                iface("eth0", 2, "veth", Some((7, 0))),
+                iface("net1", 3, "veth", Some((2, 1))),
+                iface("net2", 4, "veth", Some((2, 2))),
+            ],
+        );
+        let other = ns(30, false, false, vec![iface("x0", 2, "veth", Some((3, 0)))]);
+        let rows = pair_all(
+            &[host, pod, other],
+            &extra(&[(10, 0, 1), (10, 1, 30), (30, 0, 10)]),
+            false,
+        );
+        let net2: Vec<PairStatus> = rows
+            .iter()
+            .filter(|r| r.pod_if.as_ref().is_some_and(|p| p.name == "net2"))
+            .map(|r| r.status)
+            .collect();
+        assert_eq!(net2, vec![PairStatus::PeerNotFound], "{rows:#?}");
+        assert!(
+            rows.iter().all(|r| r.status != PairStatus::Orphan),
+            "{rows:#?}"
         );
     }
 }
