@@ -184,7 +184,11 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> std::io:
     if let Some(pid) = p.pause_pid {
         where_.push(format!("pause {pid}"));
     }
-    writeln!(out, "{} {who} ({})", label("Pod"), where_.join(", "))?;
+    if where_.is_empty() {
+        writeln!(out, "{} {who}", label("Pod"))?;
+    } else {
+        writeln!(out, "{} {who} ({})", label("Pod"), where_.join(", "))?;
+    }
     if let Some(i) = &p.pod_if {
         writeln!(
             out,
@@ -352,4 +356,41 @@ pub fn top_json_line(
     let v = serde_json::json!({ "sample": sample, "interval_s": secs, "pods": rows });
     serde_json::to_writer(&mut *out, &v).map_err(std::io::Error::other)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::HostSide;
+
+    #[test]
+    fn an_orphan_has_no_empty_parentheses() {
+        let p = VethPair {
+            pod: None,
+            netns_inode: None,
+            pause_pid: None,
+            pod_if: None,
+            host_if: Some(HostSide {
+                name: "cali0123456789a".into(),
+                ifindex: 7,
+                mac: None,
+                mtu: Some(1500),
+                oper_state: "up".into(),
+                master: None,
+                netns_inode: 1,
+            }),
+            status: PairStatus::Orphan,
+            proof: vec!["no peer".into()],
+            stats: None,
+        };
+        let style = Style {
+            color: false,
+            wide: false,
+            verbose: 0,
+        };
+        let mut out = Vec::new();
+        pair_detail(&mut out, &p, &style).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().next(), Some("Pod        (no pod)"), "{text}");
+    }
 }
