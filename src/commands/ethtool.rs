@@ -10,7 +10,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::model::Netns;
 use crate::model::ethtool::{EthtoolInterface, EthtoolReport};
 use crate::render;
-use crate::sys::ethtool::EthtoolSocket;
+use crate::sys::ethtool::Ethtool;
 use crate::sys::netns;
 
 use super::Ctx;
@@ -61,11 +61,11 @@ pub fn run(ctx: &Ctx, args: &EthtoolArgs, out: &mut dyn Write) -> Result<Outcome
         .map(|p| p.display_name())
         .or_else(|| ns.host.then(|| "host".to_string()));
     let mut warnings = inv.report.warnings.clone();
-    let results = netns::visit_all(std::slice::from_ref(&target), 1, |_, _| {
-        let sock = EthtoolSocket::new()?;
+    let results = netns::visit_all(std::slice::from_ref(&target), 1, |_, inside| {
+        let eth = Ethtool::on(inside.sock);
         Ok(names
             .iter()
-            .map(|n| (n.clone(), sock.driver_info(n), sock.stats(n)))
+            .map(|n| (n.clone(), eth.driver_info(n), eth.stats(n)))
             .collect::<Vec<_>>())
     });
     let read = results

@@ -38,12 +38,20 @@ pub struct ScanOptions {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VisitWants {
     /// The nsids each namespace gave the namespaces holding its veth peers,
-    /// routes, and every interface's ethtool counters: what veth pairing needs.
+    /// and every interface's ethtool counters: what veth pairing needs.
     pub pairing: bool,
+    /// Link counters (IFLA_STATS64).
+    pub stats: bool,
+    /// Main-table routes.
+    pub routes: bool,
 }
 
 impl VisitWants {
-    pub const PAIRING: VisitWants = VisitWants { pairing: true };
+    pub const PAIRING: VisitWants = VisitWants {
+        pairing: true,
+        stats: false,
+        routes: false,
+    };
 }
 
 /// The capabilities a scan of a live /proc needs.
@@ -58,6 +66,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         caps::require(what, SCAN_CAPS)?;
     }
     let kube_job = start_kube(&ctx.kube)?;
+    let mut clock = PhaseClock::new(ctx.style.verbose >= 2);
     let mut warnings = Vec::new();
 
     // Processes and their namespaces.
@@ -83,6 +92,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
     warnings.extend(scan.errors);
     let host_inode = host_netns(&processes);
 
+    clock.lap("proc scan");
     // nsfs bind mounts, as the host's mount namespace sees them.
     let mountinfo_path = if root.is_slash() {
         "/proc/self/mountinfo"
@@ -121,6 +131,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         Vec::new()
     };
 
+    clock.lap("mountinfo and fds");
     // Runtime files → claims (the OCI pid files also name infra processes).
     let runtime = runtime_files::read_all(root, &RuntimePaths::default());
     warnings.extend(runtime.errors.iter().cloned());
@@ -129,6 +140,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
 
     let mut namespaces = netns_merge::merge(&processes, &mounts, &fds, host_inode, &infra);
 
+    clock.lap("runtime files and merge");
     // The pause process's cgroup names the pod UID and sandbox id.
     for ns in namespaces.iter().filter(|n| !n.host) {
         let (pid, is_pause) = match (ns.pause_pid, ns.pid_list.first()) {
@@ -156,6 +168,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         }
     }
 
+    clock.lap("cgroups");
     // Interfaces and addresses, one visit per namespace.
     let mut extra = HashMap::new();
     if live {
@@ -167,6 +180,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         ));
     }
 
+    clock.lap("namespace visits");
     if let Some(job) = kube_job {
         match job.join() {
             Ok(Ok(c)) => claims.extend(c),
@@ -181,7 +195,9 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         }
     }
 
+    clock.lap("kubernetes API");
     identity::attach(&mut namespaces, &claims, &mut warnings);
+    clock.lap("identity join");
     sort_namespaces(&mut namespaces);
     Ok(Inventory {
         report: NetnsReport {
@@ -191,6 +207,31 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         processes,
         extra,
     })
+}
+
+/// `-vv`: how long each phase of the scan took, on stderr.
+struct PhaseClock {
+    on: bool,
+    at: std::time::Instant,
+}
+
+impl PhaseClock {
+    fn new(on: bool) -> Self {
+        PhaseClock {
+            on,
+            at: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if self.on {
+            eprintln!(
+                "podnet: timing: {phase}: {:.2} ms",
+                self.at.elapsed().as_secs_f64() * 1000.0
+            );
+            self.at = std::time::Instant::now();
+        }
+    }
 }
 
 /// The node's own namespace: PID 1's, or, where PID 1 cannot be read,
@@ -289,9 +330,9 @@ fn read_interfaces(
             .map(|f| (namespaces[i].inode, f))
     });
     let results = netns::visit_all(&targets, netns::default_workers(), |t, inside| {
-        let links = inside.sock.dump_links()?;
+        let links = read_links(inside.sock, wants.stats)?;
         let addrs = inside.sock.dump_addresses()?;
-        let interfaces = crate::discover::links::interfaces(&links, &addrs);
+        let interfaces = crate::discover::links::interfaces(links, &addrs);
         let mut visit = Visit {
             interfaces,
             extra: NetnsExtra::default(),
@@ -299,6 +340,18 @@ fn read_interfaces(
         };
         if wants.pairing {
             read_pairing_facts(t, inside, host.as_ref(), &mut visit)?;
+        }
+        if wants.routes {
+            let global_v6 = visit
+                .interfaces
+                .iter()
+                .flat_map(|i| &i.addresses)
+                .any(|a| a.contains(':') && !a.starts_with("fe80:"));
+            let mut msgs = inside.sock.dump_routes(254, false)?;
+            if global_v6 {
+                msgs.extend(inside.sock.dump_routes(254, true)?);
+            }
+            visit.extra.routes = crate::discover::routes::routes(&msgs);
         }
         Ok(visit)
     });
@@ -339,10 +392,9 @@ fn read_pairing_facts(
     {
         visit.extra.nsids.insert(id, *host_inode);
     }
-    visit.extra.routes = crate::discover::routes::routes(&inside.sock.dump_routes()?);
-    let eth = crate::sys::ethtool::EthtoolSocket::new()?;
+    let eth = crate::sys::ethtool::Ethtool::on(inside.sock);
     for iface in visit.interfaces.iter().filter(|i| i.kind != "loopback") {
-        match eth.stats(&iface.name) {
+        match eth.stats_of_kind(&iface.name, &iface.kind) {
             Ok(raw) => {
                 visit
                     .extra
@@ -425,6 +477,18 @@ fn resolve_other_peers(
     }
 }
 
+/// Every link of the socket's namespace, reading only the attributes podnet
+/// uses; the kernel leaves the counters out unless `with_stats`.
+pub fn read_links(
+    sock: &mut crate::sys::netlink::RouteSocket,
+    with_stats: bool,
+) -> std::io::Result<Vec<crate::model::Interface>> {
+    sock.dump_links_with(with_stats, &mut |payload| {
+        crate::discover::links::interface_from_payload(payload)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    })
+}
+
 /// The files that can reach a namespace: bind mounts, then its processes, then fds.
 pub fn target(root: &HostRoot, ns: &crate::model::Netns) -> NetnsTarget {
     let mut handles: Vec<std::path::PathBuf> = ns.paths.iter().map(|p| root.join(p)).collect();
@@ -466,12 +530,7 @@ pub fn link_counters(
 ) -> HashMap<(u64, u32), crate::model::netns::LinkStats> {
     let targets: Vec<NetnsTarget> = namespaces.iter().map(|ns| target(root, ns)).collect();
     let results = netns::visit_all(&targets, netns::default_workers(), |_, inside| {
-        Ok(inside
-            .sock
-            .dump_links()?
-            .iter()
-            .map(crate::discover::links::interface)
-            .collect::<Vec<_>>())
+        read_links(inside.sock, true)
     });
     let mut out = HashMap::new();
     for (t, r) in targets.iter().zip(results) {

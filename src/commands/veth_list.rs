@@ -17,7 +17,10 @@ pub fn run(ctx: &Ctx, args: &VethListArgs, out: &mut dyn Write) -> Result<Outcom
         "veth list",
         &ScanOptions {
             deep: args.deep,
-            visit: VisitWants::PAIRING,
+            visit: VisitWants {
+                stats: args.stats,
+                ..VisitWants::PAIRING
+            },
         },
     )?;
     let pairs = veth::pair_all(&inv.report.namespaces, &inv.extra, args.stats);

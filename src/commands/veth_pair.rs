@@ -17,7 +17,11 @@ pub fn run(ctx: &Ctx, args: &VethPairArgs, out: &mut dyn Write) -> Result<Outcom
         "veth pair",
         &ScanOptions {
             deep: false,
-            visit: VisitWants::PAIRING,
+            visit: VisitWants {
+                stats: args.stats,
+                routes: true,
+                ..VisitWants::PAIRING
+            },
         },
     )?;
     let all = veth::pair_all(&inv.report.namespaces, &inv.extra, args.stats);

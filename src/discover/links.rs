@@ -2,12 +2,59 @@
 
 use std::collections::HashMap;
 
+use netlink_packet_core::{NlasIterator, ParseableParametrized};
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
+use netlink_packet_route::link::{
+    LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkLayerType, LinkMessage,
+};
 
 use crate::model::Interface;
 use crate::model::netns::LinkStats;
+
+/// Link attribute numbers (linux/if_link.h) read by [`interface_from_payload`].
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_LINK: u16 = 5;
+const IFLA_MASTER: u16 = 10;
+const IFLA_OPERSTATE: u16 = 16;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_STATS64: u16 = 23;
+const IFLA_LINK_NETNSID: u16 = 37;
+const WANTED: &[u16] = &[
+    IFLA_ADDRESS,
+    IFLA_IFNAME,
+    IFLA_MTU,
+    IFLA_LINK,
+    IFLA_MASTER,
+    IFLA_OPERSTATE,
+    IFLA_LINKINFO,
+    IFLA_STATS64,
+    IFLA_LINK_NETNSID,
+];
+
+/// One interface from a raw RTM_NEWLINK payload, parsing only the
+/// attributes podnet uses (a full parse of every attribute, IFLA_AF_SPEC
+/// above all, costs several times the kernel's own work at 1000 links).
+pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
+    let header = LinkHeader::parse(payload).map_err(|e| format!("bad link message: {e}"))?;
+    let mut msg = LinkMessage::default();
+    for nla in NlasIterator::new(payload.get(LINK_HEADER_LEN..).unwrap_or_default()) {
+        let nla = nla.map_err(|e| format!("bad link attribute: {e}"))?;
+        if WANTED.contains(&nla.kind()) {
+            msg.attributes.push(
+                LinkAttribute::parse_with_param(&nla, header.interface_family)
+                    .map_err(|e| format!("bad link attribute {}: {e}", nla.kind()))?,
+            );
+        }
+    }
+    msg.header = header;
+    Ok(interface(&msg))
+}
+
+/// Size of `struct ifinfomsg`.
+const LINK_HEADER_LEN: usize = 16;
 
 /// One interface from a link message (addresses empty; see [`attach_addresses`]).
 pub fn interface(msg: &LinkMessage) -> Interface {
@@ -109,12 +156,11 @@ pub fn format_mac(bytes: &[u8]) -> String {
         .join(":")
 }
 
-/// Interfaces of one netns from its dumps, sorted by ifindex.
-pub fn interfaces(links: &[LinkMessage], addrs: &[AddressMessage]) -> Vec<Interface> {
-    let mut out: Vec<Interface> = links.iter().map(interface).collect();
-    out.sort_by_key(|i| i.ifindex);
-    attach_addresses(&mut out, addrs);
-    out
+/// Interfaces of one netns, sorted by ifindex, with their addresses.
+pub fn interfaces(mut links: Vec<Interface>, addrs: &[AddressMessage]) -> Vec<Interface> {
+    links.sort_by_key(|i| i.ifindex);
+    attach_addresses(&mut links, addrs);
+    links
 }
 
 #[cfg(test)]
@@ -181,13 +227,16 @@ mod tests {
 
     #[test]
     fn addresses_attach_ipv4_first() {
-        let links = vec![link(3, "eth0", Some(InfoKind::Veth)), link(1, "lo", None)];
+        let links = vec![
+            interface(&link(3, "eth0", Some(InfoKind::Veth))),
+            interface(&link(1, "lo", None)),
+        ];
         let addrs = vec![
             addr(3, "fd00::5", 64),
             addr(3, "10.244.1.7", 24),
             addr(9, "1.2.3.4", 8),
         ];
-        let ifs = interfaces(&links, &addrs);
+        let ifs = interfaces(links, &addrs);
         assert_eq!(ifs[0].name, "lo");
         assert_eq!(ifs[1].addresses, vec!["10.244.1.7/24", "fd00::5/64"]);
     }
@@ -205,5 +254,17 @@ mod tests {
             panic!("not a link")
         };
         assert_eq!(interface(&l), interface(&m));
+        // the selective parser reads the same interface from the raw payload
+        let mut m2 = m.clone();
+        m2.attributes.push(LinkAttribute::Link(9));
+        m2.attributes.push(LinkAttribute::LinkNetNsId(3));
+        m2.attributes.push(LinkAttribute::Controller(4));
+        m2.attributes.push(LinkAttribute::TxQueueLen(1000));
+        let mut nl = NetlinkMessage::from(RouteNetlinkMessage::NewLink(m2.clone()));
+        nl.finalize();
+        let mut buf = vec![0; nl.buffer_len()];
+        nl.serialize(&mut buf);
+        assert_eq!(interface_from_payload(&buf[16..]).unwrap(), interface(&m2));
+        assert!(interface_from_payload(&buf[16..20]).is_err());
     }
 }

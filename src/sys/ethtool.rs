@@ -3,8 +3,10 @@
 //! `ethtool -S` / `ethtool -i` read them. Buffers are returned raw;
 //! `discover::ethtool` parses them.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, RawFd};
 
 const SIOCETHTOOL: libc::c_ulong = 0x8946;
 const ETHTOOL_GDRVINFO: u32 = 0x03;
@@ -28,9 +30,12 @@ pub struct RawStats {
     pub values: Vec<u64>,
 }
 
-/// A datagram socket in the current netns, used only as an ioctl handle.
-pub struct EthtoolSocket {
-    fd: OwnedFd,
+/// An ioctl handle: any socket open in the interface's namespace (an
+/// rtnetlink socket will do: SIOCETHTOOL falls through to the device layer
+/// of the socket's netns).
+#[derive(Clone, Copy)]
+pub struct Ethtool {
+    fd: RawFd,
 }
 
 #[repr(C)]
@@ -40,18 +45,18 @@ struct IfReq {
     _pad: [u8; 16],
 }
 
-impl EthtoolSocket {
-    /// Opens the handle in the calling thread's network namespace.
-    pub fn new() -> io::Result<Self> {
-        // SAFETY: plain socket(2); the result is checked before use.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
+thread_local! {
+    /// Statistic names by (link kind, count): every veth with the same number
+    /// of queues has the same names, so GSTRINGS is asked once per thread.
+    static NAMES: RefCell<HashMap<(String, usize), Vec<u8>>> = RefCell::new(HashMap::new());
+}
+
+impl Ethtool {
+    /// Uses `sock` (which must stay open while this is used) as the ioctl handle.
+    pub fn on(sock: &impl AsRawFd) -> Self {
+        Ethtool {
+            fd: sock.as_raw_fd(),
         }
-        // SAFETY: fd is a fresh, owned descriptor.
-        Ok(EthtoolSocket {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
     }
 
     fn ioctl(&self, ifname: &str, buf: *mut libc::c_void) -> io::Result<()> {
@@ -69,13 +74,7 @@ impl EthtoolSocket {
         };
         req.name[..bytes.len()].copy_from_slice(bytes);
         // SAFETY: req is a valid ifreq whose data points at a buffer the caller sized for the command.
-        let rc = unsafe {
-            libc::ioctl(
-                self.fd.as_raw_fd(),
-                SIOCETHTOOL as _,
-                &mut req as *mut IfReq,
-            )
-        };
+        let rc = unsafe { libc::ioctl(self.fd, SIOCETHTOOL as _, &mut req as *mut IfReq) };
         if rc < 0 {
             Err(io::Error::last_os_error())
         } else {
@@ -105,12 +104,7 @@ impl EthtoolSocket {
         Ok(unsafe { *words.add(4) } as usize)
     }
 
-    /// `ethtool -S`: the names and values of every driver statistic.
-    pub fn stats(&self, ifname: &str) -> io::Result<RawStats> {
-        let n = self.stats_count(ifname)?;
-        if n == 0 {
-            return Ok(RawStats::default());
-        }
+    fn names(&self, ifname: &str, n: usize) -> io::Result<Vec<u8>> {
         let cap = n + SLACK;
         // struct ethtool_gstrings { u32 cmd; u32 string_set; u32 len; u8 data[]; }
         let mut sbuf = vec![0u64; (12 + cap * GSTRING_LEN).div_ceil(8)];
@@ -131,12 +125,14 @@ impl EthtoolSocket {
                 "{ifname}: driver returned {got} stat names for {n}"
             )));
         }
-        let bytes: &[u8] = {
-            // SAFETY: viewing the u64 buffer as bytes.
-            unsafe { std::slice::from_raw_parts(sbuf.as_ptr().cast::<u8>(), sbuf.len() * 8) }
-        };
-        let names = bytes[12..12 + got * GSTRING_LEN].to_vec();
+        // SAFETY: viewing the u64 buffer as bytes.
+        let bytes: &[u8] =
+            unsafe { std::slice::from_raw_parts(sbuf.as_ptr().cast::<u8>(), sbuf.len() * 8) };
+        Ok(bytes[12..12 + got * GSTRING_LEN].to_vec())
+    }
 
+    fn values(&self, ifname: &str, n: usize) -> io::Result<Vec<u64>> {
+        let cap = n + SLACK;
         // struct ethtool_stats { u32 cmd; u32 n_stats; u64 data[]; }
         let mut vbuf = vec![0u64; 1 + cap];
         {
@@ -144,7 +140,7 @@ impl EthtoolSocket {
             // SAFETY: the header is the first 8 bytes of the buffer.
             unsafe {
                 *w = ETHTOOL_GSTATS;
-                *w.add(1) = got as u32;
+                *w.add(1) = n as u32;
             }
         }
         self.ioctl(ifname, vbuf.as_mut_ptr().cast())?;
@@ -155,10 +151,41 @@ impl EthtoolSocket {
                 "{ifname}: driver returned {nvals} stats for {n}"
             )));
         }
-        Ok(RawStats {
-            names,
-            values: vbuf[1..1 + nvals].to_vec(),
-        })
+        Ok(vbuf[1..1 + nvals].to_vec())
+    }
+
+    /// `ethtool -S`: the names and values of every driver statistic.
+    pub fn stats(&self, ifname: &str) -> io::Result<RawStats> {
+        let n = self.stats_count(ifname)?;
+        if n == 0 {
+            return Ok(RawStats::default());
+        }
+        let names = self.names(ifname, n)?;
+        let values = self.values(ifname, n)?;
+        Ok(RawStats { names, values })
+    }
+
+    /// Like [`Ethtool::stats`], reusing the names read for an earlier
+    /// interface of the same link kind (`veth`) and count on this thread.
+    pub fn stats_of_kind(&self, ifname: &str, kind: &str) -> io::Result<RawStats> {
+        if kind != "veth" {
+            return self.stats(ifname);
+        }
+        let n = self.stats_count(ifname)?;
+        if n == 0 {
+            return Ok(RawStats::default());
+        }
+        let key = (kind.to_string(), n);
+        let names = match NAMES.with(|c| c.borrow().get(&key).cloned()) {
+            Some(names) => names,
+            None => {
+                let names = self.names(ifname, n)?;
+                NAMES.with(|c| c.borrow_mut().insert(key, names.clone()));
+                names
+            }
+        };
+        let values = self.values(ifname, n)?;
+        Ok(RawStats { names, values })
     }
 
     /// `ethtool -i`: the raw `struct ethtool_drvinfo`.

@@ -7,14 +7,17 @@ use std::io;
 use std::os::fd::RawFd;
 
 use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTIPART, NLM_F_REQUEST, NetlinkHeader,
-    NetlinkMessage, NetlinkPayload,
+    NLM_F_ACK, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_MULTIPART, NLM_F_REQUEST, NetlinkDeserializable,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::AddressMessage;
-use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+
+/// Turns one reply (header, payload after the netlink header) into a `T`, or skips it.
+pub type ParseReply<'a, T> = dyn FnMut(&NetlinkHeader, &[u8]) -> io::Result<Option<T>> + 'a;
 
 /// Receive buffer: larger than any dump datagram the kernel sends.
 const RECV_BUF: usize = 64 * 1024;
@@ -26,6 +29,12 @@ pub struct RouteSocket {
     sock: Socket,
     seq: u32,
     buf: Vec<u8>,
+}
+
+impl std::os::fd::AsRawFd for RouteSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
 }
 
 impl RouteSocket {
@@ -44,16 +53,21 @@ impl RouteSocket {
         })
     }
 
-    /// Every link with its attributes (including IFLA_STATS64).
-    pub fn dump_links(&mut self) -> io::Result<Vec<LinkMessage>> {
-        let msgs = self.dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
-        Ok(msgs
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewLink(l) => Some(l),
-                _ => None,
-            })
-            .collect())
+    /// Every link, each RTM_NEWLINK payload turned into a `T` by `parse`;
+    /// `with_stats: false` asks the kernel to leave the counters out.
+    pub fn dump_links_with<T>(
+        &mut self,
+        with_stats: bool,
+        parse: &mut dyn FnMut(&[u8]) -> io::Result<T>,
+    ) -> io::Result<Vec<T>> {
+        let mut req = LinkMessage::default();
+        if !with_stats {
+            req.attributes
+                .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        }
+        self.dump_parsed(RouteNetlinkMessage::GetLink(req), &mut |_, p| {
+            parse(p).map(Some)
+        })
     }
 
     /// Every address of every family.
@@ -89,15 +103,31 @@ impl RouteSocket {
     /// Sends a dump request and collects every reply, retrying when the
     /// kernel flags the dump as interrupted by a concurrent change.
     pub fn dump(&mut self, msg: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>> {
-        let mut last = Vec::new();
+        self.dump_parsed(msg, &mut |header, payload| {
+            parse_payload(header, payload).map(Some)
+        })
+    }
+
+    /// Sends a dump request and turns each reply's payload (the bytes after
+    /// the netlink header) into a `T` with `parse`, which reads only what it
+    /// needs; `None` skips a message. An interrupted dump is redone.
+    pub fn dump_parsed<T>(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        parse: &mut ParseReply<'_, T>,
+    ) -> io::Result<Vec<T>> {
+        let mut out = Vec::new();
         for _ in 0..DUMP_RETRIES {
-            let (msgs, interrupted) = self.exchange(msg.clone(), NLM_F_DUMP)?;
+            out.clear();
+            let interrupted = self.exchange(msg.clone(), NLM_F_DUMP, &mut |h, p| {
+                out.extend(parse(h, p)?);
+                Ok(())
+            })?;
             if !interrupted {
-                return Ok(msgs);
+                break;
             }
-            last = msgs;
         }
-        Ok(last)
+        Ok(out)
     }
 
     /// Sends one request (with an ACK asked for) and collects the replies.
@@ -106,14 +136,22 @@ impl RouteSocket {
         msg: RouteNetlinkMessage,
         flags: u16,
     ) -> io::Result<Vec<RouteNetlinkMessage>> {
-        Ok(self.exchange(msg, flags | NLM_F_ACK)?.0)
+        let mut out = Vec::new();
+        self.exchange(msg, flags | NLM_F_ACK, &mut |header, payload| {
+            out.push(parse_payload(header, payload)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
+    /// Sends a request and feeds every reply of it to `each`; returns
+    /// whether the kernel marked the dump as interrupted.
     fn exchange(
         &mut self,
         msg: RouteNetlinkMessage,
         flags: u16,
-    ) -> io::Result<(Vec<RouteNetlinkMessage>, bool)> {
+        each: &mut dyn FnMut(&NetlinkHeader, &[u8]) -> io::Result<()>,
+    ) -> io::Result<bool> {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
         let mut header = NetlinkHeader::default();
@@ -126,7 +164,6 @@ impl RouteSocket {
         self.sock.send(&out, 0)?;
 
         let is_dump = flags & NLM_F_DUMP == NLM_F_DUMP;
-        let mut replies = Vec::new();
         let mut interrupted = false;
         loop {
             self.buf.clear();
@@ -135,63 +172,106 @@ impl RouteSocket {
                 return Err(io::Error::other("netlink reply truncated"));
             }
             let mut offset = 0;
-            while offset < self.buf.len() {
-                let bytes = &self.buf[offset..];
-                let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-                let len = reply.header.length as usize;
-                if len == 0 {
+            while offset + NLMSG_HDRLEN <= self.buf.len() {
+                let h = read_header(&self.buf[offset..]);
+                let len = h.length as usize;
+                if len < NLMSG_HDRLEN || offset + len > self.buf.len() {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        "netlink message of length 0",
+                        "malformed netlink message",
                     ));
                 }
+                let payload = &self.buf[offset + NLMSG_HDRLEN..offset + len];
                 offset += (len + 3) & !3;
-                if reply.header.sequence_number != seq {
+                if h.sequence_number != seq {
                     continue; // a stale reply to an earlier request
                 }
-                if reply.header.flags & NLM_F_DUMP_INTR != 0 {
+                if h.flags & NLM_F_DUMP_INTR != 0 {
                     interrupted = true;
                 }
-                let multipart = reply.header.flags & NLM_F_MULTIPART != 0;
-                match reply.payload {
-                    NetlinkPayload::Done(_) => return Ok((replies, interrupted)),
-                    NetlinkPayload::Error(e) => {
-                        return match e.code {
-                            None => Ok((replies, interrupted)),
-                            Some(_) => Err(e.to_io()),
+                match h.message_type {
+                    NLMSG_DONE => {
+                        return match error_code(payload) {
+                            Some(code) if code < 0 => Err(io::Error::from_raw_os_error(-code)),
+                            _ => Ok(interrupted),
                         };
                     }
-                    NetlinkPayload::InnerMessage(m) => {
-                        replies.push(m);
+                    NLMSG_ERROR => {
+                        return match error_code(payload) {
+                            Some(0) => Ok(interrupted),
+                            Some(code) => Err(io::Error::from_raw_os_error(code.abs())),
+                            None => Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                "short netlink error",
+                            )),
+                        };
+                    }
+                    NLMSG_NOOP => {}
+                    _ => {
+                        each(&h, payload)?;
+                        let multipart = h.flags & NLM_F_MULTIPART != 0;
                         if !is_dump && !multipart && flags & NLM_F_ACK == 0 {
-                            return Ok((replies, interrupted));
+                            return Ok(interrupted);
                         }
                     }
-                    _ => {}
                 }
             }
         }
     }
 }
 
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_NOOP: u16 = 1;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+
+fn read_header(b: &[u8]) -> NetlinkHeader {
+    let mut h = NetlinkHeader::default();
+    h.length = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    h.message_type = u16::from_ne_bytes([b[4], b[5]]);
+    h.flags = u16::from_ne_bytes([b[6], b[7]]);
+    h.sequence_number = u32::from_ne_bytes([b[8], b[9], b[10], b[11]]);
+    h.port_number = u32::from_ne_bytes([b[12], b[13], b[14], b[15]]);
+    h
+}
+
+/// The `int error` that starts an NLMSG_ERROR / NLMSG_DONE payload.
+fn error_code(payload: &[u8]) -> Option<i32> {
+    let b: [u8; 4] = payload.get(..4)?.try_into().ok()?;
+    Some(i32::from_ne_bytes(b))
+}
+
+fn parse_payload(header: &NetlinkHeader, payload: &[u8]) -> io::Result<RouteNetlinkMessage> {
+    RouteNetlinkMessage::deserialize(header, payload)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
+}
+
 impl RouteSocket {
-    /// Every route of every table, IPv4 and IPv6.
-    pub fn dump_routes(&mut self) -> io::Result<Vec<netlink_packet_route::route::RouteMessage>> {
+    /// The routes of one table (254 is main; 0 is every table) of one family
+    /// (`ipv6`), filtered by the kernel (strict checking is on).
+    pub fn dump_routes(
+        &mut self,
+        table: u8,
+        ipv6: bool,
+    ) -> io::Result<Vec<netlink_packet_route::route::RouteMessage>> {
+        use netlink_packet_route::AddressFamily;
         use netlink_packet_route::route::RouteMessage;
-        let mut all = Vec::new();
-        for family in [
-            netlink_packet_route::AddressFamily::Inet,
-            netlink_packet_route::AddressFamily::Inet6,
-        ] {
-            let mut req = RouteMessage::default();
-            req.header.address_family = family;
-            for m in self.dump(RouteNetlinkMessage::GetRoute(req))? {
-                if let RouteNetlinkMessage::NewRoute(r) = m {
-                    all.push(r);
+        let mut req = RouteMessage::default();
+        req.header.address_family = if ipv6 {
+            AddressFamily::Inet6
+        } else {
+            AddressFamily::Inet
+        };
+        req.header.table = table;
+        let msgs = self.dump(RouteNetlinkMessage::GetRoute(req))?;
+        Ok(msgs
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r) if table == 0 || r.header.table == table => {
+                    Some(r)
                 }
-            }
-        }
-        Ok(all)
+                _ => None,
+            })
+            .collect())
     }
 }
