@@ -81,10 +81,19 @@ pub fn pair_all(
             if y.kind != "veth" || y.link_ifindex != Some(x.ifindex) {
                 continue; // not the other end: an ifindex reused in that namespace
             }
-            // Decide which end is the pod's: the one in the namespace with fewer outside veths.
-            let (pod, host) = if (hubness(a), a.pod.is_none(), a.inode)
-                <= (hubness(b), b.pod.is_none(), b.inode)
-            {
+            // Decide which end is the pod's: the one in the namespace with fewer
+            // outside veths; on a tie, the named one, the one with a pause
+            // process, the end that is not a bridge port (host veths are).
+            let side = |n: &Netns, end: &Interface| {
+                (
+                    hubness(n),
+                    n.pod.is_none(),
+                    n.pause_pid.is_none(),
+                    end.master_ifindex.is_some(),
+                    n.inode,
+                )
+            };
+            let (pod, host) = if side(a, x) <= side(b, y) {
                 ((ai, xi), (bi, yi))
             } else {
                 ((bi, yi), (ai, xi))
@@ -553,5 +562,31 @@ mod tests {
             rows.iter().all(|r| r.status != PairStatus::Orphan),
             "{rows:#?}"
         );
+    }
+
+    #[test]
+    fn a_tie_makes_the_bridge_port_the_host_side() {
+        // a lab node (no uplink, one pod): both namespaces have one outside
+        // veth and neither a name nor a pause; the node's veth is a bridge port
+        let root = ns(1, true, false, vec![iface("lo", 1, "loopback", None)]);
+        let mut port = iface("vethA", 4, "veth", Some((2, 0)));
+        port.master_ifindex = Some(3);
+        // the node's inode sorts first, so the inode alone would make it the pod
+        let node = ns(
+            5,
+            false,
+            false,
+            vec![iface("cni0", 3, "bridge", None), port],
+        );
+        let pod = ns(
+            10,
+            false,
+            false,
+            vec![iface("eth0", 2, "veth", Some((4, 0)))],
+        );
+        let rows = pair_all(&[root, node, pod], &extra(&[(10, 0, 5), (5, 0, 10)]), false);
+        assert_eq!(rows.len(), 1, "{rows:#?}");
+        assert_eq!(rows[0].netns_inode, Some(10));
+        assert_eq!(rows[0].host_if.as_ref().unwrap().name, "vethA");
     }
 }
