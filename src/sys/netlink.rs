@@ -263,7 +263,14 @@ impl RouteSocket {
             AddressFamily::Inet
         };
         req.header.table = table;
-        let msgs = self.dump(RouteNetlinkMessage::GetRoute(req))?;
+        let msgs = match self.dump(RouteNetlinkMessage::GetRoute(req)) {
+            Ok(msgs) => msgs,
+            // The kernel creates a table with its first route: a netns with no
+            // IPv4 address and lo down has no main table, and a filtered dump
+            // of a missing table fails with ENOENT.
+            Err(e) if table != 0 && e.raw_os_error() == Some(libc::ENOENT) => Vec::new(),
+            Err(e) => return Err(e),
+        };
         Ok(msgs
             .into_iter()
             .filter_map(|m| match m {
