@@ -13,6 +13,7 @@ const ETHTOOL_GDRVINFO: u32 = 0x03;
 const ETHTOOL_GSTRINGS: u32 = 0x1b;
 const ETHTOOL_GSTATS: u32 = 0x1d;
 const ETHTOOL_GSSET_INFO: u32 = 0x37;
+const ETHTOOL_GCHANNELS: u32 = 0x3c;
 const ETH_SS_STATS: u32 = 1;
 /// `ETH_GSTRING_LEN`: each statistic's name is a NUL-padded 32-byte field.
 pub const GSTRING_LEN: usize = 32;
@@ -45,10 +46,16 @@ struct IfReq {
     _pad: [u8; 16],
 }
 
+/// What decides a driver's statistic names: link kind, count, and the
+/// queues in use (rx, tx, combined) from ETHTOOL_GCHANNELS.
+type NamesKey = (String, usize, [u32; 3]);
+
 thread_local! {
-    /// Statistic names by (link kind, count): every veth with the same number
-    /// of queues has the same names, so GSTRINGS is asked once per thread.
-    static NAMES: RefCell<HashMap<(String, usize), Vec<u8>>> = RefCell::new(HashMap::new());
+    /// Statistic names by [`NamesKey`]: a veth has one block of names per rx
+    /// and per tx queue in use, so veths with the same queues have the same
+    /// names and GSTRINGS is asked once per thread. (The count alone is not
+    /// enough: 3 rx + 1 tx queues and 1 rx + 8 tx give 24 statistics each.)
+    static NAMES: RefCell<HashMap<NamesKey, Vec<u8>>> = RefCell::new(HashMap::new());
 }
 
 impl Ethtool {
@@ -165,8 +172,22 @@ impl Ethtool {
         Ok(RawStats { names, values })
     }
 
+    /// The queues in use (`ETHTOOL_GCHANNELS`): rx, tx, combined; `None`
+    /// when the driver does not say.
+    fn channels(&self, ifname: &str) -> io::Result<Option<[u32; 3]>> {
+        // struct ethtool_channels { u32 cmd, max_rx, max_tx, max_other, max_combined,
+        //                           rx_count, tx_count, other_count, combined_count; }
+        let mut buf = [0u32; 9];
+        buf[0] = ETHTOOL_GCHANNELS;
+        match self.ioctl(ifname, buf.as_mut_ptr().cast()) {
+            Ok(()) => Ok(Some([buf[5], buf[6], buf[8]])),
+            Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Like [`Ethtool::stats`], reusing the names read for an earlier
-    /// interface of the same link kind (`veth`) and count on this thread.
+    /// interface of the same link kind (`veth`), count and queues on this thread.
     pub fn stats_of_kind(&self, ifname: &str, kind: &str) -> io::Result<RawStats> {
         if kind != "veth" {
             return self.stats(ifname);
@@ -175,7 +196,10 @@ impl Ethtool {
         if n == 0 {
             return Ok(RawStats::default());
         }
-        let key = (kind.to_string(), n);
+        let Some(queues) = self.channels(ifname)? else {
+            return self.stats(ifname);
+        };
+        let key = (kind.to_string(), n, queues);
         let names = match NAMES.with(|c| c.borrow().get(&key).cloned()) {
             Some(names) => names,
             None => {
