@@ -571,14 +571,14 @@ pub fn write_file(path: &Path, bytes: &[u8]) {
 /// How long one podnet run may take before the test calls it hung.
 pub const PODNET_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Runs podnet on the private node with no Kubernetes API configuration
-/// in its environment (an empty HOME, no KUBECONFIG, no in-cluster
-/// variables), so only what the arguments name is used. A run that takes
-/// longer than [`PODNET_TIMEOUT`] is killed (by its PID) and fails the test.
-pub fn podnet_on_node(args: &[&str]) -> Output {
+/// A podnet command for the private node with no Kubernetes API
+/// configuration in its environment (an empty HOME, no KUBECONFIG, no
+/// in-cluster variables), stdin closed, stdout and stderr piped: for tests
+/// that start podnet themselves (to signal it, or to watch its PID).
+pub fn podnet_command(args: &[&str]) -> Command {
     std::fs::create_dir_all(EMPTY_HOME).expect("mkdir the empty HOME");
-    let child = Command::new(PODNET)
-        .args(args)
+    let mut cmd = Command::new(PODNET);
+    cmd.args(args)
         .env("HOME", EMPTY_HOME)
         .env("NO_COLOR", "1")
         .env_remove("KUBECONFIG")
@@ -589,9 +589,16 @@ pub fn podnet_on_node(args: &[&str]) -> Output {
         .env_remove("PODNET_OUTPUT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn podnet");
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Runs podnet on the private node with no Kubernetes API configuration
+/// in its environment (an empty HOME, no KUBECONFIG, no in-cluster
+/// variables), so only what the arguments name is used. A run that takes
+/// longer than [`PODNET_TIMEOUT`] is killed (by its PID) and fails the test.
+pub fn podnet_on_node(args: &[&str]) -> Output {
+    let child = podnet_command(args).spawn().expect("spawn podnet");
     let pid = child.id() as i32;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -656,4 +663,377 @@ pub fn warnings(list: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+// ------------------------------------------------- veth topologies and traffic
+
+/// A host veth name in the style of a CNI plugin, chosen by `i`: Calico's
+/// `cali` + 11 hex, the bridge/ptp plugins' `veth` + 8 hex, Cilium's `lxc`
+/// + 12 hex, or an arbitrary `<prefix>h<i>`. Names stay unique for distinct `i`.
+pub fn cni_style_veth_name(i: usize, prefix: &str) -> String {
+    let tag = format!("{i:05x}");
+    match i % 4 {
+        0 => format!("cali{}{tag}", random_hex(6)),
+        1 => format!("veth{}{tag}", random_hex(3)),
+        2 => format!("lxc{}{tag}", random_hex(7)),
+        _ => format!("{prefix}h{i}"),
+    }
+}
+
+/// Creates a bridge in the private node's netns and brings it up.
+pub fn add_bridge(name: &str) {
+    sh(&format!(
+        "ip link add {name} type bridge && ip link set {name} up"
+    ));
+}
+
+/// Starts a process that holds the namespace at `path` open only through a
+/// descriptor (its stdin), as a leaked runtime or a debugger would.
+pub fn hold_by_fd(path: &str) -> Child {
+    Command::new("sleep")
+        .arg("600")
+        .stdin(std::fs::File::open(path).unwrap_or_else(|e| panic!("open {path}: {e}")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the descriptor holder")
+}
+
+/// Runs `program args…` inside the namespace at `netns_path` (`nsenter
+/// --net`, no mount namespace copy); panics when it fails, returns stdout.
+pub fn in_netns(netns_path: &str, program: &str, args: &[&str]) -> String {
+    let out = Command::new("nsenter")
+        .arg(format!("--net={netns_path}"))
+        .arg("--")
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("spawn nsenter");
+    assert!(
+        out.status.success(),
+        "{program} {args:?} in {netns_path} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A lab "node" as `podnet lab` builds one: a netns (no pause process)
+/// holding a bridge `bridge` that its pods' veths are ports of, and, when
+/// `uplink` is given, a veth to the private node's netns (`uplink` there,
+/// `eth0` inside).
+pub fn lab_node(name: &str, bridge: &str, uplink: Option<&str>) -> Pod {
+    let node = bindmount_only_netns(name);
+    let ns = quote(&node.netns);
+    sh(&format!(
+        "ip -n {ns} link set lo up && ip -n {ns} link add {bridge} type bridge && \
+         ip -n {ns} link set {bridge} up"
+    ));
+    if let Some(up) = uplink {
+        sh(&format!(
+            "ip link add {up} type veth peer name eth0 netns {ns} && ip link set {up} up && \
+             ip -n {ns} link set eth0 up"
+        ));
+    }
+    node
+}
+
+/// A pod of a lab node: its `eth0` has its peer `node_veth` in `node`'s
+/// netns, a port of `bridge` there; a pause process holds it.
+pub fn lab_pod(node: &Pod, name: &str, node_veth: &str, bridge: &str, cidr: &str) -> Pod {
+    let mut pod = bindmount_only_netns(name);
+    let (n, p) = (quote(&node.netns), quote(&pod.netns));
+    sh(&format!(
+        "ip -n {n} link add {node_veth} type veth peer name eth0 netns {p} && \
+         ip -n {n} link set {node_veth} master {bridge} && ip -n {n} link set {node_veth} up && \
+         ip -n {p} link set lo up && ip -n {p} link set eth0 up && ip -n {p} addr add {cidr} dev eth0"
+    ));
+    pod.host_veth = Some(node_veth.into());
+    pod.ip = cidr.split('/').next().map(str::to_string);
+    pod.pause = Some(start_pause(&pod.path));
+    pod
+}
+
+/// Makes the veth driver count packets that `from` sends to `to` in its
+/// `ethtool -S` counters: the sender stops segmenting (no TSO/GSO) and the
+/// receiver turns GRO on, which moves it to NAPI (rx_queue_0_xdp_packets…).
+/// Each side is an interface name and the netns path it is in (`None`: the node's).
+pub fn count_in_ethtool(from: (&str, Option<&str>), to: (&str, Option<&str>)) {
+    let ethtool = |(ifname, ns): (&str, Option<&str>), args: &[&str]| {
+        let mut all = vec!["-K", ifname];
+        all.extend_from_slice(args);
+        match ns {
+            Some(path) => {
+                in_netns(path, "ethtool", &all);
+            }
+            None => {
+                sh(&format!("ethtool {}", all.join(" ")));
+            }
+        }
+    };
+    ethtool(from, &["tso", "off", "gso", "off"]);
+    ethtool(to, &["gro", "on"]);
+}
+
+/// Starts `ping` inside `pod` (its PID is kept in `pod.extra`), e.g. a
+/// flood to another pod of the private node: `&["-q", "-i", "0.01", ip]`.
+pub fn start_ping(pod: &mut Pod, args: &[&str]) -> i32 {
+    pod.add_process("ping", args)
+}
+
+/// A light pause binary for many pods: `sleep` run through a link named
+/// `pause` (so its command is `pause`, like the real 700 KB pause binary),
+/// on the private node's tmpfs. Starting it costs far less than `podnet pause`.
+pub const LIGHT_PAUSE: &str = "/run/podnet-test-bin/pause";
+
+/// Builds `n` pods as fast as this machine allows, with no process per
+/// pod besides its pause: worker threads each `unshare(CLONE_NEWNET)` into
+/// a fresh netns, bind-mount it at `/run/netns/<prefix>f<i>`, and plumb it
+/// over rtnetlink from inside (veth `eth0` with its peer `host_veth(i)`
+/// created directly in the private node's netns, lo and eth0 up, the
+/// address `cidr(i)`); the host side is brought up over a socket opened in
+/// the node's netns. Each pod gets a pause process ([`LIGHT_PAUSE`]). The
+/// caller's thread never changes namespace. Pods come back in index order.
+pub fn fast_pods(
+    prefix: &str,
+    n: usize,
+    host_veth: &(dyn Fn(usize) -> String + Sync),
+    cidr: &(dyn Fn(usize) -> String + Sync),
+) -> Vec<Pod> {
+    use std::os::fd::AsRawFd;
+    if !Path::new(LIGHT_PAUSE).exists() {
+        let dir = Path::new(LIGHT_PAUSE).parent().expect("a directory");
+        std::fs::create_dir_all(dir).expect("mkdir for the light pause");
+        std::os::unix::fs::symlink("/bin/sleep", LIGHT_PAUSE).expect("link the light pause");
+    }
+    let host_ns = std::fs::File::open("/proc/thread-self/ns/net").expect("open the node's netns");
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(2)
+        .clamp(1, 8);
+    let mut made: Vec<(usize, Pod)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut host = Rtnl::new(); // opened before this thread leaves the node
+                    let mut made = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            break;
+                        }
+                        let pod = fast_pod(
+                            &format!("{prefix}f{i}"),
+                            &host_veth(i),
+                            &cidr(i),
+                            host_ns.as_raw_fd(),
+                            &mut host,
+                        );
+                        made.push((i, pod));
+                    }
+                    made
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a pod-building worker panicked"))
+            .collect()
+    });
+    made.sort_by_key(|(i, _)| *i);
+    let pods: Vec<Pod> = made.into_iter().map(|(_, p)| p).collect();
+    for pod in &pods {
+        wait_in_netns(
+            pod.pause_pid().expect("a pause process"),
+            pod.inode,
+            "pause",
+        );
+    }
+    pods
+}
+
+/// One pod of [`fast_pods`], on the calling (worker) thread, which it
+/// leaves in the pod's netns.
+fn fast_pod(name: &str, host_veth: &str, cidr: &str, host_ns_fd: i32, host: &mut Rtnl) -> Pod {
+    use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+    use netlink_packet_route::RouteNetlinkMessage;
+    use netlink_packet_route::link::{
+        InfoData, InfoKind, InfoVeth, LinkAttribute, LinkInfo, LinkMessage,
+    };
+
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
+        .unwrap_or_else(|e| panic!("unshare a netns for {name}: {e}"));
+    let path = format!("/run/netns/{name}");
+    write_file(Path::new(&path), b"");
+    nix::mount::mount(
+        Some("/proc/thread-self/ns/net"),
+        path.as_str(),
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .unwrap_or_else(|e| panic!("bind-mount the netns at {path}: {e}"));
+    let mut pod = Rtnl::new();
+    let mut peer = LinkMessage::default();
+    peer.attributes
+        .push(LinkAttribute::IfName(host_veth.into()));
+    peer.attributes.push(LinkAttribute::NetNsFd(host_ns_fd));
+    let mut veth = LinkMessage::default();
+    veth.attributes.push(LinkAttribute::IfName("eth0".into()));
+    veth.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Veth),
+        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
+    ]));
+    pod.request(
+        RouteNetlinkMessage::NewLink(veth),
+        NLM_F_CREATE | NLM_F_EXCL,
+        &format!("{name}: add veth eth0 / {host_veth}"),
+    );
+    pod.set_up("lo");
+    pod.set_up("eth0");
+    let eth0 = pod.index_of("eth0");
+    pod.add_ipv4(eth0, cidr);
+    host.set_up(host_veth);
+    // started by this thread, so it starts in the pod's netns
+    let pause = Command::new(LIGHT_PAUSE)
+        .arg("infinity")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn a pause process");
+    Pod {
+        netns: name.into(),
+        inode: inode_of(&path),
+        path,
+        pause: Some(pause),
+        extra: Vec::new(),
+        host_veth: Some(host_veth.into()),
+        ip: cidr.split('/').next().map(str::to_string),
+        files: Vec::new(),
+    }
+}
+
+/// A minimal synchronous rtnetlink client for building fixtures, bound to
+/// the netns of the thread that opened it (independent of podnet's own).
+struct Rtnl {
+    sock: netlink_sys::Socket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+impl Rtnl {
+    fn new() -> Rtnl {
+        let mut sock = netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_ROUTE)
+            .expect("netlink socket");
+        sock.bind_auto().expect("bind the netlink socket");
+        sock.connect(&netlink_sys::SocketAddr::new(0, 0))
+            .expect("connect the netlink socket");
+        Rtnl {
+            sock,
+            seq: 0,
+            buf: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    /// Sends one request with an ACK asked for; returns the replies before
+    /// the ACK, panics with `what` on an error.
+    fn request(
+        &mut self,
+        msg: netlink_packet_route::RouteNetlinkMessage,
+        flags: u16,
+        what: &str,
+    ) -> Vec<netlink_packet_route::RouteNetlinkMessage> {
+        use netlink_packet_core::{
+            NLM_F_ACK, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+        };
+        self.seq += 1;
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+        header.sequence_number = self.seq;
+        let mut packet = NetlinkMessage::new(header, NetlinkPayload::from(msg));
+        packet.finalize();
+        let mut out = vec![0u8; packet.buffer_len()];
+        packet.serialize(&mut out);
+        self.sock
+            .send(&out, 0)
+            .unwrap_or_else(|e| panic!("{what}: send: {e}"));
+        let mut replies = Vec::new();
+        loop {
+            self.buf.clear();
+            self.sock
+                .recv(&mut self.buf, 0)
+                .unwrap_or_else(|e| panic!("{what}: recv: {e}"));
+            let mut offset = 0;
+            while offset < self.buf.len() {
+                let reply =
+                    NetlinkMessage::<netlink_packet_route::RouteNetlinkMessage>::deserialize(
+                        &self.buf[offset..],
+                    )
+                    .unwrap_or_else(|e| panic!("{what}: bad reply: {e}"));
+                offset += (reply.header.length as usize + 3) & !3;
+                if reply.header.sequence_number != self.seq {
+                    continue;
+                }
+                match reply.payload {
+                    NetlinkPayload::Error(e) => {
+                        assert!(e.code.is_none(), "{what}: {}", e.to_io());
+                        return replies;
+                    }
+                    NetlinkPayload::InnerMessage(m) => replies.push(m),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// `ip link set <name> up`.
+    fn set_up(&mut self, ifname: &str) {
+        use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+        let mut m = LinkMessage::default();
+        m.header.flags = LinkFlags::Up;
+        m.header.change_mask = LinkFlags::Up;
+        m.attributes.push(LinkAttribute::IfName(ifname.into()));
+        self.request(
+            netlink_packet_route::RouteNetlinkMessage::SetLink(m),
+            0,
+            &format!("set {ifname} up"),
+        );
+    }
+
+    /// The ifindex of the link named `ifname` (RTM_GETLINK by name).
+    fn index_of(&mut self, ifname: &str) -> u32 {
+        use netlink_packet_route::RouteNetlinkMessage;
+        use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+        let mut m = LinkMessage::default();
+        m.attributes.push(LinkAttribute::IfName(ifname.into()));
+        self.request(RouteNetlinkMessage::GetLink(m), 0, &format!("get {ifname}"))
+            .into_iter()
+            .find_map(|r| match r {
+                RouteNetlinkMessage::NewLink(l) => Some(l.header.index),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no link {ifname}"))
+    }
+
+    /// `ip addr add <cidr> dev <index>` (IPv4).
+    fn add_ipv4(&mut self, index: u32, cidr: &str) {
+        use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+        use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+        use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+        let (ip, len) = cidr.split_once('/').expect("a CIDR");
+        let ip: std::net::IpAddr = ip.parse().expect("an IP address");
+        let mut m = AddressMessage::default();
+        m.header.family = AddressFamily::Inet;
+        m.header.prefix_len = len.parse().expect("a prefix length");
+        m.header.index = index;
+        m.attributes.push(AddressAttribute::Local(ip));
+        m.attributes.push(AddressAttribute::Address(ip));
+        self.request(
+            RouteNetlinkMessage::NewAddress(m),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("add {cidr}"),
+        );
+    }
 }
