@@ -561,6 +561,24 @@ pub fn exhausted_sets(conf: &HostLocalConf, state: &StoreState) -> Vec<usize> {
         .collect()
 }
 
+/// DNS settings from a resolv.conf (`nameserver`, `domain`, `search`,
+/// `options` lines), for host-local's `resolvConf`.
+pub fn parse_resolv_conf(text: &str) -> super::types::Dns {
+    let mut d = super::types::Dns::default();
+    for line in text.lines() {
+        let line = line.split(['#', ';']).next().unwrap_or("").trim();
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("nameserver") => d.nameservers.extend(words.next().map(str::to_string)),
+            Some("domain") => d.domain = words.next().unwrap_or_default().to_string(),
+            Some("search") => d.search = words.map(str::to_string).collect(),
+            Some("options") => d.options.extend(words.map(str::to_string)),
+            _ => {}
+        }
+    }
+    d
+}
+
 /// An attachment a GC keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 pub struct Attachment {
@@ -779,6 +797,17 @@ mod tests {
         let old = Owner::parse("abc\n");
         assert_eq!(old.ifname, None);
         assert!(old.is("abc", "net1"));
+    }
+
+    #[test]
+    fn reads_resolv_conf() {
+        let d = parse_resolv_conf(
+            "# x\nnameserver 10.96.0.10\nnameserver fd00::a ; y\nsearch a.svc b.svc\ndomain cluster.local\noptions ndots:5 edns0\n",
+        );
+        assert_eq!(d.nameservers, vec!["10.96.0.10", "fd00::a"]);
+        assert_eq!(d.search, vec!["a.svc", "b.svc"]);
+        assert_eq!(d.domain, "cluster.local");
+        assert_eq!(d.options, vec!["ndots:5", "edns0"]);
     }
 
     #[test]
