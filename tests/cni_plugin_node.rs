@@ -481,3 +481,366 @@ node_test! {
         assert!(steps >= 15, "proxyArp plan has {steps} steps");
     }
 }
+
+/// Starts ADD with a stop hook at step `n`; returns the child once it has
+/// stopped there, or `None` if the plan finished first (it has fewer steps).
+fn add_stopped_at(conf: &Value, pod: &str, cid: &str, n: usize) -> Option<std::process::Child> {
+    use std::io::{BufRead, BufReader, Write};
+    let call = Call::podnet("ADD", cid, pod).env("PODNET_CNI_STOP_AT_STEP", &n.to_string());
+    let mut child = call.process(true).spawn().expect("spawn podnet");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(conf.to_string().as_bytes())
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("stopped after step") {
+                let _ = tx.send(true);
+                return;
+            }
+        }
+        let _ = tx.send(false);
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(true) => Some(child),
+        Ok(false) => {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "ADD failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            None
+        }
+        Err(_) => {
+            let _ = child.kill();
+            panic!("ADD neither stopped at step {n} nor finished");
+        }
+    }
+}
+
+node_test! {
+    /// kill -9 of ADD after each of its steps (bridge, dual stack, nft
+    /// masquerade): a DEL with the same arguments (and no prevResult, as a
+    /// runtime that never got one) leaves the node as before; so does the
+    /// runtime's cleanup of the netns followed by a CNI GC with no valid
+    /// attachments.
+    fn kill_9_during_add_then_del_or_gc_leaves_a_clean_node() {
+        let dir = "/var/lib/cni/kill";
+        let conf = masq_bridge(dir);
+        // the node already has the bridge (a DEL keeps it, like the reference plugin)
+        let warm = netns("k-warm");
+        let w = Call::podnet("ADD", "warm", &warm).run(&conf).ok("warm-up ADD").clone();
+        Call::podnet("DEL", "warm", &warm).run(&with_prev(&conf, &w)).ok("warm-up DEL");
+        sh("ip netns del k-warm");
+        let pod = netns("k-pod");
+        let before = snapshot(&[pod.as_str()], dir);
+        let mut killed = 0;
+        for n in 1..200 {
+            let Some(mut child) = add_stopped_at(&conf, &pod, "victim", n) else {
+                let mut del = Call::podnet("DEL", "victim", &pod).run(&conf);
+                del.ok("DEL after a finished ADD");
+                del = Call::podnet("DEL", "victim", &pod).run(&conf);
+                del.ok("second DEL");
+                break;
+            };
+            child.kill().expect("kill -9 the plugin"); // SIGKILL, by PID
+            let _ = child.wait();
+            killed += 1;
+            if n % 2 == 1 {
+                Call::podnet("DEL", "victim", &pod).run(&conf).ok(&format!("DEL after kill -9 at step {n}"));
+            } else {
+                // the runtime removes the sandbox, then garbage-collects the network
+                sh("ip netns del k-pod");
+                netns("k-pod");
+                let mut gc = conf.clone();
+                gc["cni.dev/valid-attachments"] = json!([]);
+                Call::podnet("GC", "", "").run(&gc).ok(&format!("GC after kill -9 at step {n}"));
+            }
+            assert_same(&before, &snapshot(&[pod.as_str()], dir), &format!("kill -9 after step {n}"));
+        }
+        assert!(killed >= 25, "only {killed} steps");
+    }
+}
+
+node_test! {
+    /// 50 ADDs at once (different containers, one bridge, one dataDir) get
+    /// 50 distinct addresses, each reserved once on disk for its own
+    /// container, 50 ports on the bridge; 50 parallel DELs then leave
+    /// nothing. Prints the time both took.
+    fn fifty_parallel_adds_get_fifty_distinct_addresses() {
+        let dir = "/var/lib/cni/fifty";
+        let conf = json!({
+            "cniVersion": "1.0.0", "name": "fifty", "type": "podnet", "bridge": "br50", "isGateway": true,
+            "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.50.0.0/24"}]], "dataDir": dir}
+        });
+        let pods: Vec<String> = (0..50).map(|i| netns(&format!("p50-{i}"))).collect();
+        let start = Instant::now();
+        let results: Vec<Value> = std::thread::scope(|s| {
+            let handles: Vec<_> = pods
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let conf = &conf;
+                    s.spawn(move || Call::podnet("ADD", &format!("par{i}"), p).run(conf))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap().ok("parallel ADD").clone()).collect()
+        });
+        let add_time = start.elapsed();
+        let addrs: BTreeSet<String> = results.iter().map(|r| r["ips"][0]["address"].as_str().unwrap().to_string()).collect();
+        assert_eq!(addrs.len(), 50, "distinct addresses: {addrs:?}");
+        let files = reservations(dir);
+        assert_eq!(files.len(), 50);
+        for (i, r) in results.iter().enumerate() {
+            let ip = r["ips"][0]["address"].as_str().unwrap().split('/').next().unwrap();
+            assert_eq!(files[&format!("fifty/{ip}")], format!("par{i}\r\neth0"));
+            // and the pod really has it
+            let have = ip_json(Some(&pods[i]), "-4 addr show dev eth0");
+            assert_eq!(have[0]["addr_info"][0]["local"], ip);
+        }
+        let ports = ip_json(None, "link show master br50");
+        assert_eq!(ports.as_array().unwrap().len(), 50);
+
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for (i, p) in pods.iter().enumerate() {
+                let (conf, prev) = (&conf, &results[i]);
+                s.spawn(move || Call::podnet("DEL", &format!("par{i}"), p).run(&with_prev(conf, prev)).ok("parallel DEL").clone());
+            }
+        });
+        let del_time = start.elapsed();
+        assert!(reservations(dir).is_empty());
+        assert_eq!(ip_json(None, "link show master br50").as_array().map(Vec::len).unwrap_or(0), 0);
+        println!("MEASURED: 50 parallel ADDs took {add_time:?}, 50 parallel DELs took {del_time:?}");
+    }
+}
+
+node_test! {
+    /// DEL is idempotent and best effort: twice, without prevResult, with
+    /// the netns already deleted, without CNI_NETNS — each succeeds and
+    /// releases what it can find.
+    fn del_succeeds_when_things_are_already_gone() {
+        let dir = "/var/lib/cni/del";
+        let conf = simple_bridge(dir, "10.94.0.0/24");
+        let pod = netns("d-pod");
+        let r = Call::podnet("ADD", "d1", &pod).run(&conf).ok("ADD").clone();
+        let hv = r["interfaces"][1]["name"].as_str().unwrap().to_string();
+        for _ in 0..2 {
+            Call::podnet("DEL", "d1", &pod).run(&with_prev(&conf, &r)).ok("DEL");
+        }
+        assert!(!link_names(None).contains(&hv));
+        assert!(reservations(dir).is_empty());
+
+        // the netns was deleted before DEL: the reservation is still released
+        let r = Call::podnet("ADD", "d2", &pod).run(&conf).ok("ADD").clone();
+        sh("ip netns del d-pod");
+        Call::podnet("DEL", "d2", &pod).run(&with_prev(&conf, &r)).ok("DEL with the netns gone");
+        Call::podnet("DEL", "d2", "").run(&conf).ok("DEL without CNI_NETNS");
+        assert!(reservations(dir).is_empty());
+        assert!(!link_names(None).iter().any(|l| l.starts_with("pnet")));
+
+        // DEL never deletes a host link that is not this attachment's
+        let pod = netns("d-pod2");
+        let mine = podnet::cni::names::host_veth_name("pnet", None, "d3", "eth0");
+        sh(&format!("ip link add {mine} type veth peer name not-ours"));
+        Call::podnet("DEL", "d3", &pod).run(&conf).ok("DEL of an attachment never added");
+        assert!(link_names(None).contains(&mine), "a foreign link of the same name survives");
+        // and ADD refuses to take it over
+        Call::podnet("ADD", "d3", &pod).run(&conf).err(108, "ADD onto a foreign link's name");
+        sh(&format!("ip link del {mine}"));
+    }
+}
+
+node_test! {
+    /// VERSION lists 0.3.0–1.1.0; STATUS is fine for a usable config; GC
+    /// (1.1.0) removes the reservations, host veths and masquerade rules of
+    /// attachments not in cni.dev/valid-attachments and keeps the others.
+    fn version_status_and_gc() {
+        let v = Call::podnet("VERSION", "", "").run(&json!({"cniVersion": "1.0.0"}));
+        let v = v.ok("VERSION");
+        assert_eq!(v["cniVersion"], "1.0.0");
+        assert_eq!(v["supportedVersions"], json!(["0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"]));
+        // VERSION with an empty stdin answers with the newest version
+        assert_eq!(Call::podnet("VERSION", "", "").run_raw(b"").ok("VERSION")["cniVersion"], "1.1.0");
+
+        let dir = "/var/lib/cni/gc";
+        let mut conf = masq_bridge(dir);
+        conf["name"] = json!("gcnet");
+        Call::podnet("STATUS", "", "").run(&conf).ok("STATUS");
+        let pods: Vec<String> = (0..3).map(|i| netns(&format!("gc-{i}"))).collect();
+        let results: Vec<Value> = pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Call::podnet("ADD", &format!("g{i}"), p).run(&conf).ok("ADD").clone())
+            .collect();
+        assert_eq!(reservations(dir).len(), 6);
+        assert_eq!(nft_rules().iter().filter(|r| r.contains("podnet")).count(), 6 + 1);
+        // g1 is the only valid attachment; the netns of the others are gone (the runtime removed them)
+        sh("ip netns del gc-0; ip netns del gc-2");
+        let mut gc = conf.clone();
+        gc["cni.dev/valid-attachments"] = json!([{"containerID": "g1", "ifname": "eth0"}]);
+        Call::podnet("GC", "", "").run(&gc).ok("GC");
+        let left = reservations(dir);
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(left.values().all(|o| o == "g1\r\neth0"));
+        let rules = nft_rules();
+        assert_eq!(rules.iter().filter(|r| r.starts_with("rule")).count(), 2, "{rules:?}");
+        assert!(rules.iter().all(|r| !r.starts_with("rule") || r.contains(&podnet::cni::names::attachment_key("gcnet", "g1", "eth0"))));
+        // g1 is intact
+        Call::podnet("CHECK", "g1", &pods[1]).run(&with_prev(&conf, &results[1])).ok("CHECK of the kept attachment");
+        // GC without the list of valid attachments refuses (it would remove everything)
+        Call::podnet("GC", "", "").run(&conf).err(7, "GC without valid attachments");
+        // GC and STATUS need no container environment at all
+        let mut again = gc.clone();
+        again["cni.dev/valid-attachments"] = json!([]);
+        Call::podnet("GC", "", "").run(&again).ok("GC of everything");
+        assert!(reservations(dir).is_empty());
+        assert!(!nft_rules().iter().any(|r| r.contains("podnet")), "the podnet table went with its last rule");
+        assert!(!link_names(None).iter().any(|l| l.starts_with("pnet")));
+    }
+}
+
+node_test! {
+    /// Any other ipam type is delegated to that plugin from CNI_PATH (here
+    /// the reference `static`), with the whole config and the same
+    /// environment, for ADD, CHECK and DEL; a type that is not there fails
+    /// with code 105 and leaves nothing.
+    fn other_ipam_types_are_delegated_to_their_plugin() {
+        let conf = json!({
+            "cniVersion": "1.0.0", "name": "static-net", "type": "podnet", "mode": "ptp",
+            "ipam": {"type": "static", "addresses": [{"address": "10.95.0.7/24", "gateway": "10.95.0.1"}],
+                     "routes": [{"dst": "0.0.0.0/0"}]}
+        });
+        let pod = netns("st-pod");
+        let r = Call::podnet("ADD", "s1", &pod).run(&conf);
+        let r = r.ok("ADD with static IPAM").clone();
+        assert_eq!(r["ips"][0]["address"], "10.95.0.7/24");
+        let have = ip_json(Some(&pod), "-4 addr show dev eth0");
+        assert_eq!(have[0]["addr_info"][0]["local"], "10.95.0.7");
+        let routes = ip_json(Some(&pod), "-4 route show default");
+        assert_eq!(routes[0]["gateway"], "10.95.0.1");
+        Call::podnet("CHECK", "s1", &pod).run(&with_prev(&conf, &r)).ok("CHECK");
+        Call::podnet("DEL", "s1", &pod).run(&with_prev(&conf, &r)).ok("DEL");
+        assert_eq!(link_names(Some(&pod)), vec!["lo"]);
+
+        let mut missing = conf.clone();
+        missing["ipam"]["type"] = json!("no-such-ipam");
+        let before = snapshot(&[pod.as_str()], "/var/lib/cni/networks");
+        Call::podnet("ADD", "s2", &pod).run(&missing).err(105, "a missing IPAM plugin");
+        assert_same(&before, &snapshot(&[pod.as_str()], "/var/lib/cni/networks"), "missing IPAM plugin");
+    }
+}
+
+node_test! {
+    /// ipMasq with both backends: the rules are in the node's nftables
+    /// (table inet podnet) or iptables (a PODNET-<key> chain jumped to from
+    /// POSTROUTING, like the reference plugins' CNI-<hash> chains), CHECK
+    /// notices when they are gone, DEL removes them.
+    fn masquerade_rules_with_nftables_and_iptables() {
+        for backend in ["nftables", "iptables"] {
+            let dir = format!("/var/lib/cni/masq-{backend}");
+            let mut conf = simple_bridge(&dir, "10.96.0.0/24");
+            conf["name"] = json!(format!("masq-{backend}"));
+            conf["ipMasq"] = json!(true);
+            conf["ipMasqBackend"] = json!(backend);
+            let pod = netns(&format!("m-{backend}"));
+            let r = Call::podnet("ADD", "m1", &pod).run(&conf).ok("ADD").clone();
+            let key = podnet::cni::names::attachment_key(&format!("masq-{backend}"), "m1", "eth0");
+            match backend {
+                "nftables" => {
+                    let ruleset = sh("nft list table inet podnet");
+                    assert!(ruleset.contains("ip saddr 10.96.0.2 ip daddr != 10.96.0.0/24 ip daddr != 224.0.0.0/4"), "{ruleset}");
+                    assert!(ruleset.contains("masquerade") && ruleset.contains(&key), "{ruleset}");
+                }
+                _ => {
+                    let save = sh("iptables-save -t nat");
+                    assert!(save.contains(&format!("-A POSTROUTING -s 10.96.0.2/32 -m comment --comment \"podnet")), "{save}");
+                    assert!(save.contains(&format!("-A PODNET-{key} -d 10.96.0.0/24")), "{save}");
+                    assert!(save.contains(&format!("-A PODNET-{key} ! -d 224.0.0.0/4")), "{save}");
+                }
+            }
+            Call::podnet("CHECK", "m1", &pod).run(&with_prev(&conf, &r)).ok("CHECK");
+            // remove the rules behind podnet's back: CHECK fails
+            match backend {
+                "nftables" => {
+                    sh("nft delete table inet podnet");
+                }
+                _ => {
+                    sh(&format!("iptables -t nat -D POSTROUTING -s 10.96.0.2/32 -m comment --comment \"$(iptables-save -t nat | sed -n 's/.*-s 10.96.0.2\\/32 -m comment --comment \"\\([^\"]*\\)\".*/\\1/p')\" -j PODNET-{key}"));
+                }
+            }
+            Call::podnet("CHECK", "m1", &pod).run(&with_prev(&conf, &r)).err(104, "CHECK without the rules");
+            Call::podnet("DEL", "m1", &pod).run(&with_prev(&conf, &r)).ok("DEL");
+            assert!(!sh("iptables-save -t nat").contains("PODNET"), "no chain left");
+            assert!(!nft_rules().iter().any(|x| x.contains("podnet")));
+        }
+    }
+}
+
+/// `ping -c1 -W2 <dst>` from inside a pod netns.
+fn ping(from: &str, dst: &str) -> bool {
+    std::process::Command::new("nsenter")
+        .args([&format!("--net={from}"), "ping", "-c1", "-W2", dst])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+node_test! {
+    /// Traffic flows the way each mode plumbs it (all inside the private
+    /// node): bridge pods reach each other and their gateway; ptp onLink
+    /// and proxyArp pods reach each other through the node's routes, over
+    /// IPv4 and IPv6.
+    fn pods_reach_each_other_in_every_mode() {
+        let mut br = bridge_conf("podnet", "1.0.0", "/var/lib/cni/ping-br");
+        br["ipam"]["routes"] = json!([]);
+        let mut onlink = ptp_conf("podnet", "1.0.0", "/var/lib/cni/ping-ptp");
+        let mut proxy = ptp_conf("podnet", "1.0.0", "/var/lib/cni/ping-proxy");
+        proxy["name"] = json!("proxynet");
+        proxy["ptpGateway"] = json!("proxyArp");
+        proxy["ipam"]["ranges"] = json!([[{"subnet": "10.97.0.0/24"}], [{"subnet": "fd00:97::/64"}]]);
+        onlink["name"] = json!("onlinknet");
+        for (tag, conf) in [("br", &br), ("onlink", &onlink), ("proxy", &proxy)] {
+            let a = netns(&format!("ping-{tag}-a"));
+            let b = netns(&format!("ping-{tag}-b"));
+            let ra = Call::podnet("ADD", &format!("{tag}a"), &a).run(conf).ok("ADD a").clone();
+            let rb = Call::podnet("ADD", &format!("{tag}b"), &b).run(conf).ok("ADD b").clone();
+            settle(None);
+            settle(Some(&a));
+            settle(Some(&b));
+            for fam in 0..2 {
+                let dst = rb["ips"][fam]["address"].as_str().unwrap().split('/').next().unwrap().to_string();
+                assert!(ping(&a, &dst), "{tag}: a cannot reach b at {dst}");
+                let gw = ra["ips"][fam]["gateway"].as_str().unwrap().to_string();
+                if tag != "proxy" {
+                    assert!(ping(&a, &gw), "{tag}: a cannot reach its gateway {gw}");
+                }
+            }
+            Call::podnet("CHECK", &format!("{tag}a"), &a).run(&with_prev(conf, &ra)).ok("CHECK");
+            if tag == "proxy" {
+                let routes = ip_json(Some(&a), "-4 route show");
+                assert!(routes.as_array().unwrap().iter().any(|r| r["dst"] == "default" && r["gateway"] == "169.254.1.1"), "{routes}");
+                assert_eq!(ra["ips"][0]["address"].as_str().unwrap().split('/').nth(1), Some("32"));
+            }
+        }
+    }
+}
+
+node_test! {
+    /// A runtime finds podnet in its CNI bin dir under any `type` name (a
+    /// symlink): plugin mode comes from the CNI environment, not argv.
+    fn podnet_runs_under_any_type_name() {
+        let bin = "/run/podnet-test-bin";
+        std::fs::create_dir_all(bin).unwrap();
+        std::os::unix::fs::symlink(podnet_bin(), format!("{bin}/mynet")).unwrap();
+        let mut conf = simple_bridge("/var/lib/cni/alias", "10.98.0.0/24");
+        conf["type"] = json!("mynet");
+        let pod = netns("alias-pod");
+        let r = Call::plugin(std::path::Path::new(&format!("{bin}/mynet")), "ADD", "al", &pod).run(&conf);
+        assert_eq!(r.ok("ADD through a symlink")["ips"][0]["address"], "10.98.0.2/24");
+    }
+}

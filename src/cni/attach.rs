@@ -461,6 +461,15 @@ pub fn plan_ptp(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
                     ..RouteSpec::new(host_net(IpAddr::V4(PROXY_GW_V4)), None, &ifname)
                 },
             }));
+            // The host veth answers ARP for 169.254.1.1 by proxy only if the
+            // node routes that address elsewhere (its default route); the
+            // host veth's MAC is fixed, so the pod can know it outright.
+            steps.push(Step::plain(Action::AddNeighbour {
+                side: Side::Container,
+                dev: ifname.clone(),
+                ip: IpAddr::V4(PROXY_GW_V4),
+                mac: PROXY_HOST_MAC,
+            }));
         }
         for r in &routes {
             let gw = r.gw.unwrap_or(if r.dst.addr().is_ipv4() {

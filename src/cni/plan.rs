@@ -146,6 +146,13 @@ pub enum Action {
         side: Side,
         route: RouteSpec,
     },
+    /// A permanent neighbour (ARP/NDP) entry.
+    AddNeighbour {
+        side: Side,
+        dev: String,
+        ip: IpAddr,
+        mac: [u8; 6],
+    },
     /// Write a sysctl under /proc/sys (key with `/` separators).
     Sysctl {
         side: Side,
@@ -505,6 +512,11 @@ impl Action {
                     route_words(route)
                 )]
             }
+            Action::AddNeighbour { side, dev, ip, mac } => vec![format!(
+                "{} neigh replace {ip} lladdr {} dev {dev} nud permanent",
+                ctx.ip(*side),
+                mac_str(mac)
+            )],
             Action::Sysctl { side, key, value } => {
                 vec![format!(
                     "{}sysctl -w {}={value}",

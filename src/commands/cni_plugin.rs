@@ -402,6 +402,12 @@ impl Executor for Kernel<'_> {
                 .side(*side)?
                 .del_route(route_req(route))
                 .map_err(|e| format!("failed to delete route {}: {e}", route.dst)),
+            Action::AddNeighbour { side, dev, ip, mac } => {
+                self.side(*side)?
+                    .add_neighbour(dev, *ip, *mac)
+                    .map_err(|e| format!("add neighbour {ip} on {dev}: {e}"))?;
+                Ok(true)
+            }
             Action::Sysctl { side, key, value } => match self.side(*side)?.sysctl_write(key, value)
             {
                 Ok(changed) => Ok(changed),

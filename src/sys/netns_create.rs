@@ -24,6 +24,37 @@ fn ctx(e: impl Into<io::Error>, what: impl std::fmt::Display) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
+/// Makes `dir` a shared mount point, as `ip netns add` does (binding it
+/// onto itself first if it is a plain directory). Without this, a later
+/// `ip netns add` rebinds the directory over podnet's mounts, which then
+/// can no longer be removed (unlink gives EBUSY).
+pub fn ensure_shared_dir(dir: &Path) -> io::Result<()> {
+    let shared = || {
+        mount(
+            None::<&str>,
+            dir,
+            None::<&str>,
+            MsFlags::MS_SHARED | MsFlags::MS_REC,
+            None::<&str>,
+        )
+    };
+    match shared() {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::EINVAL) => {
+            mount(
+                Some(dir),
+                dir,
+                None::<&str>,
+                MsFlags::MS_BIND | MsFlags::MS_REC,
+                None::<&str>,
+            )
+            .map_err(|e| ctx(e, format!("mount --bind {0} {0}", dir.display())))?;
+            shared().map_err(|e| ctx(e, format!("mount --make-shared {}", dir.display())))
+        }
+        Err(e) => Err(ctx(e, format!("mount --make-shared {}", dir.display()))),
+    }
+}
+
 /// Creates `<dir>/<name>` holding a new, empty network namespace.
 pub fn create(dir: &Path, name: &str) -> io::Result<PathBuf> {
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
@@ -33,6 +64,7 @@ pub fn create(dir: &Path, name: &str) -> io::Result<PathBuf> {
         ));
     }
     std::fs::create_dir_all(dir).map_err(|e| ctx(e, format!("mkdir {}", dir.display())))?;
+    ensure_shared_dir(dir)?;
     let path = dir.join(name);
     OpenOptions::new()
         .write(true)

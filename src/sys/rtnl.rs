@@ -427,6 +427,22 @@ impl NetnsWorker {
         })
     }
 
+    /// Adds (or replaces) a permanent neighbour entry `ip` → `mac` on `dev`.
+    pub fn add_neighbour(&self, dev: &str, ip: IpAddr, mac: [u8; 6]) -> io::Result<()> {
+        let dev = dev.to_string();
+        self.call(move |ctx| {
+            let idx = index_of(ctx, &dev)?;
+            let req = ctx
+                .handle
+                .neighbours()
+                .add(idx, ip)
+                .link_layer_address(&mac)
+                .state(netlink_packet_route::neighbour::NeighbourState::Permanent)
+                .replace();
+            ctx.rt.block_on(req.execute()).map_err(nl_err)
+        })
+    }
+
     /// Reads a sysctl of this namespace (`net/ipv4/ip_forward`).
     pub fn sysctl_read(&self, key: &str) -> io::Result<String> {
         let key = key.to_string();

@@ -107,6 +107,7 @@ pub fn stop(pid: i32, grace: Duration) -> io::Result<()> {
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         if netns_inode_of(pid).is_none() {
+            reap(p);
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -119,5 +120,12 @@ pub fn stop(pid: i32, grace: Duration) -> io::Result<()> {
     while Instant::now() < deadline && netns_inode_of(pid).is_some() {
         std::thread::sleep(Duration::from_millis(5));
     }
+    reap(p);
     Ok(())
+}
+
+/// Collects the exit status if the process is this process's child (else
+/// its parent or init does).
+fn reap(p: Pid) {
+    let _ = nix::sys::wait::waitpid(p, Some(nix::sys::wait::WaitPidFlag::WNOHANG));
 }
