@@ -224,19 +224,21 @@ pub enum CniCommand {
 
 /// Where the CNI runtime files are (the defaults are containerd's).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "CNI runtime options")]
 pub struct CniDirs {
     /// Network configurations (.conflist, .conf, .json) looked up by name.
     #[arg(
         long,
         value_name = "DIR",
         default_value = "/etc/cni/net.d",
-        env = "NETCONFPATH"
+        env = "NETCONFPATH",
+        hide_env_values = true
     )]
     pub conf_dir: PathBuf,
 
     /// CNI plugin directories, searched in order (a plugin of type podnet
     /// that is not there is this podnet binary).
-    #[arg(long = "bin-dir", value_name = "DIR", default_values = ["/opt/cni/bin", "/usr/lib/cni"], env = "CNI_PATH", value_delimiter = ':')]
+    #[arg(long = "bin-dir", value_name = "DIR", default_values = ["/opt/cni/bin", "/usr/lib/cni"], env = "CNI_PATH", hide_env_values = true, value_delimiter = ':')]
     pub bin_dirs: Vec<PathBuf>,
 
     /// libcni's cache directory (results in <DIR>/results).
