@@ -87,7 +87,7 @@ node_test! {
         let name = netns.strip_prefix("/run/netns/cni-").expect("containerd's netns name");
         assert_eq!(name.len(), 36, "a UUID: {name}");
         assert_eq!(sh(&format!("stat -f -c %T {netns}")).trim(), "nsfs");
-        let pause = info["pausePid"].as_i64().unwrap();
+        let pause = info["pause_pid"].as_i64().unwrap();
         assert_eq!(std::fs::read_to_string(format!("/proc/{pause}/comm")).unwrap().trim(), "pause");
         assert!(pid_alive_in(pause, &netns));
         assert_eq!(info["state"], "ok");
@@ -98,9 +98,9 @@ node_test! {
         assert_eq!(ip_json(Some(&netns), "-4 addr show dev eth0")[0]["addr_info"][0]["local"], ip);
 
         // libcni's cache entry
-        let sandbox = info["sandboxId"].as_str().unwrap().to_string();
+        let sandbox = info["sandbox_id"].as_str().unwrap().to_string();
         let cache = format!("/var/lib/cni/results/pods-{sandbox}-eth0");
-        assert_eq!(info["cacheFile"], cache);
+        assert_eq!(info["cache_file"], cache);
         let entry: Value = serde_json::from_slice(&std::fs::read(&cache).unwrap()).unwrap();
         assert_eq!(entry["kind"], "cniCacheV1");
         assert_eq!(entry["containerId"], sandbox);
@@ -259,7 +259,7 @@ node_test! {
         assert!(stderr(&missing).starts_with("podnet: error: no pod \"default/ghost\" in the CNI cache"), "{}", stderr(&missing));
         let badport = kit(&["add", "default/y", "--net", "tiny", "-p", "80"]);
         assert_eq!(badport.status.code(), Some(2));
-        let out = kit(&["del", first["sandboxId"].as_str().unwrap()]);
+        let out = kit(&["del", first["sandbox_id"].as_str().unwrap()]);
         assert!(out.status.success(), "del by sandbox id: {}", stderr(&out));
     }
 }
@@ -338,10 +338,10 @@ node_test! {
         let alive = kit_json(&["add", "default/alive", "--net", "gcnet"]);
         // B: the pause process died; the netns is still mounted
         let b = kit_json(&["add", "default/b", "--net", "gcnet"]);
-        sh(&format!("kill -9 {}", b["pausePid"]));
+        sh(&format!("kill -9 {}", b["pause_pid"]));
         // C: the sandbox is gone entirely (pause dead, netns unmounted): its veth died with it
         let c = kit_json(&["add", "default/c", "--net", "gcnet"]);
-        sh(&format!("kill -9 {}", c["pausePid"]));
+        sh(&format!("kill -9 {}", c["pause_pid"]));
         let c_netns = c["netns"].as_str().unwrap();
         sh(&format!("umount {c_netns} && rm {c_netns}"));
         // D: a reservation of a container nobody knows
@@ -374,12 +374,12 @@ node_test! {
         let out = kit(&["gc", "--dry-run", "--min-age", "0", "-o", "json"]);
         assert_eq!(out.status.code(), Some(1), "dry run with leaks: exit 1\n{}", stderr(&out));
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["dryRun"], true);
+        assert_eq!(report["dry_run"], true);
         let leaks = report["leaks"].as_array().unwrap();
         assert!(leaks.iter().all(|l| l["removed"] == false));
         let has = |kind: &str, obj: &str| leaks.iter().any(|l| l["kind"] == kind && l["object"].as_str().unwrap().contains(obj));
-        let b_sandbox = b["sandboxId"].as_str().unwrap();
-        let c_sandbox = c["sandboxId"].as_str().unwrap();
+        let b_sandbox = b["sandbox_id"].as_str().unwrap();
+        let c_sandbox = c["sandbox_id"].as_str().unwrap();
         assert!(has("cache", b_sandbox), "B's cache entry: {report}");
         assert!(has("cache", c_sandbox), "C's cache entry: {report}");
         assert!(has("ipam", "10.76.0.200"), "D: {report}");
@@ -388,21 +388,21 @@ node_test! {
         assert!(has("netns", "cni-00000000-0000-4000-8000-000000000000"), "E: {report}");
         assert!(has("veth", "pnetf00dfeed01"), "F: {report}");
         assert!(has("firewall", "gcnet/gone/eth1"), "G: {report}");
-        assert!(!leaks.iter().any(|l| l["object"].as_str().unwrap().contains(alive["sandboxId"].as_str().unwrap())), "the live pod is no leak");
+        assert!(!leaks.iter().any(|l| l["object"].as_str().unwrap().contains(alive["sandbox_id"].as_str().unwrap())), "the live pod is no leak");
         assert!(!ipam("10.76.0.2"), "the live pod's address is no leak");
-        assert_eq!(report["gcCalls"][0]["network"], "gcnet");
+        assert_eq!(report["gc_calls"][0]["network"], "gcnet");
         assert_same(&before, &state(), "--dry-run changed something");
 
         let out = kit(&["gc", "--min-age", "0", "-o", "json"]);
         assert_eq!(out.status.code(), Some(0), "{}\n{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(report["leaks"].as_array().unwrap().iter().all(|l| l["removed"] == true), "{report}");
-        assert_eq!(report["gcCalls"][0]["validAttachments"], 1);
+        assert_eq!(report["gc_calls"][0]["valid_attachments"], 1);
 
         // only the live pod is left
         let res = reservations(dir);
         assert_eq!(res.len(), 1, "{res:?}");
-        assert_eq!(res.values().next().unwrap(), &format!("{}\r\neth0", alive["sandboxId"].as_str().unwrap()));
+        assert_eq!(res.values().next().unwrap(), &format!("{}\r\neth0", alive["sandbox_id"].as_str().unwrap()));
         let netns: Vec<String> = sh("ls /run/netns").lines().map(str::to_string).collect();
         assert_eq!(netns, vec![alive["netns"].as_str().unwrap().trim_start_matches("/run/netns/").to_string()]);
         assert_eq!(sh("ls /var/lib/cni/results").lines().count(), 1);

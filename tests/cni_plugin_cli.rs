@@ -64,11 +64,14 @@ fn version_lists_what_podnet_speaks() {
     );
 }
 
+/// Environment, stdin, the CNI code expected, a word of its message.
+type Case<'a> = (Vec<(&'a str, String)>, Vec<u8>, u64, &'a str);
+
 #[test]
 fn errors_before_plumbing_have_their_codes() {
     let gone = "/run/netns/podnet-test-this-netns-does-not-exist";
     let base = add_env(gone);
-    let cases: Vec<(Vec<(&str, String)>, Vec<u8>, u64, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             base.clone(),
             conf().to_string().into_bytes(),

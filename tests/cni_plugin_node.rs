@@ -329,7 +329,7 @@ node_test! {
         expect_fail("ip addr add 10.91.0.1/24 dev br3", "gateway 10.91.0.1 missing");
         sh("ip -n check-pod route del 192.168.0.0/16");
         expect_fail("ip -n check-pod route add 192.168.0.0/16 via 10.91.0.1", "route 192.168.0.0/16 missing");
-        sh(&format!("ip -n check-pod addr del 10.91.0.2/24 dev eth0"));
+        sh("ip -n check-pod addr del 10.91.0.2/24 dev eth0");
         // (deleting the address took the route through it away too)
         expect_fail(
             "ip -n check-pod addr add 10.91.0.2/24 dev eth0 && ip -n check-pod route add 192.168.0.0/16 via 10.91.0.1",
@@ -759,7 +759,7 @@ node_test! {
                 }
                 _ => {
                     let save = sh("iptables-save -t nat");
-                    assert!(save.contains(&format!("-A POSTROUTING -s 10.96.0.2/32 -m comment --comment \"podnet")), "{save}");
+                    assert!(save.contains("-A POSTROUTING -s 10.96.0.2/32 -m comment --comment \"podnet"), "{save}");
                     assert!(save.contains(&format!("-A PODNET-{key} -d 10.96.0.0/24")), "{save}");
                     assert!(save.contains(&format!("-A PODNET-{key} ! -d 224.0.0.0/4")), "{save}");
                 }

@@ -178,9 +178,10 @@ pub enum Action {
     DelMasquerade {
         owner: Owner,
     },
-    /// The IPAM reservation made before the plan (its undo releases it).
+    /// The IPAM reservation made before the plan (its undo releases it);
+    /// `source` says where from (`host-local /var/lib/cni/networks/net1`).
     ReserveAddresses {
-        addrs: Vec<IpNet>,
+        source: String,
     },
     ReleaseAddresses {
         owner: Owner,
@@ -587,9 +588,10 @@ impl Action {
                     super::names::masq_chain(&owner.network, &owner.container_id, &owner.ifname)
                 )]
             }
-            Action::ReserveAddresses { addrs } => {
-                let list: Vec<String> = addrs.iter().map(IpNet::to_string).collect();
-                vec![format!("# IPAM: reserve {}", list.join(", "))]
+            Action::ReserveAddresses { source } => {
+                vec![format!(
+                    "# IPAM: reserve an address per range set ({source})"
+                )]
             }
             Action::ReleaseAddresses { owner } => vec![format!(
                 "# IPAM: release the addresses of {}/{}",

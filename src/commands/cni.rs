@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, cmd: &CniCommand, out: &mut dyn Write) -> Result<Outcome> 
             if ctx.json() {
                 render::write_json(
                     out,
-                    &json!({"pod": pod, "sandboxId": sandbox, "deleted": atts.iter().map(|c| json!({"network": c.entry.network_name, "ifname": c.entry.if_name})).collect::<Vec<_>>()}),
+                    &json!({"pod": pod, "sandbox_id": sandbox, "deleted": atts.iter().map(|c| json!({"network": c.entry.network_name, "ifname": c.entry.if_name})).collect::<Vec<_>>()}),
                 )?;
             } else {
                 writeln!(
@@ -211,8 +211,8 @@ pub fn run(ctx: &Ctx, cmd: &CniCommand, out: &mut dyn Write) -> Result<Outcome> 
     }
 }
 
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
+fn short(id: &str) -> String {
+    id.chars().take(12).collect()
 }
 
 fn attachments_table(
@@ -240,7 +240,7 @@ fn attachments_table(
             } else {
                 a.ips.join(", ")
             },
-            short(&a.sandbox_id).to_string(),
+            short(&a.sandbox_id),
             a.pause_pid
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| none.clone()),

@@ -841,7 +841,15 @@ impl Plugin<'_> {
         let mut ipam_error = None;
         if self.conf.ipam != Ipam::None {
             let step = Step::new(
-                Action::ReserveAddresses { addrs: Vec::new() },
+                Action::ReserveAddresses {
+                    source: match &self.conf.ipam {
+                        Ipam::HostLocal(hl) => {
+                            format!("host-local, under flock in {}", hl.store_dir().display())
+                        }
+                        Ipam::Delegated(p) => format!("the {p} IPAM plugin"),
+                        Ipam::None => String::new(),
+                    },
+                },
                 Some(Action::ReleaseAddresses {
                     owner: self.owner(),
                 }),
@@ -859,6 +867,15 @@ impl Plugin<'_> {
                     }
                 })
                 .map_err(|f| ipam_error.take().unwrap_or_else(|| fail(f, None)))?;
+            if self.explain {
+                for ip in &ipam_result.ips {
+                    let gw = ip
+                        .gateway
+                        .map(|g| format!(", gateway {g}"))
+                        .unwrap_or_default();
+                    eprintln!("+ #   got {}{gw}", ip.address);
+                }
+            }
         }
         let input = AttachInput {
             conf: self.conf,

@@ -102,7 +102,7 @@ impl SandboxState {
 
 /// One attachment (a cache entry), as `add` made it or `ls` found it.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct AttachmentInfo {
     pub pod: Option<String>,
     pub uid: Option<String>,
@@ -115,52 +115,47 @@ pub struct AttachmentInfo {
     pub state: SandboxState,
     pub ips: Vec<String>,
     pub cache_file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The cached CNI result (in the CNI specification's own format).
     pub result: Option<Value>,
 }
 
 /// The outcome of CHECK for one attachment.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct CheckOutcome {
     pub network: String,
     pub ifname: String,
     pub ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }
 
 /// Something `gc` found.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct Leak {
     /// `cache`, `netns`, `ipam`, `veth` or `firewall`.
     pub kind: &'static str,
     pub object: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pod: Option<String>,
     pub reason: String,
     pub removed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 /// A CNI GC call made (or, with dry run, that would be made).
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct GcCall {
     pub network: String,
     pub plugins: Vec<String>,
     pub valid_attachments: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
 /// What `gc` found and did.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "snake_case")]
 pub struct GcReport {
     pub dry_run: bool,
     pub leaks: Vec<Leak>,
@@ -197,6 +192,11 @@ impl Params<'static> {
 pub struct Runtime {
     cfg: RuntimeConfig,
     node: Option<NetnsWorker>,
+}
+
+/// The first 12 characters of an id (ids read from disk may be anything).
+fn short(id: &str) -> String {
+    id.chars().take(12).collect()
 }
 
 fn other(msg: impl Into<String>) -> Error {
@@ -519,7 +519,7 @@ impl Runtime {
         (SandboxState::Ok, pause)
     }
 
-    fn info(c: &Cached, procs: &HashMap<i32, (u64, String)>, with_result: bool) -> AttachmentInfo {
+    fn info(c: &Cached, procs: &HashMap<i32, (u64, String)>) -> AttachmentInfo {
         let e = &c.entry;
         let netns = e.netns_path();
         let (state, pause_pid) = Runtime::sandbox_state(netns.as_deref(), procs);
@@ -544,7 +544,7 @@ impl Runtime {
             state,
             ips,
             cache_file: c.path.display().to_string(),
-            result: if with_result { e.result.clone() } else { None },
+            result: e.result.clone(),
         }
     }
 
@@ -553,10 +553,7 @@ impl Runtime {
         let (cached, warnings) = self.cached();
         let procs = sandbox::processes();
         (
-            cached
-                .iter()
-                .map(|c| Runtime::info(c, &procs, false))
-                .collect(),
+            cached.iter().map(|c| Runtime::info(c, &procs)).collect(),
             warnings,
         )
     }
@@ -601,7 +598,7 @@ impl Runtime {
                         format!(
                             "{} ({})",
                             c.entry.pod().unwrap_or_default(),
-                            &c.entry.container_id[..c.entry.container_id.len().min(12)]
+                            short(&c.entry.container_id)
                         )
                     })
                     .collect::<BTreeSet<_>>()
@@ -622,7 +619,7 @@ impl Runtime {
             return Err(Error::with_hint(
                 format!(
                     "pod {full} already has a sandbox ({})",
-                    &c.entry.container_id[..12.min(c.entry.container_id.len())]
+                    short(&c.entry.container_id)
                 ),
                 format!("podnet cni del {full} first"),
             ));
@@ -734,7 +731,7 @@ impl Runtime {
             }
         };
         let procs = sandbox::processes();
-        Ok(Runtime::info(&Cached { path, entry }, &procs, true))
+        Ok(Runtime::info(&Cached { path, entry }, &procs))
     }
 
     /// DELs every attachment of a sandbox (reverse order), stops its pause
@@ -1118,7 +1115,7 @@ impl Runtime {
                         pod: None,
                         reason: format!(
                             "reserved for {}/{} which has no live sandbox",
-                            &r.owner.container_id[..r.owner.container_id.len().min(12)],
+                            short(&r.owner.container_id),
                             r.owner.ifname.as_deref().unwrap_or("?")
                         ),
                         removed: false,
