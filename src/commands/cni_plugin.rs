@@ -158,6 +158,9 @@ struct Plugin<'a> {
     explain: bool,
 }
 
+/// How long an ADD waits for another ADD on the same bridge.
+const BRIDGE_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Prints steps and injects faults (see the module docs).
 struct Hooks {
     explain: Option<ExplainCtx>,
@@ -219,8 +222,15 @@ impl Kernel<'_> {
         if self.bridge_lock.is_none() {
             let ino =
                 crate::sys::netns::inode_of(Path::new("/proc/thread-self/ns/net")).unwrap_or(0);
-            self.bridge_lock =
-                Some(lockfile::named(&format!("bridge-{ino}-{name}")).map_err(|e| e.to_string())?);
+            match lockfile::named_within(&format!("bridge-{ino}-{name}"), BRIDGE_LOCK_TIMEOUT) {
+                Ok(l) => self.bridge_lock = Some(l),
+                Err(e) => {
+                    if e.kind() == io::ErrorKind::WouldBlock {
+                        self.last_code = Some(codes::TRY_AGAIN_LATER);
+                    }
+                    return Err(format!("bridge {name} is busy: {e}"));
+                }
+            }
         }
         Ok(())
     }

@@ -54,6 +54,53 @@ pub fn named(name: &str) -> io::Result<Locked> {
     lock(&Path::new(LOCK_DIR).join(format!("{name}.lock")))
 }
 
+/// Like [`named`], but gives up after `timeout` (error kind `WouldBlock`),
+/// so a hung holder does not hang every later caller.
+pub fn named_within(name: &str, timeout: std::time::Duration) -> io::Result<Locked> {
+    lock_within(&Path::new(LOCK_DIR).join(format!("{name}.lock")), timeout)
+}
+
+/// Like [`lock`], but gives up after `timeout` (error kind `WouldBlock`).
+pub fn lock_within(path: &Path, timeout: std::time::Duration) -> io::Result<Locked> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", dir.display())))?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                return Ok(Locked {
+                    file,
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!("{} is still held after {timeout:?}", path.display()),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("lock {}: {e}", path.display()),
+                ));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +114,19 @@ mod tests {
         assert!(f.try_lock().is_err(), "held");
         drop(first);
         assert!(f.try_lock().is_ok(), "released");
+    }
+
+    #[test]
+    fn a_bounded_wait_gives_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.lock");
+        let ms = std::time::Duration::from_millis;
+        let first = lock_within(&p, ms(10)).unwrap();
+        assert_eq!(
+            lock_within(&p, ms(50)).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        drop(first);
+        assert!(lock_within(&p, ms(50)).is_ok());
     }
 }
