@@ -3,27 +3,29 @@
 //! interfaces throughout; `unsafe` lives only here.
 
 pub mod caps;
-pub mod cni_cache_store;
-pub mod cni_exec;
 pub mod files;
-pub mod firewall;
-pub mod ipam_store;
 pub mod kube;
-pub mod lockfile;
 pub mod netlink;
 pub mod netns;
-pub mod netns_create;
 pub mod node;
 pub mod pause;
 pub mod proc_scan;
-pub mod random;
 pub mod root;
-pub mod rtnl;
 pub mod runtime_files;
-pub mod sandbox;
-pub mod sysctl;
 
 pub use root::HostRoot;
+
+// The CNI plugin and the plumbing kit: kernel and file I/O they need.
+pub mod cni_cache_store;
+pub mod cni_exec;
+pub mod firewall;
+pub mod ipam_store;
+pub mod lockfile;
+pub mod netns_create;
+pub mod random;
+pub mod rtnl;
+pub mod sandbox;
+pub mod sysctl;
 
 /// Whether an I/O error means the object went away while we looked
 /// (a process exited, a namespace or file was deleted).
