@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('ethtool', 'ethtool', [CompletionResultType]::ParameterValue, 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
+            [CompletionResult]::new('cni', 'cni', [CompletionResultType]::ParameterValue, 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write one page per command into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -305,6 +306,196 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'podnet;cni' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Create a pod sandbox (netns + pause process) and ADD it to a network')
+            [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'podnet;cni;add' {
+            [CompletionResult]::new('--net', '--net', [CompletionResultType]::ParameterName, 'The network: a name in --conf-dir, or a .conflist/.conf file')
+            [CompletionResult]::new('--ifname', '--ifname', [CompletionResultType]::ParameterName, 'The interface name inside the pod')
+            [CompletionResult]::new('--ip', '--ip', [CompletionResultType]::ParameterName, 'Ask for this address (CNI_ARGS IP=…; host-local honours it)')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Publish a port (HOST:CONTAINER[/tcp|udp]) through plugins with the portMappings capability')
+            [CompletionResult]::new('--publish', '--publish', [CompletionResultType]::ParameterName, 'Publish a port (HOST:CONTAINER[/tcp|udp]) through plugins with the portMappings capability')
+            [CompletionResult]::new('--conf-dir', '--conf-dir', [CompletionResultType]::ParameterName, 'Network configurations (.conflist, .conf, .json) looked up by name')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'libcni''s cache directory (results in <DIR>/results)')
+            [CompletionResult]::new('--netns-dir', '--netns-dir', [CompletionResultType]::ParameterName, 'Where pod network namespaces are bind-mounted')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;cni;del' {
+            [CompletionResult]::new('--conf-dir', '--conf-dir', [CompletionResultType]::ParameterName, 'Network configurations (.conflist, .conf, .json) looked up by name')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'libcni''s cache directory (results in <DIR>/results)')
+            [CompletionResult]::new('--netns-dir', '--netns-dir', [CompletionResultType]::ParameterName, 'Where pod network namespaces are bind-mounted')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;cni;check' {
+            [CompletionResult]::new('--conf-dir', '--conf-dir', [CompletionResultType]::ParameterName, 'Network configurations (.conflist, .conf, .json) looked up by name')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'libcni''s cache directory (results in <DIR>/results)')
+            [CompletionResult]::new('--netns-dir', '--netns-dir', [CompletionResultType]::ParameterName, 'Where pod network namespaces are bind-mounted')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;cni;ls' {
+            [CompletionResult]::new('--conf-dir', '--conf-dir', [CompletionResultType]::ParameterName, 'Network configurations (.conflist, .conf, .json) looked up by name')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'libcni''s cache directory (results in <DIR>/results)')
+            [CompletionResult]::new('--netns-dir', '--netns-dir', [CompletionResultType]::ParameterName, 'Where pod network namespaces are bind-mounted')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;cni;list' {
+            [CompletionResult]::new('--conf-dir', '--conf-dir', [CompletionResultType]::ParameterName, 'Network configurations (.conflist, .conf, .json) looked up by name')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'libcni''s cache directory (results in <DIR>/results)')
+            [CompletionResult]::new('--netns-dir', '--netns-dir', [CompletionResultType]::ParameterName, 'Where pod network namespaces are bind-mounted')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;cni;gc' {
+            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Leave IPAM reservations younger than this many seconds (an ADD may be running)')
+            [CompletionResult]::new('--conf-dir', '--conf-dir', [CompletionResultType]::ParameterName, 'Network configurations (.conflist, .conf, .json) looked up by name')
+            [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)')
+            [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'libcni''s cache directory (results in <DIR>/results)')
+            [CompletionResult]::new('--netns-dir', '--netns-dir', [CompletionResultType]::ParameterName, 'Where pod network namespaces are bind-mounted')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Only report what would be removed')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;cni;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Create a pod sandbox (netns + pause process) and ADD it to a network')
+            [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'podnet;cni;help;add' {
+            break
+        }
+        'podnet;cni;help;del' {
+            break
+        }
+        'podnet;cni;help;check' {
+            break
+        }
+        'podnet;cni;help;ls' {
+            break
+        }
+        'podnet;cni;help;gc' {
+            break
+        }
+        'podnet;cni;help;help' {
+            break
+        }
         'podnet;man' {
             [CompletionResult]::new('--out-dir', '--out-dir', [CompletionResultType]::ParameterName, 'Write podnet.1 and podnet-<command>.1 pages into this directory instead')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
@@ -329,6 +520,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('ethtool', 'ethtool', [CompletionResultType]::ParameterValue, 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
+            [CompletionResult]::new('cni', 'cni', [CompletionResultType]::ParameterValue, 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff) to stdout, or write one page per command into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -366,6 +558,29 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             break
         }
         'podnet;help;pause' {
+            break
+        }
+        'podnet;help;cni' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Create a pod sandbox (netns + pause process) and ADD it to a network')
+            [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)')
+            [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them')
+            break
+        }
+        'podnet;help;cni;add' {
+            break
+        }
+        'podnet;help;cni;del' {
+            break
+        }
+        'podnet;help;cni;check' {
+            break
+        }
+        'podnet;help;cni;ls' {
+            break
+        }
+        'podnet;help;cni;gc' {
             break
         }
         'podnet;help;man' {

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
+            cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
             cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -280,6 +281,182 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'podnet;cni'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Create a pod sandbox (netns + pause process) and ADD it to a network'
+            cand del 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
+            cand check 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)'
+            cand ls 'List the attachments in libcni''s result cache and whether their sandbox is alive'
+            cand list 'List the attachments in libcni''s result cache and whether their sandbox is alive'
+            cand gc 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;cni;add'= {
+            cand --net 'The network: a name in --conf-dir, or a .conflist/.conf file'
+            cand --ifname 'The interface name inside the pod'
+            cand --ip 'Ask for this address (CNI_ARGS IP=…; host-local honours it)'
+            cand -p 'Publish a port (HOST:CONTAINER[/tcp|udp]) through plugins with the portMappings capability'
+            cand --publish 'Publish a port (HOST:CONTAINER[/tcp|udp]) through plugins with the portMappings capability'
+            cand --conf-dir 'Network configurations (.conflist, .conf, .json) looked up by name'
+            cand --bin-dir 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)'
+            cand --cache-dir 'libcni''s cache directory (results in <DIR>/results)'
+            cand --netns-dir 'Where pod network namespaces are bind-mounted'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --explain 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;cni;del'= {
+            cand --conf-dir 'Network configurations (.conflist, .conf, .json) looked up by name'
+            cand --bin-dir 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)'
+            cand --cache-dir 'libcni''s cache directory (results in <DIR>/results)'
+            cand --netns-dir 'Where pod network namespaces are bind-mounted'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --explain 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;cni;check'= {
+            cand --conf-dir 'Network configurations (.conflist, .conf, .json) looked up by name'
+            cand --bin-dir 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)'
+            cand --cache-dir 'libcni''s cache directory (results in <DIR>/results)'
+            cand --netns-dir 'Where pod network namespaces are bind-mounted'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --explain 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;cni;ls'= {
+            cand --conf-dir 'Network configurations (.conflist, .conf, .json) looked up by name'
+            cand --bin-dir 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)'
+            cand --cache-dir 'libcni''s cache directory (results in <DIR>/results)'
+            cand --netns-dir 'Where pod network namespaces are bind-mounted'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --explain 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;cni;list'= {
+            cand --conf-dir 'Network configurations (.conflist, .conf, .json) looked up by name'
+            cand --bin-dir 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)'
+            cand --cache-dir 'libcni''s cache directory (results in <DIR>/results)'
+            cand --netns-dir 'Where pod network namespaces are bind-mounted'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --explain 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;cni;gc'= {
+            cand --min-age 'Leave IPAM reservations younger than this many seconds (an ADD may be running)'
+            cand --conf-dir 'Network configurations (.conflist, .conf, .json) looked up by name'
+            cand --bin-dir 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)'
+            cand --cache-dir 'libcni''s cache directory (results in <DIR>/results)'
+            cand --netns-dir 'Where pod network namespaces are bind-mounted'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --dry-run 'Only report what would be removed'
+            cand --explain 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;cni;help'= {
+            cand add 'Create a pod sandbox (netns + pause process) and ADD it to a network'
+            cand del 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
+            cand check 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)'
+            cand ls 'List the attachments in libcni''s result cache and whether their sandbox is alive'
+            cand gc 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;cni;help;add'= {
+        }
+        &'podnet;cni;help;del'= {
+        }
+        &'podnet;cni;help;check'= {
+        }
+        &'podnet;cni;help;ls'= {
+        }
+        &'podnet;cni;help;gc'= {
+        }
+        &'podnet;cni;help;help'= {
+        }
         &'podnet;man'= {
             cand --out-dir 'Write podnet.1 and podnet-<command>.1 pages into this directory instead'
             cand -o 'Output format: a table, a wider table with every column, or JSON'
@@ -303,6 +480,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
+            cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
             cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -330,6 +508,23 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;help;completions'= {
         }
         &'podnet;help;pause'= {
+        }
+        &'podnet;help;cni'= {
+            cand add 'Create a pod sandbox (netns + pause process) and ADD it to a network'
+            cand del 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
+            cand check 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)'
+            cand ls 'List the attachments in libcni''s result cache and whether their sandbox is alive'
+            cand gc 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+        }
+        &'podnet;help;cni;add'= {
+        }
+        &'podnet;help;cni;del'= {
+        }
+        &'podnet;help;cni;check'= {
+        }
+        &'podnet;help;cni;ls'= {
+        }
+        &'podnet;help;cni;gc'= {
         }
         &'podnet;help;man'= {
         }

@@ -43,6 +43,7 @@ complete -c podnet -n "__fish_podnet_needs_command" -f -a "veth" -d 'Pod interfa
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "cni" -d 'Plumb pod networks by hand with CNI plugins (podnet\'s own or the reference ones), and find what leaked'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
@@ -244,6 +245,153 @@ complete -c podnet -n "__fish_podnet_using_subcommand pause" -l kube -d 'Ask the
 complete -c podnet -n "__fish_podnet_using_subcommand pause" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
 complete -c podnet -n "__fish_podnet_using_subcommand pause" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand pause" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -f -a "add" -d 'Create a pod sandbox (netns + pause process) and ADD it to a network'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -f -a "del" -d 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -f -a "check" -d 'Re-run CHECK for a pod\'s attachments against their cached results (exit 1 if one fails)'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -f -a "ls" -d 'List the attachments in libcni\'s result cache and whether their sandbox is alive'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -f -a "list" -d 'List the attachments in libcni\'s result cache and whether their sandbox is alive'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -f -a "gc" -d 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and not __fish_seen_subcommand_from add del check ls list gc help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l net -d 'The network: a name in --conf-dir, or a .conflist/.conf file' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l ifname -d 'The interface name inside the pod' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l ip -d 'Ask for this address (CNI_ARGS IP=…; host-local honours it)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -s p -l publish -d 'Publish a port (HOST:CONTAINER[/tcp|udp]) through plugins with the portMappings capability' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l conf-dir -d 'Network configurations (.conflist, .conf, .json) looked up by name' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l bin-dir -d 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l cache-dir -d 'libcni\'s cache directory (results in <DIR>/results)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l netns-dir -d 'Where pod network namespaces are bind-mounted' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l explain -d 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l conf-dir -d 'Network configurations (.conflist, .conf, .json) looked up by name' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l bin-dir -d 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l cache-dir -d 'libcni\'s cache directory (results in <DIR>/results)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l netns-dir -d 'Where pod network namespaces are bind-mounted' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l explain -d 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from del" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l conf-dir -d 'Network configurations (.conflist, .conf, .json) looked up by name' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l bin-dir -d 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l cache-dir -d 'libcni\'s cache directory (results in <DIR>/results)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l netns-dir -d 'Where pod network namespaces are bind-mounted' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l explain -d 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l conf-dir -d 'Network configurations (.conflist, .conf, .json) looked up by name' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l bin-dir -d 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l cache-dir -d 'libcni\'s cache directory (results in <DIR>/results)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l netns-dir -d 'Where pod network namespaces are bind-mounted' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l explain -d 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l conf-dir -d 'Network configurations (.conflist, .conf, .json) looked up by name' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l bin-dir -d 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l cache-dir -d 'libcni\'s cache directory (results in <DIR>/results)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l netns-dir -d 'Where pod network namespaces are bind-mounted' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l explain -d 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l min-age -d 'Leave IPAM reservations younger than this many seconds (an ADD may be running)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l conf-dir -d 'Network configurations (.conflist, .conf, .json) looked up by name' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l bin-dir -d 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l cache-dir -d 'libcni\'s cache directory (results in <DIR>/results)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l netns-dir -d 'Where pod network namespaces are bind-mounted' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l dry-run -d 'Only report what would be removed'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l explain -d 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from gc" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "add" -d 'Create a pod sandbox (netns + pause process) and ADD it to a network'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "del" -d 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "check" -d 'Re-run CHECK for a pod\'s attachments against their cached results (exit 1 if one fails)'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List the attachments in libcni\'s result cache and whether their sandbox is alive'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "gc" -d 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -l out-dir -d 'Write podnet.1 and podnet-<command>.1 pages into this directory instead' -r -F
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
 wide\t'Table with every column'
@@ -259,15 +407,21 @@ complete -c podnet -n "__fish_podnet_using_subcommand man" -l kube -d 'Ask the K
 complete -c podnet -n "__fish_podnet_using_subcommand man" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s V -l version -d 'Print version'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "cni" -d 'Plumb pod networks by hand with CNI plugins (podnet\'s own or the reference ones), and find what leaked'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool completions pause cni man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "pair" -d 'One pod\'s interfaces and their host veths, with how the pairing was proven'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "list" -d 'Every pod interface on the node with its host veth; orphan host veths and non-veth attachments (ipvlan, macvlan, …) are listed as such'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "top" -d 'Live per-pod rates and drop/error deltas, refreshed until interrupted'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "add" -d 'Create a pod sandbox (netns + pause process) and ADD it to a network'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "del" -d 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "check" -d 'Re-run CHECK for a pod\'s attachments against their cached results (exit 1 if one fails)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "ls" -d 'List the attachments in libcni\'s result cache and whether their sandbox is alive'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "gc" -d 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'

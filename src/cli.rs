@@ -135,6 +135,10 @@ Examples:
         netns: Option<PathBuf>,
     },
 
+    /// Plumb pod networks by hand with CNI plugins (podnet's own or the reference ones), and find what leaked.
+    #[command(subcommand)]
+    Cni(CniCommand),
+
     /// Print the man page (roff) to stdout, or write one page per command into a directory.
     #[command(after_help = "Example:\n  podnet man | man -l -")]
     Man {
@@ -270,4 +274,144 @@ pub struct NsPidsArgs {
     /// Also find namespaces held only by open file descriptors (/proc/<pid>/fd).
     #[arg(long)]
     pub deep: bool,
+}
+
+// ---------------------------------------------------------------- cni
+
+/// `podnet cni …`: podnet acting as a small container runtime for CNI.
+#[derive(Debug, Subcommand)]
+pub enum CniCommand {
+    /// Create a pod sandbox (netns + pause process) and ADD it to a network.
+    ///
+    /// Like containerd: creates /run/netns/cni-<uuid> (a bind-mounted network
+    /// namespace), brings lo up, starts a pause process in it, runs the
+    /// network's plugin chain with CNI_COMMAND=ADD (K8S_POD_* in CNI_ARGS),
+    /// and records the result in libcni's cache
+    /// (/var/lib/cni/results/<network>-<id>-<ifname>) so `podnet ns list`
+    /// names the pod. If a plugin fails, what was done is undone.
+    #[command(
+        after_help = "NET is a network name (looked up in --conf-dir) or a .conflist/.conf file.\n\nExamples:\n  podnet cni add default/web --net podnet-bridge\n  podnet cni add web --net ./ptp.conflist --explain    # each step as the equivalent ip command\n  podnet cni add default/web --net pods -p 8080:80/tcp  # with a portmap plugin in the chain\n  podnet cni add default/web --net pods -o json | jq .result.ips"
+    )]
+    Add(CniAddArgs),
+
+    /// DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries.
+    #[command(
+        after_help = "POD is namespace/name, name, sandbox id (or a prefix), or netns path or name.\n\nExamples:\n  podnet cni del default/web\n  podnet cni del 3f2a9c1e --explain"
+    )]
+    Del(CniPodArgs),
+
+    /// Re-run CHECK for a pod's attachments against their cached results (exit 1 if one fails).
+    #[command(
+        after_help = "Examples:\n  podnet cni check default/web\n  podnet cni check default/web -o json"
+    )]
+    Check(CniPodArgs),
+
+    /// List the attachments in libcni's result cache and whether their sandbox is alive.
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  podnet cni ls\n  podnet cni ls -o json | jq '.attachments[] | select(.state != \"ok\")'"
+    )]
+    Ls(CniLsArgs),
+
+    /// Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them.
+    ///
+    /// A sandbox is alive when its netns is still mounted and a process is
+    /// in it. Stale cache entries get a CNI DEL (which releases what the
+    /// plugins hold) before they are removed; then whatever is left without
+    /// a live attachment goes: host-local reservations (older than
+    /// --min-age), podnet's host veths and ipMasq rules, and cni-* netns
+    /// bind mounts with no process. Networks at cniVersion 1.1.0 also get a
+    /// CNI GC with the still-valid attachments.
+    #[command(
+        after_help = "Examples:\n  podnet cni gc --dry-run        what would be removed, and why (exit 1 if anything)\n  podnet cni gc\n  podnet cni gc --min-age 0 -o json"
+    )]
+    Gc(CniGcArgs),
+}
+
+/// Where the CNI runtime files are (the defaults are containerd's).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "CNI runtime options")]
+pub struct CniDirs {
+    /// Network configurations (.conflist, .conf, .json) looked up by name.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/etc/cni/net.d",
+        env = "NETCONFPATH",
+        hide_env_values = true
+    )]
+    pub conf_dir: PathBuf,
+
+    /// CNI plugin directories, searched in order (a plugin of type podnet
+    /// that is not there is this podnet binary).
+    #[arg(long = "bin-dir", value_name = "DIR", default_values = ["/opt/cni/bin", "/usr/lib/cni"], env = "CNI_PATH", hide_env_values = true, value_delimiter = ':')]
+    pub bin_dirs: Vec<PathBuf>,
+
+    /// libcni's cache directory (results in <DIR>/results).
+    #[arg(long, value_name = "DIR", default_value = "/var/lib/cni")]
+    pub cache_dir: PathBuf,
+
+    /// Where pod network namespaces are bind-mounted.
+    #[arg(long, value_name = "DIR", default_value = "/run/netns")]
+    pub netns_dir: PathBuf,
+
+    /// Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CniAddArgs {
+    /// The pod, as namespace/name (the namespace defaults to "default").
+    #[arg(value_name = "POD")]
+    pub pod: String,
+
+    /// The network: a name in --conf-dir, or a .conflist/.conf file.
+    #[arg(long, value_name = "NET")]
+    pub net: String,
+
+    /// The interface name inside the pod.
+    #[arg(long, value_name = "NAME", default_value = "eth0")]
+    pub ifname: String,
+
+    /// Ask for this address (CNI_ARGS IP=…; host-local honours it).
+    #[arg(long, value_name = "IP")]
+    pub ip: Option<String>,
+
+    /// Publish a port (HOST:CONTAINER[/tcp|udp]) through plugins with the portMappings capability.
+    #[arg(short = 'p', long = "publish", value_name = "HOST:CONTAINER[/PROTO]")]
+    pub publish: Vec<String>,
+
+    #[command(flatten)]
+    pub dirs: CniDirs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CniPodArgs {
+    /// The pod: namespace/name, name, sandbox id (or a prefix), netns path or name.
+    #[arg(value_name = "POD")]
+    pub pod: String,
+
+    #[command(flatten)]
+    pub dirs: CniDirs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CniLsArgs {
+    #[command(flatten)]
+    pub dirs: CniDirs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CniGcArgs {
+    /// Only report what would be removed.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Leave IPAM reservations younger than this many seconds (an ADD may be running).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub min_age: u64,
+
+    #[command(flatten)]
+    pub dirs: CniDirs,
 }

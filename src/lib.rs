@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod cni;
 pub mod commands;
 pub mod discover;
 pub mod error;

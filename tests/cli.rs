@@ -40,6 +40,12 @@ fn help_texts() {
         &["ethtool"],
         &["completions"],
         &["man"],
+        &["cni"],
+        &["cni", "add"],
+        &["cni", "del"],
+        &["cni", "check"],
+        &["cni", "ls"],
+        &["cni", "gc"],
     ] {
         let name = if cmd.is_empty() {
             "podnet".to_string()
@@ -65,6 +71,9 @@ fn usage_errors_exit_2() {
         &["ns", "list", "-o", "yaml"],
         &["--color", "sometimes", "ns", "list"],
         &["ns", "list", "--kube", "--no-kube"],
+        &["cni", "add", "default/web"],
+        &["cni", "gc", "--min-age", "soon"],
+        &["cni", "nosuch"],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -244,4 +253,32 @@ fn a_missing_proc_is_a_clear_error() {
         )),
         "{err}"
     );
+}
+
+#[test]
+fn cni_commands_name_missing_capabilities() {
+    for (args, what, caps) in [
+        (
+            &["cni", "add", "default/web", "--net", "pods"][..],
+            "cni add",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_PTRACE",
+        ),
+        (
+            &["cni", "gc", "--dry-run"],
+            "cni gc",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_PTRACE",
+        ),
+        (&["cni", "ls"], "cni ls", "CAP_SYS_PTRACE"),
+    ] {
+        let out = unprivileged(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(&format!(
+                "podnet: error: {what} needs {caps}; this process lacks"
+            )),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
 }

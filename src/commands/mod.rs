@@ -1,6 +1,9 @@
 //! One file per command; the only place that wires sys → discover →
 //! analyze → render. `run` dispatches a parsed command line.
 
+pub mod cni;
+pub mod cni_plugin;
+pub mod cni_runtime;
 pub mod completions;
 pub mod ethtool;
 pub mod inventory;
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Completions { shell } => completions::run(shell, &mut out)?,
         Command::Pause { netns } => pause::run(netns.as_deref())?,
         Command::Man { out_dir } => man::run(out_dir.as_deref(), &mut out)?,
+        Command::Cni(c) => cni::run(&ctx, &c, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

@@ -17,6 +17,18 @@ pub mod signals;
 
 pub use root::HostRoot;
 
+// The CNI plugin and the plumbing kit: kernel and file I/O they need.
+pub mod cni_cache_store;
+pub mod cni_exec;
+pub mod firewall;
+pub mod ipam_store;
+pub mod lockfile;
+pub mod netns_create;
+pub mod random;
+pub mod rtnl;
+pub mod sandbox;
+pub mod sysctl;
+
 /// Whether an I/O error means the object went away while we looked
 /// (a process exited, a namespace or file was deleted).
 pub fn is_vanished(err: &std::io::Error) -> bool {

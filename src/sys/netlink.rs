@@ -70,6 +70,19 @@ impl RouteSocket {
         })
     }
 
+    /// Every link with all its attributes parsed (slower than
+    /// [`RouteSocket::dump_links_with`]; for callers that need everything).
+    pub fn dump_links(&mut self) -> io::Result<Vec<LinkMessage>> {
+        let msgs = self.dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
+        Ok(msgs
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(l),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Every address of every family.
     pub fn dump_addresses(&mut self) -> io::Result<Vec<AddressMessage>> {
         let msgs = self.dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))?;

@@ -1,0 +1,22 @@
+//! The CNI plugin and the plumbing kit's pure parts: spec types and
+//! versions, configuration parsing and validation (plugin and conflist),
+//! CNI error results, host-local-compatible IPAM allocation, the plumbing
+//! plan (steps with undo), CHECK, and libcni's cache format. No I/O here:
+//! `sys` touches the kernel and files, `commands::cni_plugin` and
+//! `commands::cni` wire them.
+
+pub mod attach;
+pub mod cache;
+pub mod check;
+pub mod config;
+pub mod conflist;
+pub mod env;
+pub mod error;
+pub mod ipam;
+pub mod names;
+pub mod observe;
+pub mod plan;
+pub mod types;
+pub mod version;
+
+pub use error::CniError;

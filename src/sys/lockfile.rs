@@ -1,0 +1,132 @@
+//! Exclusive advisory locks on files (flock(2) through std's `File::lock`),
+//! released when the guard is dropped. File I/O.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Where podnet keeps its own lock files (bridges, firewall).
+pub const LOCK_DIR: &str = "/run/podnet/locks";
+
+/// A held lock; dropping it unlocks.
+#[derive(Debug)]
+pub struct Locked {
+    file: File,
+    path: PathBuf,
+}
+
+impl Locked {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// Opens (creating it and its directory) and locks `path`, waiting for
+/// other holders.
+pub fn lock(path: &Path) -> io::Result<Locked> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", dir.display())))?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+    file.lock()
+        .map_err(|e| io::Error::new(e.kind(), format!("lock {}: {e}", path.display())))?;
+    Ok(Locked {
+        file,
+        path: path.to_path_buf(),
+    })
+}
+
+/// A lock named `name` in [`LOCK_DIR`].
+pub fn named(name: &str) -> io::Result<Locked> {
+    lock(&Path::new(LOCK_DIR).join(format!("{name}.lock")))
+}
+
+/// Like [`named`], but gives up after `timeout` (error kind `WouldBlock`),
+/// so a hung holder does not hang every later caller.
+pub fn named_within(name: &str, timeout: std::time::Duration) -> io::Result<Locked> {
+    lock_within(&Path::new(LOCK_DIR).join(format!("{name}.lock")), timeout)
+}
+
+/// Like [`lock`], but gives up after `timeout` (error kind `WouldBlock`).
+pub fn lock_within(path: &Path, timeout: std::time::Duration) -> io::Result<Locked> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", dir.display())))?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                return Ok(Locked {
+                    file,
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!("{} is still held after {timeout:?}", path.display()),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("lock {}: {e}", path.display()),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_locker_waits() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/x.lock");
+        let first = lock(&p).unwrap();
+        let f = File::open(&p).unwrap();
+        assert!(f.try_lock().is_err(), "held");
+        drop(first);
+        assert!(f.try_lock().is_ok(), "released");
+    }
+
+    #[test]
+    fn a_bounded_wait_gives_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.lock");
+        let ms = std::time::Duration::from_millis;
+        let first = lock_within(&p, ms(10)).unwrap();
+        assert_eq!(
+            lock_within(&p, ms(50)).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        drop(first);
+        assert!(lock_within(&p, ms(50)).is_ok());
+    }
+}
