@@ -81,7 +81,7 @@ mod tests {
                 oper_state: "up".into(),
                 addresses: vec![],
                 kind: "veth".into(),
-                routes: vec![],
+                routes: None,
             }),
             host_if: None,
             status: PairStatus::Paired,

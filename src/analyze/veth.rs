@@ -14,8 +14,8 @@ use crate::model::{
 pub struct NetnsExtra {
     /// nsid (as this netns numbers other namespaces) → that namespace's inode.
     pub nsids: HashMap<i32, u64>,
-    /// Its routes (all tables).
-    pub routes: Vec<Route>,
+    /// Its main-table routes, when they were read.
+    pub routes: Option<Vec<Route>>,
     /// `ethtool -S` counters by ifindex.
     pub ethtool: HashMap<u32, Vec<(String, u64)>>,
 }
@@ -168,7 +168,7 @@ pub fn pair_all(
                 pod: ns.pod.clone(),
                 netns_inode: Some(ns.inode),
                 pause_pid: ns.pause_pid,
-                pod_if: Some(pod_side(iface, &extra_of(ni).routes)),
+                pod_if: Some(pod_side(iface, extra_of(ni).routes.as_ref())),
                 host_if: None,
                 status: PairStatus::NotVeth,
                 proof: Vec::new(),
@@ -244,7 +244,7 @@ pub fn pair_all(
     rows
 }
 
-fn pod_side(i: &Interface, routes: &[Route]) -> PodSide {
+fn pod_side(i: &Interface, routes: Option<&Vec<Route>>) -> PodSide {
     PodSide {
         name: i.name.clone(),
         ifindex: i.ifindex,
@@ -253,14 +253,18 @@ fn pod_side(i: &Interface, routes: &[Route]) -> PodSide {
         oper_state: i.oper_state.clone(),
         addresses: i.addresses.clone(),
         kind: i.kind.clone(),
-        routes: routes
-            .iter()
-            .filter(|r| {
-                r.oif == Some(i.ifindex) && (r.table == 254 || r.table == 0) && r.kind == "unicast"
-            })
-            .filter(|r| !(r.ipv6 && r.dst.is_some_and(|d| d.to_string().starts_with("fe80:"))))
-            .map(Route::summary)
-            .collect(),
+        routes: routes.map(|routes| {
+            routes
+                .iter()
+                .filter(|r| {
+                    r.oif == Some(i.ifindex)
+                        && (r.table == 254 || r.table == 0)
+                        && r.kind == "unicast"
+                })
+                .filter(|r| !(r.ipv6 && r.dst.is_some_and(|d| d.to_string().starts_with("fe80:"))))
+                .map(Route::summary)
+                .collect()
+        }),
     }
 }
 

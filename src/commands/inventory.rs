@@ -351,7 +351,7 @@ fn read_interfaces(
             if global_v6 {
                 msgs.extend(inside.sock.dump_routes(254, true)?);
             }
-            visit.extra.routes = crate::discover::routes::routes(&msgs);
+            visit.extra.routes = Some(crate::discover::routes::routes(&msgs));
         }
         Ok(visit)
     });

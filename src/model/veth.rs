@@ -19,8 +19,9 @@ pub struct PodSide {
     pub addresses: Vec<String>,
     /// veth, ipvlan, macvlan, netkit, device…
     pub kind: String,
-    /// Routes of the pod's main table that leave through this interface, e.g. `default via 10.244.1.1`.
-    pub routes: Vec<String>,
+    /// Routes of the pod's main table that leave through this interface, e.g.
+    /// `default via 10.244.1.1`; `None` where they were not read (`veth list`).
+    pub routes: Option<Vec<String>>,
 }
 
 /// The host (node) end of a veth.

@@ -206,8 +206,8 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> std::io:
                 i.addresses.join(" ")
             }
         )?;
-        if !i.routes.is_empty() {
-            writeln!(out, "{} routes: {}", label(""), i.routes.join("; "))?;
+        if let Some(routes) = i.routes.as_ref().filter(|r| !r.is_empty()) {
+            writeln!(out, "{} routes: {}", label(""), routes.join("; "))?;
         }
     }
     match &p.host_if {
