@@ -22,6 +22,9 @@ _podnet() {
             podnet,completions)
                 cmd="podnet__subcmd__completions"
                 ;;
+            podnet,doctor)
+                cmd="podnet__subcmd__doctor"
+                ;;
             podnet,ethtool)
                 cmd="podnet__subcmd__ethtool"
                 ;;
@@ -84,6 +87,9 @@ _podnet() {
                 ;;
             podnet__subcmd__help,completions)
                 cmd="podnet__subcmd__help__subcmd__completions"
+                ;;
+            podnet__subcmd__help,doctor)
+                cmd="podnet__subcmd__help__subcmd__doctor"
                 ;;
             podnet__subcmd__help,ethtool)
                 cmd="podnet__subcmd__help__subcmd__ethtool"
@@ -188,7 +194,7 @@ _podnet() {
 
     case "${cmd}" in
         podnet)
-            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version ns veth ethtool completions pause cni man help"
+            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version ns veth ethtool doctor completions pause cni man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -693,6 +699,56 @@ _podnet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        podnet__subcmd__doctor)
+            opts="-o -v -h -V --node-netns --check --sample --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --node-netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --host-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         podnet__subcmd__ethtool)
             opts="-n -o -v -h -V --netns --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -740,7 +796,7 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__help)
-            opts="ns veth ethtool completions pause cni man help"
+            opts="ns veth ethtool doctor completions pause cni man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -838,6 +894,20 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        podnet__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand ns 'Network namespaces on this node: their pause PIDs, interfaces and pods'
             cand veth 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
+            cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
@@ -233,6 +234,25 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;ethtool'= {
             cand -n 'The pod or netns (any pod reference, or a netns path) the interface is in'
             cand --netns 'The pod or netns (any pod reference, or a netns path) the interface is in'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;doctor'= {
+            cand --node-netns 'Judge this network namespace as the node (a netns path, name or inode, or any PID in it) instead of the host''s; how a lab node is checked'
+            cand --check 'Run only these checks (repeatable)'
+            cand --sample 'Seconds between the two reads of the counters whose growth is judged'
             cand -o 'Output format: a table, a wider table with every column, or JSON'
             cand --output 'Output format: a table, a wider table with every column, or JSON'
             cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
@@ -478,6 +498,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand ns 'Network namespaces on this node: their pause PIDs, interfaces and pods'
             cand veth 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
+            cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
@@ -504,6 +525,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;help;veth;top'= {
         }
         &'podnet;help;ethtool'= {
+        }
+        &'podnet;help;doctor'= {
         }
         &'podnet;help;completions'= {
         }

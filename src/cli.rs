@@ -119,6 +119,14 @@ Examples:
     )]
     Ethtool(EthtoolArgs),
 
+    /// Judge the node's pod networking: forwarding, rp_filter, MTU, tunnels,
+    /// routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine,
+    /// kernel drop counters. Read-only.
+    #[command(
+        after_help = "Each check says pass, warn, fail or skip, the evidence (values read, and where from) and the fix.\nChecks: ip-forward, rp-filter, mtu, tunnel, routes, forward-policy, veth, bridge-nf, conntrack, cni, node-env, kernel-stats.\n\nExit status 1 when a check fails.\n\nExamples:\n  podnet doctor\n  podnet doctor --check mtu --check tunnel\n  podnet doctor --node-netns /run/podnet/lab/lab/netns/node2     a lab node, as seen from inside it\n  podnet doctor -o json | jq '.checks[] | select(.status == \"fail\")'"
+    )]
+    Doctor(DoctorArgs),
+
     /// Print a shell completion script to stdout.
     #[command(after_help = "Example:\n  podnet completions bash > /etc/bash_completion.d/podnet")]
     Completions {
@@ -257,6 +265,20 @@ pub struct EthtoolArgs {
     /// The pod or netns (any pod reference, or a netns path) the interface is in.
     #[arg(short = 'n', long = "netns", value_name = "NETNS")]
     pub netns: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Judge this network namespace as the node (a netns path, name or inode,
+    /// or any PID in it) instead of the host's; how a lab node is checked.
+    #[arg(long, value_name = "NETNS")]
+    pub node_netns: Option<String>,
+    /// Run only these checks (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub check: Vec<String>,
+    /// Seconds between the two reads of the counters whose growth is judged.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub sample: f64,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -38,6 +38,7 @@ fn help_texts() {
         &["veth", "pair"],
         &["veth", "top"],
         &["ethtool"],
+        &["doctor"],
         &["completions"],
         &["man"],
         &["cni"],

@@ -1,6 +1,7 @@
 //! Pure joins and judgements over discovered data: namespaces ⨝ processes
 //! ⨝ pods, pause-process choice, pod reference resolution. No I/O.
 
+pub mod doctor;
 pub mod identity;
 pub mod netns_merge;
 pub mod pause;

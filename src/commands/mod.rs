@@ -5,6 +5,7 @@ pub mod cni;
 pub mod cni_plugin;
 pub mod cni_runtime;
 pub mod completions;
+pub mod doctor;
 pub mod ethtool;
 pub mod inventory;
 pub mod man;
@@ -97,6 +98,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Veth(VethCommand::Pair(args)) => veth_pair::run(&ctx, &args, &mut out)?,
         Command::Veth(VethCommand::Top(args)) => veth_top::run(&ctx, &args, &mut out)?,
         Command::Ethtool(args) => ethtool::run(&ctx, &args, &mut out)?,
+        Command::Doctor(args) => doctor::run(&ctx, &args, &mut out)?,
         Command::Completions { shell } => completions::run(shell, &mut out)?,
         Command::Pause { netns } => pause::run(netns.as_deref())?,
         Command::Man { out_dir } => man::run(out_dir.as_deref(), &mut out)?,

@@ -2,7 +2,7 @@
 //! and `struct ethtool_drvinfo` (`ethtool -i`). No I/O.
 
 use crate::model::ethtool::DriverInfo;
-use crate::sys::ethtool::{DRVINFO_LEN, GSTRING_LEN, RawStats};
+use crate::sys::ethtool::{DRVINFO_LEN, GSTRING_LEN, RawFeatures, RawStats};
 
 /// `(name, value)` pairs in driver order. Names that repeat are kept (some
 /// drivers repeat per-queue names); empty names are dropped.
@@ -13,6 +13,22 @@ pub fn stats(raw: &RawStats) -> Vec<(String, u64)> {
         .filter_map(|(name, v)| {
             let s = c_string(name);
             (!s.is_empty()).then_some((s, *v))
+        })
+        .collect()
+}
+
+/// `(feature, active)` pairs as `ethtool -k` lists them (`tx-checksum-ip-generic`…).
+pub fn features(raw: &RawFeatures) -> Vec<(String, bool)> {
+    raw.names
+        .chunks(GSTRING_LEN)
+        .enumerate()
+        .filter_map(|(i, name)| {
+            let s = c_string(name);
+            let on = raw
+                .active
+                .get(i / 32)
+                .is_some_and(|w| w & (1 << (i % 32)) != 0);
+            (!s.is_empty()).then_some((s, on))
         })
         .collect()
 }
@@ -71,6 +87,22 @@ mod tests {
             ]
         );
         assert!(stats(&RawStats::default()).is_empty());
+    }
+
+    #[test]
+    fn feature_bits() {
+        let mut names = Vec::new();
+        for i in 0..40 {
+            names.extend(name(&format!("f{i}")));
+        }
+        let raw = RawFeatures {
+            names,
+            active: vec![1 << 3, 1 << 1],
+        };
+        let f = features(&raw);
+        assert_eq!(f.len(), 40);
+        assert!(f[3].1 && f[33].1 && !f[0].1 && !f[32].1);
+        assert_eq!(f[33].0, "f33");
     }
 
     #[test]

@@ -132,6 +132,38 @@ pub fn attach_addresses(ifaces: &mut [Interface], addrs: &[AddressMessage]) {
     }
 }
 
+/// The parameters of a VXLAN device, from a fully parsed link message.
+pub fn vxlan_info(msg: &LinkMessage) -> Option<crate::model::doctor::VxlanInfo> {
+    use netlink_packet_route::link::{InfoData, InfoVxlan};
+    let data = msg.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Data(InfoData::Vxlan(v)) => Some(v),
+            _ => None,
+        }),
+        _ => None,
+    })?;
+    let mut out = crate::model::doctor::VxlanInfo {
+        ifindex: msg.header.index,
+        vni: None,
+        local: None,
+        link: None,
+        port: None,
+        learning: None,
+    };
+    for d in data {
+        match d {
+            InfoVxlan::Id(v) => out.vni = Some(*v),
+            InfoVxlan::Local(a) => out.local = Some((*a).into()),
+            InfoVxlan::Local6(a) => out.local = Some((*a).into()),
+            InfoVxlan::Link(l) => out.link = Some(*l),
+            InfoVxlan::Port(p) => out.port = Some(*p),
+            InfoVxlan::Learning(l) => out.learning = Some(*l),
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
 /// `10.0.0.1/24` from an address message (IFA_LOCAL for IPv4, IFA_ADDRESS otherwise).
 pub fn address_cidr(a: &AddressMessage) -> Option<String> {
     let mut address = None;

@@ -5,10 +5,14 @@
 pub mod cgroup;
 pub mod cni_cache;
 pub mod ethtool;
+pub mod kconfig;
 pub mod kube_pods;
 pub mod links;
 pub mod mountinfo;
+pub mod neigh;
+pub mod netfilter;
 pub mod oci;
 pub mod pod_logs;
 pub mod proc_stat;
 pub mod routes;
+pub mod snmp;

@@ -15,6 +15,8 @@ const ETHTOOL_GSTATS: u32 = 0x1d;
 const ETHTOOL_GSSET_INFO: u32 = 0x37;
 const ETHTOOL_GCHANNELS: u32 = 0x3c;
 const ETH_SS_STATS: u32 = 1;
+const ETH_SS_FEATURES: u32 = 4;
+const ETHTOOL_GFEATURES: u32 = 0x3a;
 /// `ETH_GSTRING_LEN`: each statistic's name is a NUL-padded 32-byte field.
 pub const GSTRING_LEN: usize = 32;
 /// Size of `struct ethtool_drvinfo`.
@@ -29,6 +31,14 @@ pub struct RawStats {
     pub names: Vec<u8>,
     /// The values, in the order of the names.
     pub values: Vec<u64>,
+}
+
+/// The raw answers of GSTRINGS(ETH_SS_FEATURES) and GFEATURES: feature
+/// names and, per 32 features, the `active` bit words.
+#[derive(Debug, Clone, Default)]
+pub struct RawFeatures {
+    pub names: Vec<u8>,
+    pub active: Vec<u32>,
 }
 
 /// An ioctl handle: any socket open in the interface's namespace (an
@@ -91,6 +101,27 @@ impl Ethtool {
 
     /// Number of ETH_SS_STATS strings (`ETHTOOL_GSSET_INFO`); 0 when the driver has none.
     pub fn stats_count(&self, ifname: &str) -> io::Result<usize> {
+        self.set_count(ifname, ETH_SS_STATS)
+    }
+
+    /// `ethtool -k`: the names of the device's features and which are active.
+    pub fn features(&self, ifname: &str) -> io::Result<RawFeatures> {
+        let n = self.set_count(ifname, ETH_SS_FEATURES)?;
+        if n == 0 {
+            return Ok(RawFeatures::default());
+        }
+        let names = self.strings(ifname, ETH_SS_FEATURES, n)?;
+        let blocks = n.div_ceil(32);
+        // struct ethtool_gfeatures { u32 cmd; u32 size; struct { u32 available, requested, active, never_changed; } features[]; }
+        let mut buf = vec![0u32; 2 + 4 * blocks];
+        buf[0] = ETHTOOL_GFEATURES;
+        buf[1] = blocks as u32;
+        self.ioctl(ifname, buf.as_mut_ptr().cast())?;
+        let active = (0..blocks).map(|b| buf[2 + 4 * b + 2]).collect();
+        Ok(RawFeatures { names, active })
+    }
+
+    fn set_count(&self, ifname: &str, set: u32) -> io::Result<usize> {
         // struct ethtool_sset_info { u32 cmd; u32 reserved; u64 sset_mask; u32 data[1]; }
         let mut buf = [0u64; 3];
         let words = buf.as_mut_ptr() as *mut u32;
@@ -98,13 +129,13 @@ impl Ethtool {
         unsafe {
             *words = ETHTOOL_GSSET_INFO;
         }
-        buf[1] = 1u64 << ETH_SS_STATS;
+        buf[1] = 1u64 << set;
         match self.ioctl(ifname, buf.as_mut_ptr().cast()) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => return Ok(0),
             Err(e) => return Err(e),
         }
-        if buf[1] & (1u64 << ETH_SS_STATS) == 0 {
+        if buf[1] & (1u64 << set) == 0 {
             return Ok(0);
         }
         // SAFETY: data[0] is the u32 right after the mask (byte offset 16).
@@ -112,6 +143,10 @@ impl Ethtool {
     }
 
     fn names(&self, ifname: &str, n: usize) -> io::Result<Vec<u8>> {
+        self.strings(ifname, ETH_SS_STATS, n)
+    }
+
+    fn strings(&self, ifname: &str, set: u32, n: usize) -> io::Result<Vec<u8>> {
         let cap = n + SLACK;
         // struct ethtool_gstrings { u32 cmd; u32 string_set; u32 len; u8 data[]; }
         let mut sbuf = vec![0u64; (12 + cap * GSTRING_LEN).div_ceil(8)];
@@ -120,7 +155,7 @@ impl Ethtool {
             // SAFETY: the buffer holds the 12-byte header and cap strings.
             unsafe {
                 *w = ETHTOOL_GSTRINGS;
-                *w.add(1) = ETH_SS_STATS;
+                *w.add(1) = set;
                 *w.add(2) = n as u32;
             }
         }

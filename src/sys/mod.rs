@@ -5,7 +5,9 @@
 pub mod caps;
 pub mod ethtool;
 pub mod files;
+pub mod kernel_info;
 pub mod kube;
+pub mod netfilter_read;
 pub mod netlink;
 pub mod netns;
 pub mod node;

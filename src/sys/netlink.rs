@@ -295,3 +295,61 @@ impl RouteSocket {
             .collect())
     }
 }
+
+impl RouteSocket {
+    /// Neighbour entries of one family (`AddressFamily::Bridge` gives the
+    /// bridge and VXLAN forwarding databases, like `bridge fdb show`).
+    pub fn dump_neighbours(
+        &mut self,
+        family: netlink_packet_route::AddressFamily,
+    ) -> io::Result<Vec<netlink_packet_route::neighbour::NeighbourMessage>> {
+        use netlink_packet_route::neighbour::NeighbourMessage;
+        let mut req = NeighbourMessage::default();
+        req.header.family = family;
+        let msgs = self.dump(RouteNetlinkMessage::GetNeighbour(req))?;
+        Ok(msgs
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewNeighbour(n) => Some(n),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The kernel's route for a packet to `dst` from `src` arriving on
+    /// interface `iif` (`ip route get DST from SRC iif DEV`), or the error
+    /// the lookup gives (EHOSTUNREACH when forwarding is off, ENETUNREACH
+    /// with no route, EINVAL/EXDEV when the reverse-path filter refuses `src`).
+    pub fn route_get(
+        &mut self,
+        dst: std::net::IpAddr,
+        src: Option<std::net::IpAddr>,
+        iif: Option<u32>,
+    ) -> io::Result<netlink_packet_route::route::RouteMessage> {
+        use netlink_packet_route::AddressFamily;
+        use netlink_packet_route::route::{RouteAttribute, RouteMessage};
+        let mut req = RouteMessage::default();
+        req.header.address_family = if dst.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        req.header.destination_prefix_length = if dst.is_ipv4() { 32 } else { 128 };
+        req.attributes.push(RouteAttribute::Destination(dst.into()));
+        if let Some(s) = src {
+            req.header.source_prefix_length = if s.is_ipv4() { 32 } else { 128 };
+            req.attributes.push(RouteAttribute::Source(s.into()));
+        }
+        if let Some(i) = iif {
+            req.attributes.push(RouteAttribute::Iif(i));
+        }
+        let replies = self.request(RouteNetlinkMessage::GetRoute(req), 0)?;
+        replies
+            .into_iter()
+            .find_map(|m| match m {
+                RouteNetlinkMessage::NewRoute(r) => Some(r),
+                _ => None,
+            })
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no route in the answer"))
+    }
+}

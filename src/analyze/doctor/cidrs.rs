@@ -1,0 +1,222 @@
+//! Which pod CIDRs are this node's and which are other nodes', from the
+//! node's routes and tunnel entries (the API and a lab's state add more).
+//! No I/O.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::model::doctor::NodeFacts;
+
+use super::{NodePod, RemoteCidr, iface};
+
+/// This node's pod CIDRs: the networks of its pods' addresses and of the
+/// addresses on the bridges they are ports of.
+pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> Vec<IpNet> {
+    let mut out: Vec<IpNet> = pod_prefixes
+        .iter()
+        .filter_map(|(ip, len)| IpNet::new(*ip, *len).ok().map(|n| n.trunc()))
+        .filter(|n| n.prefix_len() < if n.addr().is_ipv4() { 32 } else { 128 })
+        .collect();
+    for p in pods {
+        if let Some(b) = iface(f, p.host_ifindex)
+            .and_then(|h| h.master_ifindex)
+            .and_then(|m| iface(f, m))
+        {
+            out.extend(
+                b.addresses
+                    .iter()
+                    .filter_map(|a| a.parse::<IpNet>().ok())
+                    .map(|n| n.trunc())
+                    .filter(|n| !n.addr().is_ipv6() || !n.addr().to_string().starts_with("fe80")),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Other nodes' pod CIDRs seen from here: routes through a tunnel device or
+/// a gateway (not the default route, not connected subnets), and VXLAN
+/// neighbour entries (flannel gives each remote subnet's `.0` a permanent
+/// entry) that no such route covers, taken as /24s.
+pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
+    let mut out: Vec<RemoteCidr> = Vec::new();
+    let overlaps_local = |n: &IpNet| local.iter().any(|l| l.contains(n) || n.contains(l));
+    for r in f.routes.iter().filter(|r| r.table == 254) {
+        let Some(dst) = r.dst else { continue };
+        if dst.prefix_len() == 0 || overlaps_local(&dst) || !is_unicast_net(&dst) {
+            continue;
+        }
+        let via_tunnel = r.oif.and_then(|o| iface(f, o)).is_some_and(|d| {
+            f.vxlans.iter().any(|v| v.ifindex == d.ifindex)
+                || matches!(d.kind.as_str(), "ipip" | "geneve" | "wireguard")
+        });
+        if r.gateway.is_some() || via_tunnel {
+            let dev = r
+                .oif
+                .and_then(|o| iface(f, o))
+                .map(|d| d.name.clone())
+                .unwrap_or_default();
+            out.push(RemoteCidr {
+                cidr: dst,
+                source: format!(
+                    "route via {}{dev}",
+                    r.gateway.map(|g| format!("{g} dev ")).unwrap_or_default()
+                ),
+            });
+        }
+    }
+    for n in &f.neighbours {
+        let Some(v) = f.vxlans.iter().find(|v| v.ifindex == n.ifindex) else {
+            continue;
+        };
+        if n.state != "permanent" || out.iter().any(|r| r.cidr.contains(&n.ip)) {
+            continue;
+        }
+        let Ok(cidr) = IpNet::new(n.ip, if n.ip.is_ipv4() { 24 } else { 64 }).map(|c| c.trunc())
+        else {
+            continue;
+        };
+        if overlaps_local(&cidr) {
+            continue;
+        }
+        let dev = iface(f, v.ifindex)
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
+        out.push(RemoteCidr {
+            cidr,
+            source: format!("VXLAN neighbour {} on {dev} (a /24 assumed)", n.ip),
+        });
+    }
+    out
+}
+
+/// Not link-local or multicast: a network pods can be addressed in.
+fn is_unicast_net(n: &IpNet) -> bool {
+    match n {
+        IpNet::V4(v4) => !v4.addr().is_link_local() && !v4.addr().is_multicast(),
+        IpNet::V6(v6) => {
+            let s = v6.addr().segments()[0];
+            s & 0xffc0 != 0xfe80 && s & 0xff00 != 0xff00
+        }
+    }
+}
+
+/// Adds CIDRs from another source (the API, a lab) that are not already known.
+pub fn merge(known: &mut Vec<RemoteCidr>, more: Vec<RemoteCidr>, local: &[IpNet]) {
+    for m in more {
+        if local
+            .iter()
+            .any(|l| l.contains(&m.cidr) || m.cidr.contains(l))
+        {
+            continue;
+        }
+        if !known.iter().any(|k| k.cidr == m.cidr) {
+            known.push(m);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::doctor::{Neighbour, VxlanInfo};
+    use crate::model::{Interface, Route};
+
+    fn ifc(ifindex: u32, name: &str, kind: &str) -> Interface {
+        Interface {
+            name: name.into(),
+            ifindex,
+            kind: kind.into(),
+            addresses: vec![],
+            mac: None,
+            mtu: Some(1450),
+            oper_state: "up".into(),
+            admin_up: true,
+            link_ifindex: None,
+            link_netnsid: None,
+            master_ifindex: None,
+            stats: None,
+        }
+    }
+
+    fn route(dst: &str, gw: Option<&str>, oif: u32) -> Route {
+        Route {
+            dst: Some(dst.parse().unwrap()),
+            gateway: gw.map(|g| g.parse().unwrap()),
+            oif: Some(oif),
+            table: 254,
+            kind: "unicast".into(),
+            scope: "universe".into(),
+            prefsrc: None,
+            metric: None,
+            onlink: gw.is_some(),
+            ipv6: false,
+        }
+    }
+
+    #[test]
+    fn routes_and_tunnel_neighbours_give_remote_cidrs() {
+        let f = NodeFacts {
+            interfaces: vec![
+                ifc(2, "eth0", "veth"),
+                ifc(3, "flannel.1", "vxlan"),
+                ifc(4, "cni0", "bridge"),
+            ],
+            vxlans: vec![VxlanInfo {
+                ifindex: 3,
+                vni: Some(1),
+                local: None,
+                link: Some(2),
+                port: Some(8472),
+                learning: Some(false),
+            }],
+            routes: vec![
+                route("10.244.2.0/24", Some("10.244.2.0"), 3),
+                route("172.30.0.0/24", None, 2),
+                route("10.244.1.0/24", None, 4),
+            ],
+            neighbours: vec![
+                Neighbour {
+                    ifindex: 3,
+                    ip: "10.244.2.0".parse().unwrap(),
+                    mac: Some("02:00:00:00:00:02".into()),
+                    state: "permanent".into(),
+                },
+                Neighbour {
+                    ifindex: 3,
+                    ip: "10.244.3.0".parse().unwrap(),
+                    mac: Some("02:00:00:00:00:03".into()),
+                    state: "permanent".into(),
+                },
+            ],
+            ..Default::default()
+        };
+        let local = vec!["10.244.1.0/24".parse().unwrap()];
+        let r = remote_from_node(&f, &local);
+        let got: Vec<String> = r.iter().map(|x| x.cidr.to_string()).collect();
+        assert_eq!(got, vec!["10.244.2.0/24", "10.244.3.0/24"]);
+        assert!(
+            r[1].source
+                .contains("VXLAN neighbour 10.244.3.0 on flannel.1")
+        );
+        let mut known = r;
+        merge(
+            &mut known,
+            vec![
+                RemoteCidr {
+                    cidr: "10.244.4.0/24".parse().unwrap(),
+                    source: "lab".into(),
+                },
+                RemoteCidr {
+                    cidr: "10.244.1.0/24".parse().unwrap(),
+                    source: "lab".into(),
+                },
+            ],
+            &local,
+        );
+        assert_eq!(known.len(), 3);
+    }
+}

@@ -1,0 +1,286 @@
+//! The `cni`, `node-env` and `kernel-stats` checks, and the facts about the
+//! machine and its CNI configuration they judge. No I/O.
+
+use std::collections::BTreeMap;
+
+use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+
+use super::{Context, grown};
+
+/// Facts about the machine the node runs on.
+#[derive(Debug, Clone, Default)]
+pub struct EnvFacts {
+    /// `/proc/1/comm` (of the host root).
+    pub pid1_comm: Option<String>,
+    /// `/proc/1/cgroup`, first line naming a container runtime, if any.
+    pub pid1_container_cgroup: Option<String>,
+    /// Files that mark a container: `/.dockerenv`, `/run/.containerenv`.
+    pub markers: Vec<String>,
+    /// Tunnel kinds the node needs, with why (`vxlan` → `device flannel.1`).
+    pub needed_tunnels: BTreeMap<String, String>,
+    /// For each needed kind, how the kernel provides it (`module loaded`,
+    /// `built in (CONFIG_VXLAN=y)`, `a device of that kind exists`), or `None`.
+    pub tunnel_support: BTreeMap<String, Option<String>>,
+}
+
+/// One CNI configuration file and what it names.
+#[derive(Debug, Clone, Default)]
+pub struct CniConf {
+    pub path: String,
+    pub error: Option<String>,
+    pub network: Option<String>,
+    /// Plugin types, each with the binary found for it.
+    pub plugins: Vec<(String, Option<String>)>,
+}
+
+/// The node's CNI configuration.
+#[derive(Debug, Clone, Default)]
+pub struct CniFacts {
+    pub conf_dir: String,
+    pub configs: Vec<CniConf>,
+    pub bin_dirs: Vec<String>,
+    /// What `cni gc --dry-run` would remove (IPAM reservations, cache entries… whose sandbox is gone).
+    pub leaks: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+/// Init systems: anything else as PID 1 suggests a container or a sandbox.
+const INITS: &[&str] = &[
+    "systemd",
+    "init",
+    "openrc-init",
+    "runit",
+    "s6-svscan",
+    "tini",
+    "dumb-init",
+    "docker-init",
+    "launchd",
+];
+
+/// CNI config parses, its plugins exist, nothing leaked.
+pub fn cni(cx: &Context) -> Check {
+    const ID: &str = "cni";
+    let c = &cx.cni;
+    let mut evidence: Vec<Evidence> = c
+        .errors
+        .iter()
+        .map(|e| Evidence::new(e.clone(), c.conf_dir.clone()))
+        .collect();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for conf in &c.configs {
+        match &conf.error {
+            Some(e) => {
+                problems.push(format!("{} does not parse: {e}", conf.path));
+                evidence.push(Evidence::new(
+                    format!("parse error: {e}"),
+                    conf.path.clone(),
+                ));
+            }
+            None => {
+                let plugins: Vec<String> = conf
+                    .plugins
+                    .iter()
+                    .map(|(t, found)| format!("{t} ({})", found.as_deref().unwrap_or("MISSING")))
+                    .collect();
+                evidence.push(Evidence::new(
+                    format!(
+                        "network {}: {}",
+                        conf.network.as_deref().unwrap_or("?"),
+                        plugins.join(", ")
+                    ),
+                    conf.path.clone(),
+                ));
+                for (t, found) in &conf.plugins {
+                    if found.is_none() {
+                        problems.push(format!(
+                            "plugin {t:?} of {} is in none of {}",
+                            conf.path,
+                            c.bin_dirs.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for l in &c.leaks {
+        warnings.push(l.clone());
+        evidence.push(Evidence::new(
+            format!("leaked: {l}"),
+            "podnet cni gc --dry-run",
+        ));
+    }
+    for v in &cx.orphan_veths {
+        warnings.push(format!("orphan host veth {v}"));
+        evidence.push(Evidence::new(
+            format!("{v}: its pod-side namespace is gone"),
+            "veth pairing",
+        ));
+    }
+    for n in &cx.orphan_netns {
+        warnings.push(format!("orphan netns {n}"));
+        evidence.push(Evidence::new(
+            format!("{n}: bind-mounted, no process, no pod names it"),
+            "mountinfo and /proc",
+        ));
+    }
+    if !problems.is_empty() {
+        return Check::new(ID, Status::Fail, problems.join("; "))
+            .with(evidence)
+            .hint("fix the file, or install the plugin into a CNI bin dir (/opt/cni/bin)");
+    }
+    if !warnings.is_empty() {
+        return Check::new(
+            ID,
+            Status::Warn,
+            format!("{} leaked objects: {}", warnings.len(), warnings.join("; ")),
+        )
+        .with(evidence)
+        .hint("podnet cni gc removes what leaked (try --dry-run first)");
+    }
+    if c.configs.is_empty() {
+        return Check::new(
+            ID,
+            Status::Skip,
+            format!("no CNI configuration in {}", c.conf_dir),
+        )
+        .with(evidence);
+    }
+    Check::new(
+        ID,
+        Status::Pass,
+        format!(
+            "{} CNI configurations parse and every plugin they name is installed; nothing leaked",
+            c.configs.len()
+        ),
+    )
+    .with(evidence)
+}
+
+/// Whether the node runs inside a container, and whether the kernel has the tunnels it needs.
+pub fn node_env(_f: &NodeFacts, cx: &Context) -> Check {
+    const ID: &str = "node-env";
+    let e = &cx.env;
+    let mut evidence = Vec::new();
+    let mut contained = Vec::new();
+    if let Some(comm) = &e.pid1_comm {
+        evidence.push(Evidence::new(format!("PID 1 is {comm}"), "/proc/1/comm"));
+        if !INITS.contains(&comm.as_str()) {
+            contained.push(format!("PID 1 is {comm}, not an init system"));
+        }
+    }
+    if let Some(cg) = &e.pid1_container_cgroup {
+        evidence.push(Evidence::new(
+            format!("PID 1's cgroup is {cg}"),
+            "/proc/1/cgroup",
+        ));
+        contained.push(format!("PID 1 is in a container runtime's cgroup ({cg})"));
+    }
+    for m in &e.markers {
+        evidence.push(Evidence::new(format!("{m} exists"), m.clone()));
+        contained.push(format!("{m} exists"));
+    }
+    let mut missing = Vec::new();
+    for (kind, why) in &e.needed_tunnels {
+        match e.tunnel_support.get(kind).cloned().flatten() {
+            Some(how) => evidence.push(Evidence::new(
+                format!("{kind} (needed by {why}): {how}"),
+                "/proc/modules, /sys/module, /proc/config.gz",
+            )),
+            None => {
+                evidence.push(Evidence::new(format!("{kind} (needed by {why}): not in /proc/modules, /sys/module or the kernel config"), "/proc/modules, /sys/module, /proc/config.gz"));
+                missing.push(format!("{kind} (needed by {why})"));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let inside = if contained.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " — and the node looks containerised ({}), so it cannot load modules itself",
+                contained.join("; ")
+            )
+        };
+        return Check::new(ID, Status::Fail, format!("the kernel lacks {}{inside}", missing.join(", ")))
+            .with(evidence)
+            .hint("load the module on the machine that owns the kernel (modprobe vxlan), or choose a backend it has (e.g. host-gw / routed)");
+    }
+    let summary = match (contained.is_empty(), e.needed_tunnels.is_empty()) {
+        (true, true) => "the node runs on its own kernel and needs no tunnel".to_string(),
+        (true, false) => format!(
+            "the kernel has every tunnel the node needs ({})",
+            e.needed_tunnels
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (false, _) => format!(
+            "the node may run in a container or sandbox ({}), but its kernel has what it needs",
+            contained.join("; ")
+        ),
+    };
+    Check::new(ID, Status::Pass, summary).with(evidence)
+}
+
+/// Growth of the kernel's drop counters between two reads a moment apart.
+pub fn kernel_stats(f: &NodeFacts) -> Check {
+    const ID: &str = "kernel-stats";
+    const COUNTERS: &[(&str, &str)] = &[
+        (
+            "Ip:InAddrErrors",
+            "packets to an address that is not this node's",
+        ),
+        ("IpExt:InNoRoutes", "packets with no route"),
+        (
+            "TcpExt:IPReversePathFilter",
+            "packets dropped by the reverse-path filter",
+        ),
+        (
+            "Ip:FragFails",
+            "packets too big to forward that could not be fragmented (DF set)",
+        ),
+    ];
+    if f.counters_before.is_empty() {
+        return Check::new(
+            ID,
+            Status::Skip,
+            "/proc/net/snmp and /proc/net/netstat could not be read",
+        );
+    }
+    let keys: Vec<&str> = COUNTERS.iter().map(|(k, _)| *k).collect();
+    let grew = grown(f, &keys);
+    let mut evidence: Vec<Evidence> = COUNTERS
+        .iter()
+        .map(|(k, what)| {
+            let before = f.counters_before.get(*k).copied().unwrap_or(0);
+            let after = f.counters_after.get(*k).copied().unwrap_or(before);
+            Evidence::new(
+                format!("{k} {before} → {after} ({what})"),
+                format!(
+                    "/proc/net/{} read twice, {:.1} s apart",
+                    if k.starts_with("Ip:") {
+                        "snmp"
+                    } else {
+                        "netstat"
+                    },
+                    f.sample_secs
+                ),
+            )
+        })
+        .collect();
+    evidence.retain(|e| grew.keys().any(|k| e.fact.starts_with(k.as_str())) || grew.is_empty());
+    if grew.is_empty() {
+        return Check::new(
+            ID,
+            Status::Pass,
+            format!("no drop counter grew in {:.1} s", f.sample_secs),
+        )
+        .with(evidence);
+    }
+    let what: Vec<String> = grew.iter().map(|(k, v)| format!("{k} +{v}")).collect();
+    Check::new(ID, Status::Warn, format!("the kernel is dropping packets: {}", what.join(", ")))
+        .with(evidence)
+        .hint("the failing checks above usually say why; otherwise watch them with `nstat -az` while reproducing")
+}

@@ -1,0 +1,255 @@
+//! `podnet doctor`'s judgements: each check is a pure function of the
+//! node's facts (read once, and again a moment later), the pods attached to
+//! the node and the remote pod CIDRs known from routes, tunnels, the API or
+//! a lab. No I/O.
+
+pub mod cidrs;
+pub mod env;
+pub mod firewall;
+pub mod forwarding;
+pub mod mtu;
+pub mod pods;
+pub mod routes;
+pub mod tunnel;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::model::Interface;
+use crate::model::doctor::{Check, FibLookup, NodeFacts};
+
+/// One pod attached to the node: its interface and the node-side peer.
+#[derive(Debug, Clone)]
+pub struct NodePod {
+    pub label: String,
+    pub pod_if: String,
+    pub pod_ip: Option<IpAddr>,
+    pub pod_mtu: Option<u32>,
+    /// Pod-side counters at the scan.
+    pub pod_tx_dropped: u64,
+    /// The host veth's ifindex in the node's namespace.
+    pub host_ifindex: u32,
+}
+
+/// A pod CIDR of another node, and how podnet learnt it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteCidr {
+    pub cidr: IpNet,
+    /// `route`, `vxlan neighbour 10.244.2.0 on flannel.1`, `kubernetes API node n2`, `lab state …`.
+    pub source: String,
+}
+
+/// Everything else a check may need besides the node's own facts.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// How the node namespace is named in evidence (`host netns 4026531840`).
+    pub node_label: String,
+    pub pods: Vec<NodePod>,
+    pub remote_cidrs: Vec<RemoteCidr>,
+    /// Pod CIDRs of this node.
+    pub local_cidrs: Vec<IpNet>,
+    pub env: env::EnvFacts,
+    pub cni: env::CniFacts,
+    /// Host veths whose pod side was not found; bind-mounted namespaces with no process and no pod.
+    pub orphan_veths: Vec<String>,
+    pub orphan_netns: Vec<String>,
+    /// `uname -r`.
+    pub kernel_release: String,
+}
+
+/// Every check, in the order they are shown.
+pub fn run_all(f: &NodeFacts, cx: &Context) -> Vec<Check> {
+    vec![
+        forwarding::ip_forward(f, cx),
+        forwarding::rp_filter(f, cx),
+        mtu::check(f, cx),
+        tunnel::check(f, cx),
+        routes::check(f, cx),
+        firewall::check(f, cx),
+        pods::veth(f, cx),
+        pods::bridge_nf(f, cx),
+        pods::conntrack(f),
+        env::cni(cx),
+        env::node_env(f, cx),
+        env::kernel_stats(f),
+    ]
+}
+
+/// A FIB lookup the checks want answered in the node's namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FibQuery {
+    pub dst: IpAddr,
+    pub src: Option<IpAddr>,
+    pub iif: Option<String>,
+}
+
+/// The lookups `routes` (pod → remote, entering where the pod's packets
+/// enter) and `rp-filter` (remote → pod, entering where the remote's
+/// packets arrive) need.
+pub fn fib_queries(f: &NodeFacts, cx: &Context) -> Vec<FibQuery> {
+    let mut out = Vec::new();
+    let Some(sample) = sample_pod(f, cx) else {
+        return out;
+    };
+    for r in &cx.remote_cidrs {
+        let Some(remote) = sample_host(&r.cidr) else {
+            continue;
+        };
+        if let Some(ip) = sample.pod_ip
+            && ip.is_ipv4() == remote.is_ipv4()
+        {
+            out.push(FibQuery {
+                dst: remote,
+                src: Some(ip),
+                iif: Some(ingress_of(f, sample)),
+            });
+            if let Some(arrival) = forwarding::arrival_interface(f, &r.cidr) {
+                out.push(FibQuery {
+                    dst: ip,
+                    src: Some(remote),
+                    iif: Some(arrival),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The pod whose packets stand for all pods of the node: the first with an IPv4 address.
+pub fn sample_pod<'a>(_f: &NodeFacts, cx: &'a Context) -> Option<&'a NodePod> {
+    cx.pods
+        .iter()
+        .find(|p| p.pod_ip.is_some_and(|i| i.is_ipv4()))
+        .or_else(|| cx.pods.iter().find(|p| p.pod_ip.is_some()))
+}
+
+/// An address inside a CIDR to stand for it (the second host: `.2`).
+pub fn sample_host(cidr: &IpNet) -> Option<IpAddr> {
+    cidr.hosts().nth(1).or_else(|| cidr.hosts().next())
+}
+
+/// Where a pod's packets enter the node's IP layer: its bridge, or its veth.
+pub fn ingress_of(f: &NodeFacts, p: &NodePod) -> String {
+    let host = iface(f, p.host_ifindex);
+    host.and_then(|h| h.master_ifindex)
+        .and_then(|m| iface(f, m))
+        .or(host)
+        .map(|i| i.name.clone())
+        .unwrap_or_else(|| format!("ifindex {}", p.host_ifindex))
+}
+
+pub fn iface(f: &NodeFacts, ifindex: u32) -> Option<&Interface> {
+    f.interfaces.iter().find(|i| i.ifindex == ifindex)
+}
+
+pub fn iface_named<'a>(f: &'a NodeFacts, name: &str) -> Option<&'a Interface> {
+    f.interfaces.iter().find(|i| i.name == name)
+}
+
+/// The FIB answer for a query, if it was asked.
+pub fn fib<'a>(
+    f: &'a NodeFacts,
+    dst: IpAddr,
+    src: Option<IpAddr>,
+    iif: Option<&str>,
+) -> Option<&'a FibLookup> {
+    f.fib
+        .iter()
+        .find(|l| l.dst == dst && l.src == src && l.iif.as_deref() == iif)
+}
+
+/// `ip route get …` as the user would type it.
+pub fn fib_command(l: &FibLookup) -> String {
+    let mut s = format!("ip route get {}", l.dst);
+    if let Some(src) = l.src {
+        s.push_str(&format!(" from {src}"));
+    }
+    if let Some(iif) = &l.iif {
+        s.push_str(&format!(" iif {iif}"));
+    }
+    s
+}
+
+/// What a FIB lookup said, as evidence text.
+pub fn fib_outcome(l: &FibLookup) -> String {
+    match &l.result {
+        Ok(a) => {
+            let mut s = String::from("→");
+            if let Some(gw) = a.gateway {
+                s.push_str(&format!(" via {gw}"));
+            }
+            if let Some(dev) = &a.oif {
+                s.push_str(&format!(" dev {dev}"));
+            }
+            if a.kind != "unicast" {
+                s.push_str(&format!(" ({})", a.kind));
+            }
+            s
+        }
+        Err(e) => format!("→ {e}"),
+    }
+}
+
+/// The sysctl spelling of a key read as a file (`net/ipv4/conf/flannel.1/rp_filter`
+/// → `net.ipv4.conf.flannel/1.rp_filter`).
+pub fn sysctl_name(key: &str) -> String {
+    key.split('/')
+        .map(|c| c.replace('.', "/"))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A sysctl's value as evidence: `net.ipv4.ip_forward = 1`, from its file.
+pub fn sysctl_evidence(f: &NodeFacts, key: &str, node: &str) -> crate::model::doctor::Evidence {
+    let value = f.sysctls.get(key).map(String::as_str).unwrap_or("(absent)");
+    crate::model::doctor::Evidence::new(
+        format!("{} = {value}", sysctl_name(key)),
+        format!("/proc/sys/{key} in {node}"),
+    )
+}
+
+/// Growth of a counter between the two reads.
+pub fn growth(f: &NodeFacts, key: &str) -> u64 {
+    let before = f.counters_before.get(key).copied().unwrap_or(0);
+    f.counters_after
+        .get(key)
+        .copied()
+        .unwrap_or(before)
+        .saturating_sub(before)
+}
+
+/// Counters that grew, by name.
+pub fn grown(f: &NodeFacts, keys: &[&str]) -> BTreeMap<String, u64> {
+    keys.iter()
+        .map(|k| (k.to_string(), growth(f, k)))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sysctl_spelling_of_dotted_interfaces() {
+        assert_eq!(
+            sysctl_name("net/ipv4/conf/flannel.1/rp_filter"),
+            "net.ipv4.conf.flannel/1.rp_filter"
+        );
+        assert_eq!(sysctl_name("net/ipv4/ip_forward"), "net.ipv4.ip_forward");
+    }
+
+    #[test]
+    fn sample_hosts() {
+        assert_eq!(
+            sample_host(&"10.244.2.0/24".parse().unwrap()),
+            Some("10.244.2.2".parse().unwrap())
+        );
+        assert_eq!(
+            sample_host(&"10.244.2.7/32".parse().unwrap()),
+            Some("10.244.2.7".parse().unwrap())
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! The `mtu` check: pod eth0 ≤ host veth ≤ tunnel ≤ uplink − encapsulation
+//! overhead, per pod. No I/O.
+
+use crate::model::Interface;
+use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+
+use super::{Context, iface, sample_host};
+
+/// Bytes a tunnel adds to each packet, by link kind, for an IPv4 underlay
+/// (IPv6 adds 20 more).
+pub fn overhead(kind: &str) -> Option<u32> {
+    match kind {
+        "vxlan" => Some(50),
+        "geneve" => Some(50),
+        "ipip" => Some(20),
+        "gre" | "gretap" => Some(24),
+        "wireguard" => Some(60),
+        "sit" => Some(20),
+        _ => None,
+    }
+}
+
+/// The device packets to remote pods leave by: the route to the first
+/// remote CIDR, else a tunnel device.
+fn egress(f: &NodeFacts, cx: &Context) -> Option<u32> {
+    cx.remote_cidrs
+        .iter()
+        .filter_map(|r| sample_host(&r.cidr))
+        .find_map(|ip| {
+            f.routes
+                .iter()
+                .filter(|r| {
+                    r.table == 254 && r.kind == "unicast" && r.dst.is_some_and(|d| d.contains(&ip))
+                })
+                .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0))
+                .and_then(|r| r.oif)
+        })
+        .or_else(|| f.vxlans.first().map(|v| v.ifindex))
+}
+
+/// The uplink under a tunnel: the VXLAN device's `dev`, else the default route's device.
+fn uplink_of(f: &NodeFacts, tunnel: &Interface) -> Option<u32> {
+    f.vxlans
+        .iter()
+        .find(|v| v.ifindex == tunnel.ifindex)
+        .and_then(|v| v.link)
+        .or_else(|| {
+            f.routes
+                .iter()
+                .find(|r| r.table == 254 && r.dst.is_none() && !r.ipv6)
+                .and_then(|r| r.oif)
+        })
+}
+
+pub fn check(f: &NodeFacts, cx: &Context) -> Check {
+    const ID: &str = "mtu";
+    let node = &cx.node_label;
+    if cx.pods.is_empty() {
+        return Check::new(ID, Status::Skip, "no pod is attached to this node");
+    }
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    let path = egress(f, cx).and_then(|i| iface(f, i));
+    // The chain above the pods: tunnel (with its overhead) over the uplink.
+    let mut path_mtu = None;
+    if let Some(dev) = path {
+        match overhead(&dev.kind) {
+            Some(oh) => {
+                let ul = uplink_of(f, dev).and_then(|u| iface(f, u));
+                let v6 = f
+                    .vxlans
+                    .iter()
+                    .find(|v| v.ifindex == dev.ifindex)
+                    .and_then(|v| v.local)
+                    .is_some_and(|l| l.is_ipv6());
+                let oh = if v6 { oh + 20 } else { oh };
+                if let (Some(t), Some(u)) = (dev.mtu, ul.and_then(|u| u.mtu)) {
+                    let ul = ul.map(|u| u.name.as_str()).unwrap_or("?");
+                    evidence.push(Evidence::new(
+                        format!(
+                            "{} ({}) MTU {t} + {oh} bytes of encapsulation; uplink {ul} MTU {u}",
+                            dev.name, dev.kind
+                        ),
+                        format!("IFLA_MTU in {node}"),
+                    ));
+                    if t + oh > u {
+                        problems.push(format!(
+                            "{} MTU {t} + {oh} overhead exceeds {ul}'s {u}",
+                            dev.name
+                        ));
+                    }
+                }
+                path_mtu = dev.mtu;
+            }
+            None => {
+                evidence.push(Evidence::new(
+                    format!(
+                        "packets to other nodes' pods leave by {} (MTU {})",
+                        dev.name,
+                        dev.mtu.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+                    ),
+                    format!("routes and IFLA_MTU in {node}"),
+                ));
+                path_mtu = dev.mtu;
+            }
+        }
+    }
+    for (n, p) in cx.pods.iter().enumerate() {
+        let Some(host) = iface(f, p.host_ifindex) else {
+            continue;
+        };
+        let (Some(pm), Some(hm)) = (p.pod_mtu, host.mtu) else {
+            continue;
+        };
+        let bridge = host.master_ifindex.and_then(|m| iface(f, m));
+        let mut chain = format!("{} {} MTU {pm} → {} MTU {hm}", p.label, p.pod_if, host.name);
+        if let Some(b) = bridge {
+            chain.push_str(&format!(" → {} MTU {}", b.name, b.mtu.unwrap_or(0)));
+        }
+        if let (Some(dev), Some(t)) = (path, path_mtu) {
+            chain.push_str(&format!(" → {} MTU {t}", dev.name));
+        }
+        let mut bad = Vec::new();
+        if pm > hm {
+            bad.push(format!("{} of {} has MTU {pm} but its host veth {} only {hm}: larger frames die on the veth", p.pod_if, p.label, host.name));
+        } else if let (Some(dev), Some(t)) = (path, path_mtu)
+            && pm > t
+        {
+            bad.push(format!(
+                "{} of {} has MTU {pm} above {}'s {t}: large packets to other nodes are lost",
+                p.pod_if, p.label, dev.name
+            ));
+        }
+        if n == 0
+            || !bad.is_empty()
+            || p.pod_tx_dropped > 0
+            || host.stats.is_some_and(|s| s.rx_dropped > 0)
+        {
+            let drops = format!(
+                "; drops: {} tx {}, {} rx {}",
+                p.pod_if,
+                p.pod_tx_dropped,
+                host.name,
+                host.stats.map(|s| s.rx_dropped).unwrap_or(0)
+            );
+            evidence.push(Evidence::new(
+                chain + &drops,
+                format!("IFLA_MTU / IFLA_STATS64 in the pod and {node}"),
+            ));
+        }
+        problems.extend(bad);
+    }
+    if problems.is_empty() {
+        let summary = match path_mtu {
+            Some(m) => format!(
+                "every pod's MTU fits the path to other nodes ({} pods, path MTU {m})",
+                cx.pods.len()
+            ),
+            None => format!(
+                "every pod's MTU fits its host veth ({} pods)",
+                cx.pods.len()
+            ),
+        };
+        return Check::new(ID, Status::Pass, summary).with(evidence);
+    }
+    Check::new(ID, Status::Fail, problems.join("; "))
+        .with(evidence)
+        .hint("set the pods' MTU (the CNI config's \"mtu\") to the tunnel's MTU, and the tunnel's to the uplink's minus the encapsulation overhead")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overheads() {
+        assert_eq!(overhead("vxlan"), Some(50));
+        assert_eq!(overhead("ipip"), Some(20));
+        assert_eq!(overhead("wireguard"), Some(60));
+        assert_eq!(overhead("veth"), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! The `routes` check: a route for every remote pod CIDR, and a FIB lookup
+//! from a sample pod towards each (as `ip route get … from <pod> iif <bridge>`).
+//! No I/O.
+
+use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+
+use super::{Context, fib, fib_command, fib_outcome, iface, ingress_of, sample_host, sample_pod};
+
+pub fn check(f: &NodeFacts, cx: &Context) -> Check {
+    const ID: &str = "routes";
+    let node = &cx.node_label;
+    if cx.remote_cidrs.is_empty() {
+        return Check::new(
+            ID,
+            Status::Skip,
+            "no remote pod CIDR is known (no overlay routes or tunnel entries, no API, no lab state)",
+        );
+    }
+    let mut evidence = Vec::new();
+    let mut missing = Vec::new();
+    let mut lookup_failures = Vec::new();
+    let mut blocked_by_forwarding = false;
+    let forwarding_off = f
+        .sysctls
+        .get("net/ipv4/ip_forward")
+        .is_some_and(|v| v != "1");
+    let sample = sample_pod(f, cx);
+    for r in &cx.remote_cidrs {
+        let Some(host) = sample_host(&r.cidr) else {
+            continue;
+        };
+        let route = f
+            .routes
+            .iter()
+            .filter(|x| {
+                x.table == 254
+                    && x.dst
+                        .is_some_and(|d| d.contains(&host) && d.prefix_len() > 0)
+            })
+            .max_by_key(|x| x.dst.map(|d| d.prefix_len()).unwrap_or(0));
+        match route {
+            Some(x) if x.kind == "unicast" => evidence.push(Evidence::new(
+                format!(
+                    "{} ({}): {}{}",
+                    r.cidr,
+                    r.source,
+                    x.summary(),
+                    x.oif
+                        .and_then(|o| iface(f, o))
+                        .map(|i| format!(" dev {}", i.name))
+                        .unwrap_or_default()
+                ),
+                format!("main routing table of {node}"),
+            )),
+            Some(x) => {
+                evidence.push(Evidence::new(
+                    format!("{} ({}): {}", r.cidr, r.source, x.summary()),
+                    format!("main routing table of {node}"),
+                ));
+                missing.push(format!("{} is a {} route", r.cidr, x.kind));
+            }
+            None => {
+                evidence.push(Evidence::new(
+                    format!("{} ({}): no route but the default", r.cidr, r.source),
+                    format!("main routing table of {node}"),
+                ));
+                missing.push(r.cidr.to_string());
+            }
+        }
+        let Some(p) = sample else { continue };
+        let Some(pod_ip) = p.pod_ip.filter(|i| i.is_ipv4() == host.is_ipv4()) else {
+            continue;
+        };
+        if let Some(l) = fib(f, host, Some(pod_ip), Some(&ingress_of(f, p))) {
+            evidence.push(Evidence::new(
+                format!("{} {}", fib_command(l), fib_outcome(l)),
+                format!("RTM_GETROUTE in {node}, as for {}", p.label),
+            ));
+            if l.result.is_err() {
+                if forwarding_off && l.errno == Some(libc::EHOSTUNREACH) {
+                    blocked_by_forwarding = true;
+                } else {
+                    lookup_failures.push(format!("{} from {}", r.cidr, p.label));
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Check::new(ID, Status::Fail, format!("no route to remote pod CIDR {}", missing.join(", ")))
+            .with(evidence)
+            .hint("restore the route (flannel: restart it; by hand: `ip route add <cidr> via <remote .0> dev flannel.1 onlink`, or `via <node ip>` on a routed network)");
+    }
+    if !lookup_failures.is_empty() {
+        return Check::new(
+            ID,
+            Status::Fail,
+            format!("the kernel cannot forward {}", lookup_failures.join(", ")),
+        )
+        .with(evidence);
+    }
+    if blocked_by_forwarding {
+        return Check::new(
+            ID,
+            Status::Warn,
+            "routes exist, but forwarding is off (see ip-forward)",
+        )
+        .with(evidence);
+    }
+    Check::new(
+        ID,
+        Status::Pass,
+        format!(
+            "a route and a working FIB lookup for each of {} remote pod CIDRs",
+            cx.remote_cidrs.len()
+        ),
+    )
+    .with(evidence)
+}

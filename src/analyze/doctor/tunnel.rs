@@ -1,0 +1,242 @@
+//! The `tunnel` check: overlay devices up, a VXLAN FDB and neighbour entry
+//! for every remote node the routes point at, the VTEPs reachable on the
+//! underlay, and offload settings known to break. No I/O.
+
+use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+
+use super::{Context, iface};
+
+/// Names overlay CNIs give their tunnel devices.
+const TUNNEL_NAMES: &[&str] = &[
+    "flannel.1",
+    "vxlan.calico",
+    "tunl0",
+    "cilium_vxlan",
+    "cilium_geneve",
+    "flannel-wg",
+    "wireguard.cali",
+];
+
+fn is_tunnel(name: &str, kind: &str) -> bool {
+    matches!(
+        kind,
+        "vxlan" | "geneve" | "ipip" | "wireguard" | "gre" | "gretap" | "sit"
+    ) || TUNNEL_NAMES.contains(&name)
+        || name.starts_with("genev_sys_")
+}
+
+/// `major.minor` of a kernel release string.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut it = release.split(['.', '-']);
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+pub fn check(f: &NodeFacts, cx: &Context) -> Check {
+    const ID: &str = "tunnel";
+    let node = &cx.node_label;
+    let tunnels: Vec<_> = f
+        .interfaces
+        .iter()
+        .filter(|i| is_tunnel(&i.name, &i.kind))
+        .collect();
+    if tunnels.is_empty() {
+        return Check::new(
+            ID,
+            Status::Skip,
+            "no overlay tunnel device on this node (routed pod network, or a single node)",
+        );
+    }
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for t in &tunnels {
+        let up = t.admin_up && matches!(t.oper_state.as_str(), "up" | "unknown");
+        evidence.push(Evidence::new(
+            format!(
+                "{} ({}): admin {}, operational state {}",
+                t.name,
+                t.kind,
+                if t.admin_up { "up" } else { "DOWN" },
+                t.oper_state
+            ),
+            format!("IFF_UP and IFLA_OPERSTATE in {node}"),
+        ));
+        if !up {
+            problems.push(format!("{} is down", t.name));
+        }
+        if let Some(feats) = f.features.get(&t.name)
+            && feats.get("tx-checksum-ip-generic") == Some(&true)
+            && t.kind == "vxlan"
+        {
+            // VXLAN checksum offload corrupted NATed traffic before Linux 5.7.
+            match kernel_version(&cx.kernel_release) {
+                Some(v) if v < (5, 7) => warnings.push(format!(
+                    "tx-checksum-ip-generic is on for {} with kernel {}: Service traffic through the tunnel can be corrupted",
+                    t.name, cx.kernel_release
+                )),
+                _ => evidence.push(Evidence::new(
+                    format!("{}: tx-checksum-ip-generic on (harmless on kernel {})", t.name, cx.kernel_release),
+                    "ETHTOOL_GFEATURES",
+                )),
+            }
+        }
+    }
+    // Every route through a VXLAN device needs a neighbour entry for its
+    // gateway and an FDB entry for that MAC pointing at the remote VTEP.
+    let mut vteps = Vec::new();
+    for r in f
+        .routes
+        .iter()
+        .filter(|r| r.table == 254 && r.kind == "unicast")
+    {
+        let Some(dev) = r
+            .oif
+            .and_then(|o| iface(f, o))
+            .filter(|d| d.kind == "vxlan")
+        else {
+            continue;
+        };
+        let Some(gw) = r.gateway else { continue };
+        let dst = r
+            .dst
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "default".into());
+        let Some(n) = f
+            .neighbours
+            .iter()
+            .find(|n| n.ifindex == dev.ifindex && n.ip == gw)
+        else {
+            problems.push(format!(
+                "no neighbour entry for {gw} on {} (route to {dst})",
+                dev.name
+            ));
+            continue;
+        };
+        let Some(mac) = n
+            .mac
+            .clone()
+            .filter(|_| !matches!(n.state.as_str(), "failed" | "incomplete"))
+        else {
+            problems.push(format!(
+                "neighbour {gw} on {} is {} (route to {dst})",
+                dev.name, n.state
+            ));
+            continue;
+        };
+        match f
+            .fdb
+            .iter()
+            .find(|e| e.ifindex == dev.ifindex && e.mac == mac)
+        {
+            Some(e) => match e.dst {
+                Some(vtep) => {
+                    evidence.push(Evidence::new(
+                        format!("{dst} via {gw} dev {}: neighbour {gw} lladdr {mac} ({}), fdb {mac} dst {vtep}", dev.name, n.state),
+                        format!("routes, neighbours and the forwarding database of {node}"),
+                    ));
+                    vteps.push((vtep, dst.clone()));
+                }
+                None => problems.push(format!(
+                    "fdb entry {mac} on {} has no remote VTEP (route to {dst})",
+                    dev.name
+                )),
+            },
+            None => {
+                evidence.push(Evidence::new(
+                    format!("{dst} via {gw} dev {}: neighbour {gw} lladdr {mac} ({}), but no fdb entry for {mac}", dev.name, n.state),
+                    format!("`bridge fdb show dev {}` in {node}", dev.name),
+                ));
+                problems.push(format!(
+                    "no FDB entry for {mac} on {}: packets to {dst} have no VTEP to go to",
+                    dev.name
+                ));
+            }
+        }
+    }
+    // The VTEPs must be reachable on the underlay.
+    for (vtep, dst) in &vteps {
+        let route = f
+            .routes
+            .iter()
+            .filter(|r| {
+                r.table == 254
+                    && r.kind == "unicast"
+                    && r.dst.is_none_or(|d| d.contains(vtep))
+                    && r.dst.is_none_or(|d| d.addr().is_ipv4() == vtep.is_ipv4())
+            })
+            .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0));
+        match route.and_then(|r| r.oif).and_then(|o| iface(f, o)) {
+            None => problems.push(format!(
+                "VTEP {vtep} (for {dst}) is unreachable: no route on the underlay"
+            )),
+            Some(d) if is_tunnel(&d.name, &d.kind) => problems.push(format!(
+                "VTEP {vtep} (for {dst}) is routed into the tunnel {} itself",
+                d.name
+            )),
+            Some(d) => {
+                if let Some(n) = f
+                    .neighbours
+                    .iter()
+                    .find(|n| n.ip == *vtep && n.ifindex == d.ifindex && n.state == "failed")
+                {
+                    problems.push(format!(
+                        "VTEP {vtep} does not answer ARP on {} ({})",
+                        d.name, n.state
+                    ));
+                }
+            }
+        }
+    }
+    let tx_drops: Vec<String> = tunnels
+        .iter()
+        .filter_map(|t| {
+            let before = t.stats?.tx_dropped;
+            let after = f.stats_later.get(&t.ifindex)?.tx_dropped;
+            (after > before).then(|| format!("{} tx_dropped +{}", t.name, after - before))
+        })
+        .collect();
+    if !tx_drops.is_empty() {
+        evidence.push(Evidence::new(
+            format!("{} in {:.1} s", tx_drops.join(", "), f.sample_secs),
+            format!("IFLA_STATS64 in {node}"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Check::new(ID, Status::Fail, problems.join("; "))
+            .with(evidence)
+            .hint("flannel rewrites these entries when it restarts; by hand: `bridge fdb append <vtep-mac> dev <tunnel> dst <remote-node-ip>` and `ip neigh replace <remote .0> lladdr <vtep-mac> dev <tunnel> nud permanent`");
+    }
+    if !warnings.is_empty() {
+        return Check::new(ID, Status::Warn, warnings.join("; "))
+            .with(evidence)
+            .hint("ethtool -K <tunnel> tx-checksum-ip-generic off");
+    }
+    let names: Vec<&str> = tunnels.iter().map(|t| t.name.as_str()).collect();
+    Check::new(
+        ID,
+        Status::Pass,
+        format!(
+            "{} up; {} remote VTEPs with FDB and neighbour entries",
+            names.join(", "),
+            vteps.len()
+        ),
+    )
+    .with(evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_versions() {
+        assert_eq!(kernel_version("6.18.44-fc-v669"), Some((6, 18)));
+        assert_eq!(kernel_version("5.4.0-150-generic"), Some((5, 4)));
+        assert!(kernel_version("garbage").is_none());
+        assert!(
+            is_tunnel("genev_sys_6081", "geneve")
+                && is_tunnel("tunl0", "ipip")
+                && !is_tunnel("eth0", "veth")
+        );
+    }
+}

@@ -1,0 +1,499 @@
+//! `podnet doctor`: reads the node's kernel state twice a moment apart
+//! (inside the node's network namespace), joins it with the pods attached to
+//! the node, and prints each check's verdict, evidence and fix. Read-only.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use netlink_packet_route::AddressFamily;
+
+use crate::analyze::doctor::{self, Context, FibQuery, NodePod, RemoteCidr, cidrs, env};
+use crate::analyze::{resolve, veth};
+use crate::cli::DoctorArgs;
+use crate::discover;
+use crate::error::{Error, Outcome, Result};
+use crate::model::doctor::{Check, DoctorReport, FibAnswer, FibLookup, NodeFacts, NodeRef, Status};
+use crate::model::{Netns, PairStatus, VethPair};
+use crate::render;
+use crate::sys::ethtool::Ethtool;
+use crate::sys::{HostRoot, kernel_info, netfilter_read, netns, sysctl};
+
+use super::Ctx;
+use super::inventory::{self, ScanOptions, VisitWants};
+
+/// Check ids, in the order they are shown.
+pub const CHECK_IDS: &[&str] = &[
+    "ip-forward",
+    "rp-filter",
+    "mtu",
+    "tunnel",
+    "routes",
+    "forward-policy",
+    "veth",
+    "bridge-nf",
+    "conntrack",
+    "cni",
+    "node-env",
+    "kernel-stats",
+];
+
+pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
+    for id in &args.check {
+        if !CHECK_IDS.contains(&id.as_str()) {
+            return Err(Error::Usage(format!(
+                "no check {id:?}; the checks are {}",
+                CHECK_IDS.join(", ")
+            )));
+        }
+    }
+    let started = Instant::now();
+    let inv = inventory::scan(
+        ctx,
+        "doctor",
+        &ScanOptions {
+            deep: false,
+            visit: VisitWants {
+                stats: true,
+                ..VisitWants::PAIRING
+            },
+        },
+    )?;
+    let nss = &inv.report.namespaces;
+    let node = match &args.node_netns {
+        Some(r) => &nss[resolve::resolve(nss, r)?],
+        None => nss.iter().find(|n| n.host).ok_or_else(|| {
+            Error::other("the host network namespace was not found (is PID 1 readable?)")
+        })?,
+    };
+    let label = if node.host {
+        format!("the host netns {}", node.inode)
+    } else {
+        format!("netns {}", node.inode)
+    };
+    let pairs = veth::pair_all(nss, &inv.extra, true);
+
+    let target = inventory::target(&ctx.root, node);
+    let mut facts = visit(&target, |inside| read_facts(inside, None))?;
+    facts.netns_inode = node.inode;
+    let cx = context(ctx, &facts, node, nss, &pairs, &label);
+    let queries = doctor::fib_queries(&facts, &cx);
+
+    // the second read, a moment after the first
+    let sample = Duration::from_secs_f64(args.sample.clamp(0.0, 60.0));
+    std::thread::sleep(sample.saturating_sub(started.elapsed().min(sample / 2)));
+    let later = visit(&target, |inside| read_facts(inside, Some(&queries)))?;
+    facts.sample_secs = started.elapsed().as_secs_f64();
+    facts.counters_after = later.counters_before;
+    facts.stats_later = later
+        .interfaces
+        .iter()
+        .filter_map(|i| Some((i.ifindex, i.stats?)))
+        .collect();
+    facts.fib = later.fib;
+
+    let mut checks: Vec<Check> = doctor::run_all(&facts, &cx);
+    if !args.check.is_empty() {
+        checks.retain(|c| args.check.iter().any(|id| id == c.id));
+    }
+    let failed = checks.iter().any(|c| c.status == Status::Fail);
+    let report = DoctorReport {
+        node: NodeRef {
+            netns_inode: node.inode,
+            label,
+        },
+        checks,
+        warnings: inv.report.warnings,
+    };
+    if ctx.json() {
+        render::write_json(out, &report)?;
+    } else {
+        render::doctor::text(out, &report, &ctx.style)?;
+        ctx.warn(&report.warnings);
+    }
+    Ok(if failed {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Runs `f` inside the node's namespace on a helper thread.
+fn visit<T: Send>(
+    target: &netns::NetnsTarget,
+    f: impl Fn(&mut netns::Inside<'_>) -> std::io::Result<T> + Sync,
+) -> Result<T> {
+    netns::visit_all(std::slice::from_ref(target), 1, |_, inside| f(inside))
+        .into_iter()
+        .next()
+        .unwrap_or(Err(netns::EnterError::Vanished))
+        .map_err(|e| Error::other(format!("netns {}: {e}", target.inode)))
+}
+
+/// Everything read in the node's namespace; with `fib`, also answers those lookups.
+fn read_facts(
+    inside: &mut netns::Inside<'_>,
+    fib: Option<&[FibQuery]>,
+) -> std::io::Result<NodeFacts> {
+    let mut f = NodeFacts::default();
+    let links = inside.sock.dump_links()?;
+    let addrs = inside.sock.dump_addresses()?;
+    f.vxlans = links
+        .iter()
+        .filter_map(discover::links::vxlan_info)
+        .collect();
+    f.interfaces = discover::links::interfaces(
+        links.iter().map(discover::links::interface).collect(),
+        &addrs,
+    );
+    f.counters_before = ["snmp", "netstat"]
+        .iter()
+        .filter_map(|n| netfilter_read::thread_net_file(n).ok())
+        .flat_map(|t| discover::snmp::counters(&t))
+        .collect();
+    if let Some(queries) = fib {
+        f.fib = queries.iter().map(|q| lookup(inside, &f, q)).collect();
+        return Ok(f);
+    }
+    let mut routes = inside.sock.dump_routes(254, false)?;
+    routes.extend(inside.sock.dump_routes(254, true)?);
+    f.routes = discover::routes::routes(&routes);
+    f.neighbours = [AddressFamily::Inet, AddressFamily::Inet6]
+        .into_iter()
+        .filter_map(|fam| inside.sock.dump_neighbours(fam).ok())
+        .flatten()
+        .filter_map(|m| discover::neigh::neighbour(&m))
+        .collect();
+    f.fdb = inside
+        .sock
+        .dump_neighbours(AddressFamily::Bridge)?
+        .iter()
+        .filter_map(discover::neigh::fdb)
+        .collect();
+    let mut keys: Vec<String> = [
+        "net/ipv4/ip_forward",
+        "net/ipv6/conf/all/forwarding",
+        "net/ipv4/conf/all/rp_filter",
+        "net/ipv4/conf/default/rp_filter",
+        "net/bridge/bridge-nf-call-iptables",
+        "net/netfilter/nf_conntrack_count",
+        "net/netfilter/nf_conntrack_max",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    keys.extend(
+        f.interfaces
+            .iter()
+            .map(|i| format!("net/ipv4/conf/{}/rp_filter", i.name)),
+    );
+    f.sysctls = keys
+        .into_iter()
+        .filter_map(|k| sysctl::read(&k).ok().map(|v| (k, v)))
+        .collect();
+    let eth = Ethtool::on(inside.sock);
+    for v in &f.vxlans {
+        if let Some(i) = f.interfaces.iter().find(|i| i.ifindex == v.ifindex)
+            && let Ok(raw) = eth.features(&i.name)
+        {
+            f.features.insert(
+                i.name.clone(),
+                discover::ethtool::features(&raw).into_iter().collect(),
+            );
+        }
+    }
+    match netfilter_read::nft_ruleset_json() {
+        Ok(Some(json)) => match discover::netfilter::nft_chains(&json) {
+            Ok(chains) => f.chains.extend(chains),
+            Err(e) => f.netfilter_errors.push(e),
+        },
+        Ok(None) => f
+            .netfilter_errors
+            .push("nft is not installed: nftables (and iptables-nft) rules not read".into()),
+        Err(e) => f.netfilter_errors.push(e.to_string()),
+    }
+    if netfilter_read::legacy_tables()
+        .iter()
+        .any(|t| t == "filter")
+    {
+        match netfilter_read::legacy_save("filter") {
+            Ok(Some(text)) => f.chains.extend(discover::netfilter::iptables_save_chains(
+                &text,
+                "iptables-legacy",
+            )),
+            Ok(None) => f.netfilter_errors.push(
+                "legacy iptables tables exist but iptables-legacy-save is not installed".into(),
+            ),
+            Err(e) => f.netfilter_errors.push(e.to_string()),
+        }
+    }
+    Ok(f)
+}
+
+fn lookup(inside: &mut netns::Inside<'_>, f: &NodeFacts, q: &FibQuery) -> FibLookup {
+    let iif = q
+        .iif
+        .as_deref()
+        .and_then(|n| f.interfaces.iter().find(|i| i.name == n))
+        .map(|i| i.ifindex);
+    let answer = inside.sock.route_get(q.dst, q.src, iif);
+    let name = |ix: Option<u32>| {
+        ix.and_then(|x| f.interfaces.iter().find(|i| i.ifindex == x))
+            .map(|i| i.name.clone())
+    };
+    match answer {
+        Ok(m) => {
+            let r = discover::routes::route(&m);
+            FibLookup {
+                dst: q.dst,
+                src: q.src,
+                iif: q.iif.clone(),
+                result: Ok(FibAnswer {
+                    oif: name(r.as_ref().and_then(|r| r.oif)),
+                    gateway: r.as_ref().and_then(|r| r.gateway),
+                    kind: r.map(|r| r.kind).unwrap_or_else(|| "unicast".into()),
+                }),
+                errno: None,
+            }
+        }
+        Err(e) => FibLookup {
+            dst: q.dst,
+            src: q.src,
+            iif: q.iif.clone(),
+            errno: e.raw_os_error(),
+            result: Err(e.to_string()),
+        },
+    }
+}
+
+/// The pods attached to the node, the CIDRs, the machine and the CNI setup.
+fn context(
+    ctx: &Ctx,
+    f: &NodeFacts,
+    node: &Netns,
+    nss: &[Netns],
+    pairs: &[VethPair],
+    label: &str,
+) -> Context {
+    let mine: Vec<&VethPair> = pairs
+        .iter()
+        .filter(|p| {
+            p.host_if
+                .as_ref()
+                .is_some_and(|h| h.netns_inode == node.inode)
+        })
+        .collect();
+    let pods: Vec<NodePod> = mine
+        .iter()
+        .filter(|p| p.status == PairStatus::Paired)
+        .filter_map(|p| {
+            let pod_if = p.pod_if.as_ref()?;
+            let host = p.host_if.as_ref()?;
+            let ip = pod_if
+                .addresses
+                .iter()
+                .filter_map(|a| a.split('/').next()?.parse::<IpAddr>().ok())
+                .find(|i| !is_link_local(i));
+            Some(NodePod {
+                label: p
+                    .pod
+                    .as_ref()
+                    .map(|x| x.display_name())
+                    .unwrap_or_else(|| format!("netns {}", p.netns_inode.unwrap_or(0))),
+                pod_if: pod_if.name.clone(),
+                pod_ip: ip,
+                pod_mtu: pod_if.mtu,
+                pod_tx_dropped: p
+                    .stats
+                    .as_ref()
+                    .and_then(|s| s.pod_if.as_ref())
+                    .map(|s| s.link.tx_dropped)
+                    .unwrap_or(0),
+                host_ifindex: host.ifindex,
+            })
+        })
+        .collect();
+    let prefixes: Vec<(IpAddr, u8)> = mine
+        .iter()
+        .filter_map(|p| p.pod_if.as_ref())
+        .flat_map(|i| i.addresses.iter())
+        .filter_map(|a| {
+            let (ip, len) = a.split_once('/')?;
+            let ip: IpAddr = ip.parse().ok()?;
+            (!is_link_local(&ip)).then_some((ip, len.parse().ok()?))
+        })
+        .collect();
+    let local = cidrs::local(f, &pods, &prefixes);
+    let mut remote = cidrs::remote_from_node(f, &local);
+    cidrs::merge(&mut remote, lab_cidrs(&ctx.root, node.inode), &local);
+    let orphan_veths = mine
+        .iter()
+        .filter(|p| p.status == PairStatus::Orphan)
+        .filter_map(|p| p.host_if.as_ref().map(|h| h.name.clone()))
+        .collect();
+    let hubs: Vec<u64> = pairs
+        .iter()
+        .filter_map(|p| p.host_if.as_ref().map(|h| h.netns_inode))
+        .collect();
+    let orphan_netns = nss
+        .iter()
+        .filter(|n| !n.host && n.pids == 0 && !n.paths.is_empty() && !hubs.contains(&n.inode))
+        .filter(|n| n.pod.is_some() || n.interfaces.iter().all(|i| i.kind == "loopback"))
+        .map(|n| format!("{} ({})", n.paths[0], n.inode))
+        .collect();
+    Context {
+        node_label: label.to_string(),
+        pods,
+        remote_cidrs: remote,
+        local_cidrs: local,
+        env: env_facts(&ctx.root, f),
+        cni: cni_facts(&ctx.root),
+        orphan_veths,
+        orphan_netns,
+        kernel_release: kernel_info::release(),
+    }
+}
+
+fn is_link_local(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+    }
+}
+
+/// Pod CIDRs of the other nodes of a `podnet lab` this namespace is a node of.
+fn lab_cidrs(root: &HostRoot, inode: u64) -> Vec<RemoteCidr> {
+    let _ = (root, inode);
+    Vec::new()
+}
+
+/// The machine: PID 1, container markers, and the tunnels the node needs.
+fn env_facts(root: &HostRoot, f: &NodeFacts) -> env::EnvFacts {
+    let mut e = env::EnvFacts {
+        pid1_comm: kernel_info::read_trimmed(root, "/proc/1/comm"),
+        pid1_container_cgroup: kernel_info::read_trimmed(root, "/proc/1/cgroup").and_then(|cg| {
+            cg.lines()
+                .filter_map(|l| l.splitn(3, ':').nth(2))
+                .find(|p| {
+                    ["docker", "containerd", "kubepods", "lxc", "libpod", "crio"]
+                        .iter()
+                        .any(|k| p.contains(k))
+                })
+                .map(String::from)
+        }),
+        markers: ["/.dockerenv", "/run/.containerenv"]
+            .iter()
+            .filter(|m| kernel_info::exists(root, m))
+            .map(|m| m.to_string())
+            .collect(),
+        ..Default::default()
+    };
+    for i in &f.interfaces {
+        if matches!(
+            i.kind.as_str(),
+            "vxlan" | "ipip" | "geneve" | "wireguard" | "gre"
+        ) {
+            e.needed_tunnels
+                .entry(i.kind.clone())
+                .or_insert_with(|| format!("device {}", i.name));
+        }
+    }
+    let modules = kernel_info::loaded_modules(root);
+    let config = kernel_info::kernel_config(root);
+    for kind in e.needed_tunnels.keys().cloned().collect::<Vec<_>>() {
+        let (module, option) = match kind.as_str() {
+            "vxlan" => ("vxlan", "CONFIG_VXLAN"),
+            "ipip" => ("ipip", "CONFIG_NET_IPIP"),
+            "geneve" => ("geneve", "CONFIG_GENEVE"),
+            "wireguard" => ("wireguard", "CONFIG_WIREGUARD"),
+            _ => ("ip_gre", "CONFIG_NET_IPGRE"),
+        };
+        let how = if modules.iter().any(|m| m == module) {
+            Some(format!("module {module} loaded"))
+        } else if let Some(v) = config
+            .as_deref()
+            .and_then(|c| discover::kconfig::value(c, option))
+        {
+            Some(format!("{option}={v} in /proc/config.gz"))
+        } else if kernel_info::sys_module(root, module) {
+            Some(format!("/sys/module/{module} exists"))
+        } else if f.interfaces.iter().any(|i| i.kind == kind) {
+            Some("a device of that kind exists".into())
+        } else {
+            None
+        };
+        e.tunnel_support.insert(kind, how);
+    }
+    e
+}
+
+/// The CNI configuration under the host root, the plugins it names, and leaks.
+fn cni_facts(root: &HostRoot) -> env::CniFacts {
+    let conf_dir = "/etc/cni/net.d".to_string();
+    let mut bin_dirs: Vec<String> = ["/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for (file, key) in [
+        ("/etc/containerd/config.toml", "bin_dir"),
+        ("/etc/crio/crio.conf", "plugin_dirs"),
+    ] {
+        if let Some(text) = kernel_info::read_trimmed(root, file) {
+            bin_dirs.extend(discover::kconfig::toml_paths(&text, key));
+        }
+    }
+    bin_dirs.dedup();
+    let mut facts = env::CniFacts {
+        conf_dir: conf_dir.clone(),
+        bin_dirs: bin_dirs.clone(),
+        ..Default::default()
+    };
+    let names = crate::sys::files::list_dir(root, &conf_dir).unwrap_or_default();
+    for name in names
+        .iter()
+        .filter(|n| n.ends_with(".conf") || n.ends_with(".conflist") || n.ends_with(".json"))
+    {
+        let path = format!("{conf_dir}/{name}");
+        let mut conf = env::CniConf {
+            path: path.clone(),
+            ..Default::default()
+        };
+        match crate::sys::files::read(root, &path) {
+            Err(e) => conf.error = Some(e.to_string()),
+            Ok(bytes) => match crate::cni::conflist::parse(&bytes) {
+                Err(e) => conf.error = Some(e.to_string()),
+                Ok(list) => {
+                    conf.network = Some(list.name.clone());
+                    conf.plugins = (0..list.plugins.len())
+                        .map(|i| {
+                            let t = list.plugin_type(i).to_string();
+                            let found = bin_dirs
+                                .iter()
+                                .map(|d| format!("{d}/{t}"))
+                                .find(|p| kernel_info::exists(root, p));
+                            let found = found
+                                .or_else(|| (t == "podnet").then(|| "this binary".to_string()));
+                            (t, found)
+                        })
+                        .collect();
+                }
+            },
+        }
+        facts.configs.push(conf);
+    }
+    if root.is_slash() {
+        match super::cni_runtime::Runtime::new(super::cni_runtime::RuntimeConfig::default())
+            .and_then(|rt| rt.gc(true, Duration::from_secs(60)))
+        {
+            Ok(report) => {
+                facts.leaks = report
+                    .leaks
+                    .iter()
+                    .map(|l| format!("{} {} ({})", l.kind, l.object, l.reason))
+                    .collect()
+            }
+            Err(e) => facts.errors.push(format!("leak search: {e}")),
+        }
+    }
+    facts
+}
