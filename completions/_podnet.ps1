@@ -39,6 +39,8 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('veth', 'veth', [CompletionResultType]::ParameterValue, 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters')
             [CompletionResult]::new('ethtool', 'ethtool', [CompletionResultType]::ParameterValue, 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
             [CompletionResult]::new('cni', 'cni', [CompletionResultType]::ParameterValue, 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked')
@@ -276,6 +278,40 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('--node-netns', '--node-netns', [CompletionResultType]::ParameterName, 'Judge this network namespace as the node (a netns path, name or inode, or any PID in it) instead of the host''s; how a lab node is checked')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Run only these checks (repeatable)')
             [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Seconds between the two reads of the counters whose growth is judged')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;trace' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;exec' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
@@ -540,6 +576,8 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('veth', 'veth', [CompletionResultType]::ParameterValue, 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters')
             [CompletionResult]::new('ethtool', 'ethtool', [CompletionResultType]::ParameterValue, 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
             [CompletionResult]::new('cni', 'cni', [CompletionResultType]::ParameterValue, 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked')
@@ -577,6 +615,12 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             break
         }
         'podnet;help;doctor' {
+            break
+        }
+        'podnet;help;trace' {
+            break
+        }
+        'podnet;help;exec' {
             break
         }
         'podnet;help;completions' {

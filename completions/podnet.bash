@@ -28,6 +28,9 @@ _podnet() {
             podnet,ethtool)
                 cmd="podnet__subcmd__ethtool"
                 ;;
+            podnet,exec)
+                cmd="podnet__subcmd__exec"
+                ;;
             podnet,help)
                 cmd="podnet__subcmd__help"
                 ;;
@@ -39,6 +42,9 @@ _podnet() {
                 ;;
             podnet,pause)
                 cmd="podnet__subcmd__pause"
+                ;;
+            podnet,trace)
+                cmd="podnet__subcmd__trace"
                 ;;
             podnet,veth)
                 cmd="podnet__subcmd__veth"
@@ -94,6 +100,9 @@ _podnet() {
             podnet__subcmd__help,ethtool)
                 cmd="podnet__subcmd__help__subcmd__ethtool"
                 ;;
+            podnet__subcmd__help,exec)
+                cmd="podnet__subcmd__help__subcmd__exec"
+                ;;
             podnet__subcmd__help,help)
                 cmd="podnet__subcmd__help__subcmd__help"
                 ;;
@@ -105,6 +114,9 @@ _podnet() {
                 ;;
             podnet__subcmd__help,pause)
                 cmd="podnet__subcmd__help__subcmd__pause"
+                ;;
+            podnet__subcmd__help,trace)
+                cmd="podnet__subcmd__help__subcmd__trace"
                 ;;
             podnet__subcmd__help,veth)
                 cmd="podnet__subcmd__help__subcmd__veth"
@@ -194,7 +206,7 @@ _podnet() {
 
     case "${cmd}" in
         podnet)
-            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version ns veth ethtool doctor completions pause cni man help"
+            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version ns veth ethtool doctor trace exec completions pause cni man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,8 +807,46 @@ _podnet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        podnet__subcmd__exec)
+            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --host-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         podnet__subcmd__help)
-            opts="ns veth ethtool doctor completions pause cni man help"
+            opts="ns veth ethtool doctor trace exec completions pause cni man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -935,6 +985,20 @@ _podnet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        podnet__subcmd__help__subcmd__exec)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         podnet__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1006,6 +1070,20 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        podnet__subcmd__help__subcmd__trace)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1298,6 +1376,44 @@ _podnet() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --host-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        podnet__subcmd__trace)
+            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --output)
                     COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
                     return 0

@@ -36,6 +36,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand veth 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
+            cand trace 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
+            cand exec 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
@@ -253,6 +255,38 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --node-netns 'Judge this network namespace as the node (a netns path, name or inode, or any PID in it) instead of the host''s; how a lab node is checked'
             cand --check 'Run only these checks (repeatable)'
             cand --sample 'Seconds between the two reads of the counters whose growth is judged'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;trace'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;exec'= {
             cand -o 'Output format: a table, a wider table with every column, or JSON'
             cand --output 'Output format: a table, a wider table with every column, or JSON'
             cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
@@ -499,6 +533,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand veth 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
+            cand trace 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
+            cand exec 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
@@ -527,6 +563,10 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;help;ethtool'= {
         }
         &'podnet;help;doctor'= {
+        }
+        &'podnet;help;trace'= {
+        }
+        &'podnet;help;exec'= {
         }
         &'podnet;help;completions'= {
         }

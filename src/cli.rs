@@ -127,6 +127,18 @@ Examples:
     )]
     Doctor(DoctorArgs),
 
+    /// The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent).
+    #[command(
+        after_help = "Hops: the pod's route lookup and egress interface → its host veth → the node's FIB lookup\nwith the ingress interface and its FORWARD chains → bridge, tunnel (neighbour, FDB, remote VTEP)\nor uplink → the next node when it is on this machine (a lab) → the destination pod.\nThe first hop that cannot forward is marked BLOCKED with the reason. Exit status 1 when blocked.\n\nExamples:\n  podnet trace default/web-0 10.244.2.7\n  podnet trace web-0 10.96.0.10:53\n  podnet trace default/web-0 default/db-0     the destination can be a pod"
+    )]
+    Trace(TraceArgs),
+
+    /// Run a host program inside a pod's network namespace only (like `nsenter -t <pause> -n`).
+    #[command(
+        after_help = "The program is the node's, not the pod's image: curl, dig, tcpdump, ss, ip… work even when\nthe image has none. Only the network namespace changes (filesystem, PIDs and users stay\nthe node's). The arguments after -- are passed as they are, without a shell.\nExit status: the program's; 127 if it does not exist.\n\nExamples:\n  podnet exec default/web-0 -- ss -tlnp\n  podnet exec 10.244.1.7 -- tcpdump -ni eth0 icmp\n  podnet exec web-0 -- ip route get 10.96.0.10"
+    )]
+    Exec(ExecArgs),
+
     /// Print a shell completion script to stdout.
     #[command(after_help = "Example:\n  podnet completions bash > /etc/bash_completion.d/podnet")]
     Completions {
@@ -265,6 +277,26 @@ pub struct EthtoolArgs {
     /// The pod or netns (any pod reference, or a netns path) the interface is in.
     #[arg(short = 'n', long = "netns", value_name = "NETNS")]
     pub netns: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TraceArgs {
+    /// The pod the packet leaves from.
+    #[arg(value_name = "POD")]
+    pub pod: String,
+    /// Where it goes: an IP, IP:port, or a pod reference.
+    #[arg(value_name = "DESTINATION")]
+    pub destination: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// The pod (any pod reference, or a netns path).
+    #[arg(value_name = "POD")]
+    pub target: String,
+    /// The program and its arguments.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

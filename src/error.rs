@@ -39,6 +39,14 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// `exec` could not start the program (exit 127 when it does not exist, else 126).
+    #[error("{what}: {source}")]
+    ExecFailed {
+        what: String,
+        #[source]
+        source: io::Error,
+    },
+
     /// Anything else, already worded for the user.
     #[error("{msg}")]
     Other { msg: String, hint: Option<String> },
@@ -83,13 +91,18 @@ impl Error {
                 _ => None,
             },
             Error::Other { hint, .. } => hint.clone(),
-            Error::Usage(_) | Error::NotFound(_) => None,
+            Error::Usage(_) | Error::NotFound(_) | Error::ExecFailed { .. } => None,
         }
     }
 
-    /// Exit status: 2 for every error (could not do the job).
+    /// Exit status: 2 (could not do the job), or the shell's 127/126 when a
+    /// program to run is missing or not executable.
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            Error::ExecFailed { source, .. } if source.kind() == io::ErrorKind::NotFound => 127,
+            Error::ExecFailed { .. } => 126,
+            _ => 2,
+        }
     }
 
     /// Writing to a closed stdout pipe is not an error (`podnet … | head`).

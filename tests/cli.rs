@@ -39,6 +39,8 @@ fn help_texts() {
         &["veth", "top"],
         &["ethtool"],
         &["doctor"],
+        &["trace"],
+        &["exec"],
         &["completions"],
         &["man"],
         &["cni"],

@@ -7,4 +7,5 @@ pub mod netns_merge;
 pub mod pause;
 pub mod rates;
 pub mod resolve;
+pub mod trace;
 pub mod veth;

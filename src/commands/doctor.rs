@@ -6,21 +6,19 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use netlink_packet_route::AddressFamily;
-
-use crate::analyze::doctor::{self, Context, FibQuery, NodePod, RemoteCidr, cidrs, env};
+use crate::analyze::doctor::{self, Context, NodePod, RemoteCidr, cidrs, env};
 use crate::analyze::{resolve, veth};
 use crate::cli::DoctorArgs;
 use crate::discover;
 use crate::error::{Error, Outcome, Result};
-use crate::model::doctor::{Check, DoctorReport, FibAnswer, FibLookup, NodeFacts, NodeRef, Status};
+use crate::model::doctor::{Check, DoctorReport, NodeFacts, NodeRef, Status};
 use crate::model::{Netns, PairStatus, VethPair};
 use crate::render;
-use crate::sys::ethtool::Ethtool;
-use crate::sys::{HostRoot, kernel_info, netfilter_read, netns, sysctl};
+use crate::sys::{HostRoot, kernel_info};
 
 use super::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
+use super::node_facts::{read_facts, visit};
 
 /// Check ids, in the order they are shown.
 pub const CHECK_IDS: &[&str] = &[
@@ -116,154 +114,6 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
     } else {
         Outcome::Clean
     })
-}
-
-/// Runs `f` inside the node's namespace on a helper thread.
-fn visit<T: Send>(
-    target: &netns::NetnsTarget,
-    f: impl Fn(&mut netns::Inside<'_>) -> std::io::Result<T> + Sync,
-) -> Result<T> {
-    netns::visit_all(std::slice::from_ref(target), 1, |_, inside| f(inside))
-        .into_iter()
-        .next()
-        .unwrap_or(Err(netns::EnterError::Vanished))
-        .map_err(|e| Error::other(format!("netns {}: {e}", target.inode)))
-}
-
-/// Everything read in the node's namespace; with `fib`, also answers those lookups.
-fn read_facts(
-    inside: &mut netns::Inside<'_>,
-    fib: Option<&[FibQuery]>,
-) -> std::io::Result<NodeFacts> {
-    let mut f = NodeFacts::default();
-    let links = inside.sock.dump_links()?;
-    let addrs = inside.sock.dump_addresses()?;
-    f.vxlans = links
-        .iter()
-        .filter_map(discover::links::vxlan_info)
-        .collect();
-    f.interfaces = discover::links::interfaces(
-        links.iter().map(discover::links::interface).collect(),
-        &addrs,
-    );
-    f.counters_before = ["snmp", "netstat"]
-        .iter()
-        .filter_map(|n| netfilter_read::thread_net_file(n).ok())
-        .flat_map(|t| discover::snmp::counters(&t))
-        .collect();
-    if let Some(queries) = fib {
-        f.fib = queries.iter().map(|q| lookup(inside, &f, q)).collect();
-        return Ok(f);
-    }
-    let mut routes = inside.sock.dump_routes(254, false)?;
-    routes.extend(inside.sock.dump_routes(254, true)?);
-    f.routes = discover::routes::routes(&routes);
-    f.neighbours = [AddressFamily::Inet, AddressFamily::Inet6]
-        .into_iter()
-        .filter_map(|fam| inside.sock.dump_neighbours(fam).ok())
-        .flatten()
-        .filter_map(|m| discover::neigh::neighbour(&m))
-        .collect();
-    f.fdb = inside
-        .sock
-        .dump_neighbours(AddressFamily::Bridge)?
-        .iter()
-        .filter_map(discover::neigh::fdb)
-        .collect();
-    let mut keys: Vec<String> = [
-        "net/ipv4/ip_forward",
-        "net/ipv6/conf/all/forwarding",
-        "net/ipv4/conf/all/rp_filter",
-        "net/ipv4/conf/default/rp_filter",
-        "net/bridge/bridge-nf-call-iptables",
-        "net/netfilter/nf_conntrack_count",
-        "net/netfilter/nf_conntrack_max",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    keys.extend(
-        f.interfaces
-            .iter()
-            .map(|i| format!("net/ipv4/conf/{}/rp_filter", i.name)),
-    );
-    f.sysctls = keys
-        .into_iter()
-        .filter_map(|k| sysctl::read(&k).ok().map(|v| (k, v)))
-        .collect();
-    let eth = Ethtool::on(inside.sock);
-    for v in &f.vxlans {
-        if let Some(i) = f.interfaces.iter().find(|i| i.ifindex == v.ifindex)
-            && let Ok(raw) = eth.features(&i.name)
-        {
-            f.features.insert(
-                i.name.clone(),
-                discover::ethtool::features(&raw).into_iter().collect(),
-            );
-        }
-    }
-    match netfilter_read::nft_ruleset_json() {
-        Ok(Some(json)) => match discover::netfilter::nft_chains(&json) {
-            Ok(chains) => f.chains.extend(chains),
-            Err(e) => f.netfilter_errors.push(e),
-        },
-        Ok(None) => f
-            .netfilter_errors
-            .push("nft is not installed: nftables (and iptables-nft) rules not read".into()),
-        Err(e) => f.netfilter_errors.push(e.to_string()),
-    }
-    if netfilter_read::legacy_tables()
-        .iter()
-        .any(|t| t == "filter")
-    {
-        match netfilter_read::legacy_save("filter") {
-            Ok(Some(text)) => f.chains.extend(discover::netfilter::iptables_save_chains(
-                &text,
-                "iptables-legacy",
-            )),
-            Ok(None) => f.netfilter_errors.push(
-                "legacy iptables tables exist but iptables-legacy-save is not installed".into(),
-            ),
-            Err(e) => f.netfilter_errors.push(e.to_string()),
-        }
-    }
-    Ok(f)
-}
-
-fn lookup(inside: &mut netns::Inside<'_>, f: &NodeFacts, q: &FibQuery) -> FibLookup {
-    let iif = q
-        .iif
-        .as_deref()
-        .and_then(|n| f.interfaces.iter().find(|i| i.name == n))
-        .map(|i| i.ifindex);
-    let answer = inside.sock.route_get(q.dst, q.src, iif);
-    let name = |ix: Option<u32>| {
-        ix.and_then(|x| f.interfaces.iter().find(|i| i.ifindex == x))
-            .map(|i| i.name.clone())
-    };
-    match answer {
-        Ok(m) => {
-            let r = discover::routes::route(&m);
-            FibLookup {
-                dst: q.dst,
-                src: q.src,
-                iif: q.iif.clone(),
-                result: Ok(FibAnswer {
-                    oif: name(r.as_ref().and_then(|r| r.oif)),
-                    gateway: r.as_ref().and_then(|r| r.gateway),
-                    kind: r.map(|r| r.kind).unwrap_or_else(|| "unicast".into()),
-                }),
-                errno: None,
-            }
-        }
-        Err(e) => FibLookup {
-            dst: q.dst,
-            src: q.src,
-            iif: q.iif.clone(),
-            errno: e.raw_os_error(),
-            result: Err(e.to_string()),
-        },
-    }
 }
 
 /// The pods attached to the node, the CIDRs, the machine and the CNI setup.

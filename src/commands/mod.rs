@@ -7,11 +7,14 @@ pub mod cni_runtime;
 pub mod completions;
 pub mod doctor;
 pub mod ethtool;
+pub mod exec;
 pub mod inventory;
 pub mod man;
+pub mod node_facts;
 pub mod ns_list;
 pub mod ns_pids;
 pub mod pause;
+pub mod trace;
 pub mod veth_list;
 pub mod veth_pair;
 pub mod veth_top;
@@ -99,6 +102,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Veth(VethCommand::Top(args)) => veth_top::run(&ctx, &args, &mut out)?,
         Command::Ethtool(args) => ethtool::run(&ctx, &args, &mut out)?,
         Command::Doctor(args) => doctor::run(&ctx, &args, &mut out)?,
+        Command::Trace(args) => trace::run(&ctx, &args, &mut out)?,
+        Command::Exec(args) => {
+            drop(out);
+            return exec::run(&ctx, &args);
+        }
         Command::Completions { shell } => completions::run(shell, &mut out)?,
         Command::Pause { netns } => pause::run(netns.as_deref())?,
         Command::Man { out_dir } => man::run(out_dir.as_deref(), &mut out)?,

@@ -7,6 +7,7 @@ pub mod netns;
 pub mod pod;
 pub mod process;
 pub mod route;
+pub mod trace;
 pub mod veth;
 
 pub use claim::{Claim, ClaimKey};

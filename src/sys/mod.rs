@@ -4,6 +4,7 @@
 
 pub mod caps;
 pub mod ethtool;
+pub mod exec;
 pub mod files;
 pub mod kernel_info;
 pub mod kube;

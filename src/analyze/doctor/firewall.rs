@@ -406,7 +406,12 @@ mod tests {
             vec![rule(vec![], FwVerdict::Drop)],
         );
         assert!(matches!(
-            walk(std::slice::from_ref(&unconditional), &unconditional, &pkt(), 0),
+            walk(
+                std::slice::from_ref(&unconditional),
+                &unconditional,
+                &pkt(),
+                0
+            ),
             Fate::Dropped(_)
         ));
     }
