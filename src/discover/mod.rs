@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod cni_cache;
+pub mod dns;
 pub mod ethtool;
 pub mod kconfig;
 pub mod kube_pods;

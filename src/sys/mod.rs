@@ -17,6 +17,7 @@ pub mod proc_scan;
 pub mod root;
 pub mod runtime_files;
 pub mod signals;
+pub mod sockprobe;
 
 pub use root::HostRoot;
 
