@@ -45,9 +45,12 @@ fn hubness(ns: &Netns) -> usize {
 /// Every row of `veth list`: one per pod interface, then host veths whose peer was not found.
 pub fn pair_all(
     namespaces: &[Netns],
-    extra: &HashMap<u64, NetnsExtra>,
+    extra_mut: &mut HashMap<u64, NetnsExtra>,
     with_stats: bool,
 ) -> Vec<VethPair> {
+    let extra: &HashMap<u64, NetnsExtra> = extra_mut;
+    // (row, pod end, host end) whose counters go into the row at the end
+    let mut wants_stats: Vec<(usize, Option<End>, Option<End>)> = Vec::new();
     let by_inode: HashMap<u64, usize> = namespaces
         .iter()
         .enumerate()
@@ -205,11 +208,7 @@ pub fn pair_all(
                 )];
             }
             if with_stats {
-                row.stats = Some(PairStats {
-                    pod_if: Some(side_stats(iface, extra_of(ni))),
-                    host_if: host_end
-                        .map(|(hn, hi)| side_stats(&namespaces[hn].interfaces[hi], extra_of(hn))),
-                });
+                wants_stats.push((rows.len(), Some((ni, ii)), host_end));
             }
             rows.push(row);
         }
@@ -222,6 +221,9 @@ pub fn pair_all(
         for (ii, iface) in ns.interfaces.iter().enumerate() {
             if iface.kind != "veth" || iface.link_netnsid.is_none() || claimed.contains(&(ni, ii)) {
                 continue;
+            }
+            if with_stats {
+                wants_stats.push((rows.len(), None, Some((ni, ii))));
             }
             rows.push(VethPair {
                 pod: None,
@@ -237,9 +239,24 @@ pub fn pair_all(
                     iface.link_netnsid.unwrap_or(-1),
                     ns.inode
                 )],
-                stats: with_stats.then(|| PairStats { pod_if: None, host_if: Some(side_stats(iface, extra_of(ni))) }),
+                stats: None,
             });
         }
+    }
+    // Counters last: each end's ethtool counters move into its row.
+    for (row, pod_end, host_end) in wants_stats {
+        let mut take = |end: Option<End>| {
+            end.map(|(n, i)| {
+                side_stats(
+                    &namespaces[n].interfaces[i],
+                    extra_mut.get_mut(&namespaces[n].inode),
+                )
+            })
+        };
+        rows[row].stats = Some(PairStats {
+            pod_if: take(pod_end),
+            host_if: take(host_end),
+        });
     }
     rows
 }
@@ -285,13 +302,12 @@ fn host_side(namespaces: &[Netns], (ni, ii): End) -> HostSide {
     }
 }
 
-fn side_stats(i: &Interface, extra: &NetnsExtra) -> SideStats {
+fn side_stats(i: &Interface, extra: Option<&mut NetnsExtra>) -> SideStats {
     SideStats {
         link: i.stats.unwrap_or_default(),
         ethtool: extra
-            .ethtool
-            .get(&i.ifindex)
-            .map(|v| v.iter().cloned().collect::<BTreeMap<_, _>>())
+            .and_then(|e| e.ethtool.remove(&i.ifindex))
+            .map(|v| v.into_iter().collect::<BTreeMap<_, _>>())
             .unwrap_or_default(),
     }
 }
@@ -376,7 +392,7 @@ mod tests {
             true,
             vec![iface("eth0", 2, "veth", Some((8, 0)))],
         );
-        let rows = pair_all(&[host, a, b], &extra(&[(10, 0, 1), (20, 0, 1)]), false);
+        let rows = pair_all(&[host, a, b], &mut extra(&[(10, 0, 1), (20, 0, 1)]), false);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].host_if.as_ref().unwrap().name, "cali1");
         assert_eq!(rows[1].host_if.as_ref().unwrap().name, "cali2");
@@ -401,7 +417,7 @@ mod tests {
             true,
             vec![iface("eth0", 2, "veth", Some((9, 0)))],
         );
-        let rows = pair_all(&[host, a], &extra(&[(10, 0, 1)]), false);
+        let rows = pair_all(&[host, a], &mut extra(&[(10, 0, 1)]), false);
         assert_eq!(rows[0].status, PairStatus::PeerNotFound);
         let orphans: Vec<&str> = rows
             .iter()
@@ -431,7 +447,7 @@ mod tests {
                 iface("net1", 3, "ipvlan", Some((2, 0))),
             ],
         );
-        let rows = pair_all(&[host, a], &extra(&[(10, 0, 1)]), true);
+        let rows = pair_all(&[host, a], &mut extra(&[(10, 0, 1)]), true);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].status, PairStatus::NotVeth);
         assert_eq!(rows[1].pod_if.as_ref().unwrap().kind, "ipvlan");
@@ -466,7 +482,7 @@ mod tests {
         );
         let rows = pair_all(
             &[root, node, a, b],
-            &extra(&[(10, 0, 5), (20, 3, 5)]),
+            &mut extra(&[(10, 0, 5), (20, 3, 5)]),
             false,
         );
         let paired: Vec<(u64, &str)> = rows
@@ -510,7 +526,7 @@ mod tests {
         let other = ns(30, false, false, vec![iface("x0", 2, "veth", Some((3, 0)))]);
         let rows = pair_all(
             &[host, pod, other],
-            &extra(&[(10, 0, 1), (10, 1, 30), (30, 0, 10)]),
+            &mut extra(&[(10, 0, 1), (10, 1, 30), (30, 0, 10)]),
             false,
         );
         let got: Vec<(Option<u64>, &str, &str)> = rows
@@ -553,7 +569,7 @@ mod tests {
         let other = ns(30, false, false, vec![iface("x0", 2, "veth", Some((3, 0)))]);
         let rows = pair_all(
             &[host, pod, other],
-            &extra(&[(10, 0, 1), (10, 1, 30), (30, 0, 10)]),
+            &mut extra(&[(10, 0, 1), (10, 1, 30), (30, 0, 10)]),
             false,
         );
         let net2: Vec<PairStatus> = rows
@@ -588,7 +604,11 @@ mod tests {
             false,
             vec![iface("eth0", 2, "veth", Some((4, 0)))],
         );
-        let rows = pair_all(&[root, node, pod], &extra(&[(10, 0, 5), (5, 0, 10)]), false);
+        let rows = pair_all(
+            &[root, node, pod],
+            &mut extra(&[(10, 0, 5), (5, 0, 10)]),
+            false,
+        );
         assert_eq!(rows.len(), 1, "{rows:#?}");
         assert_eq!(rows[0].netns_inode, Some(10));
         assert_eq!(rows[0].host_if.as_ref().unwrap().name, "vethA");

@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         }
     }
     let started = Instant::now();
-    let inv = inventory::scan(
+    let mut inv = inventory::scan(
         ctx,
         "doctor",
         &ScanOptions {
@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
     } else {
         format!("netns {}", node.inode)
     };
-    let pairs = veth::pair_all(nss, &inv.extra, true);
+    let pairs = veth::pair_all(nss, &mut inv.extra, true);
 
     let target = inventory::target(&ctx.root, node);
     let mut facts = visit(&target, |inside| read_facts(inside, None))?;

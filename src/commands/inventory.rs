@@ -142,29 +142,34 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
 
     clock.lap("runtime files and merge");
     // The pause process's cgroup names the pod UID and sandbox id.
-    for ns in namespaces.iter().filter(|n| !n.host) {
-        let (pid, is_pause) = match (ns.pause_pid, ns.pid_list.first()) {
-            (Some(p), _) => (p, true),
-            (None, Some(p)) => (*p, false),
-            (None, None) => continue,
-        };
-        let Ok(text) = proc_scan::read_proc_file(root, pid, "cgroup") else {
+    let cgroup_of: Vec<(i32, bool)> = namespaces
+        .iter()
+        .filter(|n| !n.host)
+        .filter_map(|ns| match (ns.pause_pid, ns.pid_list.first()) {
+            (Some(p), _) => Some((p, true)),
+            (None, Some(p)) => Some((*p, false)),
+            (None, None) => None,
+        })
+        .collect();
+    let texts = crate::sys::parallel::map(&cgroup_of, netns::default_workers(), |(pid, _)| {
+        proc_scan::read_proc_file(root, *pid, "cgroup").ok()
+    });
+    for ((pid, is_pause), text) in cgroup_of.into_iter().zip(texts) {
+        let Some(cg) = text.as_deref().and_then(cgroup::parse) else {
             continue;
         };
-        if let Some(cg) = cgroup::parse(&text) {
-            let mut c = Claim::new(
-                SourceKind::Cgroup,
-                format!("/proc/{pid}/cgroup {}", cg.path),
-            );
-            c.keys.push(ClaimKey::Pid(pid));
-            c.uid = cg.pod_uid;
-            if is_pause {
-                c.sandbox_id = cg.container_id;
-                c.runtime = cg.runtime;
-            }
-            if c.uid.is_some() || c.sandbox_id.is_some() {
-                claims.push(c);
-            }
+        let mut c = Claim::new(
+            SourceKind::Cgroup,
+            format!("/proc/{pid}/cgroup {}", cg.path),
+        );
+        c.keys.push(ClaimKey::Pid(pid));
+        c.uid = cg.pod_uid;
+        if is_pause {
+            c.sandbox_id = cg.container_id;
+            c.runtime = cg.runtime;
+        }
+        if c.uid.is_some() || c.sandbox_id.is_some() {
+            claims.push(c);
         }
     }
 

@@ -36,7 +36,7 @@ pub fn parse_destination(s: &str) -> Result<(IpAddr, Option<u16>)> {
 }
 
 pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let inv = inventory::scan(
+    let mut inv = inventory::scan(
         ctx,
         "trace",
         &ScanOptions {
@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
     }
     let dst_text = resolve_destination(nss, &args.destination)?;
     let (dst, port) = parse_destination(&dst_text)?;
-    let pairs = veth::pair_all(nss, &inv.extra, false);
+    let pairs = veth::pair_all(nss, &mut inv.extra, false);
     let label = resolve::label(pod);
     let mut hops: Vec<Hop> = Vec::new();
 

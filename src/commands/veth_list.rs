@@ -12,7 +12,7 @@ use super::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 
 pub fn run(ctx: &Ctx, args: &VethListArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let inv = inventory::scan(
+    let mut inv = inventory::scan(
         ctx,
         "veth list",
         &ScanOptions {
@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, args: &VethListArgs, out: &mut dyn Write) -> Result<Outcom
             },
         },
     )?;
-    let pairs = veth::pair_all(&inv.report.namespaces, &inv.extra, args.stats);
+    let pairs = veth::pair_all(&inv.report.namespaces, &mut inv.extra, args.stats);
     let report = VethReport {
         pairs,
         warnings: inv.report.warnings,

@@ -12,7 +12,7 @@ use super::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 
 pub fn run(ctx: &Ctx, args: &VethPairArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let inv = inventory::scan(
+    let mut inv = inventory::scan(
         ctx,
         "veth pair",
         &ScanOptions {
@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, args: &VethPairArgs, out: &mut dyn Write) -> Result<Outcom
             },
         },
     )?;
-    let all = veth::pair_all(&inv.report.namespaces, &inv.extra, args.stats);
+    let all = veth::pair_all(&inv.report.namespaces, &mut inv.extra, args.stats);
     // A host interface name is a reverse lookup; anything else names a pod.
     let by_host_if: Vec<_> = all
         .iter()

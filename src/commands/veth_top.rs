@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, args: &VethTopArgs, out: &mut dyn Write) -> Result<Outcome
             args.interval
         )));
     }
-    let inv = inventory::scan(
+    let mut inv = inventory::scan(
         ctx,
         "veth top",
         &ScanOptions {
@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: &VethTopArgs, out: &mut dyn Write) -> Result<Outcome
             visit: VisitWants::PAIRING,
         },
     )?;
-    let pairs: Vec<VethPair> = veth::pair_all(&inv.report.namespaces, &inv.extra, false)
+    let pairs: Vec<VethPair> = veth::pair_all(&inv.report.namespaces, &mut inv.extra, false)
         .into_iter()
         .filter(|p| p.pod_if.is_some())
         .collect();

@@ -74,11 +74,16 @@ pub fn parse(b: &[u8], id: u16) -> Result<Answer, String> {
     for _ in 0..an {
         i = skip_name(b, i).ok_or("truncated answer")?;
         let h = b.get(i..i + 10).ok_or("truncated answer")?;
-        let (ty, len) = (u16::from_be_bytes([h[0], h[1]]), u16::from_be_bytes([h[8], h[9]]) as usize);
+        let (ty, len) = (
+            u16::from_be_bytes([h[0], h[1]]),
+            u16::from_be_bytes([h[8], h[9]]) as usize,
+        );
         let data = b.get(i + 10..i + 10 + len).ok_or("truncated answer data")?;
         match (ty, len) {
             (1, 4) => addresses.push(IpAddr::from([data[0], data[1], data[2], data[3]])),
-            (28, 16) => addresses.push(IpAddr::from(<[u8; 16]>::try_from(data).map_err(|_| "bad AAAA")?)),
+            (28, 16) => addresses.push(IpAddr::from(
+                <[u8; 16]>::try_from(data).map_err(|_| "bad AAAA")?,
+            )),
             _ => {}
         }
         i += 10 + len;

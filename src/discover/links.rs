@@ -2,12 +2,9 @@
 
 use std::collections::HashMap;
 
-use netlink_packet_core::{NlasIterator, ParseableParametrized};
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{
-    LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkLayerType, LinkMessage,
-};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
 
 use crate::model::Interface;
 use crate::model::netns::LinkStats;
@@ -22,39 +19,127 @@ const IFLA_OPERSTATE: u16 = 16;
 const IFLA_LINKINFO: u16 = 18;
 const IFLA_STATS64: u16 = 23;
 const IFLA_LINK_NETNSID: u16 = 37;
-const WANTED: &[u16] = &[
-    IFLA_ADDRESS,
-    IFLA_IFNAME,
-    IFLA_MTU,
-    IFLA_LINK,
-    IFLA_MASTER,
-    IFLA_OPERSTATE,
-    IFLA_LINKINFO,
-    IFLA_STATS64,
-    IFLA_LINK_NETNSID,
-];
+const IFLA_INFO_KIND: u16 = 1;
+const ARPHRD_LOOPBACK: u16 = 772;
+const IFF_UP: u32 = 1;
+/// Size of `struct ifinfomsg`.
+const LINK_HEADER_LEN: usize = 16;
 
-/// One interface from a raw RTM_NEWLINK payload, parsing only the
+/// The attributes (type without the nested/byte-order flags, value) of a netlink attribute stream.
+fn nlas(mut b: &[u8]) -> impl Iterator<Item = Result<(u16, &[u8]), String>> {
+    std::iter::from_fn(move || {
+        if b.len() < 4 {
+            return None;
+        }
+        let len = u16::from_ne_bytes([b[0], b[1]]) as usize;
+        let kind = u16::from_ne_bytes([b[2], b[3]]) & 0x3fff;
+        if len < 4 || len > b.len() {
+            b = &[];
+            return Some(Err(format!("bad attribute length {len}")));
+        }
+        let value = &b[4..len];
+        b = &b[((len + 3) & !3).min(b.len())..];
+        Some(Ok((kind, value)))
+    })
+}
+
+fn u32_of(v: &[u8]) -> Option<u32> {
+    Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))
+}
+
+fn u64_at(v: &[u8], i: usize) -> u64 {
+    v.get(i * 8..i * 8 + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_ne_bytes)
+        .unwrap_or(0)
+}
+
+fn c_str(v: &[u8]) -> String {
+    let end = v.iter().position(|&c| c == 0).unwrap_or(v.len());
+    String::from_utf8_lossy(&v[..end]).into_owned()
+}
+
+/// `IF_OPER_*` in lower case, as `ip` prints them.
+fn oper_state_name(v: u8) -> String {
+    match v {
+        0 => "unknown",
+        1 => "notpresent",
+        2 => "down",
+        3 => "lowerlayerdown",
+        4 => "testing",
+        5 => "dormant",
+        6 => "up",
+        _ => return v.to_string(),
+    }
+    .into()
+}
+
+/// One interface from a raw RTM_NEWLINK payload, decoding only the
 /// attributes podnet uses (a full parse of every attribute, IFLA_AF_SPEC
 /// above all, costs several times the kernel's own work at 1000 links).
 pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
-    let header = LinkHeader::parse(payload).map_err(|e| format!("bad link message: {e}"))?;
-    let mut msg = LinkMessage::default();
-    for nla in NlasIterator::new(payload.get(LINK_HEADER_LEN..).unwrap_or_default()) {
-        let nla = nla.map_err(|e| format!("bad link attribute: {e}"))?;
-        if WANTED.contains(&nla.kind()) {
-            msg.attributes.push(
-                LinkAttribute::parse_with_param(&nla, header.interface_family)
-                    .map_err(|e| format!("bad link attribute {}: {e}", nla.kind()))?,
-            );
+    let h = payload.get(..LINK_HEADER_LEN).ok_or("short link message")?;
+    let link_type = u16::from_ne_bytes([h[2], h[3]]);
+    let ifindex = u32::from_ne_bytes([h[4], h[5], h[6], h[7]]);
+    let flags = u32::from_ne_bytes([h[8], h[9], h[10], h[11]]);
+    let mut iface = Interface {
+        name: String::new(),
+        ifindex,
+        kind: String::new(),
+        addresses: Vec::new(),
+        mac: None,
+        mtu: None,
+        oper_state: "unknown".into(),
+        admin_up: flags & IFF_UP != 0,
+        link_ifindex: None,
+        link_netnsid: None,
+        master_ifindex: None,
+        stats: None,
+    };
+    for nla in nlas(&payload[LINK_HEADER_LEN..]) {
+        let (kind, v) = nla?;
+        match kind {
+            IFLA_IFNAME => iface.name = c_str(v),
+            IFLA_MTU => iface.mtu = u32_of(v),
+            IFLA_ADDRESS if v.len() == 6 => iface.mac = Some(format_mac(v)),
+            IFLA_OPERSTATE => iface.oper_state = oper_state_name(v.first().copied().unwrap_or(0)),
+            IFLA_LINK => iface.link_ifindex = u32_of(v),
+            IFLA_LINK_NETNSID => iface.link_netnsid = u32_of(v).map(|x| x as i32),
+            IFLA_MASTER => iface.master_ifindex = u32_of(v),
+            IFLA_LINKINFO => {
+                for info in nlas(v).flatten() {
+                    if info.0 == IFLA_INFO_KIND {
+                        iface.kind = c_str(info.1);
+                    }
+                }
+            }
+            // struct rtnl_link_stats64: rx_packets, tx_packets, rx_bytes, tx_bytes,
+            // rx_errors, tx_errors, rx_dropped, tx_dropped, …
+            IFLA_STATS64 if v.len() >= 64 => {
+                iface.stats = Some(LinkStats {
+                    rx_packets: u64_at(v, 0),
+                    tx_packets: u64_at(v, 1),
+                    rx_bytes: u64_at(v, 2),
+                    tx_bytes: u64_at(v, 3),
+                    rx_errors: u64_at(v, 4),
+                    tx_errors: u64_at(v, 5),
+                    rx_dropped: u64_at(v, 6),
+                    tx_dropped: u64_at(v, 7),
+                })
+            }
+            _ => {}
         }
     }
-    msg.header = header;
-    Ok(interface(&msg))
+    if iface.kind.is_empty() {
+        iface.kind = if link_type == ARPHRD_LOOPBACK {
+            "loopback"
+        } else {
+            "device"
+        }
+        .into();
+    }
+    Ok(iface)
 }
-
-/// Size of `struct ifinfomsg`.
-const LINK_HEADER_LEN: usize = 16;
 
 /// One interface from a link message (addresses empty; see [`attach_addresses`]).
 pub fn interface(msg: &LinkMessage) -> Interface {
@@ -292,6 +377,10 @@ mod tests {
         m2.attributes.push(LinkAttribute::LinkNetNsId(3));
         m2.attributes.push(LinkAttribute::Controller(4));
         m2.attributes.push(LinkAttribute::TxQueueLen(1000));
+        let mut st = netlink_packet_route::link::Stats64::default();
+        (st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes) = (1, 2, 3, 4);
+        (st.rx_errors, st.tx_errors, st.rx_dropped, st.tx_dropped) = (5, 6, 7, 8);
+        m2.attributes.push(LinkAttribute::Stats64(st));
         let mut nl = NetlinkMessage::from(RouteNetlinkMessage::NewLink(m2.clone()));
         nl.finalize();
         let mut buf = vec![0; nl.buffer_len()];

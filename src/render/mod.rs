@@ -54,12 +54,11 @@ pub fn write_table(out: &mut dyn Write, t: &Table) -> std::io::Result<()> {
 }
 
 /// Pretty JSON plus a newline.
+/// Serialised into memory first: one write instead of thousands of small ones.
 pub fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| match e.io_error_kind() {
-        Some(kind) => std::io::Error::from(kind),
-        None => std::io::Error::other(e),
-    })?;
-    writeln!(out)
+    let mut buf = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    buf.push(b'\n');
+    out.write_all(&buf)
 }
 
 /// Warnings for a human reader (stderr); JSON output carries them instead.

@@ -12,6 +12,7 @@ pub mod netfilter_read;
 pub mod netlink;
 pub mod netns;
 pub mod node;
+pub mod parallel;
 pub mod pause;
 pub mod proc_scan;
 pub mod root;

@@ -36,16 +36,14 @@ pub struct ProcScan {
 pub fn scan(root: &HostRoot) -> io::Result<ProcScan> {
     let proc_dir = root.proc();
     let mut out = ProcScan::default();
-    for entry in std::fs::read_dir(&proc_dir)? {
-        let Ok(entry) = entry else { continue };
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        match read_one(root, pid) {
+    let pids: Vec<i32> = std::fs::read_dir(&proc_dir)?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+        .collect();
+    let workers = super::netns::default_workers();
+    let read = super::parallel::map(&pids, workers, |&pid| (pid, read_one(root, pid)));
+    for (pid, result) in read {
+        match result {
             Ok(p) => out.processes.push(p),
             Err(e) if is_vanished(&e) => out.vanished += 1,
             // a task reaped under our feet makes its ns links answer EACCES, not ENOENT
