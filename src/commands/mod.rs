@@ -7,6 +7,12 @@ pub mod cni_runtime;
 pub mod completions;
 pub mod ethtool;
 pub mod inventory;
+pub mod lab;
+pub mod lab_down;
+pub mod lab_exec;
+pub mod lab_fault;
+pub mod lab_status;
+pub mod lab_up;
 pub mod man;
 pub mod ns_list;
 pub mod ns_pids;
@@ -101,6 +107,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Pause { netns } => pause::run(netns.as_deref())?,
         Command::Man { out_dir } => man::run(out_dir.as_deref(), &mut out)?,
         Command::Cni(c) => cni::run(&ctx, &c, &mut out)?,
+        Command::Lab(c) => lab::run(&ctx, &c, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)
