@@ -298,7 +298,7 @@ fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
                                 namespace: pp.namespace.clone(),
                                 name: pp.name.clone(),
                                 ifname: plan::POD_IFNAME.into(),
-                                extra_args: Vec::new(),
+                                extra_args: vec![("IP".into(), pp.ip.to_string())],
                                 capability_args: Map::new(),
                             },
                         )?;

@@ -210,6 +210,9 @@ pub struct NsDesired {
     pub per_link_sysctls: Vec<(String, String, Aspect)>,
     /// No nftables ruleset and no legacy iptables rule or non-ACCEPT policy.
     pub no_firewall: bool,
+    /// No IPv4 route exceptions (learnt path MTUs, redirects): a PMTU
+    /// learnt while an MTU was wrong outlives the fix for ten minutes.
+    pub no_route_exceptions: bool,
 }
 
 /// VXLAN attributes of a link, as seen.
@@ -261,6 +264,8 @@ pub struct NsObs {
     pub nft_rules: bool,
     /// Legacy iptables tables with a rule, a user chain or a non-ACCEPT policy.
     pub legacy_dirty: Vec<String>,
+    /// IPv4 route exceptions (`ip route show cache`).
+    pub route_exceptions: usize,
 }
 
 impl NsObs {
@@ -325,6 +330,8 @@ pub enum Action {
     ResetLegacy {
         tables: Vec<String>,
     },
+    /// Forgets learnt path MTUs and redirects (`ip route flush cache`).
+    FlushRouteCache,
     /// `iptables -P FORWARD DROP` (a fault only).
     ForwardPolicyDrop,
 }
@@ -339,7 +346,7 @@ impl Action {
             | Action::SetMac { .. }
             | Action::AddAddress { .. } => Aspect::Structure,
             Action::SetUp { .. } | Action::SetDown { .. } => Aspect::LinkState,
-            Action::SetMtu { .. } => Aspect::Mtu,
+            Action::SetMtu { .. } | Action::FlushRouteCache => Aspect::Mtu,
             Action::ReplaceRoute(_) | Action::DelRoute(_) => Aspect::Route,
             Action::ReplaceNeigh(_) | Action::DelNeigh { .. } => Aspect::Neighbour,
             Action::AddFdb(_) | Action::DelFdb { .. } => Aspect::Fdb,
@@ -393,6 +400,9 @@ impl Action {
                 tables.join(", ")
             ),
             Action::ForwardPolicyDrop => "iptables -P FORWARD DROP".into(),
+            Action::FlushRouteCache => {
+                "ip route flush cache    # learnt path MTUs and redirects".into()
+            }
         }
     }
 }
@@ -440,6 +450,7 @@ pub fn switch_desired(state: &LabState) -> NsDesired {
     NsDesired {
         links,
         no_firewall: true,
+        no_route_exceptions: true,
         ..Default::default()
     }
 }
@@ -448,6 +459,7 @@ pub fn switch_desired(state: &LabState) -> NsDesired {
 pub fn node_desired(state: &LabState, node: &NodeState) -> NsDesired {
     let mut d = NsDesired {
         no_firewall: true,
+        no_route_exceptions: true,
         ..Default::default()
     };
     d.links.push(LinkWant::new("lo", LinkKind::Loopback));
@@ -545,6 +557,7 @@ pub fn pod_desired(state: &LabState, pod: &PodState) -> NsDesired {
         links: vec![LinkWant::new("lo", LinkKind::Loopback), eth],
         routes: pod.routes.clone(),
         neighbours: pod.neighbours.clone(),
+        no_route_exceptions: true,
         ..Default::default()
     }
 }
@@ -755,6 +768,10 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
         if !wanted {
             acts.push(Action::DelRoute(s.clone()));
         }
+    }
+
+    if want.no_route_exceptions && seen.route_exceptions > 0 {
+        acts.push(Action::FlushRouteCache);
     }
 
     // firewall
@@ -1006,13 +1023,16 @@ mod tests {
         let mut o = healthy(&w);
         o.routes.clear();
         o.links[1].mtu = 1500;
-        let c = commands(&diff(&w, &o).0);
+        o.route_exceptions = 2;
+        let a = diff(&w, &o).0;
         assert_eq!(
-            c,
+            commands(&a),
             vec![
                 "ip link set dev eth0 mtu 1450",
-                "ip route replace default via 10.244.1.1 dev eth0"
+                "ip route replace default via 10.244.1.1 dev eth0",
+                "ip route flush cache    # learnt path MTUs and redirects"
             ]
         );
+        assert_eq!(a[2].aspect(), Aspect::Mtu);
     }
 }

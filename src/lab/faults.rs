@@ -105,7 +105,8 @@ impl Fault {
             Fault::RpFilter => &[Aspect::RpFilter, Aspect::Route],
             Fault::Route => &[Aspect::Route],
             Fault::ForwardDrop => &[Aspect::Firewall],
-            Fault::VethDown => &[Aspect::LinkState],
+            // a link brought back up has lost the routes through it
+            Fault::VethDown => &[Aspect::LinkState, Aspect::Route],
         }
     }
 }

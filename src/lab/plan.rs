@@ -124,6 +124,9 @@ pub struct PodPlan {
     pub name: String,
     /// Index of its node (1-based).
     pub node: u32,
+    /// The address it asks host-local for (`IP=` in CNI_ARGS): pod `i` of
+    /// a node gets `.(1+i)` of the node's /24.
+    pub ip: Ipv4Addr,
 }
 
 impl PodPlan {
@@ -277,6 +280,7 @@ pub fn plan(p: &Params) -> Result<Plan, String> {
                 namespace: POD_NAMESPACE.into(),
                 name: format!("web-{}-{i}", n.index),
                 node: n.index,
+                ip: Ipv4Addr::from(u32::from(n.gateway) + i),
             })
         })
         .collect();
@@ -354,6 +358,7 @@ mod tests {
         assert_eq!(p.pods.len(), 6);
         assert_eq!(p.pods[3].full(), "default/web-2-2");
         assert_eq!(p.pods[3].node, 2);
+        assert_eq!(p.pods[3].ip.to_string(), "10.244.2.3");
         assert_eq!(p.pod_mtu, 1450);
     }
 

@@ -220,6 +220,32 @@ impl Net {
         Ok(out)
     }
 
+    /// How many live IPv4 route exceptions there are: learnt path MTUs and
+    /// redirects (`ip route show cache` entries with an MTU or an expiry;
+    /// flushed ones linger empty and do not count).
+    pub fn route_exceptions(&mut self) -> io::Result<usize> {
+        use netlink_packet_route::route::RouteMetric;
+        let mut req = RouteMessage::default();
+        req.header.address_family = AddressFamily::Inet;
+        req.header.flags = RouteFlags::Cloned;
+        let live = |r: &RouteMessage| {
+            r.attributes.iter().any(|a| match a {
+                RouteAttribute::CacheInfo(c) => c.expires != 0,
+                RouteAttribute::Metrics(ms) => ms.iter().any(|m| matches!(m, RouteMetric::Mtu(_))),
+                _ => false,
+            })
+        };
+        Ok(self
+            .sock
+            .dump(RouteNetlinkMessage::GetRoute(req))?
+            .into_iter()
+            .filter(|m| {
+                matches!(m, RouteNetlinkMessage::NewRoute(r)
+                    if r.header.flags.contains(RouteFlags::Cloned) && live(r))
+            })
+            .count())
+    }
+
     fn neigh_dump(&mut self, family: AddressFamily) -> io::Result<Vec<NeighbourMessage>> {
         let mut req = NeighbourMessage::default();
         req.header.family = family;
@@ -559,6 +585,9 @@ impl Net {
                 let script = legacy_reset_script(tables);
                 run_tool("iptables-legacy-restore", &["-w"], Some(&script))
             }
+            Action::FlushRouteCache => {
+                super::sysctl::write("net/ipv4/route/flush", "1").map(|_| ())
+            }
             Action::ForwardPolicyDrop => {
                 run_tool("iptables", &["-w", "-P", "FORWARD", "DROP"], None)
             }
@@ -682,6 +711,11 @@ pub fn observe(want: &NsDesired) -> io::Result<NsObs> {
             sysctls.insert(key, v);
         }
     }
+    let route_exceptions = if want.no_route_exceptions {
+        net.route_exceptions()?
+    } else {
+        0
+    };
     let (nft_rules, legacy_dirty) = if want.no_firewall {
         firewall_state()?
     } else {
@@ -695,6 +729,7 @@ pub fn observe(want: &NsDesired) -> io::Result<NsObs> {
         sysctls,
         nft_rules,
         legacy_dirty,
+        route_exceptions,
     })
 }
 
