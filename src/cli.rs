@@ -447,11 +447,14 @@ Then: podnet lab status, podnet ns list, podnet veth list, podnet lab break --ra
     #[command(after_help = "Examples:\n  podnet lab down\n  podnet lab down --name calico")]
     Down(LabDownArgs),
 
-    /// Nodes, pods and a live pod-to-pod reachability matrix (a small and a
-    /// big don't-fragment ping for every pair, sent in-process from inside
-    /// each pod). Exit status 1 when a pair fails or a pod is gone.
+    /// Nodes, pods and a live pod-to-pod reachability matrix: for every pair,
+    /// an ordinary ping and a don't-fragment ping as big as the source's MTU,
+    /// sent in-process from inside each pod. Exit status 1 when a pair fails
+    /// or a pod is gone.
     #[command(
         after_help = "The grid reads: . ok   X lost   m only the big don't-fragment ping lost (MTU).
+A large bridge-mode lab gets a sample (every pod to and from the first pod of each node):
+a full mesh would fill the machine-wide neighbour table.
 
 Examples:
   podnet lab status
