@@ -295,11 +295,31 @@ fn lab_commands_name_missing_capabilities() {
     for (args, what, caps) in [
         (&["lab", "up"][..], "lab up", "CAP_SYS_ADMIN, CAP_NET_ADMIN"),
         (&["lab", "down"], "lab down", "CAP_SYS_ADMIN, CAP_NET_ADMIN"),
-        (&["lab", "break", "mtu"], "lab break", "CAP_SYS_ADMIN, CAP_NET_ADMIN"),
-        (&["lab", "fix", "--all"], "lab fix", "CAP_SYS_ADMIN, CAP_NET_ADMIN"),
-        (&["lab", "exec", "node1", "--", "true"], "lab exec", "CAP_SYS_ADMIN, CAP_NET_ADMIN"),
-        (&["lab", "status"], "lab status", "CAP_SYS_ADMIN, CAP_NET_RAW"),
-        (&["lab", "status", "--no-probe"], "lab status", "CAP_SYS_ADMIN"),
+        (
+            &["lab", "break", "mtu"],
+            "lab break",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN",
+        ),
+        (
+            &["lab", "fix", "--all"],
+            "lab fix",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN",
+        ),
+        (
+            &["lab", "exec", "node1", "--", "true"],
+            "lab exec",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN",
+        ),
+        (
+            &["lab", "status"],
+            "lab status",
+            "CAP_SYS_ADMIN, CAP_NET_RAW",
+        ),
+        (
+            &["lab", "status", "--no-probe"],
+            "lab status",
+            "CAP_SYS_ADMIN",
+        ),
     ] {
         let out = unprivileged(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

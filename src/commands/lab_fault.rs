@@ -41,7 +41,10 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
         let f = usable[pick(usable.len())?];
         let node = match (&a.node, f.targets_pod()) {
             (Some(n), _) => Some(n.clone()),
-            (None, false) => Some(state.nodes[pick(state.nodes.len())?].name.clone()),
+            (None, false) => state
+                .nodes
+                .get(pick(state.nodes.len())?)
+                .map(|n| n.name.clone()),
             (None, true) => None,
         };
         let pod = match (&a.pod, f.targets_pod()) {
