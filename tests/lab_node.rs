@@ -651,3 +651,30 @@ node_test! {
         );
     }
 }
+
+node_test! {
+    /// An `up` whose plugin fails half-way tears down what it built: no
+    /// namespace, mount, process or file is left, and the next `up` works.
+    fn a_failed_up_leaves_nothing() {
+        let before = root_net();
+        let out = common::node::podnet_command(&["lab", "up", "--name", "ko", "--nodes", "2", "--pods", "3"])
+            .env("PODNET_CNI_FAIL_AT_STEP", "3")
+            .output()
+            .expect("spawn podnet");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("podnet: error: add pod default/web-"), "{err}");
+        assert!(!Path::new("/run/podnet/lab/ko").exists());
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(!mountinfo.contains("/run/podnet/lab"), "{mountinfo}");
+        assert!(!mountinfo.contains(" nsfs "), "{mountinfo}");
+        let ps = sh("ps -eo comm=");
+        assert!(!ps.lines().any(|l| l.trim() == "pause"), "{ps}");
+        assert_eq!(lsns_inodes().len(), 1, "only the node's own netns is left");
+        assert_eq!(root_net(), before);
+        lab_ok(&["up", "--name", "ko", "--nodes", "2", "--pods", "1"]);
+        let st = state("ko");
+        assert_eq!(status("ko")["ok"], true);
+        down_and_check("ko", &st);
+    }
+}
