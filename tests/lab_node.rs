@@ -678,3 +678,78 @@ node_test! {
         down_and_check("ko", &st);
     }
 }
+
+node_test! {
+    /// The in-process prober, from inside a lab pod: replies with RTTs per
+    /// attempt, a local EMSGSIZE for a DF packet above the pod's MTU,
+    /// fragmentation for a big packet without DF, "network unreachable"
+    /// from the node, "fragmentation needed" with the tunnel's MTU (then
+    /// EMSGSIZE once the path MTU is learnt, which `fix` flushes), IPv6.
+    fn the_prober_reports_what_happened_to_each_attempt() {
+        use podnet::sys::icmp::{self, Outcome, Probe};
+        let name = "pr";
+        lab_ok(&["up", "--name", name, "--nodes", "2", "--pods", "1"]);
+        let st = state(name);
+        let pod = pods(&st)[0].netns.clone();
+        let other: std::net::IpAddr = pods(&st)[1].ip.parse().unwrap();
+        let gw: std::net::IpAddr = "10.244.1.1".parse().unwrap();
+        let r = icmp::probe(
+            Some(Path::new(&pod)),
+            &[
+                Probe::new(other).count(3).stop_on_reply(false),
+                Probe::new(other).size(1450).dont_fragment(true),
+                Probe::new(other).size(1451).dont_fragment(true),
+                Probe::new(other).size(3000),
+                Probe::new("10.250.0.1".parse().unwrap()),
+                Probe::new("::1".parse().unwrap()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(r[0].attempts.len(), 3, "{:?}", r[0]);
+        assert!(r[0].attempts.iter().all(|a| a.outcome.is_reply()), "{:?}", r[0]);
+        assert!(r[0].best_rtt().is_some());
+        assert!(r[1].ok() && r[1].packet_size == 1450, "{:?}", r[1]);
+        assert!(
+            matches!(r[2].attempts[0].outcome, Outcome::SendError { errno, .. } if errno == libc::EMSGSIZE),
+            "{:?}",
+            r[2]
+        );
+        assert!(r[3].ok(), "{:?}", r[3]);
+        assert_eq!(
+            r[4].failure(),
+            Some(&Outcome::Unreachable { from: gw, code: 0 }),
+            "{:?}",
+            r[4]
+        );
+        assert!(r[5].ok(), "{:?}", r[5]);
+        // a tunnel narrower than the pod: the node answers "fragmentation needed"
+        sh(&format!(
+            "nsenter --net=/run/podnet/lab/{name}/netns/node1 ip link set dev flannel.1 mtu 1400"
+        ));
+        let r = icmp::probe(
+            Some(Path::new(&pod)),
+            &[Probe::new(other)
+                .size(1450)
+                .dont_fragment(true)
+                .count(2)
+                .stop_on_reply(false)],
+        )
+        .unwrap();
+        assert_eq!(
+            r[0].attempts[0].outcome,
+            Outcome::FragmentationNeeded { from: gw, mtu: 1400 },
+            "{:?}",
+            r[0]
+        );
+        assert!(
+            matches!(r[0].attempts[1].outcome, Outcome::SendError { errno, .. } if errno == libc::EMSGSIZE),
+            "{:?}",
+            r[0]
+        );
+        let out = lab_ok(&["fix", "--all", "--name", name]);
+        assert!(out.contains("default/web-1-1: ran: ip route flush cache"), "{out}");
+        let r = icmp::probe(Some(Path::new(&pod)), &[Probe::new(other).size(1450).dont_fragment(true)]).unwrap();
+        assert!(r[0].ok(), "{:?}", r[0]);
+        down_and_check(name, &st);
+    }
+}
