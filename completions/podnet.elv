@@ -41,6 +41,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
+            cand lab 'A simulated multi-node Kubernetes pod network on this machine, built from network namespaces'
             cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -511,6 +512,167 @@ set edit:completion:arg-completer[podnet] = {|@words|
         }
         &'podnet;cni;help;help'= {
         }
+        &'podnet;lab'= {
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand up 'Build a lab: nodes (network namespaces on an underlay switch), pods (namespaces held by pause processes, plumbed by podnet''s CNI plugin), and the overlay between the nodes'
+            cand down 'Remove a lab: its pause processes (checked by PID, comm and netns), namespaces, mounts and files. Running it twice is fine'
+            cand status 'Nodes, pods and a live pod-to-pod reachability matrix: for every pair, an ordinary ping and a don''t-fragment ping as big as the source''s MTU, sent in-process from inside each pod. Exit status 1 when a pair fails or a pod is gone'
+            cand break 'Inject a fault into a running lab, to find it with podnet (and fix it)'
+            cand fix 'Restore the lab to its desired state: one fault''s aspect of it, or everything (MTUs, links, FDB, neighbours, routes, sysctls, firewall in both nftables and legacy iptables) whoever changed it'
+            cand exec 'Run a command in a node''s or pod''s network namespace (only the network namespace is joined; the command is executed directly, no shell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;lab;up'= {
+            cand --nodes 'Number of nodes'
+            cand --pods 'Pods per node'
+            cand --overlay 'How pod traffic crosses between nodes'
+            cand --mode 'How pods attach to their node (podnet''s CNI plugin mode)'
+            cand --cidr 'The cluster''s pod CIDR; node k gets its k-th /24'
+            cand --name 'The lab''s name (its directory is /run/podnet/lab/<NAME>)'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;lab;down'= {
+            cand --name 'The lab''s name (its directory is /run/podnet/lab/<NAME>)'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;lab;status'= {
+            cand --timeout 'How long each ping waits for its reply'
+            cand --name 'The lab''s name (its directory is /run/podnet/lab/<NAME>)'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --no-probe 'Skip the reachability matrix'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;lab;break'= {
+            cand --node 'The node (node2 or 2)'
+            cand --pod 'The pod (mtu, veth-down)'
+            cand --peer 'The other node (fdb, rp-filter, route)'
+            cand --name 'The lab''s name (its directory is /run/podnet/lab/<NAME>)'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --random 'Pick a fault (and, unless given, its target) at random, without saying which'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;lab;fix'= {
+            cand --name 'The lab''s name (its directory is /run/podnet/lab/<NAME>)'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --all 'Reconcile everything (the default)'
+            cand --dry-run 'Only report what differs from the desired state'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;lab;exec'= {
+            cand --name 'The lab''s name (its directory is /run/podnet/lab/<NAME>)'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;lab;help'= {
+            cand up 'Build a lab: nodes (network namespaces on an underlay switch), pods (namespaces held by pause processes, plumbed by podnet''s CNI plugin), and the overlay between the nodes'
+            cand down 'Remove a lab: its pause processes (checked by PID, comm and netns), namespaces, mounts and files. Running it twice is fine'
+            cand status 'Nodes, pods and a live pod-to-pod reachability matrix: for every pair, an ordinary ping and a don''t-fragment ping as big as the source''s MTU, sent in-process from inside each pod. Exit status 1 when a pair fails or a pod is gone'
+            cand break 'Inject a fault into a running lab, to find it with podnet (and fix it)'
+            cand fix 'Restore the lab to its desired state: one fault''s aspect of it, or everything (MTUs, links, FDB, neighbours, routes, sysctls, firewall in both nftables and legacy iptables) whoever changed it'
+            cand exec 'Run a command in a node''s or pod''s network namespace (only the network namespace is joined; the command is executed directly, no shell)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'podnet;lab;help;up'= {
+        }
+        &'podnet;lab;help;down'= {
+        }
+        &'podnet;lab;help;status'= {
+        }
+        &'podnet;lab;help;break'= {
+        }
+        &'podnet;lab;help;fix'= {
+        }
+        &'podnet;lab;help;exec'= {
+        }
+        &'podnet;lab;help;help'= {
+        }
         &'podnet;man'= {
             cand --out-dir 'Write podnet.1 and podnet-<command>.1 pages into this directory instead'
             cand -o 'Output format: a table, a wider table with every column, or JSON'
@@ -538,6 +700,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
             cand cni 'Plumb pod networks by hand with CNI plugins (podnet''s own or the reference ones), and find what leaked'
+            cand lab 'A simulated multi-node Kubernetes pod network on this machine, built from network namespaces'
             cand man 'Print the man page (roff) to stdout, or write one page per command into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -588,6 +751,26 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;help;cni;ls'= {
         }
         &'podnet;help;cni;gc'= {
+        }
+        &'podnet;help;lab'= {
+            cand up 'Build a lab: nodes (network namespaces on an underlay switch), pods (namespaces held by pause processes, plumbed by podnet''s CNI plugin), and the overlay between the nodes'
+            cand down 'Remove a lab: its pause processes (checked by PID, comm and netns), namespaces, mounts and files. Running it twice is fine'
+            cand status 'Nodes, pods and a live pod-to-pod reachability matrix: for every pair, an ordinary ping and a don''t-fragment ping as big as the source''s MTU, sent in-process from inside each pod. Exit status 1 when a pair fails or a pod is gone'
+            cand break 'Inject a fault into a running lab, to find it with podnet (and fix it)'
+            cand fix 'Restore the lab to its desired state: one fault''s aspect of it, or everything (MTUs, links, FDB, neighbours, routes, sysctls, firewall in both nftables and legacy iptables) whoever changed it'
+            cand exec 'Run a command in a node''s or pod''s network namespace (only the network namespace is joined; the command is executed directly, no shell)'
+        }
+        &'podnet;help;lab;up'= {
+        }
+        &'podnet;help;lab;down'= {
+        }
+        &'podnet;help;lab;status'= {
+        }
+        &'podnet;help;lab;break'= {
+        }
+        &'podnet;help;lab;fix'= {
+        }
+        &'podnet;help;lab;exec'= {
         }
         &'podnet;help;man'= {
         }

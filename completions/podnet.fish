@@ -47,6 +47,7 @@ complete -c podnet -n "__fish_podnet_needs_command" -f -a "exec" -d 'Run a host 
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "cni" -d 'Plumb pod networks by hand with CNI plugins (podnet\'s own or the reference ones), and find what leaked'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "lab" -d 'A simulated multi-node Kubernetes pod network on this machine, built from network namespaces'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand ns; and not __fish_seen_subcommand_from list ls pids help" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
@@ -440,6 +441,139 @@ complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subco
 complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List the attachments in libcni\'s result cache and whether their sandbox is alive'
 complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "gc" -d 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
 complete -c podnet -n "__fish_podnet_using_subcommand cni; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -f -a "up" -d 'Build a lab: nodes (network namespaces on an underlay switch), pods (namespaces held by pause processes, plumbed by podnet\'s CNI plugin), and the overlay between the nodes'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -f -a "down" -d 'Remove a lab: its pause processes (checked by PID, comm and netns), namespaces, mounts and files. Running it twice is fine'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -f -a "status" -d 'Nodes, pods and a live pod-to-pod reachability matrix: for every pair, an ordinary ping and a don\'t-fragment ping as big as the source\'s MTU, sent in-process from inside each pod. Exit status 1 when a pair fails or a pod is gone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -f -a "break" -d 'Inject a fault into a running lab, to find it with podnet (and fix it)'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -f -a "fix" -d 'Restore the lab to its desired state: one fault\'s aspect of it, or everything (MTUs, links, FDB, neighbours, routes, sysctls, firewall in both nftables and legacy iptables) whoever changed it'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -f -a "exec" -d 'Run a command in a node\'s or pod\'s network namespace (only the network namespace is joined; the command is executed directly, no shell)'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and not __fish_seen_subcommand_from up down status break fix exec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l nodes -d 'Number of nodes' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l pods -d 'Pods per node' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l overlay -d 'How pod traffic crosses between nodes' -r -f -a "vxlan\t'flannel-style VXLAN (flannel.1, VNI 1, UDP 8472; pod MTU 1450)'
+routed\t'Plain routes via each node\'s underlay address (pod MTU 1500)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l mode -d 'How pods attach to their node (podnet\'s CNI plugin mode)' -r -f -a "bridge\t'Host veths on a cni0 bridge holding the pod gateway'
+ptp\t'Routed cali* host veths with proxy ARP (Calico-style)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l cidr -d 'The cluster\'s pod CIDR; node k gets its k-th /24' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l name -d 'The lab\'s name (its directory is /run/podnet/lab/<NAME>)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from up" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -l name -d 'The lab\'s name (its directory is /run/podnet/lab/<NAME>)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from down" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l timeout -d 'How long each ping waits for its reply' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l name -d 'The lab\'s name (its directory is /run/podnet/lab/<NAME>)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l no-probe -d 'Skip the reachability matrix'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l node -d 'The node (node2 or 2)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l pod -d 'The pod (mtu, veth-down)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l peer -d 'The other node (fdb, rp-filter, route)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l name -d 'The lab\'s name (its directory is /run/podnet/lab/<NAME>)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l random -d 'Pick a fault (and, unless given, its target) at random, without saying which'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from break" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l name -d 'The lab\'s name (its directory is /run/podnet/lab/<NAME>)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l all -d 'Reconcile everything (the default)'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l dry-run -d 'Only report what differs from the desired state'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from fix" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -l name -d 'The lab\'s name (its directory is /run/podnet/lab/<NAME>)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from exec" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "up" -d 'Build a lab: nodes (network namespaces on an underlay switch), pods (namespaces held by pause processes, plumbed by podnet\'s CNI plugin), and the overlay between the nodes'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "down" -d 'Remove a lab: its pause processes (checked by PID, comm and netns), namespaces, mounts and files. Running it twice is fine'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "status" -d 'Nodes, pods and a live pod-to-pod reachability matrix: for every pair, an ordinary ping and a don\'t-fragment ping as big as the source\'s MTU, sent in-process from inside each pod. Exit status 1 when a pair fails or a pod is gone'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "break" -d 'Inject a fault into a running lab, to find it with podnet (and fix it)'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "fix" -d 'Restore the lab to its desired state: one fault\'s aspect of it, or everything (MTUs, links, FDB, neighbours, routes, sysctls, firewall in both nftables and legacy iptables) whoever changed it'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "exec" -d 'Run a command in a node\'s or pod\'s network namespace (only the network namespace is joined; the command is executed directly, no shell)'
+complete -c podnet -n "__fish_podnet_using_subcommand lab; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -l out-dir -d 'Write podnet.1 and podnet-<command>.1 pages into this directory instead' -r -F
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
 wide\t'Table with every column'
@@ -455,17 +589,18 @@ complete -c podnet -n "__fish_podnet_using_subcommand man" -l kube -d 'Ask the K
 complete -c podnet -n "__fish_podnet_using_subcommand man" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s V -l version -d 'Print version'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "doctor" -d 'Judge the node\'s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "trace" -d 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "exec" -d 'Run a host program inside a pod\'s network namespace only (like `nsenter -t <pause> -n`)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "cni" -d 'Plumb pod networks by hand with CNI plugins (podnet\'s own or the reference ones), and find what leaked'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "doctor" -d 'Judge the node\'s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "trace" -d 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "exec" -d 'Run a host program inside a pod\'s network namespace only (like `nsenter -t <pause> -n`)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "cni" -d 'Plumb pod networks by hand with CNI plugins (podnet\'s own or the reference ones), and find what leaked'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "lab" -d 'A simulated multi-node Kubernetes pod network on this machine, built from network namespaces'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace exec completions pause cni lab man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "pair" -d 'One pod\'s interfaces and their host veths, with how the pairing was proven'
@@ -476,3 +611,9 @@ complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subc
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "check" -d 'Re-run CHECK for a pod\'s attachments against their cached results (exit 1 if one fails)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "ls" -d 'List the attachments in libcni\'s result cache and whether their sandbox is alive'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from cni" -f -a "gc" -d 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "up" -d 'Build a lab: nodes (network namespaces on an underlay switch), pods (namespaces held by pause processes, plumbed by podnet\'s CNI plugin), and the overlay between the nodes'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "down" -d 'Remove a lab: its pause processes (checked by PID, comm and netns), namespaces, mounts and files. Running it twice is fine'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "status" -d 'Nodes, pods and a live pod-to-pod reachability matrix: for every pair, an ordinary ping and a don\'t-fragment ping as big as the source\'s MTU, sent in-process from inside each pod. Exit status 1 when a pair fails or a pod is gone'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "break" -d 'Inject a fault into a running lab, to find it with podnet (and fix it)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "fix" -d 'Restore the lab to its desired state: one fault\'s aspect of it, or everything (MTUs, links, FDB, neighbours, routes, sysctls, firewall in both nftables and legacy iptables) whoever changed it'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from lab" -f -a "exec" -d 'Run a command in a node\'s or pod\'s network namespace (only the network namespace is joined; the command is executed directly, no shell)'

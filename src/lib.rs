@@ -11,6 +11,7 @@ pub mod cni;
 pub mod commands;
 pub mod discover;
 pub mod error;
+pub mod lab;
 pub mod model;
 pub mod render;
 pub mod sys;

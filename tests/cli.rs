@@ -49,6 +49,13 @@ fn help_texts() {
         &["cni", "check"],
         &["cni", "ls"],
         &["cni", "gc"],
+        &["lab"],
+        &["lab", "up"],
+        &["lab", "down"],
+        &["lab", "status"],
+        &["lab", "break"],
+        &["lab", "fix"],
+        &["lab", "exec"],
     ] {
         let name = if cmd.is_empty() {
             "podnet".to_string()
@@ -283,5 +290,66 @@ fn cni_commands_name_missing_capabilities() {
             "{err}"
         );
         assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn lab_commands_name_missing_capabilities() {
+    for (args, what, caps) in [
+        (&["lab", "up"][..], "lab up", "CAP_SYS_ADMIN, CAP_NET_ADMIN"),
+        (&["lab", "down"], "lab down", "CAP_SYS_ADMIN, CAP_NET_ADMIN"),
+        (
+            &["lab", "break", "mtu"],
+            "lab break",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN",
+        ),
+        (
+            &["lab", "fix", "--all"],
+            "lab fix",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN",
+        ),
+        (
+            &["lab", "exec", "node1", "--", "true"],
+            "lab exec",
+            "CAP_SYS_ADMIN, CAP_NET_ADMIN",
+        ),
+        (
+            &["lab", "status"],
+            "lab status",
+            "CAP_SYS_ADMIN, CAP_NET_RAW",
+        ),
+        (
+            &["lab", "status", "--no-probe"],
+            "lab status",
+            "CAP_SYS_ADMIN",
+        ),
+    ] {
+        let out = unprivileged(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(&format!(
+                "podnet: error: {what} needs {caps}; this process lacks"
+            )),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn lab_usage_errors_exit_2() {
+    for args in [
+        &["lab", "break"][..],
+        &["lab", "break", "mtu", "--random"],
+        &["lab", "break", "nonsense"],
+        &["lab", "fix", "mtu", "--all"],
+        &["lab", "exec", "node1"],
+        &["lab", "up", "--overlay", "geneve"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
     }
 }

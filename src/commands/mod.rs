@@ -9,6 +9,12 @@ pub mod doctor;
 pub mod ethtool;
 pub mod exec;
 pub mod inventory;
+pub mod lab;
+pub mod lab_down;
+pub mod lab_exec;
+pub mod lab_fault;
+pub mod lab_status;
+pub mod lab_up;
 pub mod man;
 pub mod node_facts;
 pub mod ns_list;
@@ -111,6 +117,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Pause { netns } => pause::run(netns.as_deref())?,
         Command::Man { out_dir } => man::run(out_dir.as_deref(), &mut out)?,
         Command::Cni(c) => cni::run(&ctx, &c, &mut out)?,
+        Command::Lab(c) => lab::run(&ctx, &c, &mut out)?,
     };
     out.flush()?;
     Ok(outcome)

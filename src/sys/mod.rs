@@ -47,3 +47,8 @@ pub fn is_vanished(err: &std::io::Error) -> bool {
 pub fn is_denied(err: &std::io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
 }
+
+// podnet lab: the in-process prober, and the lab's namespaces, files and processes.
+pub mod icmp;
+pub mod lab_net;
+pub mod lab_store;

@@ -10,6 +10,8 @@ use super::root::HostRoot;
 pub struct RuntimePaths {
     /// libcni's result cache.
     pub cni_results: Vec<String>,
+    /// Directories of `podnet lab` labs: each `<dir>/<lab>/cni/results` is a result cache too.
+    pub lab_roots: Vec<String>,
     /// containerd runtime v2 task state dirs (`<dir>/<namespace>/<id>/config.json`).
     pub containerd_tasks: Vec<String>,
     /// CRI-O / podman container storage (`<dir>/<id>/userdata/config.json`).
@@ -22,6 +24,7 @@ impl Default for RuntimePaths {
     fn default() -> Self {
         RuntimePaths {
             cni_results: vec!["/var/lib/cni/results".into()],
+            lab_roots: vec![crate::lab::LAB_ROOT.into()],
             containerd_tasks: vec![
                 "/run/containerd/io.containerd.runtime.v2.task".into(),
                 "/run/k3s/containerd/io.containerd.runtime.v2.task".into(),
@@ -66,7 +69,13 @@ pub struct RuntimeFiles {
 /// Reads every runtime file podnet knows; never fails as a whole.
 pub fn read_all(root: &HostRoot, paths: &RuntimePaths) -> RuntimeFiles {
     let mut out = RuntimeFiles::default();
-    for dir in &paths.cni_results {
+    let mut caches = paths.cni_results.clone();
+    for labs in &paths.lab_roots {
+        for lab in listed(root, labs, &mut out.errors) {
+            caches.push(child(&child(&child(labs, &lab), "cni"), "results"));
+        }
+    }
+    for dir in &caches {
         for name in listed(root, dir, &mut out.errors) {
             let path = child(dir, &name);
             let data = files::read(root, &path);
@@ -139,5 +148,37 @@ fn listed(root: &HostRoot, dir: &str, errors: &mut Vec<String>) -> Vec<String> {
             errors.push(format!("cannot list {dir}: {e}"));
             Vec::new()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_result_caches_are_read_with_the_runtimes() {
+        let t = tempfile::tempdir().unwrap();
+        let root = HostRoot::new(t.path());
+        let mk = |rel: &str, body: &str| {
+            let p = t.path().join(rel.trim_start_matches('/'));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        mk("/var/lib/cni/results/net-a-eth0", "{}");
+        mk("/run/podnet/lab/lab/cni/results/podnet-lab-b-eth0", "{}");
+        mk("/run/podnet/lab/other/cni/results/podnet-lab-c-eth0", "{}");
+        std::fs::create_dir_all(t.path().join("run/podnet/lab/empty")).unwrap();
+        let f = read_all(&root, &RuntimePaths::default());
+        let mut paths: Vec<&str> = f.cni_cache.iter().map(|r| r.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            vec![
+                "/run/podnet/lab/lab/cni/results/podnet-lab-b-eth0",
+                "/run/podnet/lab/other/cni/results/podnet-lab-c-eth0",
+                "/var/lib/cni/results/net-a-eth0",
+            ]
+        );
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
     }
 }

@@ -1,0 +1,232 @@
+//! `podnet lab break` and `podnet lab fix`: inject a fault (its actions
+//! applied in the namespaces it names, and recorded in the state file),
+//! and reconcile the lab — one fault's aspects, or everything — back to
+//! its desired state, whatever changed it.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::cli::{LabBreakArgs, LabFixArgs};
+use crate::error::{Error, Outcome, Result};
+use crate::lab::faults::{self, Fault};
+use crate::lab::state::FaultRecord;
+use crate::render;
+use crate::sys::{caps, random};
+
+use super::Ctx;
+use super::lab::{self, LAB_CAPS};
+
+/// A random index below `n`.
+fn pick(n: usize) -> Result<usize> {
+    let b = random::bytes(4).map_err(|e| Error::io("random", e))?;
+    Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize % n.max(1))
+}
+
+pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Outcome> {
+    caps::require("lab break", LAB_CAPS)?;
+    let (mut state, _lock) = lab::load(&a.lab.name)?;
+    let (fault, target) = if a.random {
+        let usable: Vec<Fault> = Fault::ALL
+            .into_iter()
+            .filter(|f| f.refusal(&state).is_none())
+            .filter(|f| a.pod.is_none() || f.targets_pod())
+            .collect();
+        if usable.is_empty() {
+            return Err(Error::Usage(format!(
+                "no fault applies to lab {} with these options",
+                state.name
+            )));
+        }
+        let f = usable[pick(usable.len())?];
+        let node = match (&a.node, f.targets_pod()) {
+            (Some(n), _) => Some(n.clone()),
+            (None, false) => state
+                .nodes
+                .get(pick(state.nodes.len())?)
+                .map(|n| n.name.clone()),
+            (None, true) => None,
+        };
+        let pod = match (&a.pod, f.targets_pod()) {
+            (Some(p), _) => Some(p.clone()),
+            (None, true) => {
+                let candidates: Vec<String> = state
+                    .pods
+                    .iter()
+                    .filter(|p| node.as_deref().is_none_or(|n| p.node == n))
+                    .map(|p| p.full())
+                    .collect();
+                if candidates.is_empty() {
+                    None
+                } else {
+                    Some(candidates[pick(candidates.len())?].clone())
+                }
+            }
+            (None, false) => None,
+        };
+        let peer = if f.needs_peer() {
+            a.peer.clone().or_else(|| {
+                let others: Vec<&str> = state
+                    .nodes
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .filter(|n| Some(*n) != node.as_deref())
+                    .collect();
+                pick(others.len())
+                    .ok()
+                    .and_then(|i| others.get(i).map(|s| s.to_string()))
+            })
+        } else {
+            None
+        };
+        let t = faults::resolve_target(&state, f, node.as_deref(), pod.as_deref(), peer.as_deref())
+            .map_err(Error::Usage)?;
+        (f, t)
+    } else {
+        let f = lab::fault_of(
+            a.fault
+                .ok_or_else(|| Error::Usage("name a fault, or use --random".into()))?,
+        );
+        let t = faults::resolve_target(
+            &state,
+            f,
+            a.node.as_deref(),
+            a.pod.as_deref(),
+            a.peer.as_deref(),
+        )
+        .map_err(Error::Usage)?;
+        (f, t)
+    };
+    let actions = faults::break_actions(&state, fault, &target).map_err(Error::Usage)?;
+    lab::apply_actions(&state, &actions)?;
+    let detail: Vec<String> = actions
+        .iter()
+        .map(|(ns, a)| format!("{ns}: {}", a.command()))
+        .collect();
+    state.faults.push(FaultRecord {
+        fault,
+        node: Some(target.node.clone()),
+        pod: target.pod.clone(),
+        peer: target.peer.clone(),
+        hidden: a.random,
+        detail: detail.clone(),
+    });
+    lab::save(&state)?;
+    let n = if state.name == crate::lab::plan::DEFAULT_NAME {
+        String::new()
+    } else {
+        format!(" --name {}", state.name)
+    };
+    if ctx.json() {
+        if a.random {
+            render::write_json(out, &json!({"fault": null, "hidden": true}))?;
+        } else {
+            render::write_json(
+                out,
+                &json!({"fault": fault, "node": target.node, "pod": target.pod, "peer": target.peer, "done": detail}),
+            )?;
+        }
+    } else if a.random {
+        writeln!(
+            out,
+            "broke something in lab {} (a random fault, not named). Find it: podnet lab status{n}, podnet ns list, podnet veth list, podnet lab exec NODE -- ip route … Then podnet lab fix <fault>{n}, or fix --all.",
+            state.name
+        )?;
+    } else {
+        let on = match (&target.pod, &target.peer) {
+            (Some(p), _) => format!("pod {p} (node {})", target.node),
+            (None, Some(peer)) => format!("node {} (peer {peer})", target.node),
+            _ => format!("node {}", target.node),
+        };
+        writeln!(out, "broke {} on {on}:", fault.as_str())?;
+        for d in &detail {
+            writeln!(out, "  {d}")?;
+        }
+        writeln!(
+            out,
+            "see it with podnet lab status{n}; undo it with podnet lab fix {}{n}",
+            fault.as_str()
+        )?;
+    }
+    Ok(Outcome::Clean)
+}
+
+pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome> {
+    caps::require("lab fix", LAB_CAPS)?;
+    let (mut state, _lock) = lab::load(&a.lab.name)?;
+    let fault = a.fault.map(lab::fault_of);
+    let aspects = fault.map(Fault::aspects);
+    let changes = lab::reconcile(&state, aspects, a.dry_run);
+    let failed: Vec<String> = changes
+        .iter()
+        .flat_map(|c| {
+            c.actions
+                .iter()
+                .filter_map(move |x| x.error.as_ref().map(|e| format!("{}: {e}", c.namespace)))
+        })
+        .collect();
+    let problems: Vec<String> = changes
+        .iter()
+        .flat_map(|c| {
+            c.problems
+                .iter()
+                .map(move |p| format!("{}: {p}", c.namespace))
+        })
+        .collect();
+    let changed: usize = changes.iter().map(|c| c.actions.len()).sum();
+    if !a.dry_run && failed.is_empty() {
+        let before = state.faults.len();
+        state.faults.retain(|f| fault.is_some_and(|x| x != f.fault));
+        if state.faults.len() != before {
+            lab::save(&state)?;
+        }
+    }
+    if ctx.json() {
+        render::write_json(
+            out,
+            &json!({
+                "name": state.name,
+                "dry_run": a.dry_run,
+                "fault": fault,
+                "namespaces": changes,
+                "changed": changed,
+                "failed": failed,
+                "problems": problems,
+            }),
+        )?;
+    } else {
+        let verb = if a.dry_run { "would run" } else { "ran" };
+        if changed == 0 && problems.is_empty() {
+            writeln!(
+                out,
+                "nothing to fix: lab {} is in its desired state{}",
+                state.name,
+                fault
+                    .map(|f| format!(" (as far as {} goes)", f.as_str()))
+                    .unwrap_or_default()
+            )?;
+        }
+        for c in &changes {
+            for x in &c.actions {
+                match &x.error {
+                    None => writeln!(out, "{}: {verb}: {}", c.namespace, x.command)?,
+                    Some(e) => writeln!(out, "{}: FAILED: {e}", c.namespace)?,
+                }
+            }
+            for p in &c.problems {
+                writeln!(out, "{}: cannot fix: {p}", c.namespace)?;
+            }
+        }
+    }
+    if let Some(first) = failed.first() {
+        return Err(Error::other(format!(
+            "{} of {changed} changes failed; the first: {first}",
+            failed.len()
+        )));
+    }
+    Ok(if !problems.is_empty() || (a.dry_run && changed > 0) {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
+}

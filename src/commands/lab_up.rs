@@ -1,0 +1,442 @@
+//! `podnet lab up`: builds a lab — the switch and node namespaces and their
+//! overlay (by reconciling each namespace to its desired state), then the
+//! pods through the CNI plumbing kit (`cni_runtime::Runtime`, one per node
+//! and worker, with the lab's own conf, cache, netns and IPAM directories),
+//! then records what the plugin made so `lab fix` can restore it. A
+//! failure tears down what was built.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, json};
+
+use crate::cli::{LabMode, LabOverlay, LabUpArgs};
+use crate::cni::types::CniResult;
+use crate::error::{Error, Outcome, Result};
+use crate::lab::desired::{self, NeighEntry, RouteEntry};
+use crate::lab::plan::{self, Overlay, Params, PodMode};
+use crate::lab::state::{LabState, NodeState, PodState, STATE_VERSION, SwitchState};
+use crate::render;
+use crate::sys::{caps, lab_net, lab_store, netns_create};
+
+use super::Ctx;
+use super::cni_runtime::{PodSpec, Runtime, RuntimeConfig};
+use super::lab::{self, LAB_CAPS};
+
+/// Pods plumbed at once (each a pause process and a plugin run).
+const ADD_WORKERS: usize = 8;
+
+pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
+    caps::require("lab up", LAB_CAPS)?;
+    let params = Params {
+        name: a.lab.name.clone(),
+        nodes: a.nodes,
+        pods_per_node: a.pods,
+        overlay: match a.overlay {
+            LabOverlay::Vxlan => Overlay::Vxlan,
+            LabOverlay::Routed => Overlay::Routed,
+        },
+        mode: match a.mode {
+            LabMode::Bridge => PodMode::Bridge,
+            LabMode::Ptp => PodMode::Ptp,
+        },
+        cidr: plan::parse_cidr(&a.cidr).map_err(Error::Usage)?,
+    };
+    let p = plan::plan(&params).map_err(Error::Usage)?;
+    let dir = lab_store::lab_dir(&params.name);
+    let exists = || {
+        Error::with_hint(
+            format!("lab {} is already up ({})", params.name, dir.display()),
+            format!(
+                "podnet lab status --name {0} shows it; podnet lab down --name {0} removes it",
+                params.name
+            ),
+        )
+    };
+    if dir.exists() {
+        return Err(exists());
+    }
+    lab_store::create_dir(&dir).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            exists()
+        } else {
+            Error::io("create the lab directory", e)
+        }
+    })?;
+    let lock = lab_store::lock(&dir).map_err(|e| Error::io("lock the lab", e))?;
+    let started = Instant::now();
+    let mut state = LabState {
+        version: STATE_VERSION,
+        name: params.name.clone(),
+        dir: dir.display().to_string(),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        complete: false,
+        overlay: params.overlay,
+        mode: params.mode,
+        cidr: params.cidr,
+        pods_per_node: params.pods_per_node,
+        pod_mtu: p.pod_mtu,
+        bridge_nf_call_iptables: None,
+        switch: SwitchState {
+            netns: String::new(),
+            inode: 0,
+            bridge: plan::SWITCH_BRIDGE.into(),
+        },
+        nodes: Vec::new(),
+        pods: Vec::new(),
+        faults: Vec::new(),
+    };
+    let built = build(&p, &dir, &mut state);
+    match built {
+        Ok(()) => {}
+        Err(e) => {
+            let _ = lab::save(&state);
+            drop(lock);
+            let cleanup = super::lab_down::teardown(&dir, Some(&state));
+            return Err(match cleanup {
+                Ok(_) => e,
+                Err(c) => Error::with_hint(
+                    format!("{e}; and the cleanup failed: {c}"),
+                    format!("podnet lab down --name {}", params.name),
+                ),
+            });
+        }
+    }
+    drop(lock);
+    let elapsed = started.elapsed();
+    if ctx.json() {
+        let mut v = serde_json::to_value(&state).map_err(|e| Error::other(e.to_string()))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("elapsed_ms".into(), json!(elapsed.as_secs_f64() * 1000.0));
+        }
+        render::write_json(out, &v)?;
+    } else {
+        writeln!(
+            out,
+            "{} — up in {:.1} s",
+            lab::headline(&state),
+            elapsed.as_secs_f64()
+        )?;
+        writeln!(out)?;
+        lab::nodes_table(out, &state, ctx)?;
+        writeln!(out)?;
+        lab::pods_table(out, &state, ctx, None)?;
+        let n = if state.name == plan::DEFAULT_NAME {
+            String::new()
+        } else {
+            format!(" --name {}", state.name)
+        };
+        writeln!(
+            out,
+            "\nnext: podnet lab status{n} | podnet ns list | podnet veth list | podnet lab break --random{n} | podnet lab down{n}"
+        )?;
+    }
+    Ok(Outcome::Clean)
+}
+
+fn io_err(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Error {
+    move |e| Error::io(what, e)
+}
+
+/// Builds everything; `state` records what exists so far (for teardown).
+fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
+    let netns_dir = dir.join("netns");
+    let cni_dir = dir.join("cni");
+    let conf_dir = cni_dir.join("net.d");
+    let ipam_dir = dir.join("ipam");
+    for d in [&netns_dir, &conf_dir, &ipam_dir] {
+        lab_store::mkdirs(d).map_err(io_err("create the lab directories"))?;
+    }
+    // namespaces: the switch and the nodes
+    let sw =
+        netns_create::create(&netns_dir, "switch").map_err(io_err("create the switch netns"))?;
+    state.switch.inode = lab_store::inode_of(&sw).unwrap_or(0);
+    state.switch.netns = sw.display().to_string();
+    for n in &p.nodes {
+        let path = netns_create::create(&netns_dir, &n.name)
+            .map_err(io_err(format!("create the netns of {}", n.name)))?;
+        let conflist = conf_dir.join(format!("{}.conflist", n.name));
+        let node_ipam = ipam_dir.join(&n.name);
+        state.nodes.push(NodeState {
+            name: n.name.clone(),
+            index: n.index,
+            inode: lab_store::inode_of(&path).unwrap_or(0),
+            netns: path.display().to_string(),
+            underlay_ip: n.underlay_ip,
+            underlay_prefix: plan::UNDERLAY_PREFIX,
+            switch_port: n.switch_port.clone(),
+            pod_cidr: n.pod_cidr,
+            gateway: n.gateway,
+            vtep_ip: n.vtep_ip,
+            vtep_mac: plan::mac_string(&n.vtep_mac),
+            conflist: conflist.display().to_string(),
+            ipam_dir: node_ipam.display().to_string(),
+            plugin_routes: Vec::new(),
+        });
+        let text = serde_json::to_vec_pretty(&plan::conflist(
+            p.params.mode,
+            p.pod_mtu,
+            n.pod_cidr,
+            n.gateway,
+            &node_ipam.display().to_string(),
+        ))
+        .map_err(|e| Error::other(e.to_string()))?;
+        lab_store::write_atomic(&conflist, &text).map_err(io_err("write the CNI configuration"))?;
+    }
+    lab::save(state)?;
+    // br_netfilter decides whether bridged pod traffic meets iptables
+    if let Some(n) = state.nodes.first() {
+        let v = lab_net::in_netns(Path::new(&n.netns), || {
+            Ok(crate::sys::sysctl::read("net/bridge/bridge-nf-call-iptables").ok())
+        })
+        .map_err(io_err("read bridge-nf-call-iptables"))?;
+        state.bridge_nf_call_iptables = v.map(|s| s == "1");
+    }
+    // the underlay and the overlay, by reconciling to the desired state
+    fail_on_changes_errors(lab::reconcile(state, None, false))?;
+    // the pods
+    add_pods(p, dir, state)?;
+    record_plugin_state(state)?;
+    state.complete = true;
+    lab::save(state)?;
+    // everything must now be as desired; apply whatever is left (the new
+    // host veths' per-interface sysctls) and fail loudly on an error
+    fail_on_changes_errors(lab::reconcile(state, None, false))?;
+    let left = lab::reconcile(state, None, true);
+    if let Some(c) = left.iter().find(|c| !c.actions.is_empty()) {
+        return Err(Error::other(format!(
+            "the lab did not settle: {} still differs ({})",
+            c.namespace,
+            c.actions
+                .iter()
+                .map(|a| a.command.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )));
+    }
+    Ok(())
+}
+
+fn fail_on_changes_errors(changes: Vec<lab::NsChanges>) -> Result<()> {
+    for c in &changes {
+        if let Some(p) = c.problems.first() {
+            return Err(Error::other(format!("{}: {p}", c.namespace)));
+        }
+        if let Some(a) = c.actions.iter().find(|a| a.error.is_some()) {
+            return Err(Error::other(format!(
+                "{}: {}",
+                c.namespace,
+                a.error.clone().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Adds every pod through the kit, several at a time; each one is
+/// recorded (and the state saved) as soon as it exists.
+fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
+    if p.pods.is_empty() {
+        return Ok(());
+    }
+    let cfg_for = |node: &NodeState| RuntimeConfig {
+        conf_dir: dir.join("cni").join("net.d"),
+        bin_dirs: Vec::new(),
+        cache_dir: dir.join("cni"),
+        netns_dir: dir.join("netns"),
+        node_netns: Some(PathBuf::from(&node.netns)),
+        data_dir: PathBuf::from(&node.ipam_dir),
+        ..RuntimeConfig::default()
+    };
+    // interleave the nodes so that every node's plugin runs overlap
+    let mut order: Vec<&plan::PodPlan> = p.pods.iter().collect();
+    order.sort_by_key(|pp| {
+        (
+            pp.name
+                .rsplit('-')
+                .next()
+                .and_then(|s| s.parse::<u32>().ok()),
+            pp.node,
+        )
+    });
+    let nodes: Vec<NodeState> = state.nodes.clone();
+    let shared = Mutex::new((state.clone(), None::<Error>));
+    let next = AtomicUsize::new(0);
+    let workers = ADD_WORKERS.min(order.len());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let mut runtimes: HashMap<String, Runtime> = HashMap::new();
+                loop {
+                    if shared.lock().map(|g| g.1.is_some()).unwrap_or(true) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(pp) = order.get(i) else { break };
+                    let r = (|| -> Result<PodState> {
+                        let node = nodes
+                            .iter()
+                            .find(|n| n.index == pp.node)
+                            .ok_or_else(|| Error::other(format!("no node {}", pp.node)))?;
+                        if !runtimes.contains_key(&node.name) {
+                            runtimes.insert(node.name.clone(), Runtime::new(cfg_for(node))?);
+                        }
+                        let rt = runtimes
+                            .get(&node.name)
+                            .ok_or_else(|| Error::other("runtime vanished"))?;
+                        let list = rt.load_network(&node.conflist)?;
+                        let info = rt.add(
+                            &list,
+                            &PodSpec {
+                                namespace: pp.namespace.clone(),
+                                name: pp.name.clone(),
+                                ifname: plan::POD_IFNAME.into(),
+                                extra_args: vec![("IP".into(), pp.ip.to_string())],
+                                capability_args: Map::new(),
+                            },
+                        )?;
+                        pod_state(pp, node, &info)
+                    })();
+                    let Ok(mut g) = shared.lock() else { break };
+                    match r {
+                        Ok(pod) => {
+                            g.0.pods.push(pod);
+                            if let Err(e) = lab::save(&g.0) {
+                                g.1 = Some(e);
+                            }
+                        }
+                        Err(e) => {
+                            if g.1.is_none() {
+                                g.1 = Some(Error::other(format!("add pod {}: {e}", pp.full())));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let (mut st, err) = shared
+        .into_inner()
+        .map_err(|_| Error::other("a pod worker panicked"))?;
+    // the plan's order, not the order they finished in
+    let rank: HashMap<String, usize> = p
+        .pods
+        .iter()
+        .enumerate()
+        .map(|(i, pp)| (pp.full(), i))
+        .collect();
+    st.pods
+        .sort_by_key(|pod| rank.get(&pod.full()).copied().unwrap_or(usize::MAX));
+    *state = st;
+    match err {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn pod_state(
+    pp: &plan::PodPlan,
+    node: &NodeState,
+    info: &super::cni_runtime::AttachmentInfo,
+) -> Result<PodState> {
+    let bad = |what: &str| Error::other(format!("pod {}: the CNI result has no {what}", pp.full()));
+    let result = info
+        .result
+        .as_ref()
+        .and_then(|r| CniResult::from_json(r).ok())
+        .ok_or_else(|| bad("result"))?;
+    let ip = result
+        .ips
+        .iter()
+        .find_map(|i| match i.address {
+            ipnet::IpNet::V4(n) => Some(n),
+            _ => None,
+        })
+        .ok_or_else(|| bad("IPv4 address"))?;
+    let host_veth = result
+        .interfaces
+        .iter()
+        .find(|i| i.sandbox.is_empty() && i.name != plan::CNI_BRIDGE)
+        .map(|i| i.name.clone())
+        .ok_or_else(|| bad("host interface"))?;
+    let netns = info.netns.clone().ok_or_else(|| bad("netns"))?;
+    let pause = info.pause_pid.ok_or_else(|| bad("pause process"))?;
+    Ok(PodState {
+        namespace: pp.namespace.clone(),
+        name: pp.name.clone(),
+        node: node.name.clone(),
+        inode: lab_store::inode_of(Path::new(&netns)).unwrap_or(0),
+        netns,
+        ip: ip.addr(),
+        prefix: ip.prefix_len(),
+        container_id: info.sandbox_id.clone(),
+        pause_pid: pause,
+        host_veth,
+        routes: Vec::new(),
+        neighbours: Vec::new(),
+    })
+}
+
+/// Records the routes and permanent neighbours the plugin made in each
+/// pod, and its routes in each node (ptp host routes): the desired state
+/// `lab fix` restores.
+fn record_plugin_state(state: &mut LabState) -> Result<()> {
+    let paths: Vec<PathBuf> = state.pods.iter().map(|p| PathBuf::from(&p.netns)).collect();
+    let seen = lab::in_each(&paths, 8, |_| {
+        let mut net = lab_net::Net::new()?;
+        net.links()?;
+        let routes = net.routes()?;
+        let neigh: Vec<NeighEntry> = net
+            .neighbours()?
+            .into_iter()
+            .filter(|n| n.permanent)
+            .filter_map(|n| {
+                Some(NeighEntry {
+                    dev: n.dev,
+                    ip: n.ip,
+                    mac: n.mac?,
+                })
+            })
+            .collect();
+        Ok((routes, neigh))
+    });
+    for (pod, r) in state.pods.iter_mut().zip(seen) {
+        let (routes, neigh) = r.map_err(|e| Error::io(format!("read pod {}", pod.full()), e))?;
+        pod.routes = routes;
+        pod.neighbours = neigh;
+    }
+    let node_paths: Vec<PathBuf> = state
+        .nodes
+        .iter()
+        .map(|n| PathBuf::from(&n.netns))
+        .collect();
+    let seen = lab::in_each(&node_paths, 4, |_| {
+        let mut net = lab_net::Net::new()?;
+        net.links()?;
+        net.routes()
+    });
+    let overlay: Vec<Vec<RouteEntry>> = state
+        .nodes
+        .iter()
+        .map(|n| {
+            state
+                .nodes
+                .iter()
+                .filter(|m| m.name != n.name)
+                .map(|m| desired::overlay_route(state, m))
+                .collect()
+        })
+        .collect();
+    for ((node, r), ov) in state.nodes.iter_mut().zip(seen).zip(overlay) {
+        let routes = r.map_err(|e| Error::io(format!("read node {}", node.name), e))?;
+        node.plugin_routes = routes.into_iter().filter(|r| !ov.contains(r)).collect();
+    }
+    Ok(())
+}
