@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('ethtool', 'ethtool', [CompletionResultType]::ParameterValue, 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
@@ -302,6 +303,35 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
             [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;probe' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Attempts per source')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Attempts per source')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Seconds between attempts')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds each attempt waits for its answer')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'ICMP: bytes of each IP packet (like ping -s, plus the 28 header bytes)')
+            [CompletionResult]::new('--tcp', '--tcp', [CompletionResultType]::ParameterName, 'TCP connect to this port')
+            [CompletionResult]::new('--udp', '--udp', [CompletionResultType]::ParameterName, 'UDP datagram to this port')
+            [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'HTTP GET of this path (port 80, or --port)')
+            [CompletionResult]::new('--dns', '--dns', [CompletionResultType]::ParameterName, 'DNS lookup of this name, the target being the server (port 53, or --port)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The port for --http or --dns')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--from-all', '--from-all', [CompletionResultType]::ParameterName, 'Probe from every pod on this machine instead of one')
+            [CompletionResult]::new('--pmtu', '--pmtu', [CompletionResultType]::ParameterName, 'Find the largest don''t-fragment ICMP packet that reaches the target')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
             [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
@@ -754,6 +784,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('ethtool', 'ethtool', [CompletionResultType]::ParameterValue, 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
@@ -796,6 +827,9 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             break
         }
         'podnet;help;trace' {
+            break
+        }
+        'podnet;help;probe' {
             break
         }
         'podnet;help;exec' {

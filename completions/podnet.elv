@@ -37,6 +37,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
             cand trace 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
+            cand probe 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU'
             cand exec 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
@@ -278,6 +279,34 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
             cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
             cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;probe'= {
+            cand -c 'Attempts per source'
+            cand --count 'Attempts per source'
+            cand --interval 'Seconds between attempts'
+            cand --timeout 'Seconds each attempt waits for its answer'
+            cand --size 'ICMP: bytes of each IP packet (like ping -s, plus the 28 header bytes)'
+            cand --tcp 'TCP connect to this port'
+            cand --udp 'UDP datagram to this port'
+            cand --http 'HTTP GET of this path (port 80, or --port)'
+            cand --dns 'DNS lookup of this name, the target being the server (port 53, or --port)'
+            cand --port 'The port for --http or --dns'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --from-all 'Probe from every pod on this machine instead of one'
+            cand --pmtu 'Find the largest don''t-fragment ICMP packet that reaches the target'
             cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
@@ -696,6 +725,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand ethtool 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
             cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
             cand trace 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
+            cand probe 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU'
             cand exec 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
@@ -728,6 +758,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;help;doctor'= {
         }
         &'podnet;help;trace'= {
+        }
+        &'podnet;help;probe'= {
         }
         &'podnet;help;exec'= {
         }

@@ -133,6 +133,13 @@ Examples:
     )]
     Trace(TraceArgs),
 
+    /// Probe a target from inside a pod's network namespace: ICMP echo, TCP, HTTP, UDP or DNS,
+    /// with no tool in the pod's image; --pmtu finds the path MTU.
+    #[command(
+        after_help = "TARGET: an IP or a pod (ICMP echo), IP:PORT (TCP connect), tcp://H:P, udp://H:P,\nhttp://H[:P][/path] (GET; 2xx/3xx pass), dns://SERVER[:P]/NAME (A or AAAA lookup).\nThe host H can be a pod name instead of an address.\n\nExit status 1 when no attempt got through (or no DF size passed with --pmtu).\n\nExamples:\n  podnet probe default/web-0 10.244.2.7\n  podnet probe web-0 default/db-0:5432\n  podnet probe web-0 http://10.244.2.7:8080/healthz\n  podnet probe web-0 dns://10.96.0.10/kubernetes.default.svc.cluster.local\n  podnet probe web-0 10.244.2.7 --pmtu\n  podnet probe --from-all 10.244.2.7      from every pod on this machine (no POD then)"
+    )]
+    Probe(ProbeArgs),
+
     /// Run a host program inside a pod's network namespace only (like `nsenter -t <pause> -n`).
     #[command(
         after_help = "The program is the node's, not the pod's image: curl, dig, tcpdump, ss, ip… work even when\nthe image has none. Only the network namespace changes (filesystem, PIDs and users stay\nthe node's). The arguments after -- are passed as they are, without a shell.\nExit status: the program's; 127 if it does not exist.\n\nExamples:\n  podnet exec default/web-0 -- ss -tlnp\n  podnet exec 10.244.1.7 -- tcpdump -ni eth0 icmp\n  podnet exec web-0 -- ip route get 10.96.0.10"
@@ -291,6 +298,49 @@ pub struct TraceArgs {
     /// Where it goes: an IP, IP:port, or a pod reference.
     #[arg(value_name = "DESTINATION")]
     pub destination: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// The pod to probe from (omit it with --from-all).
+    #[arg(value_name = "POD")]
+    pub pod: Option<String>,
+    /// What to probe (see below).
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+    /// Probe from every pod on this machine instead of one.
+    #[arg(long)]
+    pub from_all: bool,
+    /// Attempts per source.
+    #[arg(short = 'c', long, default_value_t = 3)]
+    pub count: u32,
+    /// Seconds between attempts.
+    #[arg(long, default_value_t = 0.2, value_name = "SECONDS")]
+    pub interval: f64,
+    /// Seconds each attempt waits for its answer.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// ICMP: bytes of each IP packet (like ping -s, plus the 28 header bytes).
+    #[arg(long, value_name = "BYTES")]
+    pub size: Option<usize>,
+    /// Find the largest don't-fragment ICMP packet that reaches the target.
+    #[arg(long)]
+    pub pmtu: bool,
+    /// TCP connect to this port.
+    #[arg(long, value_name = "PORT")]
+    pub tcp: Option<u16>,
+    /// UDP datagram to this port.
+    #[arg(long, value_name = "PORT")]
+    pub udp: Option<u16>,
+    /// HTTP GET of this path (port 80, or --port).
+    #[arg(long, value_name = "PATH")]
+    pub http: Option<String>,
+    /// DNS lookup of this name, the target being the server (port 53, or --port).
+    #[arg(long, value_name = "NAME")]
+    pub dns: Option<String>,
+    /// The port for --http or --dns.
+    #[arg(long)]
+    pub port: Option<u16>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -41,6 +41,7 @@ fn help_texts() {
         &["doctor"],
         &["trace"],
         &["exec"],
+        &["probe"],
         &["completions"],
         &["man"],
         &["cni"],

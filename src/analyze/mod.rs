@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod identity;
 pub mod netns_merge;
 pub mod pause;
+pub mod probe;
 pub mod rates;
 pub mod resolve;
 pub mod trace;

@@ -175,7 +175,7 @@ fn context(
         .collect();
     let local = cidrs::local(f, &pods, &prefixes);
     let mut remote = cidrs::remote_from_node(f, &local);
-    cidrs::merge(&mut remote, lab_cidrs(&ctx.root, node.inode), &local);
+    cidrs::merge(&mut remote, lab_cidrs(node.inode), &local);
     let orphan_veths = mine
         .iter()
         .filter(|p| p.status == PairStatus::Orphan)
@@ -212,8 +212,29 @@ fn is_link_local(ip: &IpAddr) -> bool {
 }
 
 /// Pod CIDRs of the other nodes of a `podnet lab` this namespace is a node of.
-fn lab_cidrs(root: &HostRoot, inode: u64) -> Vec<RemoteCidr> {
-    let _ = (root, inode);
+fn lab_cidrs(inode: u64) -> Vec<RemoteCidr> {
+    use crate::sys::lab_store;
+    for name in lab_store::list() {
+        let dir = lab_store::lab_dir(&name);
+        let Ok(Some(bytes)) = lab_store::read_state(&dir) else {
+            continue;
+        };
+        let Ok(state) = serde_json::from_slice::<crate::lab::state::LabState>(&bytes) else {
+            continue;
+        };
+        if !state.nodes.iter().any(|n| n.inode == inode) {
+            continue;
+        }
+        return state
+            .nodes
+            .iter()
+            .filter(|n| n.inode != inode)
+            .map(|n| RemoteCidr {
+                cidr: n.pod_cidr.into(),
+                source: format!("lab {name}: node {}", n.name),
+            })
+            .collect();
+    }
     Vec::new()
 }
 

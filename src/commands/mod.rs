@@ -20,6 +20,7 @@ pub mod node_facts;
 pub mod ns_list;
 pub mod ns_pids;
 pub mod pause;
+pub mod probe;
 pub mod trace;
 pub mod veth_list;
 pub mod veth_pair;
@@ -109,6 +110,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ethtool(args) => ethtool::run(&ctx, &args, &mut out)?,
         Command::Doctor(args) => doctor::run(&ctx, &args, &mut out)?,
         Command::Trace(args) => trace::run(&ctx, &args, &mut out)?,
+        Command::Probe(args) => probe::run(&ctx, &args, &mut out)?,
         Command::Exec(args) => {
             drop(out);
             return exec::run(&ctx, &args);

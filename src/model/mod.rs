@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod ethtool;
 pub mod netns;
 pub mod pod;
+pub mod probe;
 pub mod process;
 pub mod route;
 pub mod trace;

@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod error;
 pub mod ethtool;
 pub mod ns;
+pub mod probe;
 pub mod trace;
 pub mod veth;
 

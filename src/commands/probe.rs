@@ -1,0 +1,466 @@
+//! `podnet probe <pod> <target>`: ICMP echo, TCP connect, HTTP GET, UDP and
+//! DNS from inside a pod's network namespace, with no tool in the pod's
+//! image; `--pmtu` sweeps DF packet sizes; `--from-all` probes from every pod.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::analyze::probe::{self, Mode, TargetSpec};
+use crate::analyze::resolve;
+use crate::cli::ProbeArgs;
+use crate::discover::dns;
+use crate::error::{Error, Outcome, Result};
+use crate::model::Netns;
+use crate::model::probe::{PmtuResult, PmtuStep, ProbeAttempt, ProbeReport, ProbeRun};
+use crate::render;
+use crate::sys::{icmp, netns, sockprobe};
+
+use super::Ctx;
+use super::inventory::{self, ScanOptions};
+
+/// Sizes tried per round of a path-MTU sweep (they go out together).
+const PMTU_FANOUT: usize = 16;
+/// The smallest IPv4 packet every link must carry.
+const MIN_V4: usize = 68;
+const MIN_V6: usize = 1280;
+
+pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let explicit = match (args.tcp, args.udp, &args.http, &args.dns) {
+        (Some(p), None, None, None) => Some(Mode::Tcp(p)),
+        (None, Some(p), None, None) => Some(Mode::Udp(p)),
+        (None, None, Some(path), None) => Some(Mode::Http {
+            port: args.port.unwrap_or(80),
+            path: path.clone(),
+        }),
+        (None, None, None, Some(name)) => Some(Mode::Dns {
+            port: args.port.unwrap_or(53),
+            name: name.clone(),
+        }),
+        (None, None, None, None) => None,
+        _ => {
+            return Err(Error::Usage(
+                "choose one of --tcp, --udp, --http, --dns".into(),
+            ));
+        }
+    };
+    let (pod_arg, target_arg) = match (args.from_all, args.pod.as_deref(), args.target.as_deref()) {
+        (true, Some(t), None) => (None, t),
+        (false, Some(p), Some(t)) => (Some(p), t),
+        (true, _, _) => return Err(Error::Usage("with --from-all give only the TARGET".into())),
+        (false, _, _) => {
+            return Err(Error::Usage(
+                "give the POD to probe from and the TARGET (or --from-all TARGET)".into(),
+            ));
+        }
+    };
+    let spec = probe::parse_target(target_arg, explicit).map_err(Error::Usage)?;
+    if args.pmtu && spec.mode != Mode::Icmp {
+        return Err(Error::Usage(
+            "--pmtu sweeps ICMP echo sizes: give an address or a pod, not a port or URL".into(),
+        ));
+    }
+    let inv = inventory::scan(ctx, "probe", &ScanOptions::default())?;
+    let nss = &inv.report.namespaces;
+    let target_ns = spec
+        .host
+        .parse::<IpAddr>()
+        .is_err()
+        .then(|| resolve::resolve(nss, &spec.host))
+        .transpose()?;
+    let sources: Vec<&Netns> = if args.from_all {
+        nss.iter()
+            .filter(|n| {
+                !n.host
+                    && (n.pod.is_some() || n.pause_pid.is_some())
+                    && Some(n.inode) != target_ns.map(|i| nss[i].inode)
+            })
+            .collect()
+    } else {
+        vec![&nss[resolve::resolve(nss, pod_arg.unwrap_or_default())?]]
+    };
+    if sources.is_empty() {
+        return Err(Error::NotFound("no pod to probe from".into()));
+    }
+    let target_ip = match (spec.host.parse::<IpAddr>(), target_ns) {
+        (Ok(ip), _) => ip,
+        (Err(_), Some(i)) => pod_address(&nss[i]).ok_or_else(|| {
+            Error::NotFound(format!(
+                "{} has no address to probe",
+                resolve::label(&nss[i])
+            ))
+        })?,
+        (Err(_), None) => {
+            return Err(Error::Usage(format!(
+                "{:?} is not an address or a pod",
+                spec.host
+            )));
+        }
+    };
+    let opts = Opts {
+        count: args.count.max(1),
+        interval: Duration::from_secs_f64(args.interval.clamp(0.0, 60.0)),
+        timeout: Duration::from_secs_f64(args.timeout.clamp(0.05, 60.0)),
+        size: args.size,
+    };
+    let mut report = ProbeReport {
+        warnings: inv.report.warnings.clone(),
+        ..Default::default()
+    };
+    if args.pmtu {
+        for s in &sources {
+            report.pmtu.push(pmtu(ctx, s, target_ip, &opts)?);
+        }
+    } else {
+        report.probes = match &spec.mode {
+            Mode::Icmp => icmp_runs(ctx, &sources, target_ip, &opts),
+            _ => socket_runs(ctx, &sources, &spec, target_ip, &opts),
+        };
+    }
+    let failed = report.probes.iter().any(|p| p.received == 0)
+        || report.pmtu.iter().any(|p| p.pmtu.is_none());
+    if ctx.json() {
+        render::write_json(out, &report)?;
+    } else {
+        render::probe::text(out, &report, &ctx.style)?;
+        ctx.warn(&report.warnings);
+    }
+    Ok(if failed {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
+}
+
+struct Opts {
+    count: u32,
+    interval: Duration,
+    timeout: Duration,
+    size: Option<usize>,
+}
+
+fn label(ns: &Netns) -> String {
+    ns.pod
+        .as_ref()
+        .map(|p| p.display_name())
+        .unwrap_or_else(|| resolve::label(ns))
+}
+
+/// A pod's address to probe: the first global one, IPv4 first.
+fn pod_address(ns: &Netns) -> Option<IpAddr> {
+    let all: Vec<IpAddr> = ns
+        .interfaces
+        .iter()
+        .filter(|i| i.kind != "loopback")
+        .flat_map(|i| &i.addresses)
+        .filter_map(|a| a.split('/').next()?.parse().ok())
+        .filter(|a: &IpAddr| !a.to_string().starts_with("fe80"))
+        .collect();
+    all.iter().find(|a| a.is_ipv4()).or(all.first()).copied()
+}
+
+fn icmp_runs(ctx: &Ctx, sources: &[&Netns], target: IpAddr, o: &Opts) -> Vec<ProbeRun> {
+    let probe = {
+        let p = icmp::Probe::new(target)
+            .count(o.count)
+            .interval(o.interval)
+            .timeout(o.timeout)
+            .stop_on_reply(false);
+        match o.size {
+            Some(s) => p.size(s),
+            None => p,
+        }
+    };
+    let batches: Vec<icmp::Batch> = sources
+        .iter()
+        .map(|s| icmp::Batch {
+            netns: inventory::target(&ctx.root, s).handles.first().cloned(),
+            probes: vec![probe.clone()],
+        })
+        .collect();
+    let results = icmp::probe_many(&batches, netns::default_workers());
+    sources
+        .iter()
+        .zip(results)
+        .map(|(s, r)| {
+            let attempts = match r {
+                Ok(mut v) if !v.is_empty() => v
+                    .remove(0)
+                    .attempts
+                    .into_iter()
+                    .map(|a| ProbeAttempt {
+                        seq: u32::from(a.seq),
+                        ok: a.outcome.is_reply(),
+                        latency_ms: match a.outcome {
+                            icmp::Outcome::Reply { rtt_us, .. } => Some(rtt_us as f64 / 1000.0),
+                            _ => None,
+                        },
+                        result: a.outcome.describe(),
+                    })
+                    .collect(),
+                Ok(_) => Vec::new(),
+                Err(e) => vec![ProbeAttempt {
+                    seq: 1,
+                    ok: false,
+                    result: format!("not sent: {e}"),
+                    latency_ms: None,
+                }],
+            };
+            run_of(s, target.to_string(), "icmp", attempts)
+        })
+        .collect()
+}
+
+fn run_of(s: &Netns, target: String, mode: &str, attempts: Vec<ProbeAttempt>) -> ProbeRun {
+    let (sent, received, loss_pct, rtt) = probe::summary(&attempts);
+    ProbeRun {
+        from: label(s),
+        from_netns: s.inode,
+        target,
+        mode: mode.into(),
+        attempts,
+        sent,
+        received,
+        loss_pct,
+        rtt,
+    }
+}
+
+/// TCP, HTTP, UDP and DNS attempts, each source on a helper thread inside its netns.
+fn socket_runs(
+    ctx: &Ctx,
+    sources: &[&Netns],
+    spec: &TargetSpec,
+    ip: IpAddr,
+    o: &Opts,
+) -> Vec<ProbeRun> {
+    let targets: Vec<netns::NetnsTarget> = sources
+        .iter()
+        .map(|s| inventory::target(&ctx.root, s))
+        .collect();
+    let port = match &spec.mode {
+        Mode::Tcp(p) | Mode::Udp(p) => *p,
+        Mode::Http { port, .. } | Mode::Dns { port, .. } => *port,
+        Mode::Icmp => 0,
+    };
+    let addr = SocketAddr::new(ip, port);
+    let shown = match &spec.mode {
+        Mode::Http { path, .. } => format!("http://{addr}{path}"),
+        Mode::Dns { name, .. } => format!("dns://{addr}/{name}"),
+        m => format!("{}://{addr}", m.name()),
+    };
+    let results = netns::visit_all(
+        &targets,
+        netns::default_workers().max(sources.len().min(16)),
+        |_, _| {
+            let mut v = Vec::new();
+            for seq in 1..=o.count {
+                if seq > 1 {
+                    std::thread::sleep(o.interval);
+                }
+                v.push(attempt(&spec.mode, &spec.host, addr, seq, o.timeout));
+            }
+            Ok(v)
+        },
+    );
+    sources
+        .iter()
+        .zip(results)
+        .map(|(s, r)| {
+            let attempts = r.unwrap_or_else(|e| {
+                vec![ProbeAttempt {
+                    seq: 1,
+                    ok: false,
+                    result: format!("could not enter the pod: {e}"),
+                    latency_ms: None,
+                }]
+            });
+            run_of(s, shown.clone(), spec.mode.name(), attempts)
+        })
+        .collect()
+}
+
+fn ms(d: Duration) -> Option<f64> {
+    Some(d.as_secs_f64() * 1000.0)
+}
+
+fn attempt(mode: &Mode, host: &str, addr: SocketAddr, seq: u32, timeout: Duration) -> ProbeAttempt {
+    let fail = |e: std::io::Error| ProbeAttempt {
+        seq,
+        ok: false,
+        result: match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => "refused".into(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timeout".into(),
+            _ => e.to_string(),
+        },
+        latency_ms: None,
+    };
+    match mode {
+        Mode::Tcp(_) => match sockprobe::tcp_connect(addr, timeout) {
+            Ok(d) => ProbeAttempt {
+                seq,
+                ok: true,
+                result: "connected".into(),
+                latency_ms: ms(d),
+            },
+            Err(e) => fail(e),
+        },
+        Mode::Http { path, .. } => {
+            let host_header = if host.parse::<IpAddr>().is_ok() {
+                addr.to_string()
+            } else {
+                host.to_string()
+            };
+            match sockprobe::http_get(addr, &host_header, path, timeout) {
+                Ok((d, status)) => {
+                    let code = status
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|c| c.parse::<u16>().ok())
+                        .unwrap_or(0);
+                    ProbeAttempt {
+                        seq,
+                        ok: (200..400).contains(&code),
+                        result: status,
+                        latency_ms: ms(d),
+                    }
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Mode::Udp(_) => match sockprobe::udp_exchange(addr, b"podnet-probe\n", timeout) {
+            Ok((d, reply)) => ProbeAttempt {
+                seq,
+                ok: true,
+                result: format!("{} bytes back", reply.len()),
+                latency_ms: ms(d),
+            },
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                ProbeAttempt {
+                    seq,
+                    ok: false,
+                    result: "no answer (UDP: the port may be open and silent, or filtered)".into(),
+                    latency_ms: None,
+                }
+            }
+            Err(e) => fail(e),
+        },
+        Mode::Dns { name, .. } => {
+            let id = (std::process::id() as u16) ^ (seq as u16).wrapping_mul(0x9e37);
+            let query = match dns::query(id, name, addr.is_ipv6()) {
+                Ok(q) => q,
+                Err(e) => {
+                    return ProbeAttempt {
+                        seq,
+                        ok: false,
+                        result: e,
+                        latency_ms: None,
+                    };
+                }
+            };
+            match sockprobe::udp_exchange(addr, &query, timeout) {
+                Ok((d, reply)) => match dns::parse(&reply, id) {
+                    Ok(a) => {
+                        let addrs: Vec<String> =
+                            a.addresses.iter().map(|x| x.to_string()).collect();
+                        ProbeAttempt {
+                            seq,
+                            ok: a.rcode == 0 && !a.addresses.is_empty(),
+                            result: format!("{} {}", dns::rcode_name(a.rcode), addrs.join(" "))
+                                .trim()
+                                .to_string(),
+                            latency_ms: ms(d),
+                        }
+                    }
+                    Err(e) => ProbeAttempt {
+                        seq,
+                        ok: false,
+                        result: e,
+                        latency_ms: ms(d),
+                    },
+                },
+                Err(e) => fail(e),
+            }
+        }
+        Mode::Icmp => ProbeAttempt {
+            seq,
+            ok: false,
+            result: "ICMP goes through the ICMP prober".into(),
+            latency_ms: None,
+        },
+    }
+}
+
+/// The largest DF packet from `s` that reaches `target`: rounds of sizes
+/// sent together, each round narrowing the gap between the largest that
+/// passed and the smallest that failed.
+fn pmtu(ctx: &Ctx, s: &Netns, target: IpAddr, o: &Opts) -> Result<PmtuResult> {
+    let handle = inventory::target(&ctx.root, s).handles.first().cloned();
+    let mtu = s
+        .interfaces
+        .iter()
+        .filter(|i| i.kind != "loopback")
+        .filter_map(|i| i.mtu)
+        .max()
+        .unwrap_or(1500);
+    let min = if target.is_ipv4() { MIN_V4 } else { MIN_V6 };
+    let mut steps: Vec<PmtuStep> = Vec::new();
+    let (mut lo, mut hi) = (min, mtu as usize);
+    for _ in 0..8 {
+        let sizes: Vec<usize> = probe::spread(lo, hi, PMTU_FANOUT)
+            .into_iter()
+            .filter(|z| !steps.iter().any(|s| s.size == *z))
+            .collect();
+        if sizes.is_empty() {
+            break;
+        }
+        let probes: Vec<icmp::Probe> = sizes
+            .iter()
+            .map(|z| {
+                icmp::Probe::new(target)
+                    .size(*z)
+                    .dont_fragment(true)
+                    .count(2)
+                    .interval(Duration::from_millis(50))
+                    .timeout(o.timeout)
+            })
+            .collect();
+        let results = icmp::probe(handle.as_deref(), &probes)
+            .map_err(|e| Error::other(format!("{}: {e}", label(s))))?;
+        for (z, r) in sizes.iter().zip(results) {
+            let result = r
+                .failure()
+                .map(|f| f.describe())
+                .unwrap_or_else(|| "reply".into());
+            steps.push(PmtuStep {
+                size: *z,
+                ok: r.ok(),
+                result,
+            });
+        }
+        let (best, fail) = probe::bracket(&steps, mtu as usize);
+        match best {
+            None => break,
+            Some(b) if fail <= b + 1 => break,
+            Some(b) => {
+                lo = b + 1;
+                hi = fail - 1;
+            }
+        }
+    }
+    steps.sort_by_key(|s| s.size);
+    let (best, _) = probe::bracket(&steps, mtu as usize);
+    Ok(PmtuResult {
+        from: label(s),
+        from_netns: s.inode,
+        target: target.to_string(),
+        pmtu: best,
+        interface_mtu: mtu,
+        steps,
+    })
+}

@@ -1,0 +1,110 @@
+//! Renders `podnet probe`: one line per attempt (or per source with
+//! --from-all), a ping-like summary, and path-MTU sweeps.
+
+use std::io::Write;
+
+use colored::Colorize;
+
+use crate::model::probe::ProbeReport;
+
+use super::{Style, table, write_table};
+
+fn mark(ok: bool, style: &Style) -> String {
+    match (ok, style.color) {
+        (true, true) => "ok".green().to_string(),
+        (false, true) => "FAIL".red().bold().to_string(),
+        (true, false) => "ok".into(),
+        (false, false) => "FAIL".into(),
+    }
+}
+
+pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Result<()> {
+    if r.probes.len() > 1 {
+        let mut t = table(
+            &[
+                "FROM",
+                "TARGET",
+                "MODE",
+                "SENT",
+                "OK",
+                "LOSS",
+                "RTT MIN/AVG/MAX MS",
+                "LAST RESULT",
+            ],
+            style,
+        );
+        for p in &r.probes {
+            t.add_row(vec![
+                p.from.clone(),
+                p.target.clone(),
+                p.mode.clone(),
+                p.sent.to_string(),
+                mark(p.received > 0, style) + &format!(" {}", p.received),
+                format!("{:.0}%", p.loss_pct),
+                p.rtt
+                    .as_ref()
+                    .map(|x| format!("{:.2}/{:.2}/{:.2}", x.min_ms, x.avg_ms, x.max_ms))
+                    .unwrap_or_else(|| "-".into()),
+                p.attempts
+                    .last()
+                    .map(|a| a.result.clone())
+                    .unwrap_or_default(),
+            ]);
+        }
+        write_table(out, &t)?;
+    } else {
+        for p in &r.probes {
+            writeln!(out, "{} from {} ({})", p.target, p.from, p.mode)?;
+            for a in &p.attempts {
+                let lat = a
+                    .latency_ms
+                    .map(|l| format!("  {l:.2} ms"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {:>3}  {:<4}  {}{lat}",
+                    a.seq,
+                    mark(a.ok, style),
+                    a.result
+                )?;
+            }
+            let rtt = p
+                .rtt
+                .as_ref()
+                .map(|x| {
+                    format!(
+                        ", rtt min/avg/max {:.2}/{:.2}/{:.2} ms",
+                        x.min_ms, x.avg_ms, x.max_ms
+                    )
+                })
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{} sent, {} ok, {:.0}% loss{rtt}",
+                p.sent, p.received, p.loss_pct
+            )?;
+        }
+    }
+    for m in &r.pmtu {
+        writeln!(
+            out,
+            "path MTU from {} to {}: {}",
+            m.from,
+            m.target,
+            match m.pmtu {
+                Some(v) => format!("{v} bytes (interface MTU {})", m.interface_mtu),
+                None => format!("no size passed (interface MTU {})", m.interface_mtu),
+            }
+        )?;
+        for s in &m.steps {
+            writeln!(
+                out,
+                "  {:>5}  {:<4}  {}",
+                s.size,
+                mark(s.ok, style),
+                s.result
+            )?;
+        }
+    }
+    Ok(())
+}
