@@ -317,6 +317,61 @@ fn jobs() -> Vec<Job> {
     ]
 }
 
+/// The Step 6 budget at the largest node: `veth list --stats` within 3× the
+/// ≈35 ms of DESIGN.md §9's floors, ≥300× faster than the seed workflow,
+/// faster than the shell one-liner, under 50 MiB, and linear in N.
+fn budget(opts: &Opts, results: &[Vec<Stat>], stats: usize, shell: usize, seeds: &[usize]) {
+    let (Some(&n), k) = (opts.pods.last(), opts.pods.len() - 1) else {
+        return;
+    };
+    let med = |j: usize, k: usize| results[j][k].median.as_secs_f64();
+    let t = med(stats, k);
+    let seed: f64 = seeds.iter().map(|&j| med(j, k)).sum();
+    let rss = results[stats].iter().map(|s| s.rss_kib).max().unwrap_or(0) as f64 / 1024.0;
+    let mut lines = vec![
+        (
+            t <= 0.105,
+            format!(
+                "veth list --stats at {n} pods: {:.1} ms (budget 105 ms = 3 × 35 ms)",
+                t * 1000.0
+            ),
+        ),
+        (
+            seed / t >= 300.0,
+            format!(
+                "{:.0}× faster than the seed workflow (budget 300×)",
+                seed / t
+            ),
+        ),
+        (
+            med(shell, k) > t,
+            format!(
+                "{:.1}× faster than the shell one-liner (budget > 1×)",
+                med(shell, k) / t
+            ),
+        ),
+        (
+            rss < 50.0,
+            format!("peak memory {rss:.1} MiB (budget 50 MiB)"),
+        ),
+    ];
+    if opts.pods.len() >= 3 {
+        let slope = |a: usize, b: usize| {
+            (med(stats, b) - med(stats, a)) / (opts.pods[b] - opts.pods[a]) as f64 * 1e6
+        };
+        let (s1, s2) = (slope(0, 1), slope(1, k));
+        lines.push((
+            (s2 / s1) < 1.5,
+            format!("per-pod cost {s1:.0} µs then {s2:.0} µs (linear: within 1.5×)"),
+        ));
+    }
+    println!();
+    println!("Budget:");
+    for (ok, line) in lines {
+        println!("  {}  {line}", if ok { "PASS" } else { "FAIL" });
+    }
+}
+
 /// In-process floors, measured with podnet's own library on this node:
 /// the kernel work `veth list --stats` cannot avoid.
 fn floors(runs: usize) -> Vec<(&'static str, Duration)> {
@@ -550,4 +605,5 @@ fn report(opts: &Opts, jobs: &[Job], results: &[Vec<Stat>]) {
             med(lsns) / med(list),
         );
     }
+    budget(opts, results, stats, shell, &seeds);
 }
