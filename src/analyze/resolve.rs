@@ -121,14 +121,10 @@ mod tests {
                 ifindex: 2,
                 kind: "veth".into(),
                 addresses: vec![format!("{ip}/24")],
-                mac: None,
                 mtu: None,
                 oper_state: "up".into(),
                 admin_up: true,
-                link_ifindex: None,
-                link_netnsid: None,
-                master_ifindex: None,
-                stats: None,
+                ..Default::default()
             }],
             pod: pod.map(|(n, name, uid, sid)| Pod {
                 namespace: Some(n.into()),

@@ -8,7 +8,7 @@ use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Hop, HopStatus};
 use crate::model::{Interface, netns::LinkStats};
 
-use super::doctor::firewall::{Fate, Packet, walk};
+use super::doctor::firewall::{Fate, Packet, forward_chains, walk};
 use super::doctor::{fib_command, fib_outcome};
 
 /// Why a FIB lookup failed, in the node's terms.
@@ -170,18 +170,7 @@ pub fn forward_hop(
         return hop;
     }
     if let Some(p) = packet {
-        let v6 = p.src.is_ipv6();
-        for c in f
-            .chains
-            .iter()
-            .filter(|c| c.hook.as_deref() == Some("forward"))
-            .filter(|c| {
-                matches!(
-                    (c.family.as_str(), v6),
-                    ("inet", _) | ("ip", false) | ("ip6", true)
-                )
-            })
-        {
+        for c in forward_chains(&f.chains, p.src.is_ipv6()) {
             if let Fate::Dropped(at_rule) = walk(&f.chains, c, p, 0) {
                 hop.status = HopStatus::Blocked;
                 hop.reason = Some(format!("dropped by {at_rule}"));

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::pod::Pod;
 
 /// One network interface inside a namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Interface {
     pub name: String,
     pub ifindex: u32,

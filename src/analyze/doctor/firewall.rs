@@ -146,7 +146,7 @@ pub fn walk(chains: &[FwChain], chain: &FwChain, p: &Packet, depth: usize) -> Fa
 }
 
 /// The forward base chains that see a packet of this family.
-fn forward_chains(chains: &[FwChain], v6: bool) -> Vec<&FwChain> {
+pub fn forward_chains(chains: &[FwChain], v6: bool) -> Vec<&FwChain> {
     chains
         .iter()
         .filter(|c| c.hook.as_deref() == Some("forward"))
