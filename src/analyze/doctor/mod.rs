@@ -87,7 +87,7 @@ pub struct FibQuery {
 
 /// The lookups `routes` (pod → remote, entering where the pod's packets
 /// enter) and `rp-filter` (remote → pod, entering where the remote's
-/// packets arrive) need.
+/// packets arrive, and on each strict underlay interface) need.
 pub fn fib_queries(f: &NodeFacts, cx: &Context) -> Vec<FibQuery> {
     let mut out = Vec::new();
     let Some(sample) = sample_pod(f, cx) else {
@@ -106,6 +106,13 @@ pub fn fib_queries(f: &NodeFacts, cx: &Context) -> Vec<FibQuery> {
                 iif: Some(ingress_of(f, sample)),
             });
             if let Some(arrival) = forwarding::arrival_interface(f, &r.cidr) {
+                for u in forwarding::strict_underlays(f, &arrival) {
+                    out.push(FibQuery {
+                        dst: ip,
+                        src: Some(remote),
+                        iif: Some(u),
+                    });
+                }
                 out.push(FibQuery {
                     dst: ip,
                     src: Some(remote),
