@@ -116,8 +116,16 @@ pub fn neighbour_hop(
     })
 }
 
-/// A veth crossing from one namespace to the other.
-pub fn veth_hop(at: &str, inode: u64, from: &Interface, to: Option<(&Interface, &str)>) -> Hop {
+/// A veth crossing from one namespace to the other, for a packet of `size`
+/// bytes: the receiving end (and a bridge port sending into it) drops a
+/// frame above its MTU silently, with no ICMP error to shrink the next one.
+pub fn veth_hop(
+    at: &str,
+    inode: u64,
+    from: &Interface,
+    to: Option<(&Interface, &str)>,
+    size: Option<u32>,
+) -> Hop {
     let Some((peer, peer_where)) = to else {
         return Hop {
             at: at.into(),
@@ -136,23 +144,42 @@ pub fn veth_hop(at: &str, inode: u64, from: &Interface, to: Option<(&Interface, 
         .filter(|i| !is_up(i))
         .map(|i| link_state(i))
         .collect();
+    let mut detail = format!(
+        "{} → {}; {}: {}",
+        link_state(from),
+        link_state(peer),
+        peer.name,
+        counters(peer.stats)
+    );
+    let narrow = [from, peer]
+        .into_iter()
+        .filter_map(|i| Some((i, i.mtu?)))
+        .min_by_key(|(_, m)| *m);
+    if let (Some(size), Some((_, m))) = (size, narrow) {
+        detail.push_str(&format!("; MTU {}", m.min(size)));
+    }
+    let reason = if !down.is_empty() {
+        Some(format!("{} down", down.join(" and ")))
+    } else {
+        match (size, narrow) {
+            (Some(size), Some((i, m))) if size > m => Some(format!(
+                "a {size}-byte packet (a full-size one, as TCP sends) is larger than {}'s MTU {m}: the veth drops it silently; packets up to {m} bytes pass",
+                i.name
+            )),
+            _ => None,
+        }
+    };
     Hop {
         at: at.into(),
         netns_inode: Some(inode),
         step: format!("veth {} → {} ({peer_where})", from.name, peer.name),
-        detail: format!(
-            "{} → {}; {}: {}",
-            link_state(from),
-            link_state(peer),
-            peer.name,
-            counters(peer.stats)
-        ),
-        status: if down.is_empty() {
+        detail,
+        status: if reason.is_none() {
             HopStatus::Ok
         } else {
             HopStatus::Blocked
         },
-        reason: (!down.is_empty()).then(|| format!("{} down", down.join(" and "))),
+        reason,
     }
 }
 
@@ -336,5 +363,67 @@ pub fn verdict(hops: &[Hop]) -> String {
             i + 1,
             hops[i].reason.clone().unwrap_or_default()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(name: &str, mtu: u32, admin_up: bool) -> Interface {
+        Interface {
+            name: name.into(),
+            ifindex: 2,
+            kind: "veth".into(),
+            addresses: vec![],
+            mac: None,
+            mtu: Some(mtu),
+            oper_state: if admin_up { "up" } else { "down" }.into(),
+            admin_up,
+            link_ifindex: None,
+            link_netnsid: None,
+            master_ifindex: None,
+            stats: None,
+        }
+    }
+
+    #[test]
+    fn a_pod_mtu_above_its_host_veth_blocks_full_size_packets() {
+        let (eth0, host) = (link("eth0", 1500, true), link("pnet1", 1450, true));
+        let h = veth_hop("pod a", 1, &eth0, Some((&host, "node")), Some(1500));
+        assert_eq!(h.status, HopStatus::Blocked, "{h:?}");
+        let reason = h.reason.unwrap();
+        assert!(
+            reason.contains("1500-byte packet") && reason.contains("pnet1's MTU 1450"),
+            "{reason}"
+        );
+        // the same link carries what fits
+        let h = veth_hop("pod a", 1, &eth0, Some((&host, "node")), Some(1450));
+        assert_eq!(h.status, HopStatus::Ok, "{h:?}");
+        // no size known: only the link states count
+        let h = veth_hop("pod a", 1, &eth0, Some((&host, "node")), None);
+        assert_eq!(h.status, HopStatus::Ok, "{h:?}");
+    }
+
+    #[test]
+    fn into_a_pod_the_narrower_end_counts_and_down_wins() {
+        // node → pod: a bridge port (host veth) narrower than the packet drops it too
+        let (host, eth0) = (link("pnet1", 1400, true), link("eth0", 1450, true));
+        let h = veth_hop("node", 1, &host, Some((&eth0, "pod b")), Some(1450));
+        assert!(
+            h.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("pnet1's MTU 1400")),
+            "{h:?}"
+        );
+        let down = link("pnet1", 1450, false);
+        let h = veth_hop("node", 1, &down, Some((&eth0, "pod b")), Some(1450));
+        assert_eq!(h.status, HopStatus::Blocked);
+        assert!(
+            h.reason
+                .as_deref()
+                .is_some_and(|r| r.contains("pnet1 (down, admin down)")),
+            "{h:?}"
+        );
     }
 }

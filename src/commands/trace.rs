@@ -196,7 +196,7 @@ fn follow(
             && p.status == PairStatus::Paired
     });
     let Some(host) = pair.and_then(|p| p.host_if.as_ref()) else {
-        hops.push(trace::veth_hop(&at, pod.inode, dev, None));
+        hops.push(trace::veth_hop(&at, pod.inode, dev, None, None));
         return Ok(());
     };
     let Some(mut node) = nss.iter().find(|n| n.inode == host.netns_inode) else {
@@ -204,11 +204,15 @@ fn follow(
     };
     let node_if = node.interfaces.iter().find(|i| i.ifindex == host.ifindex);
     let peer_where = where_is(node);
+    // the packet traced is as big as the pod sends (its MTU); a router
+    // on the way that needs smaller ones says so (fragmentation needed)
+    let size = dev.mtu;
     hops.push(trace::veth_hop(
         &at,
         pod.inode,
         dev,
         node_if.map(|i| (i, peer_where.as_str())),
+        size,
     ));
     if !last_ok(hops) {
         return Ok(());
