@@ -209,6 +209,24 @@ pub fn forward_hop(
     hop
 }
 
+/// A node that has no route to a pod attached to it by a veth that is
+/// down: the route through the veth went with the link (ptp / Calico-style
+/// pods have a host route per pod), so the veth is what to fix.
+pub fn explain_missing_pod_route(hop: &mut Hop, l: &FibLookup, host_end: &Interface) {
+    if hop.status == HopStatus::Blocked && l.errno == Some(libc::ENETUNREACH) && !is_up(host_end) {
+        hop.reason = Some(format!(
+            "no route to {}: the pod's host veth {} is down{}, and its route went with it",
+            l.dst,
+            host_end.name,
+            if host_end.admin_up {
+                ""
+            } else {
+                " (admin down)"
+            }
+        ));
+    }
+}
+
 /// A VXLAN device's next hop: neighbour → MAC → FDB → remote VTEP.
 pub fn vxlan_hop(
     at: &str,
@@ -403,6 +421,28 @@ mod tests {
         // no size known: only the link states count
         let h = veth_hop("pod a", 1, &eth0, Some((&host, "node")), None);
         assert_eq!(h.status, HopStatus::Ok, "{h:?}");
+    }
+
+    #[test]
+    fn a_missing_route_to_a_pod_behind_a_down_veth_names_the_veth() {
+        let l = FibLookup {
+            dst: "10.244.3.3".parse().unwrap(),
+            src: Some("10.244.1.2".parse().unwrap()),
+            iif: Some("eth0".into()),
+            result: Err("Network is unreachable (os error 101)".into()),
+            errno: Some(libc::ENETUNREACH),
+        };
+        let mut hop = route_hop("node", 1, &NodeFacts::default(), &l);
+        assert_eq!(hop.reason.as_deref(), Some("no route to 10.244.3.3"));
+        explain_missing_pod_route(&mut hop, &l, &link("cali1", 1500, true));
+        assert_eq!(hop.reason.as_deref(), Some("no route to 10.244.3.3"));
+        explain_missing_pod_route(&mut hop, &l, &link("cali1", 1500, false));
+        assert_eq!(
+            hop.reason.as_deref(),
+            Some(
+                "no route to 10.244.3.3: the pod's host veth cali1 is down (admin down), and its route went with it"
+            )
+        );
     }
 
     #[test]

@@ -206,7 +206,7 @@ fn follow(
     let peer_where = where_is(node);
     // the packet traced is as big as the pod sends (its MTU); a router
     // on the way that needs smaller ones says so (fragmentation needed)
-    let size = dev.mtu;
+    let mut size = dev.mtu;
     hops.push(trace::veth_hop(
         &at,
         pod.inode,
@@ -244,17 +244,33 @@ fn follow(
             }),
             _ => None,
         };
-        hops.push(trace::forward_hop(
-            &here,
-            node.inode,
-            &facts,
-            l,
-            packet.as_ref(),
-        ));
+        // the destination pod, its interface and, when it hangs off this node, its host veth
+        let dst_ns = nss
+            .iter()
+            .find(|n| !n.host && n.inode != node.inode && has_address(n, dst));
+        let dst_if = dst_ns.and_then(|d| d.interfaces.iter().find(|i| has_addr_on(i, dst)));
+        let host_end = match (dst_ns, dst_if) {
+            (Some(d), Some(i)) => pairs
+                .iter()
+                .filter(|p| p.netns_inode == Some(d.inode) && p.status == PairStatus::Paired)
+                .filter(|p| p.pod_if.as_ref().is_some_and(|x| x.ifindex == i.ifindex))
+                .filter_map(|p| p.host_if.as_ref())
+                .find(|h| h.netns_inode == node.inode)
+                .and_then(|h| facts.interfaces.iter().find(|x| x.ifindex == h.ifindex)),
+            _ => None,
+        };
+        let mut hop = trace::forward_hop(&here, node.inode, &facts, l, packet.as_ref());
+        if let Some(h) = host_end {
+            trace::explain_missing_pod_route(&mut hop, l, h);
+        }
+        hops.push(hop);
         if !last_ok(hops) {
             return Ok(());
         }
         let Some(out) = out else { return Ok(()) };
+        if let (Some(s), Some(m)) = (size, out.mtu) {
+            size = Some(s.min(m));
+        }
         let gateway = l.result.as_ref().ok().and_then(|a| a.gateway);
         // delivered to this node, or to a pod attached to it
         if l.result.as_ref().is_ok_and(|a| a.kind == "local") {
@@ -268,23 +284,27 @@ fn follow(
             });
             return Ok(());
         }
-        if let Some(dst_ns) = nss
-            .iter()
-            .find(|n| !n.host && n.inode != node.inode && has_address(n, dst))
+        if let Some(dst_ns) = dst_ns
             && gateway.is_none()
             && out.kind != "vxlan"
         {
-            let i = dst_ns.interfaces.iter().find(|i| {
-                i.addresses
-                    .iter()
-                    .any(|a| a.split('/').next() == Some(dst.to_string().as_str()))
-            });
+            let i = dst_if;
             let name = dst_ns
                 .pod
                 .as_ref()
                 .map(|p| p.display_name())
                 .unwrap_or_else(|| resolve::label(dst_ns));
             hops.extend(trace::neighbour_hop(&here, node.inode, &facts, out, dst));
+            // over the pod's veth: its host end (a bridge port, or the route's device) to its eth0
+            if let (Some(h), Some(i), true) = (host_end, i, last_ok(hops)) {
+                hops.push(trace::veth_hop(
+                    &here,
+                    node.inode,
+                    h,
+                    Some((i, &format!("pod {name}"))),
+                    size,
+                ));
+            }
             if last_ok(hops) {
                 hops.push(trace::delivery_hop(&name, dst_ns.inode, i));
             }
