@@ -60,8 +60,21 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
                 missing.push(format!("{} is a {} route", r.cidr, x.kind));
             }
             None => {
+                let default = f
+                    .routes
+                    .iter()
+                    .any(|x| x.table == 254 && x.dst.is_none() && x.ipv6 == host.is_ipv6());
                 evidence.push(Evidence::new(
-                    format!("{} ({}): no route but the default", r.cidr, r.source),
+                    format!(
+                        "{} ({}): {}",
+                        r.cidr,
+                        r.source,
+                        if default {
+                            "no route but the default"
+                        } else {
+                            "no route (and no default route)"
+                        }
+                    ),
                     format!("main routing table of {node}"),
                 ));
                 missing.push(r.cidr.to_string());
@@ -115,4 +128,50 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         ),
     )
     .with(evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::doctor::RemoteCidr;
+    use crate::model::Route;
+
+    #[test]
+    fn a_missing_route_says_whether_a_default_route_is_there() {
+        let cx = Context {
+            node_label: "netns 1".into(),
+            remote_cidrs: vec![RemoteCidr {
+                cidr: "10.244.1.0/24".parse().unwrap(),
+                source: "lab lab: node node1".into(),
+            }],
+            ..Default::default()
+        };
+        let mut f = NodeFacts::default();
+        let c = check(&f, &cx);
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(c.summary, "no route to remote pod CIDR 10.244.1.0/24");
+        assert_eq!(
+            c.evidence[0].fact,
+            "10.244.1.0/24 (lab lab: node node1): no route (and no default route)"
+        );
+        f.routes.push(Route {
+            dst: None,
+            gateway: Some("172.30.0.1".parse().unwrap()),
+            oif: Some(2),
+            table: 254,
+            kind: "unicast".into(),
+            scope: "universe".into(),
+            prefsrc: None,
+            metric: None,
+            onlink: false,
+            ipv6: false,
+        });
+        // the default route is not a route to the pod CIDR
+        let c = check(&f, &cx);
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.evidence[0].fact,
+            "10.244.1.0/24 (lab lab: node node1): no route but the default"
+        );
+    }
 }
