@@ -84,6 +84,21 @@ pub fn on_private_node(test: &str, body: impl FnOnce()) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn unshare");
+    // drain the pipes while the node runs: a child blocked on a full pipe
+    // (a long panic message) would otherwise never exit
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            let _ = tx.send(buf);
+        });
+        rx
+    };
+    let stdout_rx = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr_rx = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let deadline = Instant::now() + NODE_TEST_TIMEOUT;
     let status = loop {
         if let Some(st) = child.try_wait().expect("wait for the node") {
@@ -95,18 +110,23 @@ pub fn on_private_node(test: &str, body: impl FnOnce()) {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let out = child.wait_with_output().expect("collect node output");
+    let _ = child.wait();
+    let collect = |rx: std::sync::mpsc::Receiver<Vec<u8>>| {
+        rx.recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| b"(output not collected: a process still holds the pipe)".to_vec())
+    };
+    let (stdout, stderr) = (collect(stdout_rx), collect(stderr_rx));
     remove_cgroups(&cgroup);
     eprintln!(
         "--- {test} on its private node: stdout ---\n{}",
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&stdout)
     );
-    eprintln!("--- stderr ---\n{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("--- stderr ---\n{}", String::from_utf8_lossy(&stderr));
     match status {
         None => panic!("{test} timed out after {NODE_TEST_TIMEOUT:?}"),
         Some(st) => assert!(st.success(), "{test} failed on its private node: {st}"),
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&stdout);
     assert!(
         text.contains("1 passed"),
         "{test} did not run on its private node (is the name right?):\n{text}"
