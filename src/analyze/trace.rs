@@ -393,15 +393,10 @@ mod tests {
             name: name.into(),
             ifindex: 2,
             kind: "veth".into(),
-            addresses: vec![],
-            mac: None,
             mtu: Some(mtu),
             oper_state: if admin_up { "up" } else { "down" }.into(),
             admin_up,
-            link_ifindex: None,
-            link_netnsid: None,
-            master_ifindex: None,
-            stats: None,
+            ..Default::default()
         }
     }
 

@@ -308,15 +308,11 @@ mod tests {
             name: name.into(),
             ifindex,
             kind: kind.into(),
-            addresses: vec![],
-            mac: None,
             mtu: Some(1450),
             oper_state: "up".into(),
             admin_up: true,
-            link_ifindex: None,
-            link_netnsid: None,
             master_ifindex: master,
-            stats: None,
+            ..Default::default()
         }
     }
 
