@@ -64,10 +64,10 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
             Error::other("the host network namespace was not found (is PID 1 readable?)")
         })?,
     };
-    let label = if node.host {
-        format!("the host netns {}", node.inode)
-    } else {
-        format!("netns {}", node.inode)
+    let label = match (node.host, node.paths.first()) {
+        (true, _) => format!("the host netns {}", node.inode),
+        (false, Some(p)) => format!("netns {} ({p})", node.inode),
+        (false, None) => format!("netns {}", node.inode),
     };
     let pairs = veth::pair_all(nss, &mut inv.extra, true);
 

@@ -68,12 +68,15 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
         .is_err()
         .then(|| resolve::resolve(nss, &spec.host))
         .transpose()?;
+    let target_ip_hint = spec.host.parse::<IpAddr>().ok();
     let sources: Vec<&Netns> = if args.from_all {
+        // every pod but the target itself (named, or owning the target address)
         nss.iter()
             .filter(|n| {
                 !n.host
                     && (n.pod.is_some() || n.pause_pid.is_some())
                     && Some(n.inode) != target_ns.map(|i| nss[i].inode)
+                    && !target_ip_hint.is_some_and(|ip| pod_address_set(n).contains(&ip))
             })
             .collect()
     } else {
@@ -146,16 +149,20 @@ fn label(ns: &Netns) -> String {
         .unwrap_or_else(|| resolve::label(ns))
 }
 
-/// A pod's address to probe: the first global one, IPv4 first.
-fn pod_address(ns: &Netns) -> Option<IpAddr> {
-    let all: Vec<IpAddr> = ns
-        .interfaces
+/// A pod's global addresses (not loopback, not link-local).
+fn pod_address_set(ns: &Netns) -> Vec<IpAddr> {
+    ns.interfaces
         .iter()
         .filter(|i| i.kind != "loopback")
         .flat_map(|i| &i.addresses)
         .filter_map(|a| a.split('/').next()?.parse().ok())
         .filter(|a: &IpAddr| !a.to_string().starts_with("fe80"))
-        .collect();
+        .collect()
+}
+
+/// A pod's address to probe: the first global one, IPv4 first.
+fn pod_address(ns: &Netns) -> Option<IpAddr> {
+    let all = pod_address_set(ns);
     all.iter().find(|a| a.is_ipv4()).or(all.first()).copied()
 }
 

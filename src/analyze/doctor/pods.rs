@@ -83,9 +83,19 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
         }
     }
     if !problems.is_empty() {
+        let hint = match bridge {
+            Some(b) => format!(
+                "ip link set <veth> up; ip link set <veth> master {}",
+                b.name
+            ),
+            None => {
+                "ip link set <veth> up (a routed pod's route goes with its veth: restore it too)"
+                    .to_string()
+            }
+        };
         return Check::new(ID, Status::Fail, problems.join("; "))
             .with(evidence)
-            .hint("ip link set <veth> up; ip link set <veth> master <bridge>");
+            .hint(hint);
     }
     if !warn.is_empty() {
         return Check::new(ID, Status::Warn, warn.join("; ")).with(evidence);
