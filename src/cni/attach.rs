@@ -184,6 +184,34 @@ fn forward_steps(ips: &[IpConfig], steps: &mut Vec<Step>) {
     }
 }
 
+/// The ADD result: the node-side interfaces (bridge, host veth), then the pod's.
+fn result_of(
+    input: &AttachInput<'_>,
+    node_side: Vec<String>,
+    ifname: String,
+    ips: Vec<IpConfig>,
+    routes: Vec<Route>,
+) -> CniResult {
+    let mut interfaces: Vec<Interface> = node_side
+        .into_iter()
+        .map(|name| Interface {
+            name,
+            ..Default::default()
+        })
+        .collect();
+    interfaces.push(Interface {
+        name: ifname,
+        sandbox: input.netns.into(),
+        ..Default::default()
+    });
+    CniResult {
+        interfaces,
+        ips,
+        routes,
+        dns: dns(input),
+    }
+}
+
 fn dns(input: &AttachInput<'_>) -> super::types::Dns {
     if input.conf.dns.is_set() {
         input.conf.dns.clone()
@@ -320,27 +348,10 @@ pub fn plan_bridge(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
         }
         steps.extend(masq_step(input, &ips));
     }
-    let result = CniResult {
-        interfaces: vec![
-            Interface {
-                name: br,
-                ..Default::default()
-            },
-            Interface {
-                name: hv,
-                ..Default::default()
-            },
-            Interface {
-                name: ifname,
-                sandbox: input.netns.into(),
-                ..Default::default()
-            },
-        ],
-        ips,
-        routes,
-        dns: dns(input),
-    };
-    Ok(AttachPlan { steps, result })
+    Ok(AttachPlan {
+        steps,
+        result: result_of(input, vec![br, hv], ifname, ips, routes),
+    })
 }
 
 /// ptp mode. `onLink` (the reference ptp plugin): the pod keeps its
@@ -513,23 +524,10 @@ pub fn plan_ptp(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
         }
     }
     steps.extend(masq_step(input, &input.ipam.ips));
-    let result = CniResult {
-        interfaces: vec![
-            Interface {
-                name: hv,
-                ..Default::default()
-            },
-            Interface {
-                name: ifname,
-                sandbox: input.netns.into(),
-                ..Default::default()
-            },
-        ],
-        ips,
-        routes,
-        dns: dns(input),
-    };
-    Ok(AttachPlan { steps, result })
+    Ok(AttachPlan {
+        steps,
+        result: result_of(input, vec![hv], ifname, ips, routes),
+    })
 }
 
 /// The plan for the configured mode.

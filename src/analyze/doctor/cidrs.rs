@@ -122,8 +122,8 @@ pub fn merge(known: &mut Vec<RemoteCidr>, more: Vec<RemoteCidr>, local: &[IpNet]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Interface;
     use crate::model::doctor::{Neighbour, VxlanInfo};
-    use crate::model::{Interface, Route};
 
     fn ifc(ifindex: u32, name: &str, kind: &str) -> Interface {
         Interface {
@@ -142,20 +142,7 @@ mod tests {
         }
     }
 
-    fn route(dst: &str, gw: Option<&str>, oif: u32) -> Route {
-        Route {
-            dst: Some(dst.parse().unwrap()),
-            gateway: gw.map(|g| g.parse().unwrap()),
-            oif: Some(oif),
-            table: 254,
-            kind: "unicast".into(),
-            scope: "universe".into(),
-            prefsrc: None,
-            metric: None,
-            onlink: gw.is_some(),
-            ipv6: false,
-        }
-    }
+    use crate::analyze::doctor::fixtures::route;
 
     #[test]
     fn routes_and_tunnel_neighbours_give_remote_cidrs() {

@@ -300,8 +300,8 @@ pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
 mod tests {
     use super::*;
     use crate::analyze::doctor::{NodePod, RemoteCidr, fib_queries};
+    use crate::model::Interface;
     use crate::model::doctor::{FibAnswer, FibLookup, Neighbour, VxlanInfo};
-    use crate::model::{Interface, Route};
 
     fn ifc(ifindex: u32, name: &str, kind: &str, master: Option<u32>) -> Interface {
         Interface {
@@ -316,20 +316,7 @@ mod tests {
         }
     }
 
-    fn route(dst: &str, gw: Option<&str>, oif: u32) -> Route {
-        Route {
-            dst: Some(dst.parse().unwrap()),
-            gateway: gw.map(|g| g.parse().unwrap()),
-            oif: Some(oif),
-            table: 254,
-            kind: "unicast".into(),
-            scope: "universe".into(),
-            prefsrc: None,
-            metric: None,
-            onlink: gw.is_some(),
-            ipv6: false,
-        }
-    }
+    use crate::analyze::doctor::fixtures::route;
 
     fn lookup(iif: &str, ok: bool) -> FibLookup {
         FibLookup {

@@ -235,6 +235,28 @@ pub fn grown(f: &NodeFacts, keys: &[&str]) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// Builders shared by the checks' unit tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use crate::model::Route;
+
+    /// A main-table unicast IPv4 route, on-link when it has a gateway.
+    pub fn route(dst: &str, gw: Option<&str>, oif: u32) -> Route {
+        Route {
+            dst: Some(dst.parse().unwrap()),
+            gateway: gw.map(|g| g.parse().unwrap()),
+            oif: Some(oif),
+            table: 254,
+            kind: "unicast".into(),
+            scope: "universe".into(),
+            prefsrc: None,
+            metric: None,
+            onlink: gw.is_some(),
+            ipv6: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
