@@ -229,6 +229,15 @@ node_test! {
 }
 
 node_test! {
+    /// The README's lab (`lab up` defaults: 2 nodes x 3 pods, VXLAN): with two
+    /// nodes the switch's link to each node looks like a pod's veth to the
+    /// pairing; doctor must not judge it as one (it has no pause, no name).
+    fn the_default_two_node_lab_passes_every_check() {
+        healthy("h2", &[]);
+    }
+}
+
+node_test! {
     /// 3 nodes x 2 pods, routed underlay (host-gw), cni0 bridges.
     fn a_healthy_routed_lab_passes_every_check_and_traces_deliver() {
         healthy("hr", &["--nodes", "3", "--pods", "2", "--overlay", "routed"]);

@@ -125,6 +125,8 @@ fn context(
     pairs: &[VethPair],
     label: &str,
 ) -> Context {
+    // the node's pods: a pause process or a name on the far side of the
+    // veth (a lab's switch link to the node has neither), and orphans
     let mine: Vec<&VethPair> = pairs
         .iter()
         .filter(|p| {
@@ -132,6 +134,7 @@ fn context(
                 .as_ref()
                 .is_some_and(|h| h.netns_inode == node.inode)
         })
+        .filter(|p| p.pod.is_some() || p.pause_pid.is_some() || p.status == PairStatus::Orphan)
         .collect();
     let pods: Vec<NodePod> = mine
         .iter()
