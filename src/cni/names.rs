@@ -152,9 +152,17 @@ pub fn parse_marker(s: &str) -> Option<(&str, &str)> {
     (net.len() == 8 && att.len() == 16).then_some((net, att))
 }
 
+/// What every podnet iptables chain's name starts with.
+pub const MASQ_CHAIN_PREFIX: &str = "PODNET-";
+
 /// The iptables chain for an attachment's masquerade rules (≤ 28 bytes).
 pub fn masq_chain(network: &str, container_id: &str, ifname: &str) -> String {
-    format!("PODNET-{}", attachment_key(network, container_id, ifname))
+    masq_chain_of_key(&attachment_key(network, container_id, ifname))
+}
+
+/// The iptables chain for the attachment with key `key`.
+pub fn masq_chain_of_key(key: &str) -> String {
+    format!("{MASQ_CHAIN_PREFIX}{key}")
 }
 
 #[cfg(test)]

@@ -152,70 +152,31 @@ pub fn add(backend: MasqBackend, owner: &Owner, rules: &[MasqRule]) -> io::Resul
                         String::from_utf8_lossy(&out.stderr).trim()
                     )));
                 }
-                let subnet = r.subnet.to_string();
-                let src = r.src.to_string();
-                ok(
+                ipt_append(
                     t,
-                    &[
-                        "-w",
-                        "-t",
-                        "nat",
-                        "-A",
-                        &chain,
-                        "-d",
-                        &subnet,
-                        "-j",
-                        "ACCEPT",
-                        "-m",
-                        "comment",
-                        "--comment",
-                        &c,
-                    ],
-                    None,
+                    &chain,
+                    &["-d", &r.subnet.to_string(), "-j", "ACCEPT"],
+                    &c,
                 )?;
-                ok(
+                ipt_append(t, &chain, &["!", "-d", mcast, "-j", "MASQUERADE"], &c)?;
+                ipt_append(
                     t,
-                    &[
-                        "-w",
-                        "-t",
-                        "nat",
-                        "-A",
-                        &chain,
-                        "!",
-                        "-d",
-                        mcast,
-                        "-j",
-                        "MASQUERADE",
-                        "-m",
-                        "comment",
-                        "--comment",
-                        &c,
-                    ],
-                    None,
-                )?;
-                ok(
-                    t,
-                    &[
-                        "-w",
-                        "-t",
-                        "nat",
-                        "-A",
-                        "POSTROUTING",
-                        "-s",
-                        &src,
-                        "-j",
-                        &chain,
-                        "-m",
-                        "comment",
-                        "--comment",
-                        &c,
-                    ],
-                    None,
+                    "POSTROUTING",
+                    &["-s", &r.src.to_string(), "-j", &chain],
+                    &c,
                 )?;
             }
         }
     }
     Ok(())
+}
+
+/// Appends `rule` to `chain` of `t`'s nat table, with podnet's comment.
+fn ipt_append(t: &str, chain: &str, rule: &[&str], comment: &str) -> io::Result<()> {
+    let mut args = vec!["-w", "-t", "nat", "-A", chain];
+    args.extend_from_slice(rule);
+    args.extend_from_slice(&["-m", "comment", "--comment", comment]);
+    ok(t, &args, None).map(drop)
 }
 
 /// An nft rule of podnet's chain: its handle and comment.
@@ -300,7 +261,7 @@ fn ipt_jumps(t: &str) -> io::Result<Vec<Vec<String>>> {
         .filter(|a| a.len() > 2 && a[0] == "-A" && a[1] == "POSTROUTING")
         .filter(|a| {
             a.windows(2)
-                .any(|w| w[0] == "-j" && w[1].starts_with("PODNET-"))
+                .any(|w| w[0] == "-j" && w[1].starts_with(names::MASQ_CHAIN_PREFIX))
         })
         .map(|a| a[2..].to_vec())
         .collect())
@@ -357,7 +318,7 @@ pub fn remove_keys(keys: &[String]) -> io::Result<bool> {
             let Some(chain) = jump_target(args) else {
                 continue;
             };
-            if !keys.iter().any(|k| chain == format!("PODNET-{k}")) {
+            if !keys.iter().any(|k| chain == names::masq_chain_of_key(k)) {
                 continue;
             }
             found = true;
@@ -367,7 +328,7 @@ pub fn remove_keys(keys: &[String]) -> io::Result<bool> {
             chains.push(chain.to_string());
         }
         for k in keys {
-            let chain = format!("PODNET-{k}");
+            let chain = names::masq_chain_of_key(k);
             // the chain may exist without a jump (a crash between the two)
             let flushed = run(t, &["-w", "-t", "nat", "-F", &chain], None)
                 .map(|o| o.status.success())
@@ -389,7 +350,7 @@ pub fn present(backend: MasqBackend, owner: &Owner) -> io::Result<bool> {
             .iter()
             .any(|(_, c)| names::parse_marker(c).is_some_and(|(_, a)| a == key))),
         MasqBackend::Iptables => {
-            let chain = format!("PODNET-{key}");
+            let chain = names::masq_chain_of_key(&key);
             let mut any = false;
             for t in ["iptables", "ip6tables"] {
                 any |= ipt_jumps(t)?
