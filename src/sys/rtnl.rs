@@ -546,34 +546,22 @@ fn route_message(ctx: &mut Ctx, r: &RouteReq, delete: bool) -> io::Result<RouteM
             _ => RouteScope::Universe,
         }
     };
-    let mut msg = match (r.dst.addr(), r.gw, r.src) {
-        (IpAddr::V4(d), gw, src) => {
-            let mut b = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
-                .destination_prefix(d, r.dst.prefix_len())
-                .output_interface(oif)
-                .scope(scope);
-            if let Some(IpAddr::V4(g)) = gw {
-                b = b.gateway(g);
-            }
-            if let Some(IpAddr::V4(s)) = src {
-                b = b.pref_source(s);
-            }
-            b.build()
-        }
-        (IpAddr::V6(d), gw, src) => {
-            let mut b = RouteMessageBuilder::<std::net::Ipv6Addr>::new()
-                .destination_prefix(d, r.dst.prefix_len())
-                .output_interface(oif)
-                .scope(scope);
-            if let Some(IpAddr::V6(g)) = gw {
-                b = b.gateway(g);
-            }
-            if let Some(IpAddr::V6(s)) = src {
-                b = b.pref_source(s);
-            }
-            b.build()
-        }
-    };
+    let dst = r.dst.addr();
+    // a gateway or source of the other family is not part of the route
+    let same_family = |a: &IpAddr| a.is_ipv4() == dst.is_ipv4();
+    let invalid = |e| io::Error::new(io::ErrorKind::InvalidInput, e);
+    let mut b = RouteMessageBuilder::<IpAddr>::new()
+        .destination_prefix(dst, r.dst.prefix_len())
+        .map_err(invalid)?
+        .output_interface(oif)
+        .scope(scope);
+    if let Some(g) = r.gw.filter(same_family) {
+        b = b.gateway(g).map_err(invalid)?;
+    }
+    if let Some(s) = r.src.filter(same_family) {
+        b = b.pref_source(s).map_err(invalid)?;
+    }
+    let mut msg = b.build();
     if let Some(m) = r.metric {
         msg.attributes
             .push(netlink_packet_route::route::RouteAttribute::Priority(m));
