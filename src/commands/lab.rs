@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -23,6 +21,7 @@ use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN};
 use crate::sys::lab_net;
 use crate::sys::lab_store;
 use crate::sys::lockfile::Locked;
+use crate::sys::parallel;
 
 use super::Ctx;
 
@@ -130,32 +129,12 @@ pub fn in_each<T: Send>(
     threads: usize,
     f: impl Fn(usize) -> io::Result<T> + Sync,
 ) -> Vec<io::Result<T>> {
-    let slots: Vec<Mutex<Option<io::Result<T>>>> = paths.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let threads = threads.clamp(1, paths.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(p) = paths.get(i) else { break };
-                    let r = lab_net::enter(p).and_then(|()| f(i));
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .map(|s| {
-            s.into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| Err(io::Error::other("the namespace worker died")))
-        })
-        .collect()
+    parallel::each_index(paths.len(), threads, |i| {
+        lab_net::enter(&paths[i]).and_then(|()| f(i))
+    })
+    .into_iter()
+    .map(|r| r.unwrap_or_else(|| Err(io::Error::other("the namespace worker died"))))
+    .collect()
 }
 
 /// What reconciling one namespace did.

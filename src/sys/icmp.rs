@@ -38,8 +38,7 @@ use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -867,43 +866,19 @@ pub fn probe_many_paced(
     pps: u32,
 ) -> Vec<io::Result<Vec<ProbeResult>>> {
     let pacer = Pacer::new(pps);
-    let slots: Vec<Mutex<Option<io::Result<Vec<ProbeResult>>>>> =
-        batches.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let threads = threads.clamp(1, batches.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(b) = batches.get(i) else { break };
-                    let r = (|| {
-                        if let Some(p) = &b.netns {
-                            let f = File::open(p).map_err(|e| {
-                                io::Error::new(e.kind(), format!("open {}: {e}", p.display()))
-                            })?;
-                            super::netns::enter(&f).map_err(|e| {
-                                io::Error::new(e.kind(), format!("setns {}: {e}", p.display()))
-                            })?;
-                        }
-                        probe_paced(&b.probes, Some(&pacer))
-                    })();
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(r);
-                    }
-                }
-            });
+    super::parallel::each_index(batches.len(), threads, |i| {
+        let b = &batches[i];
+        if let Some(p) = &b.netns {
+            let f = File::open(p)
+                .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", p.display())))?;
+            super::netns::enter(&f)
+                .map_err(|e| io::Error::new(e.kind(), format!("setns {}: {e}", p.display())))?;
         }
-    });
-    slots
-        .into_iter()
-        .map(|s| {
-            s.into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| Err(io::Error::other("the probe thread died")))
-        })
-        .collect()
+        probe_paced(&b.probes, Some(&pacer))
+    })
+    .into_iter()
+    .map(|r| r.unwrap_or_else(|| Err(io::Error::other("the probe thread died"))))
+    .collect()
 }
 
 #[cfg(test)]

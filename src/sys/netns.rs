@@ -7,8 +7,6 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nix::sched::{CloneFlags, setns};
 
@@ -119,32 +117,9 @@ where
     T: Send,
     F: Fn(&NetnsTarget, &mut Inside<'_>) -> io::Result<T> + Sync,
 {
-    let results: Vec<Mutex<Option<Result<T, EnterError>>>> =
-        targets.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let workers = workers.clamp(1, targets.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(target) = targets.get(i) else { break };
-                    let result = visit_one(target, &visit);
-                    if let Ok(mut slot) = results[i].lock() {
-                        *slot = Some(result);
-                    }
-                }
-            });
-        }
-    });
-    results
+    super::parallel::each_index(targets.len(), workers, |i| visit_one(&targets[i], &visit))
         .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or(Err(EnterError::Vanished))
-        })
+        .map(|r| r.unwrap_or(Err(EnterError::Vanished)))
         .collect()
 }
 

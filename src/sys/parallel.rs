@@ -1,5 +1,9 @@
-//! Runs independent reads on a few scoped threads (one per core): the /proc
-//! scan and per-process file reads of a large node.
+//! Runs independent work on a few scoped threads (no I/O of its own): the
+//! /proc scan and per-process file reads of a large node, and jobs that
+//! enter a namespace each on a fresh helper thread.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `f` over `items` on up to `workers` threads, results in the items' order.
 pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -20,6 +24,38 @@ pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + 
     })
 }
 
+/// `job(i)` for every `i < n` on up to `threads` fresh helper threads, each
+/// taking the next index when it is done with one; results in index order,
+/// `None` where a job's thread died. No job runs on the caller's thread, so
+/// a job may move its thread into another namespace.
+pub fn each_index<R: Send>(
+    n: usize,
+    threads: usize,
+    job: impl Fn(usize) -> R + Sync,
+) -> Vec<Option<R>> {
+    let slots: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = threads.clamp(1, n.max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = slots.get(i) else { break };
+                    let r = job(i);
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| s.into_inner().ok().flatten())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -30,5 +66,16 @@ mod tests {
             v.iter().map(|x| x * 2).collect::<Vec<_>>()
         );
         assert_eq!(super::map(&v[..5], 8, |x| *x), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn each_index_keeps_order_and_never_uses_the_callers_thread() {
+        let me = std::thread::current().id();
+        let out = super::each_index(100, 3, |i| (i * 2, std::thread::current().id() != me));
+        assert_eq!(out.len(), 100);
+        for (i, r) in out.into_iter().enumerate() {
+            assert_eq!(r, Some((i * 2, true)));
+        }
+        assert!(super::each_index(0, 4, |i| i).is_empty());
     }
 }
