@@ -27,20 +27,30 @@ impl Drop for Locked {
     }
 }
 
-/// Opens (creating it and its directory) and locks `path`, waiting for
-/// other holders.
-pub fn lock(path: &Path) -> io::Result<Locked> {
+/// Opens `path` for locking, creating it and its directory.
+fn open(path: &Path) -> io::Result<File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", dir.display())))?;
     }
-    let file = OpenOptions::new()
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))
+}
+
+/// The lock file of a lock named `name` in [`LOCK_DIR`].
+fn named_path(name: &str) -> PathBuf {
+    Path::new(LOCK_DIR).join(format!("{name}.lock"))
+}
+
+/// Opens (creating it and its directory) and locks `path`, waiting for
+/// other holders.
+pub fn lock(path: &Path) -> io::Result<Locked> {
+    let file = open(path)?;
     file.lock()
         .map_err(|e| io::Error::new(e.kind(), format!("lock {}: {e}", path.display())))?;
     Ok(Locked {
@@ -51,28 +61,18 @@ pub fn lock(path: &Path) -> io::Result<Locked> {
 
 /// A lock named `name` in [`LOCK_DIR`].
 pub fn named(name: &str) -> io::Result<Locked> {
-    lock(&Path::new(LOCK_DIR).join(format!("{name}.lock")))
+    lock(&named_path(name))
 }
 
 /// Like [`named`], but gives up after `timeout` (error kind `WouldBlock`),
 /// so a hung holder does not hang every later caller.
 pub fn named_within(name: &str, timeout: std::time::Duration) -> io::Result<Locked> {
-    lock_within(&Path::new(LOCK_DIR).join(format!("{name}.lock")), timeout)
+    lock_within(&named_path(name), timeout)
 }
 
 /// Like [`lock`], but gives up after `timeout` (error kind `WouldBlock`).
 pub fn lock_within(path: &Path, timeout: std::time::Duration) -> io::Result<Locked> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", dir.display())))?;
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+    let file = open(path)?;
     let deadline = std::time::Instant::now() + timeout;
     loop {
         match file.try_lock() {
