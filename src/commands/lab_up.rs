@@ -164,22 +164,13 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
             .map_err(io_err(format!("create the netns of {}", n.name)))?;
         let conflist = conf_dir.join(format!("{}.conflist", n.name));
         let node_ipam = ipam_dir.join(&n.name);
-        state.nodes.push(NodeState {
-            name: n.name.clone(),
-            index: n.index,
-            inode: lab_store::inode_of(&path).unwrap_or(0),
-            netns: path.display().to_string(),
-            underlay_ip: n.underlay_ip,
-            underlay_prefix: plan::UNDERLAY_PREFIX,
-            switch_port: n.switch_port.clone(),
-            pod_cidr: n.pod_cidr,
-            gateway: n.gateway,
-            vtep_ip: n.vtep_ip,
-            vtep_mac: plan::mac_string(&n.vtep_mac),
-            conflist: conflist.display().to_string(),
-            ipam_dir: node_ipam.display().to_string(),
-            plugin_routes: Vec::new(),
-        });
+        state.nodes.push(NodeState::planned(
+            n,
+            path.display().to_string(),
+            lab_store::inode_of(&path).unwrap_or(0),
+            conflist.display().to_string(),
+            node_ipam.display().to_string(),
+        ));
         let text = serde_json::to_vec_pretty(&plan::conflist(
             p.params.mode,
             p.pod_mtu,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::desired::{NeighEntry, RouteEntry};
 use super::faults::Fault;
-use super::plan::{Overlay, PodMode};
+use super::plan::{self, Overlay, PodMode};
 
 /// Bumped when the file's shape changes incompatibly.
 pub const STATE_VERSION: u32 = 1;
@@ -71,6 +71,35 @@ pub struct NodeState {
     pub ipam_dir: String,
     /// Routes the CNI plugin made in the node (ptp host routes), recorded after plumbing.
     pub plugin_routes: Vec<RouteEntry>,
+}
+
+impl NodeState {
+    /// The state of planned node `n` once its netns is at `netns` (inode
+    /// `inode`), with its CNI conflist and IPAM dataDir; no plugin routes yet.
+    pub fn planned(
+        n: &plan::NodePlan,
+        netns: String,
+        inode: u64,
+        conflist: String,
+        ipam_dir: String,
+    ) -> NodeState {
+        NodeState {
+            name: n.name.clone(),
+            index: n.index,
+            netns,
+            inode,
+            underlay_ip: n.underlay_ip,
+            underlay_prefix: plan::UNDERLAY_PREFIX,
+            switch_port: n.switch_port.clone(),
+            pod_cidr: n.pod_cidr,
+            gateway: n.gateway,
+            vtep_ip: n.vtep_ip,
+            vtep_mac: plan::mac_string(&n.vtep_mac),
+            conflist,
+            ipam_dir,
+            plugin_routes: Vec::new(),
+        }
+    }
 }
 
 /// One pod.
@@ -194,21 +223,14 @@ pub(crate) mod tests {
             nodes: p
                 .nodes
                 .iter()
-                .map(|n| NodeState {
-                    name: n.name.clone(),
-                    index: n.index,
-                    netns: format!("{dir}/netns/{}", n.name),
-                    inode: 200 + u64::from(n.index),
-                    underlay_ip: n.underlay_ip,
-                    underlay_prefix: plan::UNDERLAY_PREFIX,
-                    switch_port: n.switch_port.clone(),
-                    pod_cidr: n.pod_cidr,
-                    gateway: n.gateway,
-                    vtep_ip: n.vtep_ip,
-                    vtep_mac: plan::mac_string(&n.vtep_mac),
-                    conflist: format!("{dir}/cni/net.d/{}.conflist", n.name),
-                    ipam_dir: format!("{dir}/ipam/{}", n.name),
-                    plugin_routes: Vec::new(),
+                .map(|n| {
+                    NodeState::planned(
+                        n,
+                        format!("{dir}/netns/{}", n.name),
+                        200 + u64::from(n.index),
+                        format!("{dir}/cni/net.d/{}.conflist", n.name),
+                        format!("{dir}/ipam/{}", n.name),
+                    )
                 })
                 .collect(),
             pods: p
