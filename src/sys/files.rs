@@ -1,9 +1,16 @@
-//! Reading files and directories under the host root (file I/O).
+//! Reading files and directories under the host root, and bounded reads of
+//! any regular file (file I/O).
 
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
 
 use super::root::HostRoot;
+
+/// The largest file podnet reads whole by default (runtime JSON, CNI
+/// configs and caches, /proc files): a bigger one is an error, never an
+/// unbounded allocation.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
 /// A file read under the host root: its path as the host sees it, and its bytes.
 #[derive(Debug)]
@@ -12,14 +19,28 @@ pub struct ReadFile {
     pub data: io::Result<Vec<u8>>,
 }
 
-/// Reads a whole regular file given by its host path. Anything else (a
-/// fifo, a socket, a device, a directory) is an error, never a blocking
-/// open: the file is opened with O_NONBLOCK and checked before reading.
+/// Reads a whole regular file given by its host path, at most
+/// [`MAX_FILE_BYTES`] (see [`read_capped`]).
 pub fn read(root: &HostRoot, abs: &str) -> io::Result<Vec<u8>> {
-    let mut f = std::fs::OpenOptions::new()
+    read_capped(&root.join(abs), MAX_FILE_BYTES)
+}
+
+/// Reads a whole regular text file given by its host path (see [`read`]).
+pub fn read_to_string(root: &HostRoot, abs: &str) -> io::Result<String> {
+    utf8(read(root, abs)?)
+}
+
+/// Reads a whole regular file of at most `cap` bytes. Anything else (a
+/// fifo, a socket, a device, a directory) is an error, never a blocking
+/// open: the file is opened with O_NONBLOCK and checked before reading. A
+/// file longer than `cap` is an error too, found without reading more than
+/// `cap + 1` bytes (procfs files report a size of 0, so the size alone
+/// cannot tell).
+pub fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let f = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(root.join(abs))?;
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
     let md = f.metadata()?;
     if !md.is_file() {
         return Err(io::Error::new(
@@ -27,15 +48,42 @@ pub fn read(root: &HostRoot, abs: &str) -> io::Result<Vec<u8>> {
             format!("not a regular file (a {})", file_kind(&md.file_type())),
         ));
     }
-    let mut buf = Vec::with_capacity(usize::try_from(md.len()).unwrap_or(0).min(1 << 20));
-    f.read_to_end(&mut buf)?;
+    if md.len() > cap {
+        return Err(too_big(cap));
+    }
+    read_limited(f, cap, md.len())
+}
+
+/// Reads a whole regular text file of at most `cap` bytes (see [`read_capped`]).
+pub fn read_capped_to_string(path: &Path, cap: u64) -> io::Result<String> {
+    utf8(read_capped(path, cap)?)
+}
+
+/// Reads at most `cap` bytes from a stream (stdin, a pipe); more is an
+/// error, found without buffering more than `cap + 1` bytes.
+pub fn read_stream_capped(r: impl Read, cap: u64) -> io::Result<Vec<u8>> {
+    read_limited(r, cap, 0)
+}
+
+fn read_limited(r: impl Read, cap: u64, size_hint: u64) -> io::Result<Vec<u8>> {
+    let hint = usize::try_from(size_hint.min(cap).min(1 << 20)).unwrap_or(0);
+    let mut buf = Vec::with_capacity(hint);
+    r.take(cap.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > cap {
+        return Err(too_big(cap));
+    }
     Ok(buf)
 }
 
-/// Reads a whole regular text file given by its host path (see [`read`]).
-pub fn read_to_string(root: &HostRoot, abs: &str) -> io::Result<String> {
-    String::from_utf8(read(root, abs)?)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+fn too_big(cap: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("larger than {} bytes, the most podnet reads", cap),
+    )
+}
+
+fn utf8(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
 }
 
 fn file_kind(t: &std::fs::FileType) -> &'static str {
@@ -109,5 +157,22 @@ mod tests {
         assert!(d.to_string().contains("directory"), "{d}");
         std::fs::write(dir.path().join("bin"), b"\xff\xfe").unwrap();
         assert!(read_to_string(&root, "/bin").is_err());
+    }
+
+    #[test]
+    fn refuses_files_and_streams_over_the_cap_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big");
+        std::fs::write(&p, vec![b'x'; 100]).unwrap();
+        assert_eq!(read_capped(&p, 100).unwrap().len(), 100);
+        let e = read_capped(&p, 99).unwrap_err();
+        assert!(e.to_string().contains("larger than 99 bytes"), "{e}");
+        // /dev/zero is endless and a device: refused before any read
+        let z = read_capped(Path::new("/dev/zero"), 10).unwrap_err();
+        assert!(z.to_string().contains("device"), "{z}");
+        // an endless stream stops at the cap
+        let s = read_stream_capped(std::io::repeat(b'a'), 1000).unwrap_err();
+        assert!(s.to_string().contains("larger than 1000"), "{s}");
+        assert_eq!(read_stream_capped(&b"abc"[..], 3).unwrap(), b"abc");
     }
 }
