@@ -400,6 +400,7 @@ fn floors(runs: usize) -> Vec<(&'static str, Duration)> {
             let p = std::path::PathBuf::from(format!("/run/netns/{n}"));
             Some(netns::NetnsTarget {
                 inode: netns::inode_of(&p).ok()?,
+                root: root.clone(),
                 handles: vec![p],
             })
         })

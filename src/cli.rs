@@ -1,8 +1,74 @@
-//! Command-line types (clap derive) for every podnet command. No I/O.
+//! Command-line types (clap derive) for every podnet command, and the
+//! typed parsers of their numeric values. No I/O.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+// ------------------------------------------------------- numeric values
+//
+// Every numeric option is parsed by one of these, so NaN, infinities,
+// negative, empty and out-of-range values are refused when the command
+// line is parsed (exit 2, one line naming the option), never met later as
+// a panic or an endless sleep.
+
+/// A duration given in seconds: a finite decimal number in `min..=max`.
+pub fn seconds(min: f64, max: f64) -> impl TypedValueParser<Value = Duration> {
+    move |s: &str| parse_seconds(s, min, max)
+}
+
+fn parse_seconds(s: &str, min: f64, max: f64) -> Result<Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !v.is_finite() {
+        return Err(format!("{s} is not a finite number of seconds"));
+    }
+    if !(min..=max).contains(&v) {
+        return Err(format!("use {min} to {max} seconds, not {s}"));
+    }
+    Duration::try_from_secs_f64(v).map_err(|e| format!("{s} seconds: {e}"))
+}
+
+/// A whole number (a count, a port, a size, milliseconds) in `min..=max`.
+pub fn whole<T>(min: u64, max: u64) -> impl TypedValueParser<Value = T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+{
+    move |s: &str| parse_whole(s, min, max)
+}
+
+fn parse_whole<T: TryFrom<u64>>(s: &str, min: u64, max: u64) -> Result<T, String> {
+    let range = if max == u64::MAX {
+        format!("{min} or more")
+    } else {
+        format!("{min} to {max}")
+    };
+    let v: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("use a whole number, {range}, not {s:?}"))?;
+    if !(min..=max).contains(&v) {
+        return Err(format!("use {range}, not {v}"));
+    }
+    T::try_from(v).map_err(|_| format!("use {range}, not {v}"))
+}
+
+/// `veth top --count`: more samples than anyone waits for.
+pub const MAX_TOP_SAMPLES: u64 = 1_000_000_000;
+/// Probe attempts per source.
+pub const MAX_PROBE_COUNT: u64 = 100_000;
+/// The largest IPv4 packet (total length is 16 bits); the smallest is an
+/// IPv4 header and an ICMP header.
+pub const MAX_PACKET_BYTES: u64 = 65_535;
+pub const MIN_PACKET_BYTES: u64 = 28;
+/// `lab status --timeout`: one hour, in milliseconds.
+pub const MAX_LAB_TIMEOUT_MS: u64 = 3_600_000;
+/// `cni gc --min-age`: ten years.
+pub const MAX_MIN_AGE_SECS: u64 = 10 * 365 * 86_400;
 
 /// Node-level Kubernetes pod network diagnostics.
 ///
@@ -270,10 +336,10 @@ pub enum TopSort {
 #[derive(Debug, Clone, Args)]
 pub struct VethTopArgs {
     /// Seconds between samples.
-    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
-    pub interval: f64,
+    #[arg(long, default_value = "2", value_name = "SECONDS", value_parser = seconds(0.1, 3600.0))]
+    pub interval: Duration,
     /// Stop after this many samples (default: until Ctrl-C).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = whole::<u64>(1, MAX_TOP_SAMPLES))]
     pub count: Option<u64>,
     /// Sort order.
     #[arg(long, value_enum, default_value_t = TopSort::Rate)]
@@ -312,25 +378,25 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub from_all: bool,
     /// Attempts per source.
-    #[arg(short = 'c', long, default_value_t = 3)]
+    #[arg(short = 'c', long, default_value_t = 3, value_parser = whole::<u32>(1, MAX_PROBE_COUNT))]
     pub count: u32,
     /// Seconds between attempts.
-    #[arg(long, default_value_t = 0.2, value_name = "SECONDS")]
-    pub interval: f64,
+    #[arg(long, default_value = "0.2", value_name = "SECONDS", value_parser = seconds(0.0, 60.0))]
+    pub interval: Duration,
     /// Seconds each attempt waits for its answer.
-    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
-    pub timeout: f64,
+    #[arg(long, default_value = "1", value_name = "SECONDS", value_parser = seconds(0.05, 60.0))]
+    pub timeout: Duration,
     /// ICMP: bytes of each IP packet (like ping -s, plus the 28 header bytes).
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = whole::<usize>(MIN_PACKET_BYTES, MAX_PACKET_BYTES))]
     pub size: Option<usize>,
     /// Find the largest don't-fragment ICMP packet that reaches the target.
     #[arg(long)]
     pub pmtu: bool,
     /// TCP connect to this port.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = whole::<u16>(1, 65_535))]
     pub tcp: Option<u16>,
     /// UDP datagram to this port.
-    #[arg(long, value_name = "PORT")]
+    #[arg(long, value_name = "PORT", value_parser = whole::<u16>(1, 65_535))]
     pub udp: Option<u16>,
     /// HTTP GET of this path (port 80, or --port).
     #[arg(long, value_name = "PATH")]
@@ -339,7 +405,7 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "NAME")]
     pub dns: Option<String>,
     /// The port for --http or --dns.
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<u16>(1, 65_535))]
     pub port: Option<u16>,
 }
 
@@ -363,8 +429,8 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "ID")]
     pub check: Vec<String>,
     /// Seconds between the two reads of the counters whose growth is judged.
-    #[arg(long, default_value_t = 1.0, value_name = "SECONDS")]
-    pub sample: f64,
+    #[arg(long, default_value = "1", value_name = "SECONDS", value_parser = seconds(0.0, 60.0))]
+    pub sample: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -517,7 +583,7 @@ pub struct CniGcArgs {
     pub dry_run: bool,
 
     /// Leave IPAM reservations younger than this many seconds (an ADD may be running).
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = whole::<u64>(0, MAX_MIN_AGE_SECS))]
     pub min_age: u64,
 
     #[command(flatten)]
@@ -659,10 +725,10 @@ pub enum LabFault {
 #[derive(Debug, Clone, Args)]
 pub struct LabUpArgs {
     /// Number of nodes.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = whole::<u32>(0, u32::MAX.into()))]
     pub nodes: u32,
     /// Pods per node.
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = whole::<u32>(0, u32::MAX.into()))]
     pub pods: u32,
     /// How pod traffic crosses between nodes.
     #[arg(long, value_enum, default_value_t = LabOverlay::Vxlan)]
@@ -689,7 +755,7 @@ pub struct LabStatusArgs {
     #[arg(long)]
     pub no_probe: bool,
     /// How long each ping waits for its reply.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = whole::<u64>(0, MAX_LAB_TIMEOUT_MS))]
     pub timeout: u64,
     #[command(flatten)]
     pub lab: LabName,

@@ -78,7 +78,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
     let queries = doctor::fib_queries(&facts, &cx);
 
     // the second read, a moment after the first
-    let sample = Duration::from_secs_f64(args.sample.clamp(0.0, 60.0));
+    let sample = args.sample;
     std::thread::sleep(sample.saturating_sub(started.elapsed().min(sample / 2)));
     let later = visit(&target, |inside| read_facts(inside, Some(&queries)))?;
     facts.sample_secs = started.elapsed().as_secs_f64();
@@ -301,6 +301,9 @@ fn env_facts(root: &HostRoot, f: &NodeFacts) -> env::EnvFacts {
     e
 }
 
+/// The most podnet reads of one CNI network configuration.
+const CNI_CONF_BYTES: u64 = 4 << 20;
+
 /// The CNI configuration under the host root, the plugins it names, and leaks.
 fn cni_facts(root: &HostRoot) -> env::CniFacts {
     let conf_dir = "/etc/cni/net.d".to_string();
@@ -322,9 +325,10 @@ fn cni_facts(root: &HostRoot) -> env::CniFacts {
         bin_dirs: bin_dirs.clone(),
         ..Default::default()
     };
-    let names = crate::sys::files::list_dir(root, &conf_dir).unwrap_or_default();
-    for name in names
+    let entries = crate::sys::files::list_dir(root, &conf_dir).unwrap_or_default();
+    for name in entries
         .iter()
+        .map(|e| &e.name)
         .filter(|n| n.ends_with(".conf") || n.ends_with(".conflist") || n.ends_with(".json"))
     {
         let path = format!("{conf_dir}/{name}");
@@ -332,7 +336,7 @@ fn cni_facts(root: &HostRoot) -> env::CniFacts {
             path: path.clone(),
             ..Default::default()
         };
-        match crate::sys::files::read(root, &path) {
+        match crate::sys::files::read(root, &path, CNI_CONF_BYTES) {
             Err(e) => conf.error = Some(e.to_string()),
             Ok(bytes) => match crate::cni::conflist::parse(&bytes) {
                 Err(e) => conf.error = Some(e.to_string()),

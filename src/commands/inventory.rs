@@ -54,6 +54,10 @@ impl VisitWants {
     };
 }
 
+/// The most podnet reads of mountinfo (about 150 bytes a mount: some
+/// 400,000 mounts).
+const MOUNTINFO_BYTES: u64 = 64 << 20;
+
 /// The capabilities a scan of a live /proc needs.
 pub const SCAN_CAPS: &[caps::Cap] = &[caps::CAP_SYS_ADMIN, caps::CAP_SYS_PTRACE];
 
@@ -99,9 +103,10 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
     } else {
         "/proc/1/mountinfo"
     };
-    let mounts = match files::read_to_string(root, mountinfo_path) {
-        Ok(text) => {
-            let (m, bad) = mountinfo::parse_netns_mounts(&text);
+    // a mount point that is not UTF-8 spoils its own line only
+    let mounts = match files::read(root, mountinfo_path, MOUNTINFO_BYTES) {
+        Ok(bytes) => {
+            let (m, bad) = mountinfo::parse_netns_mounts(&String::from_utf8_lossy(&bytes));
             if bad > 0 {
                 warnings.push(format!("{mountinfo_path}: {bad} malformed lines skipped"));
             }
@@ -496,16 +501,18 @@ pub fn read_links(
 
 /// The files that can reach a namespace: bind mounts, then its processes, then fds.
 pub fn target(root: &HostRoot, ns: &crate::model::Netns) -> NetnsTarget {
-    let mut handles: Vec<std::path::PathBuf> = ns.paths.iter().map(|p| root.join(p)).collect();
+    let mut handles: Vec<std::path::PathBuf> =
+        ns.paths.iter().map(std::path::PathBuf::from).collect();
     handles.extend(
         ns.pid_list
             .iter()
             .take(4)
             .map(|pid| root.proc_file(*pid, "ns/net")),
     );
-    handles.extend(ns.fds.iter().map(|f| root.join(f)));
+    handles.extend(ns.fds.iter().map(std::path::PathBuf::from));
     NetnsTarget {
         inode: ns.inode,
+        root: root.clone(),
         handles,
     }
 }

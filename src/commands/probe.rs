@@ -101,9 +101,9 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
         }
     };
     let opts = Opts {
-        count: args.count.max(1),
-        interval: Duration::from_secs_f64(args.interval.clamp(0.0, 60.0)),
-        timeout: Duration::from_secs_f64(args.timeout.clamp(0.05, 60.0)),
+        count: args.count,
+        interval: args.interval,
+        timeout: args.timeout,
         size: args.size,
     };
     let mut report = ProbeReport {
@@ -166,6 +166,20 @@ fn pod_address(ns: &Netns) -> Option<IpAddr> {
     all.iter().find(|a| a.is_ipv4()).or(all.first()).copied()
 }
 
+/// A source's namespace, open (resolved inside the host root), and the path
+/// the ICMP prober enters it by: the open descriptor's own /proc link, so
+/// nothing outside the host root is resolved. The path lives as long as the file.
+struct OpenedNetns {
+    _file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+fn opened_netns(ctx: &Ctx, s: &Netns) -> std::result::Result<OpenedNetns, String> {
+    let file = netns::open(&inventory::target(&ctx.root, s)).map_err(|e| e.to_string())?;
+    let path = format!("/proc/self/fd/{}", netns::raw_fd(&file)).into();
+    Ok(OpenedNetns { _file: file, path })
+}
+
 fn icmp_runs(ctx: &Ctx, sources: &[&Netns], target: IpAddr, o: &Opts) -> Vec<ProbeRun> {
     let probe = {
         let p = icmp::Probe::new(target)
@@ -178,14 +192,26 @@ fn icmp_runs(ctx: &Ctx, sources: &[&Netns], target: IpAddr, o: &Opts) -> Vec<Pro
             None => p,
         }
     };
-    let batches: Vec<icmp::Batch> = sources
+    let opened: Vec<std::result::Result<OpenedNetns, String>> =
+        sources.iter().map(|s| opened_netns(ctx, s)).collect();
+    let batches: Vec<icmp::Batch> = opened
         .iter()
-        .map(|s| icmp::Batch {
-            netns: inventory::target(&ctx.root, s).handles.first().cloned(),
+        .filter_map(|o| o.as_ref().ok())
+        .map(|o| icmp::Batch {
+            netns: Some(o.path.clone()),
             probes: vec![probe.clone()],
         })
         .collect();
-    let results = icmp::probe_many(&batches, netns::default_workers());
+    let mut sent = icmp::probe_many(&batches, netns::default_workers()).into_iter();
+    let results: Vec<std::io::Result<Vec<icmp::ProbeResult>>> = opened
+        .iter()
+        .map(|o| match o {
+            Ok(_) => sent
+                .next()
+                .unwrap_or_else(|| Err(std::io::Error::other("the prober gave no result"))),
+            Err(e) => Err(std::io::Error::other(e.clone())),
+        })
+        .collect();
     sources
         .iter()
         .zip(results)
@@ -407,7 +433,7 @@ fn attempt(mode: &Mode, host: &str, addr: SocketAddr, seq: u32, timeout: Duratio
 /// sent together, each round narrowing the gap between the largest that
 /// passed and the smallest that failed.
 fn pmtu(ctx: &Ctx, s: &Netns, target: IpAddr, o: &Opts) -> Result<PmtuResult> {
-    let handle = inventory::target(&ctx.root, s).handles.first().cloned();
+    let opened = opened_netns(ctx, s).map_err(|e| Error::other(format!("{}: {e}", label(s))))?;
     let mtu = s
         .interfaces
         .iter()
@@ -437,7 +463,7 @@ fn pmtu(ctx: &Ctx, s: &Netns, target: IpAddr, o: &Opts) -> Result<PmtuResult> {
                     .timeout(o.timeout)
             })
             .collect();
-        let results = icmp::probe(handle.as_deref(), &probes)
+        let results = icmp::probe(Some(&opened.path), &probes)
             .map_err(|e| Error::other(format!("{}: {e}", label(s))))?;
         for (z, r) in sizes.iter().zip(results) {
             let result = r

@@ -7,7 +7,7 @@ use colored::Colorize;
 
 use crate::model::doctor::{DoctorReport, Status};
 
-use super::Style;
+use super::{Esc, Style};
 
 fn badge(s: Status, style: &Style) -> String {
     let text = format!("{:<4}", s.as_str().to_uppercase());
@@ -23,14 +23,14 @@ fn badge(s: Status, style: &Style) -> String {
 }
 
 pub fn text(out: &mut dyn Write, report: &DoctorReport, style: &Style) -> std::io::Result<()> {
-    writeln!(out, "podnet doctor: {}", report.node.label)?;
+    writeln!(out, "podnet doctor: {}", Esc(&report.node.label))?;
     for c in &report.checks {
         writeln!(
             out,
             "{}  {:<15} {}",
             badge(c.status, style),
-            c.id,
-            c.summary
+            Esc(c.id),
+            Esc(&c.summary)
         )?;
         // evidence for what needs attention, or always with -v / wide
         let detailed =
@@ -38,11 +38,11 @@ pub fn text(out: &mut dyn Write, report: &DoctorReport, style: &Style) -> std::i
         if detailed {
             for e in &c.evidence {
                 let from = if style.color {
-                    format!("[{}]", e.from).dimmed().to_string()
+                    format!("[{}]", Esc(&e.from)).dimmed().to_string()
                 } else {
-                    format!("[{}]", e.from)
+                    format!("[{}]", Esc(&e.from))
                 };
-                writeln!(out, "                      {}  {from}", e.fact)?;
+                writeln!(out, "                      {}  {from}", Esc(&e.fact))?;
             }
         }
         if let Some(h) = &c.hint
@@ -53,7 +53,7 @@ pub fn text(out: &mut dyn Write, report: &DoctorReport, style: &Style) -> std::i
             } else {
                 "fix:".into()
             };
-            writeln!(out, "                      {label} {h}")?;
+            writeln!(out, "                      {label} {}", Esc(h))?;
         }
     }
     let count = |s: Status| report.checks.iter().filter(|c| c.status == s).count();

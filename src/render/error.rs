@@ -13,8 +13,12 @@ pub fn format_error(err: &Error, color: bool) -> String {
     } else {
         "error".into()
     };
-    let mut s = format!("podnet: {label}: {}", one_line(&err.to_string()));
+    let mut s = format!(
+        "podnet: {label}: {}",
+        super::Esc(&one_line(&err.to_string()))
+    );
     if let Some(hint) = err.hint() {
+        let hint = super::esc(&hint);
         let h = if color {
             "hint".cyan().to_string()
         } else {

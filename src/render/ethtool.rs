@@ -6,7 +6,7 @@ use colored::Colorize;
 
 use crate::model::ethtool::EthtoolReport;
 
-use super::Style;
+use super::{Esc, Style};
 
 pub fn text(out: &mut dyn Write, report: &EthtoolReport, style: &Style) -> std::io::Result<()> {
     for (n, i) in report.interfaces.iter().enumerate() {
@@ -15,12 +15,12 @@ pub fn text(out: &mut dyn Write, report: &EthtoolReport, style: &Style) -> std::
         }
         let title = format!(
             "{} (ifindex {}, netns {}{})",
-            i.interface,
+            Esc(&i.interface),
             i.ifindex,
             i.netns_inode,
             i.owner
                 .as_ref()
-                .map(|o| format!(", {o}"))
+                .map(|o| format!(", {}", Esc(o)))
                 .unwrap_or_default()
         );
         writeln!(
@@ -33,17 +33,17 @@ pub fn text(out: &mut dyn Write, report: &EthtoolReport, style: &Style) -> std::
             }
         )?;
         if let Some(d) = &i.driver {
-            writeln!(out, "driver: {}", d.driver)?;
-            writeln!(out, "version: {}", d.version)?;
-            writeln!(out, "firmware-version: {}", d.firmware_version)?;
-            writeln!(out, "bus-info: {}", d.bus_info)?;
+            writeln!(out, "driver: {}", Esc(&d.driver))?;
+            writeln!(out, "version: {}", Esc(&d.version))?;
+            writeln!(out, "firmware-version: {}", Esc(&d.firmware_version))?;
+            writeln!(out, "bus-info: {}", Esc(&d.bus_info))?;
         }
         if i.stats.is_empty() {
             writeln!(out, "no statistics available")?;
         } else {
             writeln!(out, "NIC statistics:")?;
             for (k, v) in &i.stats {
-                writeln!(out, "     {k}: {v}")?;
+                writeln!(out, "     {}: {v}", Esc(k))?;
             }
         }
     }

@@ -9,6 +9,8 @@ pub mod probe;
 pub mod trace;
 pub mod veth;
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::Write;
 
 use colored::Colorize;
@@ -21,6 +23,69 @@ pub struct Style {
     pub color: bool,
     pub wide: bool,
     pub verbose: u8,
+}
+
+/// Whether a character must not reach a terminal as it is: C0 controls
+/// (tab and newline too: they break a table's lines), DEL, C1 controls
+/// (some terminals obey U+009B as CSI), and the bidirectional overrides,
+/// embeddings, isolates and marks that reorder the text after them.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// The most characters one value shows in a table or text line (a
+/// Kubernetes name has at most 253, a path 4096 bytes): a longer one is cut
+/// with a note, so a hostile multi-megabyte annotation cannot flood the
+/// terminal or stall the table layout. JSON keeps it whole.
+pub const MAX_SHOWN_CHARS: usize = 4096;
+
+/// Text from the node (interface names, pod names, annotations, paths,
+/// comm, error messages) made safe to print: every character
+/// [`unsafe_char`] names is shown as an escape (`\x1b`, `\u{202e}`), so no
+/// name can set the terminal title, clear the screen, move the cursor or
+/// reorder what follows it; and a value longer than [`MAX_SHOWN_CHARS`] is
+/// cut. The one escaping function of every table, text line, warning and
+/// error; JSON output does not use it (serde escapes exactly, so JSON keeps
+/// the names as they are).
+pub fn escape(s: &str) -> Cow<'_, str> {
+    let long = s.len() > MAX_SHOWN_CHARS && s.chars().nth(MAX_SHOWN_CHARS).is_some();
+    if !long && !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len().min(MAX_SHOWN_CHARS) + 8);
+    for (shown, c) in s.chars().enumerate() {
+        if shown >= MAX_SHOWN_CHARS {
+            let rest = s.chars().count() - shown;
+            out.push_str(&format!("… ({rest} more characters)"));
+            break;
+        }
+        if !unsafe_char(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`escape`] for `format!` and `writeln!`: `{}` of `Esc(name)` prints the escaped text.
+pub struct Esc<'a>(pub &'a str);
+
+impl fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&escape(self.0))
+    }
+}
+
+/// [`escape`] into an owned string (a table cell).
+pub fn esc(s: &str) -> String {
+    escape(s).into_owned()
 }
 
 /// A borderless, kubectl-like table with the given column headers.
@@ -76,7 +141,7 @@ pub fn write_warnings(
         "warning".into()
     };
     for w in warnings.iter().take(limit) {
-        writeln!(out, "podnet: {label}: {w}")?;
+        writeln!(out, "podnet: {label}: {}", Esc(w))?;
     }
     if warnings.len() > limit {
         writeln!(
@@ -94,5 +159,32 @@ pub fn none(style: &Style) -> String {
         "-".dimmed().to_string()
     } else {
         "-".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped_and_the_rest_kept() {
+        assert!(matches!(escape("eth0 café"), Cow::Borrowed(_)));
+        assert_eq!(escape("a\x1b]0;pwn\x07b"), "a\\x1b]0;pwn\\x07b");
+        assert_eq!(escape("\x1b[2J\t\n\x7f"), "\\x1b[2J\\x09\\x0a\\x7f");
+        assert_eq!(escape("x\u{9b}31m"), "x\\u{9b}31m");
+        assert_eq!(escape("evil\u{202e}gpj.exe"), "evil\\u{202e}gpj.exe");
+        assert_eq!(format!("[{:<6}]", Esc("\x07")), "[\\x07  ]");
+        let huge = "é".repeat(MAX_SHOWN_CHARS + 10);
+        let cut = escape(&huge);
+        assert!(cut.starts_with(&"é".repeat(MAX_SHOWN_CHARS)));
+        assert!(
+            cut.ends_with("… (10 more characters)"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
+        assert!(matches!(
+            escape(&"é".repeat(MAX_SHOWN_CHARS)),
+            Cow::Borrowed(_)
+        ));
     }
 }

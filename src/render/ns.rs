@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::model::pod::short_id;
 use crate::model::{Netns, NetnsReport, Process};
 
-use super::{Style, none, table, write_json, write_table};
+use super::{Esc, Style, esc, escape, none, table, write_json, write_table};
 
 /// `ns list` as JSON (the documented contract).
 pub fn list_json(out: &mut dyn Write, report: &NetnsReport) -> std::io::Result<()> {
@@ -36,12 +36,13 @@ pub fn list_table(out: &mut dyn Write, report: &NetnsReport, style: &Style) -> s
         if style.wide {
             let pod = ns.pod.as_ref();
             row.push(
-                pod.and_then(|p| p.uid.clone())
+                pod.and_then(|p| p.uid.as_deref())
+                    .map(esc)
                     .unwrap_or_else(|| none(style)),
             );
             row.push(
                 pod.and_then(|p| p.sandbox_id.as_deref())
-                    .map(|s| short_id(s).to_string())
+                    .map(|s| esc(short_id(s)))
                     .unwrap_or_else(|| none(style)),
             );
             row.push(
@@ -70,14 +71,14 @@ pub fn list_table(out: &mut dyn Write, report: &NetnsReport, style: &Style) -> s
 fn pod_cell(ns: &Netns, style: &Style) -> String {
     match &ns.pod {
         Some(p) if !p.conflicts.is_empty() => {
-            let s = format!("{} (!)", p.display_name());
+            let s = format!("{} (!)", Esc(&p.display_name()));
             if style.color {
                 s.yellow().to_string()
             } else {
                 s
             }
         }
-        Some(p) => p.display_name(),
+        Some(p) => esc(&p.display_name()),
         None if ns.host => {
             if style.color {
                 "(host)".cyan().to_string()
@@ -101,11 +102,12 @@ fn interfaces_cell(ns: &Netns, style: &Style) -> String {
                 .map(String::as_str)
                 .filter(|a| style.wide || !a.contains(':'))
                 .collect();
-            if v4.is_empty() {
-                i.name.clone()
-            } else {
-                format!("{} {}", i.name, v4.join(" "))
+            let mut cell = esc(&i.name);
+            for a in v4 {
+                cell.push(' ');
+                cell.push_str(&escape(a));
             }
+            cell
         })
         .collect();
     if shown.is_empty() {
@@ -122,8 +124,8 @@ fn paths_cell(ns: &Netns, style: &Style) -> String {
     all.extend(ns.fds.iter().map(String::as_str));
     match (all.len(), style.wide) {
         (0, _) => none(style),
-        (_, true) | (1, false) => all.join(", "),
-        (n, false) => format!("{} (+{})", all[0], n - 1),
+        (_, true) | (1, false) => all.iter().map(|p| esc(p)).collect::<Vec<_>>().join(", "),
+        (n, false) => format!("{} (+{})", Esc(all[0]), n - 1),
     }
 }
 
@@ -136,22 +138,36 @@ fn write_provenance(
     writeln!(out, "Where each pod name came from:")?;
     for ns in &report.namespaces {
         let Some(pod) = &ns.pod else { continue };
-        writeln!(out, "  netns {} {}", ns.inode, pod.display_name())?;
+        writeln!(out, "  netns {} {}", ns.inode, Esc(&pod.display_name()))?;
         for s in &pod.sources {
             let kind = if style.color {
                 s.kind.as_str().green().to_string()
             } else {
                 s.kind.as_str().into()
             };
-            writeln!(out, "    {kind:<12} {}  ({})", s.from, s.fields.join(", "))?;
+            writeln!(
+                out,
+                "    {kind:<12} {}  ({})",
+                Esc(&s.from),
+                s.fields
+                    .iter()
+                    .map(|f| esc(f))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
         }
         for c in &pod.conflicts {
             let vals: Vec<String> = c
                 .values
                 .iter()
-                .map(|v| format!("{:?} from {}", v.value, v.kind.as_str()))
+                .map(|v| format!("\"{}\" from {}", Esc(&v.value), v.kind.as_str()))
                 .collect();
-            writeln!(out, "    conflict on {}: {}", c.field, vals.join(" vs "))?;
+            writeln!(
+                out,
+                "    conflict on {}: {}",
+                Esc(c.field),
+                vals.join(" vs ")
+            )?;
         }
     }
     Ok(())
@@ -197,7 +213,7 @@ pub fn pids(
         t.add_row(vec![
             p.pid.to_string(),
             p.ppid.to_string(),
-            p.comm.clone(),
+            esc(&p.comm),
             role,
         ]);
     }

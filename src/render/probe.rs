@@ -7,7 +7,7 @@ use colored::Colorize;
 
 use crate::model::probe::ProbeReport;
 
-use super::{Style, table, write_table};
+use super::{Esc, Style, esc, table, write_table};
 
 fn mark(ok: bool, style: &Style) -> String {
     match (ok, style.color) {
@@ -35,9 +35,9 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Res
         );
         for p in &r.probes {
             t.add_row(vec![
-                p.from.clone(),
-                p.target.clone(),
-                p.mode.clone(),
+                esc(&p.from),
+                esc(&p.target),
+                esc(&p.mode),
                 p.sent.to_string(),
                 mark(p.received > 0, style) + &format!(" {}", p.received),
                 format!("{:.0}%", p.loss_pct),
@@ -47,14 +47,20 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Res
                     .unwrap_or_else(|| "-".into()),
                 p.attempts
                     .last()
-                    .map(|a| a.result.clone())
+                    .map(|a| esc(&a.result))
                     .unwrap_or_default(),
             ]);
         }
         write_table(out, &t)?;
     } else {
         for p in &r.probes {
-            writeln!(out, "{} from {} ({})", p.target, p.from, p.mode)?;
+            writeln!(
+                out,
+                "{} from {} ({})",
+                Esc(&p.target),
+                Esc(&p.from),
+                Esc(&p.mode)
+            )?;
             for a in &p.attempts {
                 let lat = a
                     .latency_ms
@@ -65,7 +71,7 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Res
                     "  {:>3}  {:<4}  {}{lat}",
                     a.seq,
                     mark(a.ok, style),
-                    a.result
+                    Esc(&a.result)
                 )?;
             }
             let rtt = p
@@ -89,8 +95,8 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Res
         writeln!(
             out,
             "path MTU from {} to {}: {}",
-            m.from,
-            m.target,
+            Esc(&m.from),
+            Esc(&m.target),
             match m.pmtu {
                 Some(v) => format!("{v} bytes (interface MTU {})", m.interface_mtu),
                 None => format!("no size passed (interface MTU {})", m.interface_mtu),
@@ -102,7 +108,7 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Res
                 "  {:>5}  {:<4}  {}",
                 s.size,
                 mark(s.ok, style),
-                s.result
+                Esc(&s.result)
             )?;
         }
     }

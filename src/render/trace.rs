@@ -6,10 +6,10 @@ use colored::Colorize;
 
 use crate::model::trace::{HopStatus, TraceReport};
 
-use super::Style;
+use super::{Esc, Style};
 
 pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> std::io::Result<()> {
-    writeln!(out, "trace {} → {}", r.from, r.to)?;
+    writeln!(out, "trace {} → {}", Esc(&r.from), Esc(&r.to))?;
     for (i, h) in r.hops.iter().enumerate() {
         let mark = match h.status {
             HopStatus::Ok => "ok",
@@ -25,16 +25,24 @@ pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> std::io::Res
         } else {
             mark.to_string()
         };
-        writeln!(out, "{:>2}. {:<7} {}  {}", i + 1, mark, h.at, h.step)?;
-        writeln!(out, "             {}", h.detail)?;
+        writeln!(
+            out,
+            "{:>2}. {:<7} {}  {}",
+            i + 1,
+            mark,
+            Esc(&h.at),
+            Esc(&h.step)
+        )?;
+        writeln!(out, "             {}", Esc(&h.detail))?;
         if let Some(reason) = &h.reason {
-            writeln!(out, "             reason: {reason}")?;
+            writeln!(out, "             reason: {}", Esc(reason))?;
         }
     }
+    let verdict = super::esc(&r.verdict);
     let v = if style.color && r.verdict != "delivered" {
-        r.verdict.red().bold().to_string()
+        verdict.red().bold().to_string()
     } else {
-        r.verdict.clone()
+        verdict
     };
     writeln!(out, "verdict: {v}")
 }

@@ -7,7 +7,7 @@ use colored::Colorize;
 use crate::model::netns::LinkStats;
 use crate::model::{PairStatus, SideStats, VethPair, VethReport};
 
-use super::{Style, none, table, write_json, write_table};
+use super::{Esc, Style, esc, none, table, write_json, write_table};
 
 pub fn json(out: &mut dyn Write, report: &VethReport) -> std::io::Result<()> {
     write_json(out, report)
@@ -46,14 +46,14 @@ fn state(s: &str, style: &Style) -> String {
 fn pod_if_name(p: &VethPair) -> Option<String> {
     let i = p.pod_if.as_ref()?;
     Some(match &p.host_if {
-        Some(h) => format!("{}@if{}", i.name, h.ifindex),
-        None => i.name.clone(),
+        Some(h) => format!("{}@if{}", Esc(&i.name), h.ifindex),
+        None => esc(&i.name),
     })
 }
 
 fn pod_cell(p: &VethPair, style: &Style) -> String {
     match (&p.pod, p.status) {
-        (Some(pod), _) => pod.display_name(),
+        (Some(pod), _) => esc(&pod.display_name()),
         (None, PairStatus::Orphan) => {
             if style.color {
                 "(no pod)".yellow().to_string()
@@ -103,14 +103,13 @@ pub fn list_table(
                         .iter()
                         .find(|a| !a.contains(':'))
                         .or(i.addresses.first())
-                        .cloned()
+                        .map(|a| esc(a))
                 })
                 .unwrap_or_else(|| none(style)),
+            host_if.map(|h| esc(&h.name)).unwrap_or_else(|| none(style)),
             host_if
-                .map(|h| h.name.clone())
-                .unwrap_or_else(|| none(style)),
-            host_if
-                .and_then(|h| h.master.clone())
+                .and_then(|h| h.master.as_deref())
+                .map(esc)
                 .unwrap_or_else(|| none(style)),
             states,
             status_cell(p, style),
@@ -128,12 +127,14 @@ pub fn list_table(
             );
             row.push(
                 pod_if
-                    .and_then(|i| i.mac.clone())
+                    .and_then(|i| i.mac.as_deref())
+                    .map(esc)
                     .unwrap_or_else(|| none(style)),
             );
             row.push(
                 host_if
-                    .and_then(|h| h.mac.clone())
+                    .and_then(|h| h.mac.as_deref())
+                    .map(esc)
                     .unwrap_or_else(|| none(style)),
             );
             let mtu = |m: Option<u32>| m.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
@@ -175,7 +176,7 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> std::io:
     let who = p
         .pod
         .as_ref()
-        .map(|x| x.display_name())
+        .map(|x| esc(&x.display_name()))
         .unwrap_or_else(|| "(no pod)".into());
     let mut where_ = Vec::new();
     if let Some(i) = p.netns_inode {
@@ -196,17 +197,22 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> std::io:
             label("Pod side"),
             pod_if_name(p).unwrap_or_default(),
             i.ifindex,
-            i.kind,
+            Esc(&i.kind),
             i.mtu.map(|m| m.to_string()).unwrap_or_else(|| "?".into()),
-            i.mac.as_deref().unwrap_or("-"),
+            Esc(i.mac.as_deref().unwrap_or("-")),
             state(&i.oper_state, style),
             if i.addresses.is_empty() {
                 "-".into()
             } else {
-                i.addresses.join(" ")
+                i.addresses
+                    .iter()
+                    .map(|a| esc(a))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             }
         )?;
         if let Some(routes) = i.routes.as_ref().filter(|r| !r.is_empty()) {
+            let routes: Vec<String> = routes.iter().map(|r| esc(r)).collect();
             writeln!(out, "{} routes: {}", label(""), routes.join("; "))?;
         }
     }
@@ -215,19 +221,24 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> std::io:
             out,
             "{} {}  ifindex {}  mtu {}  {}  {}  master {}  (netns {})",
             label("Host side"),
-            h.name,
+            Esc(&h.name),
             h.ifindex,
             h.mtu.map(|m| m.to_string()).unwrap_or_else(|| "?".into()),
-            h.mac.as_deref().unwrap_or("-"),
+            Esc(h.mac.as_deref().unwrap_or("-")),
             state(&h.oper_state, style),
-            h.master.as_deref().unwrap_or("-"),
+            Esc(h.master.as_deref().unwrap_or("-")),
             h.netns_inode
         )?,
         None => writeln!(out, "{} {}", label("Host side"), none(style))?,
     }
     writeln!(out, "{} {}", label("Status"), status_cell(p, style))?;
     for (i, line) in p.proof.iter().enumerate() {
-        writeln!(out, "{} {line}", label(if i == 0 { "Proof" } else { "" }))?;
+        writeln!(
+            out,
+            "{} {}",
+            label(if i == 0 { "Proof" } else { "" }),
+            Esc(line)
+        )?;
     }
     if let Some(stats) = &p.stats {
         writeln!(out)?;
@@ -246,12 +257,12 @@ fn stats_table(
     let pod_name = p
         .pod_if
         .as_ref()
-        .map(|i| i.name.clone())
+        .map(|i| esc(&i.name))
         .unwrap_or_else(|| "pod".into());
     let host_name = p
         .host_if
         .as_ref()
-        .map(|h| h.name.clone())
+        .map(|h| esc(&h.name))
         .unwrap_or_else(|| "host".into());
     let mut t = table(&["COUNTER", &pod_name, &host_name], style);
     let cell = |s: Option<&SideStats>, f: &dyn Fn(&SideStats) -> Option<u64>| {
@@ -275,7 +286,7 @@ fn stats_table(
     names.dedup();
     for n in names {
         t.add_row(vec![
-            format!("ethtool {n}"),
+            format!("ethtool {}", Esc(n)),
             cell(pod, &|s| s.ethtool.get(n).copied()),
             cell(host, &|s| s.ethtool.get(n).copied()),
         ]);
@@ -332,9 +343,9 @@ pub fn top_table(
             }
         };
         t.add_row(vec![
-            r.pod.clone().unwrap_or_else(|| none(style)),
-            r.pod_if.clone(),
-            r.host_if.clone().unwrap_or_else(|| none(style)),
+            r.pod.as_deref().map(esc).unwrap_or_else(|| none(style)),
+            esc(&r.pod_if),
+            r.host_if.as_deref().map(esc).unwrap_or_else(|| none(style)),
             human_rate(r.rx_bytes_per_s),
             human_rate(r.tx_bytes_per_s),
             format!("{:.0}", r.rx_packets_per_s),

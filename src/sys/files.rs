@@ -1,10 +1,15 @@
-//! Reading files and directories under the host root, and bounded reads of
-//! any regular file (file I/O).
+//! Bounded reads of regular files, under the host root (resolved inside
+//! it) or at a given path, and directory listings under the host root
+//! (file I/O).
 
+use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use nix::fcntl::OFlag;
+
+pub use super::root::EntryKind;
 use super::root::HostRoot;
 
 /// The largest file podnet reads whole by default (runtime JSON, CNI
@@ -19,39 +24,31 @@ pub struct ReadFile {
     pub data: io::Result<Vec<u8>>,
 }
 
-/// Reads a whole regular file given by its host path, at most
-/// [`MAX_FILE_BYTES`] (see [`read_capped`]).
-pub fn read(root: &HostRoot, abs: &str) -> io::Result<Vec<u8>> {
-    read_capped(&root.join(abs), MAX_FILE_BYTES)
+/// Reads a whole regular file given by its host path, resolved inside the
+/// root, at most `cap` bytes (see [`read_capped`]).
+pub fn read(root: &HostRoot, abs: impl AsRef<Path>, cap: u64) -> io::Result<Vec<u8>> {
+    let f = root.open(abs, OFlag::O_PATH)?;
+    read_regular(&f, cap)
 }
 
 /// Reads a whole regular text file given by its host path (see [`read`]).
-pub fn read_to_string(root: &HostRoot, abs: &str) -> io::Result<String> {
-    utf8(read(root, abs)?)
+pub fn read_to_string(root: &HostRoot, abs: impl AsRef<Path>, cap: u64) -> io::Result<String> {
+    utf8(read(root, abs, cap)?)
 }
 
 /// Reads a whole regular file of at most `cap` bytes. Anything else (a
-/// fifo, a socket, a device, a directory) is an error, never a blocking
-/// open: the file is opened with O_NONBLOCK and checked before reading. A
-/// file longer than `cap` is an error too, found without reading more than
+/// fifo, a socket, a device, a directory) is an error, and is never opened
+/// for reading: the path is opened with O_PATH (which opens nothing), and
+/// only a regular file is then reopened to be read, non-blocking. A file
+/// longer than `cap` is an error too, found without reading more than
 /// `cap + 1` bytes (procfs files report a size of 0, so the size alone
 /// cannot tell).
 pub fn read_capped(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
     let f = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
         .open(path)?;
-    let md = f.metadata()?;
-    if !md.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("not a regular file (a {})", file_kind(&md.file_type())),
-        ));
-    }
-    if md.len() > cap {
-        return Err(too_big(cap));
-    }
-    read_limited(f, cap, md.len())
+    read_regular(&f, cap)
 }
 
 /// Reads a whole regular text file of at most `cap` bytes (see [`read_capped`]).
@@ -63,6 +60,25 @@ pub fn read_capped_to_string(path: &Path, cap: u64) -> io::Result<String> {
 /// error, found without buffering more than `cap + 1` bytes.
 pub fn read_stream_capped(r: impl Read, cap: u64) -> io::Result<Vec<u8>> {
     read_limited(r, cap, 0)
+}
+
+/// Reads the regular file an O_PATH descriptor refers to.
+fn read_regular(path_fd: &File, cap: u64) -> io::Result<Vec<u8>> {
+    let md = path_fd.metadata()?;
+    if !md.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file (a {})", file_kind(&md.file_type())),
+        ));
+    }
+    if md.len() > cap {
+        return Err(too_big(cap));
+    }
+    let f = super::root::reopen(
+        path_fd,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY,
+    )?;
+    read_limited(f, cap, md.len())
 }
 
 fn read_limited(r: impl Read, cap: u64, size_hint: u64) -> io::Result<Vec<u8>> {
@@ -100,22 +116,33 @@ fn file_kind(t: &std::fs::FileType) -> &'static str {
     }
 }
 
-/// Names in a directory, sorted; a missing directory is empty.
-pub fn list_dir(root: &HostRoot, abs: &str) -> io::Result<Vec<String>> {
-    let rd = match std::fs::read_dir(root.join(abs)) {
-        Ok(rd) => rd,
+/// An entry of a directory under the host root whose name is UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    pub kind: EntryKind,
+}
+
+/// The entries of a host directory (resolved inside the root) whose names
+/// are UTF-8 (no runtime names others), sorted by name; a missing
+/// directory is empty.
+pub fn list_dir(root: &HostRoot, abs: &str) -> io::Result<Vec<Listed>> {
+    let entries = match root.read_dir(abs) {
+        Ok(e) => e,
         Err(e) if super::is_vanished(&e) => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    let mut names = Vec::new();
-    for entry in rd {
-        let entry = entry?;
-        if let Some(name) = entry.file_name().to_str() {
-            names.push(name.to_string());
-        }
-    }
-    names.sort();
-    Ok(names)
+    let mut named: Vec<Listed> = entries
+        .into_iter()
+        .filter_map(|e| {
+            Some(Listed {
+                name: e.name.into_string().ok()?,
+                kind: e.kind,
+            })
+        })
+        .collect();
+    named.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(named)
 }
 
 /// Joins a host directory path and a name.
@@ -150,13 +177,13 @@ mod tests {
         )
         .unwrap();
         std::fs::create_dir(dir.path().join("dir")).unwrap();
-        assert_eq!(read(&root, "/ok").unwrap(), b"{}");
-        let fifo = read(&root, "/fifo").unwrap_err();
+        assert_eq!(read(&root, "/ok", 2).unwrap(), b"{}");
+        let fifo = read(&root, "/fifo", 2).unwrap_err();
         assert!(fifo.to_string().contains("fifo"), "{fifo}");
-        let d = read(&root, "/dir").unwrap_err();
+        let d = read(&root, "/dir", 2).unwrap_err();
         assert!(d.to_string().contains("directory"), "{d}");
         std::fs::write(dir.path().join("bin"), b"\xff\xfe").unwrap();
-        assert!(read_to_string(&root, "/bin").is_err());
+        assert!(read_to_string(&root, "/bin", 2).is_err());
     }
 
     #[test]
@@ -170,6 +197,14 @@ mod tests {
         // /dev/zero is endless and a device: refused before any read
         let z = read_capped(Path::new("/dev/zero"), 10).unwrap_err();
         assert!(z.to_string().contains("device"), "{z}");
+        // procfs files say they are empty: the cap still holds, and they read whole
+        let live = HostRoot::new("/");
+        assert!(
+            !read(&live, "/proc/self/status", 64 << 10)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(read(&live, "/proc/self/status", 10).is_err());
         // an endless stream stops at the cap
         let s = read_stream_capped(std::io::repeat(b'a'), 1000).unwrap_err();
         assert!(s.to_string().contains("larger than 1000"), "{s}");

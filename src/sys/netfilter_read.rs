@@ -29,14 +29,17 @@ pub fn nft_ruleset_json() -> io::Result<Option<String>> {
 /// The legacy iptables tables loaded in this namespace (`ip_tables_names`);
 /// reading it loads nothing.
 pub fn legacy_tables() -> Vec<String> {
-    std::fs::read_to_string("/proc/thread-self/net/ip_tables_names")
-        .map(|s| {
-            s.lines()
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+    super::files::read_capped_to_string(
+        std::path::Path::new("/proc/thread-self/net/ip_tables_names"),
+        NET_FILE_BYTES,
+    )
+    .map(|s| {
+        s.lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// `iptables-legacy-save -t <table>`; `Ok(None)` when the tool is not installed.
@@ -61,7 +64,13 @@ pub fn legacy_save(table: &str) -> io::Result<Option<String>> {
     Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
+/// The most podnet reads of one /proc/net file (snmp and netstat are a few KB).
+const NET_FILE_BYTES: u64 = 4 << 20;
+
 /// `/proc/thread-self/net/<name>`: per-netns /proc/net files as this thread sees them.
 pub fn thread_net_file(name: &str) -> io::Result<String> {
-    std::fs::read_to_string(format!("/proc/thread-self/net/{name}"))
+    super::files::read_capped_to_string(
+        std::path::Path::new(&format!("/proc/thread-self/net/{name}")),
+        NET_FILE_BYTES,
+    )
 }

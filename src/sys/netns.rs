@@ -1,6 +1,7 @@
-//! Entering network namespaces (kernel I/O): open an nsfs file, check its
-//! inode, and run work inside many namespaces on helper threads that have
-//! done `setns(CLONE_NEWNET)`. The caller's thread never changes namespace.
+//! Entering network namespaces (kernel I/O): open an nsfs file (inside the
+//! host root), check its inode, and run work inside many namespaces on
+//! helper threads that have done `setns(CLONE_NEWNET)`. The caller's thread
+//! never changes namespace.
 
 use std::fs::File;
 use std::io;
@@ -12,12 +13,15 @@ use nix::sched::{CloneFlags, setns};
 
 use super::is_vanished;
 use super::netlink::RouteSocket;
+use super::root::HostRoot;
 
 /// A namespace to enter: its inode and the files that may reach it, best first.
 #[derive(Debug, Clone)]
 pub struct NetnsTarget {
     pub inode: u64,
-    /// Real paths (host root applied): bind mounts, `/proc/<pid>/ns/net`, fds.
+    /// The host root the handles are under.
+    pub root: HostRoot,
+    /// Host paths: bind mounts, `/proc/<pid>/ns/net`, fds.
     pub handles: Vec<PathBuf>,
 }
 
@@ -48,11 +52,13 @@ pub fn inode_of(path: &std::path::Path) -> io::Result<u64> {
     Ok(std::fs::metadata(path)?.ino())
 }
 
-/// Opens the first handle that still names namespace `target.inode`.
+/// Opens the first handle that still names namespace `target.inode`
+/// (resolved inside the host root; only namespace files are opened).
 pub fn open(target: &NetnsTarget) -> Result<File, EnterError> {
     let mut failure = None;
-    for path in &target.handles {
-        match File::open(path) {
+    for handle in &target.handles {
+        let path = &target.root.join(handle);
+        match target.root.open_namespace(handle) {
             Ok(f) => match f.metadata() {
                 Ok(md) if md.ino() == target.inode => return Ok(f),
                 Ok(_) => continue, // the PID was reused by a process elsewhere

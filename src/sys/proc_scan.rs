@@ -31,14 +31,19 @@ pub struct ProcScan {
     pub errors: Vec<String>,
 }
 
+/// The most podnet reads of a small per-process file (`stat`, `status`,
+/// `cgroup`, `comm`): a few hundred bytes on any real node.
+pub const PROC_FILE_BYTES: u64 = 64 << 10;
+
 /// Reads `ns/net` and `stat` of every process under `<root>/proc`.
 /// Fails only when /proc itself cannot be listed.
 pub fn scan(root: &HostRoot) -> io::Result<ProcScan> {
-    let proc_dir = root.proc();
     let mut out = ProcScan::default();
-    let pids: Vec<i32> = std::fs::read_dir(&proc_dir)?
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+    let pids: Vec<i32> = root
+        .read_dir("/proc")?
+        .into_iter()
+        .filter_map(|e| e.name.to_str().and_then(|s| s.parse::<i32>().ok()))
+        .filter(|pid| *pid > 0)
         .collect();
     let workers = super::netns::default_workers();
     let read = super::parallel::map(&pids, workers, |&pid| (pid, read_one(root, pid)));
@@ -58,12 +63,12 @@ pub fn scan(root: &HostRoot) -> io::Result<ProcScan> {
 
 /// Whether process `pid` no longer exists (its /proc directory is gone).
 fn gone(root: &HostRoot, pid: i32) -> bool {
-    matches!(std::fs::symlink_metadata(root.proc_file(pid, "stat")), Err(e) if is_vanished(&e))
+    matches!(root.symlink_metadata(root.proc_file(pid, "stat")), Err(e) if is_vanished(&e))
 }
 
 fn read_one(root: &HostRoot, pid: i32) -> io::Result<RawProcess> {
-    let link = std::fs::read_link(root.proc_file(pid, "ns/net"))?;
-    let stat = std::fs::read_to_string(root.proc_file(pid, "stat"))?;
+    let link = root.read_link(root.proc_file(pid, "ns/net"))?;
+    let stat = read_proc_file(root, pid, "stat")?;
     Ok(RawProcess {
         pid,
         netns_link: link.to_string_lossy().into_owned(),
@@ -71,9 +76,12 @@ fn read_one(root: &HostRoot, pid: i32) -> io::Result<RawProcess> {
     })
 }
 
-/// Reads `/proc/<pid>/<name>` as text.
+/// Reads `/proc/<pid>/<name>` as text (at most [`PROC_FILE_BYTES`]; bytes
+/// that are not UTF-8, as a process may put in its own name, are replaced).
 pub fn read_proc_file(root: &HostRoot, pid: i32, name: &str) -> io::Result<String> {
-    std::fs::read_to_string(root.proc_file(pid, name))
+    let path = root.proc_file(pid, name);
+    let bytes = super::files::read(root, &path, PROC_FILE_BYTES)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// An open descriptor that points at a namespace file.
@@ -88,28 +96,25 @@ pub struct NsFd {
 /// Every descriptor of the given processes that points at a network
 /// namespace: opened through `/proc/<pid>/ns/net` (the link reads
 /// `net:[N]`) or through a bind mount (the link reads `/run/netns/x`, or `/`
-/// once that mount is gone: then only stat and NS_GET_NSTYPE tell).
+/// once that mount is gone: then only the namespace file itself tells).
 /// Unreadable or vanished processes and descriptors are skipped.
 pub fn scan_netns_fds(root: &HostRoot, pids: &[i32]) -> Vec<NsFd> {
-    // nsfs has one superblock: any namespace file gives its device
-    let nsfs_dev = std::fs::metadata(root.proc().join("self/ns/net"))
-        .ok()
-        .map(|m| m.dev());
     let mut out = Vec::new();
     for &pid in pids {
         let dir = root.proc_file(pid, "fd");
-        let Ok(rd) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = root.read_dir(&dir) else {
             continue;
         };
-        for entry in rd.flatten() {
-            let Ok(link) = std::fs::read_link(entry.path()) else {
+        for entry in entries {
+            let path = dir.join(&entry.name);
+            let Ok(link) = root.read_link(&path) else {
                 continue;
             };
             let link = link.to_string_lossy();
             let link = if link.starts_with("net:[") {
                 link.into_owned()
-            } else if link.starts_with('/') && nsfs_dev.is_some() {
-                match bind_mounted_netns(&entry.path(), nsfs_dev) {
+            } else if link.starts_with('/') {
+                match bind_mounted_netns(root, &path) {
                     Some(inode) => format!("net:[{inode}]"),
                     None => continue,
                 }
@@ -118,7 +123,7 @@ pub fn scan_netns_fds(root: &HostRoot, pids: &[i32]) -> Vec<NsFd> {
             };
             out.push(NsFd {
                 pid,
-                fd: entry.file_name().to_string_lossy().into_owned(),
+                fd: entry.name.to_string_lossy().into_owned(),
                 link,
             });
         }
@@ -127,14 +132,11 @@ pub fn scan_netns_fds(root: &HostRoot, pids: &[i32]) -> Vec<NsFd> {
 }
 
 /// The inode of the network namespace a descriptor opened through a path
-/// refers to, if it is one.
-fn bind_mounted_netns(fd_path: &std::path::Path, nsfs_dev: Option<u64>) -> Option<u64> {
-    let md = std::fs::metadata(fd_path).ok()?; // stat follows the link without opening it
-    if Some(md.dev()) != nsfs_dev {
-        return None;
-    }
-    let f = std::fs::File::open(fd_path).ok()?;
-    super::netns::is_net_namespace(&f).ok()?.then_some(md.ino())
+/// refers to, if it is one. Only a namespace file is ever opened.
+fn bind_mounted_netns(root: &HostRoot, fd_path: &std::path::Path) -> Option<u64> {
+    let f = root.open_namespace(fd_path).ok()?;
+    let ino = f.metadata().ok()?.ino();
+    super::netns::is_net_namespace(&f).ok()?.then_some(ino)
 }
 
 #[cfg(test)]

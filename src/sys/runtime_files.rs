@@ -2,8 +2,18 @@
 //! result cache, OCI bundle config.json files, kubelet's /var/log/pods.
 //! File I/O only; parsing is in `discover`.
 
-use super::files::{self, ReadFile, child};
+use super::files::{self, EntryKind, ReadFile, child};
 use super::root::HostRoot;
+
+/// The most podnet reads of one CNI result-cache file or OCI config.json
+/// (a few KB on a real node).
+pub const RUNTIME_JSON_BYTES: u64 = 4 << 20;
+/// The most podnet reads of a pid file (`init.pid`, `pidfile`).
+pub const PID_FILE_BYTES: u64 = 4 << 10;
+/// The most podnet reads of runtime files in one scan, all files together:
+/// beyond it, files are reported unread, so memory stays bounded whatever
+/// the number of files.
+pub const TOTAL_BYTES: u64 = 256 << 20;
 
 /// Where runtimes keep their state, as host paths.
 #[derive(Debug, Clone)]
@@ -64,6 +74,8 @@ pub struct RuntimeFiles {
     /// Directory names under /var/log/pods.
     pub pod_log_dirs: Vec<String>,
     pub errors: Vec<String>,
+    /// Bytes read so far, against [`TOTAL_BYTES`].
+    bytes_read: u64,
 }
 
 /// Reads every runtime file podnet knows; never fails as a whole.
@@ -78,7 +90,7 @@ pub fn read_all(root: &HostRoot, paths: &RuntimePaths) -> RuntimeFiles {
     for dir in &caches {
         for name in listed(root, dir, &mut out.errors) {
             let path = child(dir, &name);
-            let data = files::read(root, &path);
+            let data = read_json(root, &mut out, &path);
             out.cni_cache.push(ReadFile { path, data });
         }
     }
@@ -115,8 +127,21 @@ pub fn read_all(root: &HostRoot, paths: &RuntimePaths) -> RuntimeFiles {
             );
         }
     }
-    out.pod_log_dirs = listed(root, &paths.pod_logs, &mut out.errors);
+    out.pod_log_dirs = listed_dirs(root, &paths.pod_logs, &mut out.errors);
     out
+}
+
+/// Reads a runtime JSON file, within the per-file cap and what is left of the total.
+fn read_json(root: &HostRoot, out: &mut RuntimeFiles, path: &str) -> std::io::Result<Vec<u8>> {
+    let left = TOTAL_BYTES.saturating_sub(out.bytes_read);
+    if left == 0 {
+        return Err(std::io::Error::other(format!(
+            "not read: {TOTAL_BYTES} bytes of runtime files were read already"
+        )));
+    }
+    let data = files::read(root, path, RUNTIME_JSON_BYTES.min(left))?;
+    out.bytes_read += data.len() as u64;
+    Ok(data)
 }
 
 fn push_bundle(
@@ -128,11 +153,11 @@ fn push_bundle(
     pid_file: &str,
 ) {
     let path = child(dir, "config.json");
-    let data = files::read(root, &path);
+    let data = read_json(root, out, &path);
     if matches!(&data, Err(e) if super::is_vanished(e)) {
         return; // not a bundle, or it went away: nothing to say
     }
-    let pid_file = files::read_to_string(root, &child(dir, pid_file)).ok();
+    let pid_file = files::read_to_string(root, child(dir, pid_file), PID_FILE_BYTES).ok();
     out.bundles.push(OciBundle {
         id,
         store,
@@ -142,8 +167,29 @@ fn push_bundle(
 }
 
 fn listed(root: &HostRoot, dir: &str, errors: &mut Vec<String>) -> Vec<String> {
+    listed_entries(root, dir, errors)
+        .into_iter()
+        .map(|e| e.name)
+        .collect()
+}
+
+/// The subdirectories of `dir` (a fifo or file named like a pod's log
+/// directory is not one).
+fn listed_dirs(root: &HostRoot, dir: &str, errors: &mut Vec<String>) -> Vec<String> {
+    listed_entries(root, dir, errors)
+        .into_iter()
+        .filter(|e| match e.kind {
+            EntryKind::Dir => true,
+            EntryKind::Symlink | EntryKind::Unknown => root.is_dir(child(dir, &e.name)),
+            EntryKind::File | EntryKind::Special => false,
+        })
+        .map(|e| e.name)
+        .collect()
+}
+
+fn listed_entries(root: &HostRoot, dir: &str, errors: &mut Vec<String>) -> Vec<files::Listed> {
     match files::list_dir(root, dir) {
-        Ok(names) => names,
+        Ok(entries) => entries,
         Err(e) => {
             errors.push(format!("cannot list {dir}: {e}"));
             Vec::new()

@@ -19,10 +19,14 @@ pub fn path(key: &str) -> io::Result<PathBuf> {
     Ok(PathBuf::from("/proc/sys").join(key))
 }
 
+/// The most podnet reads of one sysctl (the longest real values, such as
+/// `net/ipv4/tcp_available_congestion_control`, are under 1 KB).
+const VALUE_BYTES: u64 = 64 << 10;
+
 /// The value, trimmed.
 pub fn read(key: &str) -> io::Result<String> {
     let p = path(key)?;
-    std::fs::read_to_string(&p)
+    super::files::read_capped_to_string(&p, VALUE_BYTES)
         .map(|s| s.trim().to_string())
         .map_err(|e| io::Error::new(e.kind(), format!("read {}: {e}", p.display())))
 }
@@ -30,7 +34,7 @@ pub fn read(key: &str) -> io::Result<String> {
 /// Writes `value` unless the key already holds it; `Ok(true)` if written.
 pub fn write(key: &str, value: &str) -> io::Result<bool> {
     let p = path(key)?;
-    if let Ok(cur) = std::fs::read_to_string(&p)
+    if let Ok(cur) = super::files::read_capped_to_string(&p, VALUE_BYTES)
         && cur.trim() == value
     {
         return Ok(false);

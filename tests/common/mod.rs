@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod hostile;
 pub mod lab;
 pub mod node;
 
@@ -77,7 +78,13 @@ pub fn on_private_node(test: &str, body: impl FnOnce()) {
             "--",
         ])
         .arg(&exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            test,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_VAR, test)
         .env(CGROUP_VAR, &cgroup)
         .stdin(Stdio::null())
