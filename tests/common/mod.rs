@@ -3,9 +3,12 @@
 //! directories), and helpers to run podnet and the oracles.
 #![allow(dead_code)]
 
+pub mod cri;
 pub mod fixture;
 pub mod lab;
 pub mod node;
+pub mod podman;
+pub mod sandbox_oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -159,6 +162,8 @@ fn remove_cgroups(name: &str) {
             rmdir_tree(&dir);
         }
     }
+    // runtimes on a cgroup v2 host make the test's cgroup at the unified root
+    rmdir_tree(&Path::new("/sys/fs/cgroup").join(name));
 }
 
 fn rmdir_tree(dir: &Path) {
