@@ -24,7 +24,9 @@ pub struct RuntimePaths {
     pub lab_roots: Vec<String>,
     /// containerd runtime v2 task state dirs (`<dir>/<namespace>/<id>/config.json`).
     pub containerd_tasks: Vec<String>,
-    /// CRI-O / podman container storage (`<dir>/<id>/userdata/config.json`).
+    /// CRI-O / podman container storage (`<dir>/<id>/userdata/`): each id
+    /// has its config.json in one store (the storage root) and its pidfile in
+    /// another (the run root); both halves are read.
     pub containers_storage: Vec<String>,
     /// kubelet's pod log directories.
     pub pod_logs: String,
@@ -110,23 +112,7 @@ pub fn read_all(root: &HostRoot, paths: &RuntimePaths) -> RuntimeFiles {
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    for dir in &paths.containers_storage {
-        for id in listed(root, dir, &mut out.errors) {
-            if !seen.insert(id.clone()) {
-                continue;
-            }
-            let userdata = child(&child(dir, &id), "userdata");
-            push_bundle(
-                root,
-                &mut out,
-                id,
-                BundleStore::ContainersStorage,
-                &userdata,
-                "pidfile",
-            );
-        }
-    }
+    push_storage_bundles(root, &paths.containers_storage, &mut out);
     out.pod_log_dirs = listed_dirs(root, &paths.pod_logs, &mut out.errors);
     out
 }
@@ -164,6 +150,46 @@ fn push_bundle(
         config: ReadFile { path, data },
         pid_file,
     });
+}
+
+/// CRI-O and podman keep two stores per container id: its config.json under
+/// the storage root (`/var/lib/containers/storage/overlay-containers/<id>/userdata/`),
+/// its pidfile under the run root (`/run/containers/storage/…`). Every id
+/// listed in any store is one bundle, whose config.json and pidfile come
+/// from the first store that has each.
+fn push_storage_bundles(root: &HostRoot, stores: &[String], out: &mut RuntimeFiles) {
+    let mut userdata_of: Vec<(String, Vec<String>)> = Vec::new();
+    let mut index_of: std::collections::HashMap<String, usize> = Default::default();
+    for dir in stores {
+        for id in listed(root, dir, &mut out.errors) {
+            let userdata = child(&child(dir, &id), "userdata");
+            match index_of.get(&id) {
+                Some(&i) => userdata_of[i].1.push(userdata),
+                None => {
+                    index_of.insert(id.clone(), userdata_of.len());
+                    userdata_of.push((id, vec![userdata]));
+                }
+            }
+        }
+    }
+    for (id, dirs) in userdata_of {
+        let config = dirs.iter().find_map(|dir| {
+            let path = child(dir, "config.json");
+            let data = read_json(root, out, &path);
+            // absent here: not a bundle, or the other store has it
+            (!matches!(&data, Err(e) if super::is_vanished(e))).then_some(ReadFile { path, data })
+        });
+        let Some(config) = config else { continue };
+        let pid_file = dirs
+            .iter()
+            .find_map(|dir| files::read_to_string(root, child(dir, "pidfile"), PID_FILE_BYTES).ok());
+        out.bundles.push(OciBundle {
+            id,
+            store: BundleStore::ContainersStorage,
+            config,
+            pid_file,
+        });
+    }
 }
 
 fn listed(root: &HostRoot, dir: &str, errors: &mut Vec<String>) -> Vec<String> {
@@ -226,5 +252,58 @@ mod tests {
             ]
         );
         assert!(f.errors.is_empty(), "{:?}", f.errors);
+    }
+
+    #[test]
+    fn a_storage_container_is_read_from_both_stores() {
+        // podman and CRI-O: config.json in the storage root, pidfile in the run root
+        let t = tempfile::tempdir().unwrap();
+        let root = HostRoot::new(t.path());
+        let mk = |rel: &str, body: &str| {
+            let p = t.path().join(rel.trim_start_matches('/'));
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        let var = "/var/lib/containers/storage/overlay-containers";
+        let run = "/run/containers/storage/overlay-containers";
+        mk(&format!("{var}/infra1/userdata/config.json"), "{\"a\":1}");
+        mk(&format!("{run}/infra1/userdata/pidfile"), "158");
+        mk(&format!("{run}/infra1/userdata/conmon.pid"), "147");
+        // a container whose run-root half is gone (stopped): its config, no pid
+        mk(&format!("{var}/stopped/userdata/config.json"), "{}");
+        // both halves in one store (as older fixtures and some setups have them)
+        mk(&format!("{run}/both/userdata/config.json"), "{\"b\":2}");
+        mk(&format!("{run}/both/userdata/pidfile"), "77");
+        mk(&format!("{var}/containers.json"), "[]");
+        let f = read_all(&root, &RuntimePaths::default());
+        let mut got: Vec<(&str, &str, Option<&str>)> = f
+            .bundles
+            .iter()
+            .map(|b| (b.id.as_str(), b.config.path.as_str(), b.pid_file.as_deref()))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "both",
+                    &*format!("{run}/both/userdata/config.json"),
+                    Some("77")
+                ),
+                (
+                    "infra1",
+                    &*format!("{var}/infra1/userdata/config.json"),
+                    Some("158")
+                ),
+                (
+                    "stopped",
+                    &*format!("{var}/stopped/userdata/config.json"),
+                    None
+                ),
+            ]
+        );
+        let infra = f.bundles.iter().find(|b| b.id == "infra1").unwrap();
+        assert_eq!(infra.config.data.as_deref().ok(), Some(&b"{\"a\":1}"[..]));
+        assert_eq!(infra.store, BundleStore::ContainersStorage);
     }
 }

@@ -3,10 +3,13 @@
 //! directories), and helpers to run podnet and the oracles.
 #![allow(dead_code)]
 
+pub mod cri;
 pub mod fixture;
 pub mod hostile;
 pub mod lab;
 pub mod node;
+pub mod podman;
+pub mod sandbox_oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -158,7 +161,8 @@ pub fn test_cgroup() -> String {
 
 /// Removes this test's cgroup directories, deepest first (processes are
 /// gone by now): under each v1 controller, and under a v2 hierarchy mounted
-/// at /sys/fs/cgroup itself or at /sys/fs/cgroup/unified.
+/// at /sys/fs/cgroup itself (where runtimes and the kubepods helper make
+/// them on a v2-only host) or at /sys/fs/cgroup/unified.
 fn remove_cgroups(name: &str) {
     let top = Path::new("/sys/fs/cgroup").join(name);
     if top.is_dir() {
