@@ -414,7 +414,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
-            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find what provably leaked — cache entries, netns bind mounts, IPAM reservations, veths, ipMasq rules — and remove it; leave alone whatever may be alive')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -534,7 +534,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             break
         }
         'podnet;cni;gc' {
-            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Leave IPAM reservations younger than this many seconds (an ADD may be running)')
+            [CompletionResult]::new('--min-age', '--min-age', [CompletionResultType]::ParameterName, 'Leave reservations, cache entries and netns younger than this many seconds alone (an ADD may be running)')
             [CompletionResult]::new('--conf-dir', '--conf-dir', [CompletionResultType]::ParameterName, 'Network configurations (.conflist, .conf, .json) looked up by name')
             [CompletionResult]::new('--bin-dir', '--bin-dir', [CompletionResultType]::ParameterName, 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)')
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'libcni''s cache directory (results in <DIR>/results)')
@@ -546,6 +546,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
             [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Only report what would be removed')
+            [CompletionResult]::new('--include-uncached-networks', '--include-uncached-networks', [CompletionResultType]::ParameterName, 'Also judge the host-local stores of networks with no entry in the CNI cache (by default they are left alone: another runtime, a Multus delegate or a hand-run plugin may be using them)')
             [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
@@ -562,7 +563,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
-            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find what provably leaked — cache entries, netns bind mounts, IPAM reservations, veths, ipMasq rules — and remove it; leave alone whatever may be alive')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -846,7 +847,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)')
             [CompletionResult]::new('ls', 'ls', [CompletionResultType]::ParameterValue, 'List the attachments in libcni''s result cache and whether their sandbox is alive')
-            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them')
+            [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Find what provably leaked — cache entries, netns bind mounts, IPAM reservations, veths, ipMasq rules — and remove it; leave alone whatever may be alive')
             break
         }
         'podnet;help;cni;add' {

@@ -536,7 +536,7 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__cni__subcmd__gc)
-            opts="-o -v -h -V --dry-run --min-age --conf-dir --bin-dir --cache-dir --netns-dir --explain --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            opts="-o -v -h -V --dry-run --min-age --include-uncached-networks --conf-dir --bin-dir --cache-dir --netns-dir --explain --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

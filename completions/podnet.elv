@@ -385,7 +385,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand check 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)'
             cand ls 'List the attachments in libcni''s result cache and whether their sandbox is alive'
             cand list 'List the attachments in libcni''s result cache and whether their sandbox is alive'
-            cand gc 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+            cand gc 'Find what provably leaked — cache entries, netns bind mounts, IPAM reservations, veths, ipMasq rules — and remove it; leave alone whatever may be alive'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'podnet;cni;add'= {
@@ -499,7 +499,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --version 'Print version'
         }
         &'podnet;cni;gc'= {
-            cand --min-age 'Leave IPAM reservations younger than this many seconds (an ADD may be running)'
+            cand --min-age 'Leave reservations, cache entries and netns younger than this many seconds alone (an ADD may be running)'
             cand --conf-dir 'Network configurations (.conflist, .conf, .json) looked up by name'
             cand --bin-dir 'CNI plugin directories, searched in order (a plugin of type podnet that is not there is this podnet binary)'
             cand --cache-dir 'libcni''s cache directory (results in <DIR>/results)'
@@ -511,6 +511,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
             cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
             cand --dry-run 'Only report what would be removed'
+            cand --include-uncached-networks 'Also judge the host-local stores of networks with no entry in the CNI cache (by default they are left alone: another runtime, a Multus delegate or a hand-run plugin may be using them)'
             cand --explain 'Print each step as the equivalent command (ip, sysctl, nft…), on stderr, as it is done'
             cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
@@ -526,7 +527,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand del 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
             cand check 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)'
             cand ls 'List the attachments in libcni''s result cache and whether their sandbox is alive'
-            cand gc 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+            cand gc 'Find what provably leaked — cache entries, netns bind mounts, IPAM reservations, veths, ipMasq rules — and remove it; leave alone whatever may be alive'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'podnet;cni;help;add'= {
@@ -772,7 +773,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand del 'DEL a pod from its networks (plugins in reverse order), stop its pause process, remove its netns and cache entries'
             cand check 'Re-run CHECK for a pod''s attachments against their cached results (exit 1 if one fails)'
             cand ls 'List the attachments in libcni''s result cache and whether their sandbox is alive'
-            cand gc 'Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them'
+            cand gc 'Find what provably leaked — cache entries, netns bind mounts, IPAM reservations, veths, ipMasq rules — and remove it; leave alone whatever may be alive'
         }
         &'podnet;help;cni;add'= {
         }

@@ -487,17 +487,26 @@ pub enum CniCommand {
     )]
     Ls(CniLsArgs),
 
-    /// Find leaked IPAM reservations, cache entries, veths, ipMasq rules and netns bind mounts whose sandbox is gone, and remove them.
+    /// Find what provably leaked — cache entries, netns bind mounts, IPAM reservations, veths, ipMasq rules — and remove it; leave alone whatever may be alive.
     ///
-    /// A sandbox is alive when its netns is still mounted and a process is
-    /// in it. Stale cache entries get a CNI DEL (which releases what the
-    /// plugins hold) before they are removed; then whatever is left without
-    /// a live attachment goes: host-local reservations (older than
-    /// --min-age), podnet's host veths and ipMasq rules, and cni-* netns
-    /// bind mounts with no process. Networks at cniVersion 1.1.0 also get a
-    /// CNI GC with the still-valid attachments.
+    /// A sandbox is alive while a process is in its netns or holds it
+    /// open, or while a runtime (another CNI cache, a containerd, CRI-O or
+    /// podman bundle, a sandbox's cgroup) still names it. A cache entry
+    /// whose sandbox is gone gets a CNI DEL (which releases what its
+    /// plugins hold) before it is removed. Without a cache entry, an
+    /// object goes only when it is provably dead: a podnet host veth whose
+    /// peer is in a netns nothing holds; an ipMasq rule of no veth; a
+    /// host-local reservation that nothing names and whose address no live
+    /// interface has; a cni-* netns nothing holds. Only the stores of
+    /// networks that have entries in the cache are judged (another
+    /// runtime, a Multus delegate or a hand-run plugin may use the
+    /// others): --include-uncached-networks judges those too. Only
+    /// directories that look like host-local stores (a lock file, a
+    /// last_reserved_ip.N cursor) are stores. Networks at cniVersion 1.1.0
+    /// also get a CNI GC with every attachment that may be alive. What is
+    /// left alone is listed with the reason.
     #[command(
-        after_help = "Examples:\n  podnet cni gc --dry-run        what would be removed, and why (exit 1 if anything)\n  podnet cni gc\n  podnet cni gc --min-age 0 -o json"
+        after_help = "Examples:\n  podnet cni gc --dry-run        what would go, what stays, and why (exit 1 on a leak)\n  podnet cni gc\n  podnet cni gc --min-age 0 -o json\n  podnet cni gc --dry-run --include-uncached-networks"
     )]
     Gc(CniGcArgs),
 }
@@ -582,9 +591,15 @@ pub struct CniGcArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Leave IPAM reservations younger than this many seconds (an ADD may be running).
+    /// Leave reservations, cache entries and netns younger than this many seconds alone (an ADD may be running).
     #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = whole::<u64>(0, MAX_MIN_AGE_SECS))]
     pub min_age: u64,
+
+    /// Also judge the host-local stores of networks with no entry in the
+    /// CNI cache (by default they are left alone: another runtime, a
+    /// Multus delegate or a hand-run plugin may be using them).
+    #[arg(long)]
+    pub include_uncached_networks: bool,
 
     #[command(flatten)]
     pub dirs: CniDirs,

@@ -324,8 +324,8 @@ node_test! {
 node_test! {
     /// `cni gc` finds every kind of leak — a cache entry whose netns has no
     /// process, one whose netns is gone, a reservation of no pod, a cni-*
-    /// netns with nothing in it, a podnet veth and an ipMasq rule of no
-    /// attachment — reports them without touching anything under
+    /// netns with nothing in it, a podnet veth of no attachment whose peer
+    /// is in that netns, an ipMasq rule of no attachment — reports them without touching anything under
     /// --dry-run (exit 1), then removes them and only them; a live pod is
     /// untouched and the next gc finds nothing.
     fn gc_finds_and_removes_leaks_and_nothing_else() {
@@ -348,9 +348,11 @@ node_test! {
         std::fs::write(format!("{dir}/gcnet/10.76.0.200"), "ghost\r\neth0").unwrap();
         // E: an empty cni-* netns
         sh("ip netns add cni-00000000-0000-4000-8000-000000000000");
-        // F: a podnet veth of no attachment
+        // F: a podnet veth of no attachment, its peer in E's empty netns
+        // (a podnet veth whose peer is in the node's own netns is no pod's,
+        // but nothing proves it unused: gc leaves that alone)
         let marker = podnet::cni::names::marker("gcnet", "gone", "eth0");
-        sh(&format!("ip link add pnetf00dfeed01 type veth peer name peer-f && ip link set pnetf00dfeed01 alias '{marker}'"));
+        sh(&format!("ip link add pnetf00dfeed01 type veth peer name peer-f netns cni-00000000-0000-4000-8000-000000000000 && ip link set pnetf00dfeed01 alias '{marker}'"));
         // G: an ipMasq rule of no attachment
         let rule_marker = podnet::cni::names::marker("gcnet", "gone", "eth1");
         sh(&format!("nft add rule inet podnet postrouting ip saddr 10.76.0.99 masquerade comment '\"{rule_marker}\"'"));

@@ -105,6 +105,23 @@ pub fn parse(bytes: &[u8]) -> Result<NetConfList, String> {
     })
 }
 
+/// The list's bytes with only its first `n` plugins (what a failed ADD
+/// ran, for its DEL later); the bytes as read when that is every plugin or
+/// the list is a single-plugin `.conf`.
+pub fn truncated(list: &NetConfList, n: usize) -> Vec<u8> {
+    if n >= list.plugins.len() {
+        return list.bytes.clone();
+    }
+    let Ok(mut v) = serde_json::from_slice::<Value>(&list.bytes) else {
+        return list.bytes.clone();
+    };
+    match v.get_mut("plugins").and_then(Value::as_array_mut) {
+        Some(ps) => ps.truncate(n),
+        None => return list.bytes.clone(),
+    }
+    serde_json::to_vec(&v).unwrap_or_else(|_| list.bytes.clone())
+}
+
 /// The configuration plugin `i` gets for ADD, DEL or CHECK.
 pub fn plugin_request(
     list: &NetConfList,
@@ -162,6 +179,18 @@ mod tests {
     const LIST: &str = r#"{"cniVersion":"1.0.0","name":"pods","plugins":[
         {"type":"podnet","mode":"bridge","ipam":{"type":"host-local","subnet":"10.1.0.0/16"}},
         {"type":"portmap","capabilities":{"portMappings":true,"bandwidth":false}}]}"#;
+
+    #[test]
+    fn a_truncated_list_keeps_the_plugins_that_ran() {
+        let list = parse(LIST.as_bytes()).unwrap();
+        let two = parse(&truncated(&list, 1)).unwrap();
+        assert_eq!(two.types(), vec![list.plugin_type(0).to_string()]);
+        assert_eq!(two.name, list.name);
+        assert_eq!(truncated(&list, list.plugins.len()), list.bytes);
+        let conf = br#"{"cniVersion":"1.0.0","name":"one","type":"bridge"}"#;
+        let single = parse(conf).unwrap();
+        assert_eq!(truncated(&single, 0), conf.to_vec());
+    }
 
     #[test]
     fn parses_lists_and_single_confs() {

@@ -589,11 +589,13 @@ pub struct Attachment {
 
 /// The reservations a GC releases: those of attachments not in `valid`.
 /// An old-style file (no interface name) stays if its container has any
-/// valid attachment.
+/// valid attachment; a file that names no owner (unreadable, empty) is no
+/// attachment's and stays.
 pub fn stale(state: &StoreState, valid: &[Attachment]) -> Vec<Reservation> {
     state
         .reservations
         .iter()
+        .filter(|r| !r.owner.container_id.is_empty())
         .filter(|r| !valid.iter().any(|a| r.owner.is(&a.container_id, &a.ifname)))
         .cloned()
         .collect()
@@ -835,5 +837,12 @@ mod tests {
         }];
         let gone: Vec<IpAddr> = stale(&st, &valid).into_iter().map(|r| r.ip).collect();
         assert_eq!(gone, vec![ip("10.0.0.3"), ip("10.0.0.4")]);
+        // a file that names nobody (unreadable) is no attachment's: it stays
+        let mut odd = st.clone();
+        odd.reservations.push(Reservation {
+            ip: ip("10.0.0.9"),
+            owner: Owner::parse(""),
+        });
+        assert_eq!(stale(&odd, &valid).len(), 2);
     }
 }

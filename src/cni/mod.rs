@@ -1,7 +1,8 @@
 //! The CNI plugin and the plumbing kit's pure parts: spec types and
 //! versions, configuration parsing and validation (plugin and conflist),
 //! CNI error results, host-local-compatible IPAM allocation, the plumbing
-//! plan (steps with undo), CHECK, and libcni's cache format. No I/O here:
+//! plan (steps with undo), CHECK, libcni's cache format, and GC's judgement
+//! of what leaked. No I/O here:
 //! `sys` touches the kernel and files, `commands::cni_plugin` and
 //! `commands::cni` wire them.
 
@@ -12,6 +13,7 @@ pub mod config;
 pub mod conflist;
 pub mod env;
 pub mod error;
+pub mod gc;
 pub mod ipam;
 pub mod names;
 pub mod observe;

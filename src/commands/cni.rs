@@ -1,5 +1,6 @@
 //! `podnet cni add|del|check|ls|gc`: the plumbing kit's command line —
-//! arguments to a `cni_runtime::Runtime`, its answers to tables or JSON.
+//! arguments to a `cni_runtime::Runtime` (and its `cni_gc`), its answers
+//! to tables or JSON.
 
 use std::io::Write;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use crate::render;
 use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE};
 
 use super::Ctx;
+use super::cni_gc::{GcOptions, GcReport};
 use super::cni_runtime::{self, AttachmentInfo, PodSpec, Runtime, RuntimeConfig};
 
 fn runtime(dirs: &CniDirs) -> Result<Runtime> {
@@ -154,50 +156,15 @@ pub fn run(ctx: &Ctx, cmd: &CniCommand, out: &mut dyn Write) -> Result<Outcome> 
         CniCommand::Gc(a) => {
             caps::require("cni gc", PLUMB_CAPS)?;
             let rt = runtime(&a.dirs)?;
-            let report = rt.gc(a.dry_run, Duration::from_secs(a.min_age))?;
+            let report = rt.gc_with(&GcOptions {
+                dry_run: a.dry_run,
+                min_age: Duration::from_secs(a.min_age),
+                include_uncached_networks: a.include_uncached_networks,
+            })?;
             if ctx.json() {
                 render::write_json(out, &report)?;
             } else {
-                if report.leaks.is_empty() {
-                    writeln!(out, "nothing leaked")?;
-                } else {
-                    let mut t =
-                        render::table(&["KIND", "OBJECT", "POD", "WHY", "ACTION"], &ctx.style);
-                    for l in &report.leaks {
-                        let action = match (&l.error, l.removed, report.dry_run) {
-                            (Some(e), _, _) => format!("failed: {e}"),
-                            (None, true, _) => "removed".to_string(),
-                            (None, false, true) => "would remove".to_string(),
-                            (None, false, false) => "kept".to_string(),
-                        };
-                        t.add_row(vec![
-                            l.kind.to_string(),
-                            l.object.clone(),
-                            l.pod.clone().unwrap_or_else(|| render::none(&ctx.style)),
-                            l.reason.clone(),
-                            action,
-                        ]);
-                    }
-                    render::write_table(out, &t)?;
-                }
-                for c in &report.gc_calls {
-                    writeln!(
-                        out,
-                        "CNI GC {} network {} ({}; {} valid attachments){}",
-                        if report.dry_run {
-                            "would run for"
-                        } else {
-                            "ran for"
-                        },
-                        c.network,
-                        c.plugins.join(", "),
-                        c.valid_attachments,
-                        c.error
-                            .as_ref()
-                            .map(|e| format!(": {e}"))
-                            .unwrap_or_default()
-                    )?;
-                }
+                gc_text(out, &report, ctx)?;
                 ctx.warn(&report.warnings);
             }
             let failed = report.leaks.iter().any(|l| l.error.is_some())
@@ -209,6 +176,69 @@ pub fn run(ctx: &Ctx, cmd: &CniCommand, out: &mut dyn Write) -> Result<Outcome> 
             })
         }
     }
+}
+
+/// `cni gc` as tables: the leaks with what was done, what was kept and
+/// why, the CNI GC calls.
+fn gc_text(out: &mut dyn Write, report: &GcReport, ctx: &Ctx) -> std::io::Result<()> {
+    let none = render::none(&ctx.style);
+    if report.leaks.is_empty() {
+        writeln!(out, "nothing leaked")?;
+    } else {
+        let mut t = render::table(&["KIND", "OBJECT", "POD", "WHY", "ACTION"], &ctx.style);
+        for l in &report.leaks {
+            let action = match (&l.error, l.removed, report.dry_run) {
+                (Some(e), _, _) => format!("failed: {e}"),
+                (None, true, _) => "removed".to_string(),
+                (None, false, true) => "would remove".to_string(),
+                (None, false, false) => "kept".to_string(),
+            };
+            t.add_row(vec![
+                l.kind.to_string(),
+                l.object.clone(),
+                l.pod.clone().unwrap_or_else(|| none.clone()),
+                l.reason.clone(),
+                action,
+            ]);
+        }
+        render::write_table(out, &t)?;
+    }
+    if !report.kept.is_empty() {
+        writeln!(out, "\nleft alone (may be alive):")?;
+        let mut t = render::table(&["KIND", "OBJECT", "POD", "WHY"], &ctx.style);
+        for k in &report.kept {
+            t.add_row(vec![
+                k.kind.to_string(),
+                k.object.clone(),
+                k.pod.clone().unwrap_or_else(|| none.clone()),
+                k.reason.clone(),
+            ]);
+        }
+        render::write_table(out, &t)?;
+    }
+    for c in &report.gc_calls {
+        if let Some(why) = &c.skipped {
+            writeln!(out, "CNI GC skipped for network {}: {why}", c.network)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "CNI GC {} network {} ({}; {} valid attachments){}",
+            if report.dry_run {
+                "would run for"
+            } else {
+                "ran for"
+            },
+            c.network,
+            c.plugins.join(", "),
+            c.valid_attachments,
+            c.error
+                .as_ref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
 }
 
 fn short(id: &str) -> String {

@@ -1,16 +1,17 @@
 //! podnet as a small CNI runtime, usable as a library (by `podnet cni …`
 //! and by `podnet lab`): pod sandboxes (a bind-mounted netns held by a
 //! pause process), plugin chains run like libcni (ADD in order, DEL in
-//! reverse with the cached result, CHECK, GC), libcni's result cache, and
-//! the search for what leaked. Every location — config dir, plugin dirs,
-//! cache dir, netns dir, IPAM dataDir, the node's netns — is a parameter.
-//! Wiring only: decisions in `cni`, I/O in `sys`.
+//! reverse with the cached result, CHECK), a failed ADD rolled back by a
+//! DEL of every plugin that ran, and libcni's result cache (GC is
+//! `commands::cni_gc`). Every location — config dir, plugin dirs, cache
+//! dir, netns dir, IPAM dataDir, the node's netns — is a parameter; every
+//! file read is bounded. Wiring only: decisions in `cni`, I/O in `sys`.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -18,16 +19,15 @@ use serde_json::{Map, Value, json};
 use crate::cni::cache::{CacheEntry, DEFAULT_CACHE_DIR};
 use crate::cni::conflist::{self, NetConfList};
 use crate::cni::error::CniError;
-use crate::cni::ipam::{self, Attachment, DEFAULT_DATA_DIR};
-use crate::cni::names;
-use crate::cni::observe;
-use crate::cni::version::Version;
+use crate::cni::ipam::DEFAULT_DATA_DIR;
 use crate::error::{Error, Result};
 use crate::sys::cni_exec::{self, DEFAULT_BIN_DIRS, PluginRun};
-use crate::sys::ipam_store::Store;
+use crate::sys::files::{MAX_FILE_BYTES, read_capped};
 use crate::sys::netns_create::{self, DEFAULT_NETNS_DIR};
 use crate::sys::rtnl::NetnsWorker;
-use crate::sys::{cni_cache_store, firewall, random, sandbox};
+use crate::sys::{cni_cache_store, random, sandbox};
+
+pub use crate::cni::gc::SandboxState;
 
 /// Where everything is.
 #[derive(Debug, Clone)]
@@ -78,28 +78,6 @@ pub struct PodSpec {
     pub capability_args: Map<String, Value>,
 }
 
-/// Whether a sandbox still exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SandboxState {
-    /// Its netns is mounted and a process holds it.
-    Ok,
-    /// The netns is mounted but no process is in it.
-    NoProcess,
-    /// The netns is gone.
-    NetnsGone,
-}
-
-impl SandboxState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SandboxState::Ok => "ok",
-            SandboxState::NoProcess => "no-process",
-            SandboxState::NetnsGone => "netns-gone",
-        }
-    }
-}
-
 /// One attachment (a cache entry), as `add` made it or `ls` found it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -130,39 +108,6 @@ pub struct CheckOutcome {
     pub skipped: Option<String>,
 }
 
-/// Something `gc` found.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub struct Leak {
-    /// `cache`, `netns`, `ipam`, `veth` or `firewall`.
-    pub kind: &'static str,
-    pub object: String,
-    pub pod: Option<String>,
-    pub reason: String,
-    pub removed: bool,
-    pub error: Option<String>,
-}
-
-/// A CNI GC call made (or, with dry run, that would be made).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub struct GcCall {
-    pub network: String,
-    pub plugins: Vec<String>,
-    pub valid_attachments: usize,
-    pub error: Option<String>,
-}
-
-/// What `gc` found and did.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub struct GcReport {
-    pub dry_run: bool,
-    pub leaks: Vec<Leak>,
-    pub gc_calls: Vec<GcCall>,
-    pub warnings: Vec<String>,
-}
-
 /// A cache entry read back.
 #[derive(Debug, Clone)]
 pub struct Cached {
@@ -172,7 +117,7 @@ pub struct Cached {
 
 /// The attachment parameters of one plugin run (CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS).
 #[derive(Debug, Clone, Copy)]
-struct Params<'a> {
+pub(super) struct Params<'a> {
     container_id: &'a str,
     netns: &'a str,
     ifname: &'a str,
@@ -180,12 +125,27 @@ struct Params<'a> {
 }
 
 impl Params<'static> {
-    const NONE: Params<'static> = Params {
+    pub(super) const NONE: Params<'static> = Params {
         container_id: "",
         netns: "",
         ifname: "",
         args: "",
     };
+}
+
+/// An ADD of a chain that failed: the error, how many plugins ran (the
+/// failed one included when it ran), and the result before the failure.
+struct FailedAdd {
+    error: Error,
+    ran: usize,
+    result: Option<Value>,
+}
+
+/// A sandbox being made: its netns bind mount and pause process.
+struct Sandbox {
+    name: String,
+    path: PathBuf,
+    pause: Option<i32>,
 }
 
 /// The runtime.
@@ -195,7 +155,7 @@ pub struct Runtime {
 }
 
 /// The first 12 characters of an id (ids read from disk may be anything).
-fn short(id: &str) -> String {
+pub(super) fn short(id: &str) -> String {
     id.chars().take(12).collect()
 }
 
@@ -280,7 +240,7 @@ impl Runtime {
         &self.cfg
     }
 
-    fn say(&self, line: impl AsRef<str>) {
+    pub(super) fn say(&self, line: impl AsRef<str>) {
         if self.cfg.explain {
             eprintln!("+ {}", line.as_ref());
         }
@@ -294,7 +254,7 @@ impl Runtime {
         }
     }
 
-    fn node_worker(&self) -> Result<NetnsWorker> {
+    pub(super) fn node_worker(&self) -> Result<NetnsWorker> {
         let f = match &self.cfg.node_netns {
             Some(p) => {
                 Some(File::open(p).map_err(|e| Error::io(format!("open {}", p.display()), e))?)
@@ -308,7 +268,8 @@ impl Runtime {
     pub fn load_network(&self, spec: &str) -> Result<NetConfList> {
         let as_path = Path::new(spec);
         if spec.contains('/') || as_path.is_file() {
-            let bytes = std::fs::read(as_path).map_err(|e| Error::io(format!("read {spec}"), e))?;
+            let bytes = read_capped(as_path, MAX_FILE_BYTES)
+                .map_err(|e| Error::io(format!("read {spec}"), e))?;
             return conflist::parse(&bytes).map_err(|e| other(format!("{spec}: {e}")));
         }
         let mut seen = Vec::new();
@@ -316,9 +277,8 @@ impl Runtime {
             match parsed {
                 Ok(l) if l.name == spec => return Ok(l),
                 Ok(l) => seen.push(l.name),
-                Err(_) => {}
+                Err(e) => eprintln!("podnet: warning: {}: {e}", path.display()),
             }
-            let _ = path;
         }
         Err(Error::with_hint(
             format!(
@@ -334,7 +294,9 @@ impl Runtime {
         ))
     }
 
-    /// Every network configuration file in the config dir, sorted by name.
+    /// Every network configuration file in the config dir, sorted by name,
+    /// each read bounded (a fifo, a device or a huge file is that file's
+    /// error).
     pub fn networks(&self) -> Vec<(PathBuf, std::result::Result<NetConfList, String>)> {
         let Ok(rd) = std::fs::read_dir(&self.cfg.conf_dir) else {
             return Vec::new();
@@ -352,7 +314,7 @@ impl Runtime {
         files
             .into_iter()
             .map(|p| {
-                let parsed = std::fs::read(&p)
+                let parsed = read_capped(&p, MAX_FILE_BYTES)
                     .map_err(|e| e.to_string())
                     .and_then(|b| conflist::parse(&b));
                 (p, parsed)
@@ -378,7 +340,7 @@ impl Runtime {
     }
 
     /// Runs one plugin; `Ok(Err(e))` is the plugin's own CNI error.
-    fn exec(
+    pub(super) fn exec(
         &self,
         ty: &str,
         command: &str,
@@ -435,7 +397,23 @@ impl Runtime {
             })))
     }
 
-    /// Runs the chain for one attachment; ADD returns the final result.
+    fn announce(&self, list: &NetConfList, command: &str, i: usize) {
+        let ty = list.plugin_type(i);
+        self.say(format!(
+            "# CNI {command} {ty} (plugin {} of {} in network {})",
+            i + 1,
+            list.plugins.len(),
+            list.name
+        ));
+        if self.cfg.explain && ty != "podnet" {
+            self.say(format!(
+                "#   ({ty} does not explain its steps; see its result)"
+            ));
+        }
+    }
+
+    /// Runs DEL or CHECK through the chain (DEL in reverse) with the
+    /// cached result, stopping at the first failure, as libcni does.
     fn chain(
         &self,
         list: &NetConfList,
@@ -443,37 +421,82 @@ impl Runtime {
         at: &Params<'_>,
         caps: &Map<String, Value>,
         cached: Option<&Value>,
-    ) -> Result<Option<Value>> {
+    ) -> Result<()> {
         let n = list.plugins.len();
         let order: Vec<usize> = if command == "DEL" {
             (0..n).rev().collect()
         } else {
             (0..n).collect()
         };
-        let mut prev: Option<Value> = cached.cloned();
         for i in order {
-            let ty = list.plugin_type(i).to_string();
-            self.say(format!(
-                "# CNI {command} {ty} (plugin {} of {n} in network {})",
-                i + 1,
-                list.name
-            ));
-            if self.cfg.explain && ty != "podnet" {
-                self.say(format!(
-                    "#   ({ty} does not explain its steps; see its result)"
-                ));
-            }
-            let request = conflist::plugin_request(list, i, prev.as_ref(), caps);
-            match self.exec(&ty, command, at, &request)? {
-                Ok(out) => {
-                    if command == "ADD" {
-                        prev = out;
-                    }
-                }
-                Err(e) => return Err(plugin_error(&list.name, &ty, command, &e)),
+            self.announce(list, command, i);
+            let ty = list.plugin_type(i);
+            let request = conflist::plugin_request(list, i, cached, caps);
+            if let Err(e) = self.exec(ty, command, at, &request)? {
+                return Err(plugin_error(&list.name, ty, command, &e));
             }
         }
-        Ok(if command == "ADD" { prev } else { None })
+        Ok(())
+    }
+
+    /// Runs ADD through the chain, each plugin getting the result so far;
+    /// returns the final result, or what ran before the failure.
+    fn add_chain(
+        &self,
+        list: &NetConfList,
+        at: &Params<'_>,
+        caps: &Map<String, Value>,
+    ) -> std::result::Result<Option<Value>, FailedAdd> {
+        let mut prev: Option<Value> = None;
+        for i in 0..list.plugins.len() {
+            self.announce(list, "ADD", i);
+            let ty = list.plugin_type(i);
+            let request = conflist::plugin_request(list, i, prev.as_ref(), caps);
+            match self.exec(ty, "ADD", at, &request) {
+                Ok(Ok(out)) => prev = out,
+                // it ran and failed: it may have done part of its work
+                Ok(Err(e)) => {
+                    return Err(FailedAdd {
+                        error: plugin_error(&list.name, ty, "ADD", &e),
+                        ran: i + 1,
+                        result: prev,
+                    });
+                }
+                // it never ran (not installed, could not be started)
+                Err(e) => {
+                    return Err(FailedAdd {
+                        error: e,
+                        ran: i,
+                        result: prev,
+                    });
+                }
+            }
+        }
+        Ok(prev)
+    }
+
+    /// Undoes a failed (or unrecorded) ADD: a DEL of every plugin that ran,
+    /// the last first, going on past failures. Returns each failure.
+    fn roll_back(
+        &self,
+        list: &NetConfList,
+        ran: usize,
+        at: &Params<'_>,
+        caps: &Map<String, Value>,
+        result: Option<&Value>,
+    ) -> Vec<String> {
+        let mut failures = Vec::new();
+        for i in (0..ran.min(list.plugins.len())).rev() {
+            self.announce(list, "DEL", i);
+            let ty = list.plugin_type(i);
+            let request = conflist::plugin_request(list, i, result, caps);
+            match self.exec(ty, "DEL", at, &request) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => failures.push(plugin_error(&list.name, ty, "DEL", &e).to_string()),
+                Err(e) => failures.push(format!("plugin {ty} DEL: {e}")),
+            }
+        }
+        failures
     }
 
     /// All cache entries, with warnings for unreadable ones.
@@ -492,7 +515,7 @@ impl Runtime {
         (out, warnings)
     }
 
-    fn sandbox_state(
+    pub(super) fn sandbox_state(
         netns: Option<&str>,
         procs: &HashMap<i32, (u64, String)>,
     ) -> (SandboxState, Option<i32>) {
@@ -611,100 +634,155 @@ impl Runtime {
     /// Creates a sandbox and ADDs it to `list`.
     pub fn add(&self, list: &NetConfList, pod: &PodSpec) -> Result<AttachmentInfo> {
         let full = format!("{}/{}", pod.namespace, pod.name);
-        let (cached, _) = self.cached();
-        if let Some(c) = cached
-            .iter()
-            .find(|c| c.entry.pod().as_deref() == Some(full.as_str()))
-        {
-            return Err(Error::with_hint(
-                format!(
-                    "pod {full} already has a sandbox ({})",
-                    short(&c.entry.container_id)
-                ),
-                format!("podnet cni del {full} first"),
-            ));
-        }
+        self.refuse_a_second_sandbox(&full)?;
         let sandbox_id = random::hex(64).map_err(|e| Error::io("random", e))?;
         let uid = random::uuid().map_err(|e| Error::io("random", e))?;
-        let netns_name = format!(
-            "cni-{}",
-            random::uuid().map_err(|e| Error::io("random", e))?
-        );
-        self.say(format!(
-            "ip netns add {netns_name}    # unshare a netns, bind-mount it on {}",
-            self.cfg.netns_dir.join(&netns_name).display()
-        ));
-        let netns_path = netns_create::create(&self.cfg.netns_dir, &netns_name)
-            .map_err(|e| Error::io(format!("create netns {netns_name}"), e))?;
-        let netns_str = netns_path.display().to_string();
-        let cleanup = |pause: Option<i32>| {
-            if let Some(pid) = pause {
-                self.say(format!("kill {pid}    # the pause process"));
-                let _ = sandbox::stop(pid, Duration::from_secs(2));
-            }
-            self.say(format!("ip netns del {netns_name}"));
-            let _ = netns_create::delete(&netns_path);
-        };
-        // lo up, as a runtime does before the pod network
-        self.say(format!("ip -n {netns_name} link set lo up"));
-        let lo = File::open(&netns_path)
-            .and_then(|f| NetnsWorker::spawn(Some(&f)))
-            .and_then(|w| w.set_up("lo"));
-        if let Err(e) = lo {
-            cleanup(None);
-            return Err(Error::io(format!("bring lo up in {netns_name}"), e));
-        }
-        self.say(format!(
-            "{} pause --netns {netns_str} &",
-            self.cfg.podnet_exe.display()
-        ));
-        let pause = match sandbox::start_pause(&self.cfg.podnet_exe, &netns_path) {
-            Ok(p) => p,
-            Err(e) => {
-                cleanup(None);
-                return Err(Error::io("start the pause process", e));
-            }
-        };
+        let sb = self.start_sandbox()?;
         let mut cni_args: Vec<[String; 2]> = vec![
             ["IgnoreUnknown".into(), "1".into()],
             ["K8S_POD_NAMESPACE".into(), pod.namespace.clone()],
             ["K8S_POD_NAME".into(), pod.name.clone()],
             ["K8S_POD_INFRA_CONTAINER_ID".into(), sandbox_id.clone()],
-            ["K8S_POD_UID".into(), uid.clone()],
+            ["K8S_POD_UID".into(), uid],
         ];
         cni_args.extend(pod.extra_args.iter().map(|(k, v)| [k.clone(), v.clone()]));
-        let args = cni_args
-            .iter()
-            .map(|[k, v]| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(";");
-        let params = Params {
-            container_id: &sandbox_id,
-            netns: &netns_str,
-            ifname: &pod.ifname,
-            args: &args,
-        };
-        let result = match self.chain(list, "ADD", &params, &pod.capability_args, None) {
-            Ok(r) => r,
-            Err(e) => {
-                // as containerd: tear the attempt down with DEL
-                if let Err(d) = self.chain(list, "DEL", &params, &pod.capability_args, None) {
-                    eprintln!("podnet: warning: DEL after the failed ADD: {d}");
-                }
-                cleanup(Some(pause));
-                return Err(e);
-            }
-        };
         let entry = CacheEntry {
             kind: "cniCacheV1".into(),
-            container_id: sandbox_id.clone(),
+            container_id: sandbox_id,
             config: list.bytes.clone(),
             if_name: pod.ifname.clone(),
             network_name: list.name.clone(),
-            netns: Some(netns_str.clone()),
+            netns: Some(sb.path.display().to_string()),
             cni_args,
             capability_args: pod.capability_args.clone(),
-            result,
+            result: None,
+        };
+        match self.plumb(list, &full, entry) {
+            Ok((path, entry)) => {
+                let procs = sandbox::processes();
+                Ok(Runtime::info(&Cached { path, entry }, &procs))
+            }
+            Err(e) => {
+                self.stop_sandbox(&sb, true);
+                Err(e)
+            }
+        }
+    }
+
+    /// A pod has one sandbox: a second ADD of it is refused, with what to do.
+    fn refuse_a_second_sandbox(&self, full: &str) -> Result<()> {
+        let (cached, _) = self.cached();
+        let Some(c) = cached
+            .iter()
+            .find(|c| c.entry.pod().as_deref() == Some(full))
+        else {
+            return Ok(());
+        };
+        let procs = sandbox::processes();
+        let state = Runtime::sandbox_state(c.entry.netns_path().as_deref(), &procs).0;
+        Err(Error::with_hint(
+            format!(
+                "pod {full} already has a sandbox ({}, {})",
+                short(&c.entry.container_id),
+                state.as_str()
+            ),
+            if state == SandboxState::Ok {
+                format!("podnet cni del {full} first")
+            } else {
+                format!(
+                    "its sandbox is gone (an earlier ADD that was not fully undone?): podnet cni del {full}, or podnet cni gc"
+                )
+            },
+        ))
+    }
+
+    /// A new sandbox: a `cni-<uuid>` netns bind mount with lo up and a
+    /// pause process in it (undone on failure).
+    fn start_sandbox(&self) -> Result<Sandbox> {
+        let name = format!(
+            "cni-{}",
+            random::uuid().map_err(|e| Error::io("random", e))?
+        );
+        self.say(format!(
+            "ip netns add {name}    # unshare a netns, bind-mount it on {}",
+            self.cfg.netns_dir.join(&name).display()
+        ));
+        let path = netns_create::create(&self.cfg.netns_dir, &name)
+            .map_err(|e| Error::io(format!("create netns {name}"), e))?;
+        let mut sb = Sandbox {
+            name,
+            path,
+            pause: None,
+        };
+        // lo up, as a runtime does before the pod network
+        self.say(format!("ip -n {} link set lo up", sb.name));
+        let lo = File::open(&sb.path)
+            .and_then(|f| NetnsWorker::spawn(Some(&f)))
+            .and_then(|w| w.set_up("lo"));
+        if let Err(e) = lo {
+            self.stop_sandbox(&sb, false);
+            return Err(Error::io(format!("bring lo up in {}", sb.name), e));
+        }
+        self.say(format!(
+            "{} pause --netns {} &",
+            self.cfg.podnet_exe.display(),
+            sb.path.display()
+        ));
+        match sandbox::start_pause(&self.cfg.podnet_exe, &sb.path) {
+            Ok(p) => sb.pause = Some(p),
+            Err(e) => {
+                self.stop_sandbox(&sb, false);
+                return Err(Error::io("start the pause process", e));
+            }
+        }
+        Ok(sb)
+    }
+
+    /// Stops a sandbox's pause process (when `kill`) and removes its netns.
+    fn stop_sandbox(&self, sb: &Sandbox, kill: bool) {
+        if let Some(pid) = sb.pause.filter(|_| kill) {
+            self.say(format!("kill {pid}    # the pause process"));
+            let _ = sandbox::stop(pid, Duration::from_secs(2));
+        }
+        self.say(format!("ip netns del {}", sb.name));
+        let _ = netns_create::delete(&sb.path);
+    }
+
+    /// ADDs the attachment `entry` describes through the chain and caches
+    /// its result; a failure is rolled back (and what could not be undone
+    /// recorded in the cache).
+    fn plumb(
+        &self,
+        list: &NetConfList,
+        full: &str,
+        mut entry: CacheEntry,
+    ) -> Result<(PathBuf, CacheEntry)> {
+        let netns = entry.netns.clone().unwrap_or_default();
+        let args = entry.cni_args_string();
+        let params = Params {
+            container_id: &entry.container_id,
+            netns: &netns,
+            ifname: &entry.if_name,
+            args: &args,
+        };
+        let caps = &entry.capability_args;
+        let result = match self.add_chain(list, &params, caps) {
+            Ok(r) => r,
+            Err(failed) => {
+                // as containerd: tear the attempt down with DEL, but of every
+                // plugin that ran, past failures
+                let failures =
+                    self.roll_back(list, failed.ran, &params, caps, failed.result.as_ref());
+                if !failures.is_empty() {
+                    let left = CacheEntry {
+                        config: conflist::truncated(list, failed.ran),
+                        result: failed.result,
+                        ..entry.clone()
+                    };
+                    self.keep_unfinished(full, &left, &failures);
+                }
+                return Err(failed.error);
+            }
         };
         self.say(format!(
             "# cache the result in {}",
@@ -716,22 +794,41 @@ impl Runtime {
                 ))
                 .display()
         ));
-        let path = match cni_cache_store::write(&self.cfg.cache_dir, &entry) {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = self.chain(
-                    list,
-                    "DEL",
-                    &params,
-                    &pod.capability_args,
-                    entry.result.as_ref(),
-                );
-                cleanup(Some(pause));
-                return Err(Error::io("write the CNI cache", e));
-            }
+        let written = CacheEntry {
+            result: result.clone(),
+            ..entry.clone()
         };
-        let procs = sandbox::processes();
-        Ok(Runtime::info(&Cached { path, entry }, &procs))
+        match cni_cache_store::write(&self.cfg.cache_dir, &written) {
+            Ok(path) => {
+                entry.result = result;
+                Ok((path, entry))
+            }
+            Err(e) => {
+                let n = list.plugins.len();
+                for f in self.roll_back(list, n, &params, caps, result.as_ref()) {
+                    eprintln!("podnet: warning: undoing the ADD: {f}");
+                }
+                Err(Error::io("write the CNI cache", e))
+            }
+        }
+    }
+
+    /// After a rollback that failed: warns of each failure and records the
+    /// attachment (the plugins that ran, the result so far) in the cache,
+    /// so that `cni del` or `cni gc` can finish the job later.
+    fn keep_unfinished(&self, pod: &str, entry: &CacheEntry, failures: &[String]) {
+        for f in failures {
+            eprintln!("podnet: warning: undoing the failed ADD: {f}");
+        }
+        match cni_cache_store::write(&self.cfg.cache_dir, entry) {
+            Ok(path) => eprintln!(
+                "podnet: warning: the failed ADD was not fully undone; {} records what is left, for `podnet cni del {pod}` or `podnet cni gc`",
+                path.display()
+            ),
+            Err(e) => eprintln!(
+                "podnet: warning: the failed ADD was not fully undone, and recording it failed too: {e}"
+            ),
+        }
     }
 
     /// DELs every attachment of a sandbox (reverse order), stops its pause
@@ -746,7 +843,7 @@ impl Runtime {
         Ok(())
     }
 
-    fn del_attachment(&self, c: &Cached) -> Result<()> {
+    pub(super) fn del_attachment(&self, c: &Cached) -> Result<()> {
         let e = &c.entry;
         let list = conflist::parse(&e.config).map_err(|err| {
             other(format!(
@@ -773,7 +870,7 @@ impl Runtime {
 
     /// Stops the pause processes in a sandbox netns and removes the bind
     /// mount (only under the netns dir).
-    fn remove_sandbox(&self, netns: &Path) -> Result<()> {
+    pub(super) fn remove_sandbox(&self, netns: &Path) -> Result<()> {
         if netns_create::is_nsfs(netns)
             && let Ok(md) = std::fs::metadata(netns)
         {
@@ -858,348 +955,5 @@ impl Runtime {
             out.push(o);
         }
         Ok(out)
-    }
-
-    /// Plugins of a list that speak 1.1.0 (they get GC).
-    fn gc_capable(&self, list: &NetConfList) -> Vec<usize> {
-        (0..list.plugins.len())
-            .filter(|&i| {
-                let ty = list.plugin_type(i);
-                let req = json!({"cniVersion": list.cni_version});
-                matches!(self.exec(ty, "VERSION", &Params::NONE, &req), Ok(Ok(Some(v)))
-                    if v.get("supportedVersions").and_then(Value::as_array).is_some_and(|vs| vs.iter().any(|x| x.as_str() == Some("1.1.0"))))
-            })
-            .collect()
-    }
-
-    /// Finds (and unless `dry_run`, removes) what leaked.
-    pub fn gc(&self, dry_run: bool, min_age: Duration) -> Result<GcReport> {
-        let mut report = GcReport {
-            dry_run,
-            leaks: Vec::new(),
-            gc_calls: Vec::new(),
-            warnings: Vec::new(),
-        };
-        let (cached, warnings) = self.cached();
-        report.warnings.extend(warnings);
-        let procs = sandbox::processes();
-
-        // 1. cache entries whose sandbox is gone: DEL, remove, drop the netns
-        let mut alive: Vec<&Cached> = Vec::new();
-        let mut handled_netns: HashSet<PathBuf> = HashSet::new();
-        for c in &cached {
-            let netns = c.entry.netns_path();
-            let (state, _) = Runtime::sandbox_state(netns.as_deref(), &procs);
-            if state == SandboxState::Ok {
-                alive.push(c);
-                continue;
-            }
-            let mut leak = Leak {
-                kind: "cache",
-                object: c.path.display().to_string(),
-                pod: c.entry.pod(),
-                reason: match state {
-                    SandboxState::NetnsGone => {
-                        format!("its netns {} is gone", netns.clone().unwrap_or_default())
-                    }
-                    _ => format!(
-                        "no process holds its netns {}",
-                        netns.clone().unwrap_or_default()
-                    ),
-                },
-                removed: false,
-                error: None,
-            };
-            if let Some(n) = &netns {
-                handled_netns.insert(PathBuf::from(n));
-            }
-            if !dry_run {
-                let r = self.del_attachment(c).and_then(|()| match &netns {
-                    Some(n) if state == SandboxState::NoProcess => {
-                        self.remove_sandbox(Path::new(n))
-                    }
-                    _ => Ok(()),
-                });
-                match r {
-                    Ok(()) => leak.removed = true,
-                    Err(e) => leak.error = Some(e.to_string()),
-                }
-            }
-            report.leaks.push(leak);
-        }
-        let alive_netns: HashSet<PathBuf> = alive
-            .iter()
-            .filter_map(|c| c.entry.netns_path())
-            .map(PathBuf::from)
-            .collect();
-        let valid: Vec<Attachment> = alive
-            .iter()
-            .map(|c| Attachment {
-                container_id: c.entry.container_id.clone(),
-                ifname: c.entry.if_name.clone(),
-            })
-            .collect();
-        let valid_keys: HashSet<String> = alive
-            .iter()
-            .map(|c| {
-                names::attachment_key(
-                    &c.entry.network_name,
-                    &c.entry.container_id,
-                    &c.entry.if_name,
-                )
-            })
-            .collect();
-
-        // 2. cni-* netns bind mounts with no process and no live attachment
-        let in_use: HashSet<u64> = procs.values().map(|(ino, _)| *ino).collect();
-        if let Ok(rd) = std::fs::read_dir(&self.cfg.netns_dir) {
-            let mut paths: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-            paths.sort();
-            for p in paths {
-                let name = p
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                if !name.starts_with("cni-")
-                    || handled_netns.contains(&p)
-                    || alive_netns.contains(&p)
-                {
-                    continue;
-                }
-                let nsfs = netns_create::is_nsfs(&p);
-                let held = nsfs && std::fs::metadata(&p).is_ok_and(|m| in_use.contains(&m.ino()));
-                if held {
-                    continue;
-                }
-                let mut leak = Leak {
-                    kind: "netns",
-                    object: p.display().to_string(),
-                    pod: None,
-                    reason: if nsfs {
-                        "no process is in it and no cache entry names it".into()
-                    } else {
-                        "a file left where a netns was mounted".into()
-                    },
-                    removed: false,
-                    error: None,
-                };
-                if !dry_run {
-                    self.say(format!("ip netns del {name}"));
-                    match netns_create::delete(&p) {
-                        Ok(_) => leak.removed = true,
-                        Err(e) => leak.error = Some(e.to_string()),
-                    }
-                }
-                report.leaks.push(leak);
-            }
-        }
-
-        // 3. CNI GC for networks at 1.1.0
-        let mut lists: Vec<NetConfList> = Vec::new();
-        for (path, parsed) in self.networks() {
-            match parsed {
-                Ok(l) => lists.push(l),
-                Err(e) => report.warnings.push(format!("{}: {e}", path.display())),
-            }
-        }
-        for l in &lists {
-            if l.version < Version::V1_1_0 || l.disable_gc {
-                continue;
-            }
-            let capable = self.gc_capable(l);
-            if capable.is_empty() {
-                continue;
-            }
-            let mine: Vec<Attachment> = alive
-                .iter()
-                .filter(|c| c.entry.network_name == l.name)
-                .map(|c| Attachment {
-                    container_id: c.entry.container_id.clone(),
-                    ifname: c.entry.if_name.clone(),
-                })
-                .collect();
-            let mut call = GcCall {
-                network: l.name.clone(),
-                plugins: capable
-                    .iter()
-                    .map(|&i| l.plugin_type(i).to_string())
-                    .collect(),
-                valid_attachments: mine.len(),
-                error: None,
-            };
-            if !dry_run {
-                let mut errs = Vec::new();
-                for &i in &capable {
-                    let ty = l.plugin_type(i).to_string();
-                    self.say(format!(
-                        "# CNI GC {ty} (network {}, {} valid attachments)",
-                        l.name,
-                        mine.len()
-                    ));
-                    let req = conflist::gc_request(l, i, &mine);
-                    match self.exec(&ty, "GC", &Params::NONE, &req) {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => errs.push(format!("{ty}: {e}")),
-                        Err(e) => errs.push(format!("{ty}: {e}")),
-                    }
-                }
-                if !errs.is_empty() {
-                    call.error = Some(errs.join("; "));
-                }
-            }
-            report.gc_calls.push(call);
-        }
-
-        // 4. IPAM reservations of no live attachment
-        let mut data_dirs: BTreeSet<PathBuf> = BTreeSet::new();
-        data_dirs.insert(self.cfg.data_dir.clone());
-        let all_lists = lists.iter().cloned().chain(
-            cached
-                .iter()
-                .filter_map(|c| conflist::parse(&c.entry.config).ok()),
-        );
-        for l in all_lists {
-            for p in &l.plugins {
-                if let Some(d) = p.pointer("/ipam/dataDir").and_then(Value::as_str) {
-                    data_dirs.insert(PathBuf::from(d));
-                }
-            }
-        }
-        let now = SystemTime::now();
-        for dd in &data_dirs {
-            let Ok(rd) = std::fs::read_dir(dd) else {
-                continue;
-            };
-            let mut nets: Vec<PathBuf> = rd
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect();
-            nets.sort();
-            for net_dir in nets {
-                let store = match Store::open_existing(&net_dir) {
-                    Ok(Some(s)) => s,
-                    Ok(None) => continue,
-                    Err(e) => {
-                        report.warnings.push(format!("{}: {e}", net_dir.display()));
-                        continue;
-                    }
-                };
-                let g = match store.lock() {
-                    Ok(g) => g,
-                    Err(e) => {
-                        report.warnings.push(e.to_string());
-                        continue;
-                    }
-                };
-                let st = match store.read_state(&g) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        report.warnings.push(e.to_string());
-                        continue;
-                    }
-                };
-                for r in ipam::stale(&st, &valid) {
-                    let file = net_dir.join(r.ip.to_string());
-                    let old_enough = std::fs::metadata(&file)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| now.duration_since(t).ok())
-                        .is_none_or(|age| age >= min_age);
-                    if !old_enough {
-                        continue;
-                    }
-                    let mut leak = Leak {
-                        kind: "ipam",
-                        object: file.display().to_string(),
-                        pod: None,
-                        reason: format!(
-                            "reserved for {}/{} which has no live sandbox",
-                            short(&r.owner.container_id),
-                            r.owner.ifname.as_deref().unwrap_or("?")
-                        ),
-                        removed: false,
-                        error: None,
-                    };
-                    if !dry_run {
-                        self.say(format!(
-                            "rm {}    # under flock {}",
-                            file.display(),
-                            net_dir.join(ipam::LOCK_FILE).display()
-                        ));
-                        match store.release(&g, r.ip) {
-                            Ok(_) => leak.removed = true,
-                            Err(e) => leak.error = Some(e.to_string()),
-                        }
-                    }
-                    report.leaks.push(leak);
-                }
-            }
-        }
-
-        // 5. podnet's host veths of no live attachment
-        let node = self.node_worker()?;
-        let (links, addrs, routes) = node
-            .dump()
-            .map_err(|e| Error::io("dump the node's links", e))?;
-        let view = observe::ns_view(&links, &addrs, &routes);
-        for l in view.links.iter().filter(|l| l.kind == "veth") {
-            let Some((_, att)) = l.alias.as_deref().and_then(names::parse_marker) else {
-                continue;
-            };
-            if valid_keys.contains(att) {
-                continue;
-            }
-            let mut leak = Leak {
-                kind: "veth",
-                object: l.name.clone(),
-                pod: None,
-                reason: format!(
-                    "podnet veth ({}) of no live attachment",
-                    l.alias.clone().unwrap_or_default()
-                ),
-                removed: false,
-                error: None,
-            };
-            if !dry_run {
-                self.say(format!("ip link del {}", l.name));
-                match node.delete_link(&l.name) {
-                    Ok(_) => leak.removed = true,
-                    Err(e) => leak.error = Some(e.to_string()),
-                }
-            }
-            report.leaks.push(leak);
-        }
-
-        // 6. podnet's ipMasq rules of no live attachment
-        match node.run(firewall::all_keys) {
-            Ok(Ok(keys)) => {
-                for (_, att, comment) in keys {
-                    if valid_keys.contains(&att) {
-                        continue;
-                    }
-                    let mut leak = Leak {
-                        kind: "firewall",
-                        object: comment.clone(),
-                        pod: None,
-                        reason: "ipMasq rules of no live attachment".into(),
-                        removed: false,
-                        error: None,
-                    };
-                    if !dry_run {
-                        let k = vec![att.clone()];
-                        match node.run(move || firewall::remove_keys(&k)) {
-                            Ok(Ok(_)) => leak.removed = true,
-                            Ok(Err(e)) | Err(e) => leak.error = Some(e.to_string()),
-                        }
-                    }
-                    report.leaks.push(leak);
-                }
-            }
-            Ok(Err(e)) | Err(e) => report
-                .warnings
-                .push(format!("ipMasq rules not checked: {e}")),
-        }
-        Ok(report)
     }
 }

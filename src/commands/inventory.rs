@@ -23,6 +23,8 @@ pub struct Inventory {
     pub processes: Vec<Process>,
     /// Per namespace (by inode): nsids, routes and ethtool counters, when asked for.
     pub extra: HashMap<u64, NetnsExtra>,
+    /// Every identity claim the sources made, joined to a namespace or not.
+    pub claims: Vec<Claim>,
 }
 
 /// Options of one scan.
@@ -216,6 +218,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         },
         processes,
         extra,
+        claims,
     })
 }
 

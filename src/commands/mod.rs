@@ -2,6 +2,7 @@
 //! analyze → render. `run` dispatches a parsed command line.
 
 pub mod cni;
+pub mod cni_gc;
 pub mod cni_plugin;
 pub mod cni_runtime;
 pub mod completions;

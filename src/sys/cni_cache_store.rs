@@ -1,10 +1,12 @@
 //! libcni's result cache on disk (file I/O): `<cacheDir>/results/<file>`,
-//! written atomically (temporary file, then rename), listed and removed.
-//! The entry format is `cni::cache`.
+//! written atomically (temporary file, then rename), listed, read bounded
+//! (a fifo, a device or a huge file there is that file's error, never a
+//! hang) and removed. The entry format is `cni::cache`.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::files::{MAX_FILE_BYTES, read_capped};
 use crate::cni::cache::CacheEntry;
 
 /// `<cache_dir>/results`.
@@ -35,8 +37,10 @@ pub fn write(cache_dir: &Path, entry: &CacheEntry) -> io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Every file in the results directory with its contents (or read error);
-/// a missing directory is empty.
+/// Every entry of the results directory but subdirectories and dot files
+/// (temporary files), with its contents or read error (anything but a
+/// regular file of at most [`MAX_FILE_BYTES`] is an error); a missing
+/// directory is empty.
 pub fn read_all(cache_dir: &Path) -> Vec<(PathBuf, io::Result<Vec<u8>>)> {
     let dir = results_dir(cache_dir);
     let Ok(rd) = std::fs::read_dir(&dir) else {
@@ -44,11 +48,11 @@ pub fn read_all(cache_dir: &Path) -> Vec<(PathBuf, io::Result<Vec<u8>>)> {
     };
     let mut out: Vec<(PathBuf, io::Result<Vec<u8>>)> = rd
         .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .filter(|e| !e.file_type().is_ok_and(|t| t.is_dir()))
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| {
             let p = e.path();
-            let data = std::fs::read(&p);
+            let data = read_capped(&p, MAX_FILE_BYTES);
             (p, data)
         })
         .collect();

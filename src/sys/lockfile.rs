@@ -1,8 +1,10 @@
 //! Exclusive advisory locks on files (flock(2) through std's `File::lock`),
-//! released when the guard is dropped. File I/O.
+//! released when the guard is dropped. A lock file is opened without
+//! blocking or following a final symlink and must be a regular file. File I/O.
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Where podnet keeps its own lock files (bridges, firewall).
@@ -27,19 +29,28 @@ impl Drop for Locked {
     }
 }
 
-/// Opens `path` for locking, creating it and its directory.
+/// Opens `path` for locking, creating it and its directory. A fifo, a
+/// device or a symlink there is an error, never a blocking open.
 fn open(path: &Path) -> io::Result<File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| io::Error::new(e.kind(), format!("mkdir {}: {e}", dir.display())))?;
     }
-    OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
         .open(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))
+        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
 }
 
 /// The lock file of a lock named `name` in [`LOCK_DIR`].
@@ -114,6 +125,18 @@ mod tests {
         assert!(f.try_lock().is_err(), "held");
         drop(first);
         assert!(f.try_lock().is_ok(), "released");
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.lock");
+        nix::unistd::mkfifo(&p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let e = lock(&p).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        let link = dir.path().join("l.lock");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        assert!(lock(&link).is_err());
     }
 
     #[test]
