@@ -105,7 +105,7 @@ impl HostLocalConf {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawRange {
     subnet: Option<String>,
@@ -117,8 +117,10 @@ struct RawRange {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawIpam {
+    /// The legacy single-range keys (not an `Option`: a flattened option
+    /// would turn a key of the wrong type into "no legacy range").
     #[serde(flatten)]
-    legacy: Option<RawRange>,
+    legacy: RawRange,
     #[serde(default)]
     ranges: Vec<Vec<RawRange>>,
     #[serde(default)]
@@ -338,8 +340,8 @@ pub fn parse(conf: &Value, cni_args_ip: Option<&str>) -> Result<HostLocalConf, C
             .map_err(|e| invalid(format!("invalid runtimeConfig.ipRanges: {e}")))?;
         raw_sets.extend(rt);
     }
-    if let Some(l) = raw.legacy.filter(|l| l.subnet.is_some()) {
-        raw_sets.push(vec![l]);
+    if raw.legacy.subnet.is_some() {
+        raw_sets.push(vec![raw.legacy]);
     }
     raw_sets.extend(raw.ranges);
     if raw_sets.is_empty() {
@@ -728,6 +730,15 @@ mod tests {
                 "overlap",
             ),
             (json!({"subnet": "0.0.0.0/0"}), "every address"),
+            (json!({"subnet": 5}), "invalid ipam config"),
+            (
+                json!({"subnet": "10.0.0.0/24", "gateway": 5}),
+                "invalid ipam config",
+            ),
+            (
+                json!({"ranges": [[{"subnet": "10.0.0.0/24"}]], "gateway": true}),
+                "invalid ipam config",
+            ),
             (json!({"ranges": [[{"subnet": "::/0"}]]}), "every address"),
             (
                 json!({"subnet": "10.0.0.0/24", "gateway": "fd00::1"}),

@@ -88,8 +88,20 @@ const MAX_OUTPUT: u64 = 8 << 20;
 
 /// Runs `cmd` with `stdin` written to it (a child that stops reading is
 /// fine), within `limits`.
+pub fn run(cmd: Command, stdin: &[u8], limits: &Limits) -> Ended {
+    let data = stdin.to_vec();
+    run_fed(cmd, move |w| w.write_all(&data), limits)
+}
+
+/// Runs `cmd` with what `feed` writes on its stdin. The peak RSS wait4(2)
+/// reports includes what the forked test process had resident before
+/// exec: feed a big input from here (in chunks), never hold it whole.
 #[allow(clippy::zombie_processes)] // reaped with wait4(2), for its rusage
-pub fn run(mut cmd: Command, stdin: &[u8], limits: &Limits) -> Ended {
+pub fn run_fed(
+    mut cmd: Command,
+    feed: impl FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static,
+    limits: &Limits,
+) -> Ended {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -121,9 +133,8 @@ pub fn run(mut cmd: Command, stdin: &[u8], limits: &Limits) -> Ended {
     let mut child = cmd.spawn().expect("spawn a bounded child");
     let pid = child.id() as i32;
     let mut input = child.stdin.take().expect("stdin");
-    let data = stdin.to_vec();
     let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data); // EPIPE when the child stops reading: fine
+        let _ = feed(&mut input); // EPIPE when the child stops reading: fine
     });
     let reader = |pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
@@ -174,6 +185,25 @@ pub fn run(mut cmd: Command, stdin: &[u8], limits: &Limits) -> Ended {
         max_rss_kib: usage.ru_maxrss,
         stdout,
         stderr,
+    }
+}
+
+/// Writes a JSON network configuration of about `len` bytes (padded with
+/// one long string) in chunks.
+pub fn padded_conf(
+    len: usize,
+) -> impl FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static {
+    move |w| {
+        let head = br#"{"cniVersion":"1.0.0","name":"n","type":"podnet","pad":""#;
+        w.write_all(head)?;
+        let chunk = [b'x'; 64 << 10];
+        let mut left = len.saturating_sub(head.len());
+        while left > 0 {
+            let n = left.min(chunk.len());
+            w.write_all(&chunk[..n])?;
+            left -= n;
+        }
+        w.write_all(br#""}"#)
     }
 }
 
