@@ -208,7 +208,7 @@ fn judge(e: &Ended, code: u64) -> Result<(), String> {
     if v["code"].as_u64() != Some(code) {
         return Err(format!("CNI code {}, want {code}", v["code"]));
     }
-    if !v["msg"].as_str().is_some_and(|m| !m.is_empty()) || !v["cniVersion"].is_string() {
+    if v["msg"].as_str().is_none_or(|m| m.is_empty()) || !v["cniVersion"].is_string() {
         return Err("not a CNI error object".into());
     }
     if let Some(b) = e
