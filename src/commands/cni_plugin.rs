@@ -307,7 +307,19 @@ impl Observer for Hooks {
                 eprintln!("+ {line}");
             }
         }
-        if self.faults.fail_at == Some(n) {
+        self.faults.before(n)
+    }
+
+    fn after(&mut self, n: usize, _step: &Step, _changed: bool) {
+        self.faults.after(n);
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+impl Faults {
+    /// PODNET_CNI_FAIL_AT_STEP: fail before step `n`.
+    fn before(&self, n: usize) -> Result<(), String> {
+        if self.fail_at == Some(n) {
             return Err(format!(
                 "injected failure before step {n} (PODNET_CNI_FAIL_AT_STEP)"
             ));
@@ -315,9 +327,10 @@ impl Observer for Hooks {
         Ok(())
     }
 
-    fn after(&mut self, n: usize, _step: &Step, _changed: bool) {
-        if self.faults.stop_at == Some(n) {
-            let limit = self.faults.stop_for;
+    /// PODNET_CNI_STOP_AT_STEP: stop after step `n`, for `stop_for` at most.
+    fn after(&self, n: usize) {
+        if self.stop_at == Some(n) {
+            let limit = self.stop_for;
             eprintln!(
                 "podnet: stopped after step {n} (PODNET_CNI_STOP_AT_STEP); waiting to be killed (at most {}s)",
                 limit.as_secs()
@@ -330,6 +343,16 @@ impl Observer for Hooks {
             );
         }
     }
+}
+
+/// Without `test-hooks` the faults are never injected (nor compiled in).
+#[cfg(not(feature = "test-hooks"))]
+impl Faults {
+    fn before(&self, _n: usize) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn after(&self, _n: usize) {}
 }
 
 /// Does the plan's actions in the node's and the pod's namespaces.

@@ -1,6 +1,7 @@
 //! Running CNI plugin binaries (process I/O): finding a plugin in the CNI
-//! bin directories and executing it with the CNI environment and the
-//! network configuration on stdin, as libcni does. Call from a thread in
+//! bin directories (and telling whether it is this very program), and
+//! executing it with the CNI environment and the network configuration on
+//! stdin, as libcni does. Call from a thread in
 //! the node's network namespace (the child inherits it).
 
 use std::io::{self, Write};
