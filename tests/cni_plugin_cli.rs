@@ -154,9 +154,173 @@ fn status_reports_an_unusable_data_dir() {
     let mut c = conf();
     c["ipam"]["dataDir"] = json!(dir.path());
     let (code, v, _) = plugin(&[("CNI_COMMAND", "STATUS")], c.to_string().as_bytes());
+    if !can_plumb() {
+        // without privileges STATUS says podnet cannot serve ADD (see below)
+        assert_eq!(v["code"], 50, "{v}");
+        return;
+    }
     assert_eq!(code, Some(0), "{v}");
     assert!(
         dir.path().join("n/lock").exists(),
         "the store is the one host-local uses"
+    );
+}
+
+/// Whether this process has what ADD needs (CAP_NET_ADMIN, CAP_SYS_ADMIN).
+fn can_plumb() -> bool {
+    podnet::sys::caps::effective().is_ok_and(|m| m & (1 << 12) != 0 && m & (1 << 21) != 0)
+}
+
+/// The plugin run without privileges: as root, with every capability
+/// dropped (`setpriv`), once as root's uid and once as nobody; as another
+/// user, as it is.
+fn unprivileged_plugins() -> Vec<Command> {
+    if !common::is_root() {
+        return vec![Command::new(PODNET)];
+    }
+    let drop_caps = ["--inh-caps=-all", "--bounding-set=-all"];
+    let mut as_root = Command::new("setpriv");
+    as_root.args(drop_caps).arg("--").arg(PODNET);
+    let mut as_nobody = Command::new("setpriv");
+    as_nobody
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .args(drop_caps)
+        .arg("--")
+        .arg(PODNET);
+    vec![as_root, as_nobody]
+}
+
+#[test]
+fn status_without_privileges_says_the_plugin_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let mut host_local = conf();
+    host_local["ipam"]["dataDir"] = json!(dir.path());
+    let layer2 = json!({"cniVersion": "1.1.0", "name": "n", "type": "podnet", "ipam": {}});
+    for c in [host_local, layer2] {
+        for mut cmd in unprivileged_plugins() {
+            for (k, _) in std::env::vars() {
+                if k.starts_with("CNI_") {
+                    cmd.env_remove(k);
+                }
+            }
+            cmd.env("CNI_COMMAND", "STATUS");
+            let out = common::bounded::run(cmd, c.to_string().as_bytes(), &Default::default());
+            let v = out.json();
+            assert_eq!(out.code, Some(1), "{}", out.describe());
+            assert!(
+                matches!(v["code"].as_u64(), Some(50 | 51)),
+                "{}",
+                out.describe()
+            );
+            assert!(v["msg"].as_str().unwrap().contains("CAP_NET_ADMIN"), "{v}");
+        }
+    }
+}
+
+#[test]
+fn an_oversized_configuration_is_refused_without_reading_it_whole() {
+    // 119 MB grew the plugin to 3.7 GB: stdin is capped (1 MiB) and parsed once
+    let limits = common::bounded::Limits {
+        address_space: Some(2 << 30),
+        ..Default::default()
+    };
+    for (len, code) in [(119 << 20, 5), ((1 << 20) + 1, 5)] {
+        let mut cmd = Command::new(PODNET);
+        cmd.env("CNI_COMMAND", "ADD")
+            .env("CNI_CONTAINERID", "big")
+            .env("CNI_NETNS", "/run/netns/podnet-test-gone")
+            .env("CNI_IFNAME", "eth0");
+        let out = common::bounded::run_fed(cmd, common::bounded::padded_conf(len), &limits);
+        assert_eq!(out.code, Some(1), "{len} bytes: {}", out.describe());
+        assert_eq!(out.json()["code"], code, "{len} bytes: {}", out.describe());
+        assert!(
+            out.max_rss_kib < 64 << 10,
+            "{len} bytes: peak RSS {} KiB",
+            out.max_rss_kib
+        );
+    }
+    // just under the cap is read and parsed (then fails on the missing netns)
+    let mut small = Vec::new();
+    common::bounded::padded_conf((1 << 20) - 100)(&mut small).unwrap();
+    let (code, v, _) = plugin(
+        &add_env("/run/netns/podnet-test-gone")
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect::<Vec<_>>(),
+        &small,
+    );
+    assert_eq!((code, v["code"].as_u64()), (Some(1), Some(3)), "{v}");
+}
+
+#[test]
+fn deeply_nested_json_is_a_decode_error_not_a_crash() {
+    let env = add_env("/run/netns/podnet-test-gone");
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for stdin in [
+        "[".repeat(500_000).into_bytes(),
+        format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        format!(
+            r#"{{"cniVersion":"1.0.0","name":"n","prevResult":{}{}}}"#,
+            "{\"a\":".repeat(10_000),
+            "}".repeat(10_000)
+        )
+        .into_bytes(),
+    ] {
+        let (code, v, stderr) = plugin(&pairs, &stdin);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert_eq!(v["code"], 6, "{v}");
+    }
+}
+
+/// `cargo tree` of this package: its features with or without the
+/// dev-dependencies (what `cargo test` and `cargo build` resolve).
+fn resolved_features(with_dev: bool) -> String {
+    let out = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "--depth",
+            "0",
+            "--format",
+            "{p} [{f}]",
+            "--package",
+            "podnet",
+        ])
+        .args(if with_dev {
+            vec![]
+        } else {
+            vec!["--edges", "no-dev"]
+        })
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn failure_injection_is_built_only_into_test_builds() {
+    // `cargo build` (release or not) resolves podnet without `test-hooks`…
+    let normal = resolved_features(false);
+    assert!(normal.starts_with("podnet "), "{normal}");
+    assert!(
+        !normal.contains("test-hooks"),
+        "a normal build has the hooks: {normal}"
+    );
+    // …and `cargo test` with it, through the self dev-dependency
+    let test = resolved_features(true);
+    assert!(
+        test.contains("test-hooks"),
+        "the test build lacks the hooks: {test}"
     );
 }

@@ -29,6 +29,10 @@ pub struct AttachInput<'a> {
     /// CNI_NETNS.
     pub netns: &'a str,
     pub host_veth: &'a str,
+    /// The pod (K8S_POD_NAMESPACE, K8S_POD_NAME), for the host veth's alias.
+    pub pod: Option<(&'a str, &'a str)>,
+    /// The inode of the pod's netns, for the host veth's alias.
+    pub netns_inode: u64,
     /// The IPAM result (addresses with gateways, routes, dns); empty for L2.
     pub ipam: &'a CniResult,
     pub masq_backend: MasqBackend,
@@ -142,7 +146,13 @@ fn veth_steps(input: &AttachInput<'_>, host_mac: Option<[u8; 6]>, steps: &mut Ve
     steps.push(Step::plain(Action::SetAlias {
         side: Side::Host,
         name: hv,
-        alias: names::marker(&input.conf.name, input.container_id, input.ifname),
+        alias: names::veth_alias(
+            &input.conf.name,
+            input.container_id,
+            input.ifname,
+            input.pod,
+            input.netns_inode,
+        ),
     }));
 }
 
@@ -530,8 +540,32 @@ pub fn plan_ptp(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
     })
 }
 
+/// Refuses an IPAM result that cannot be plumbed as it claims: a gateway
+/// of the other family than its address, a route `gw` of the other family
+/// than its destination (a delegated plugin may return them; the built-in
+/// host-local refuses such a configuration before it reserves anything).
+pub fn check_ipam_result(r: &CniResult) -> Result<(), CniError> {
+    for ip in &r.ips {
+        if let Some(gw) = ip.gateway
+            && gw.is_ipv4() != ip.address.addr().is_ipv4()
+        {
+            return Err(CniError::invalid_config(format!(
+                "IPAM gave address {} with gateway {gw} of the other family",
+                ip.address
+            )));
+        }
+    }
+    for route in &r.routes {
+        if let Some(p) = super::ipam::route_problem(route) {
+            return Err(CniError::invalid_config(format!("IPAM gave a {p}")));
+        }
+    }
+    Ok(())
+}
+
 /// The plan for the configured mode.
 pub fn plan(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
+    check_ipam_result(input.ipam)?;
     match input.conf.mode {
         Mode::Bridge => plan_bridge(input),
         Mode::Ptp => plan_ptp(input),
@@ -586,6 +620,8 @@ mod tests {
             ifname: "eth0",
             netns: "/run/netns/a",
             host_veth: "pnet0123456789a",
+            pod: Some(("default", "web")),
+            netns_inode: 4026532388,
             ipam: r,
             masq_backend: MasqBackend::Nftables,
         }
@@ -707,6 +743,29 @@ mod tests {
                 ..
             }
         )));
+    }
+
+    #[test]
+    fn results_of_the_other_family_are_refused() {
+        let c = conf(json!({}));
+        let bad_gw = ipam(&[("10.88.0.2/16", "fd00::1")], &[]);
+        assert_eq!(plan(&input(&c, &bad_gw)).unwrap_err().code, 7);
+        let mut bad_route = ipam(&[("10.88.0.2/16", "10.88.0.1")], &[]);
+        bad_route.routes.push(Route::to(
+            "0.0.0.0/0".parse().unwrap(),
+            Some("fd00::1".parse().unwrap()),
+        ));
+        assert_eq!(plan(&input(&c, &bad_route)).unwrap_err().code, 7);
+        let p = plan(&input(&c, &ipam(&[("10.88.0.2/16", "10.88.0.1")], &[]))).unwrap();
+        let alias = p.steps.iter().find_map(|s| match &s.action {
+            Action::SetAlias { alias, .. } => Some(alias.clone()),
+            _ => None,
+        });
+        let alias = alias.unwrap();
+        assert_eq!(
+            names::parse_alias(&alias).unwrap().netns_inode,
+            Some(4026532388)
+        );
     }
 
     #[test]

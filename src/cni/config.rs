@@ -106,13 +106,23 @@ struct RawConf {
 /// The default bridge name (the reference bridge plugin's).
 pub const DEFAULT_BRIDGE: &str = "cni0";
 
+/// The most stdin podnet reads: a network configuration (with a
+/// `prevResult`) is a few kilobytes; more is refused before it is parsed,
+/// so a runaway or hostile caller cannot make the plugin allocate without
+/// bound.
+pub const MAX_STDIN_BYTES: u64 = 1 << 20;
+
 /// The cniVersion to put in an error about this stdin: the config's own if
 /// it is one podnet speaks, else the newest.
 pub fn error_version(stdin: &[u8]) -> String {
-    serde_json::from_slice::<Value>(stdin)
-        .ok()
-        .and_then(|v| v.get("cniVersion")?.as_str().map(str::to_string))
+    error_version_of(serde_json::from_slice::<Value>(stdin).ok().as_ref())
+}
+
+/// [`error_version`] of stdin already parsed (`None`: it is not JSON).
+pub fn error_version_of(conf: Option<&Value>) -> String {
+    conf.and_then(|v| v.get("cniVersion")?.as_str())
         .filter(|s| Version::parse(s).is_some_and(version::is_supported))
+        .map(str::to_string)
         .unwrap_or_else(|| version::CURRENT.to_string())
 }
 
@@ -124,26 +134,77 @@ pub fn valid_network_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// Reads stdin as JSON (code 6), checks the version (code 1) and the name (code 7).
-pub fn parse_envelope(stdin: &[u8]) -> Result<(Value, Version), CniError> {
-    let raw: Value = serde_json::from_slice(stdin).map_err(|e| {
+/// Reads stdin as JSON (code 6).
+pub fn decode(stdin: &[u8]) -> Result<Value, CniError> {
+    serde_json::from_slice(stdin).map_err(|e| {
         CniError::new(codes::DECODE_FAILURE, "error unmarshall network config")
             .with_details(e.to_string())
-    })?;
+    })
+}
+
+/// Reads stdin as JSON (code 6), checks the version (code 1) and the name (code 7).
+pub fn parse_envelope(stdin: &[u8]) -> Result<(Value, Version), CniError> {
+    let raw = decode(stdin)?;
+    let v = check_envelope(&raw)?;
+    Ok((raw, v))
+}
+
+/// Checks decoded stdin is an object (code 6) of a version podnet speaks (code 1).
+pub fn check_envelope(raw: &Value) -> Result<Version, CniError> {
     if !raw.is_object() {
         return Err(
             CniError::new(codes::DECODE_FAILURE, "error unmarshall network config")
                 .with_details("the network configuration is not a JSON object"),
         );
     }
-    let v = version::negotiate(raw.get("cniVersion").and_then(Value::as_str))?;
-    Ok((raw, v))
+    version::negotiate(raw.get("cniVersion").and_then(Value::as_str))
+}
+
+/// The `ipam.type` of a configuration: empty for no IPAM (no `ipam`, `null`,
+/// `{}` or an empty type, as the reference plugins read it). An `ipam` that
+/// is not an object (`"ipam": "host-local"`) or a `type` that is not a
+/// string is an invalid configuration (code 7), never "no IPAM": that would
+/// plumb a pod without an address and report success.
+fn ipam_type(raw: &Value) -> Result<&str, CniError> {
+    match raw.get("ipam") {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::Object(o)) => match o.get("type") {
+            None | Some(Value::Null) => Ok(""),
+            Some(Value::String(t)) => Ok(t),
+            Some(other) => Err(CniError::invalid_config(format!(
+                "ipam.type must be a string, not {}",
+                json_kind(other)
+            ))),
+        },
+        Some(other) => Err(CniError::invalid_config(format!(
+            "ipam must be an object with a \"type\", not {}",
+            json_kind(other)
+        ))),
+    }
+}
+
+/// The JSON type of a value, in words.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// Parses and validates a podnet plugin configuration. `cni_args_ip` is the
 /// `IP` key of CNI_ARGS (a requested address).
 pub fn parse(stdin: &[u8], cni_args_ip: Option<&str>) -> Result<PluginConf, CniError> {
-    let (raw, version) = parse_envelope(stdin)?;
+    parse_value(decode(stdin)?, cni_args_ip)
+}
+
+/// [`parse`] of stdin already decoded: each part is read from this one
+/// tree, never copied or parsed again.
+pub fn parse_value(raw: Value, cni_args_ip: Option<&str>) -> Result<PluginConf, CniError> {
+    let version = check_envelope(&raw)?;
     let name = raw
         .get("name")
         .and_then(Value::as_str)
@@ -154,7 +215,7 @@ pub fn parse(stdin: &[u8], cni_args_ip: Option<&str>) -> Result<PluginConf, CniE
             "invalid network name {name:?}: it must start with a letter or digit, then letters, digits, '_', '.' or '-'"
         )));
     }
-    let rc: RawConf = serde_json::from_value(raw.clone())
+    let rc = RawConf::deserialize(&raw)
         .map_err(|e| CniError::invalid_config(format!("invalid network configuration: {e}")))?;
 
     if let Some(v) = rc.vlan.filter(|v| *v != 0) {
@@ -233,12 +294,8 @@ pub fn parse(stdin: &[u8], cni_args_ip: Option<&str>) -> Result<PluginConf, CniE
             )));
         }
     };
-    let ipam_type = raw
-        .pointer("/ipam/type")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let ipam = match ipam_type.as_str() {
+    let ipam_type = ipam_type(&raw)?;
+    let ipam = match ipam_type {
         "" => Ipam::None,
         "host-local" | "podnet" => Ipam::HostLocal(ipam::parse(&raw, cni_args_ip)?),
         other => {
@@ -266,7 +323,7 @@ pub fn parse(stdin: &[u8], cni_args_ip: Option<&str>) -> Result<PluginConf, CniE
         .get("cni.dev/valid-attachments")
         .filter(|v| !v.is_null())
     {
-        Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
+        Some(v) => Some(Vec::<Attachment>::deserialize(v).map_err(|e| {
             CniError::invalid_config(format!("invalid cni.dev/valid-attachments: {e}"))
         })?),
         None => None,
@@ -367,6 +424,22 @@ mod tests {
                 codes::INVALID_CONFIG,
             ),
             ("vethPrefix", json!("waytoolong"), codes::INVALID_CONFIG),
+            ("vethPrefix", json!("p%d"), codes::INVALID_CONFIG),
+            ("bridge", json!("br%d"), codes::INVALID_CONFIG),
+            ("bridge", json!("br\u{1b}]0;x\u{7}"), codes::INVALID_CONFIG),
+            ("bridge", json!(""), codes::INVALID_CONFIG),
+            ("bridge", json!(7), codes::INVALID_CONFIG),
+            ("ipam", json!("host-local"), codes::INVALID_CONFIG),
+            ("ipam", json!(["host-local"]), codes::INVALID_CONFIG),
+            ("ipam", json!({"type": 5}), codes::INVALID_CONFIG),
+            (
+                "ipam",
+                json!({"type": "host-local", "subnet": "0.0.0.0/0"}),
+                codes::INVALID_CONFIG,
+            ),
+            ("dns", json!("8.8.8.8"), codes::INVALID_CONFIG),
+            ("mtu", json!(1e300), codes::INVALID_CONFIG),
+            ("mtu", json!(-1), codes::INVALID_CONFIG),
             ("ipMasqBackend", json!("pf"), codes::INVALID_CONFIG),
             ("ptpGateway", json!("bgp"), codes::INVALID_CONFIG),
             ("vlan", json!(100), codes::UNSUPPORTED_FIELD),
@@ -405,6 +478,9 @@ mod tests {
         v["ipam"] = json!({});
         assert_eq!(p(v).unwrap().ipam, Ipam::None);
         let mut v = base();
+        v["ipam"] = Value::Null;
+        assert_eq!(p(v).unwrap().ipam, Ipam::None);
+        let mut v = base();
         v["ipam"] = json!({"type": "../../bin/sh"});
         assert!(p(v).is_err());
         let mut v = base();
@@ -427,5 +503,6 @@ mod tests {
         assert_eq!(error_version(br#"{"cniVersion":"0.4.0"}"#), "0.4.0");
         assert_eq!(error_version(br#"{"cniVersion":"9.9.9"}"#), "1.1.0");
         assert_eq!(error_version(b"{"), "1.1.0");
+        assert_eq!(error_version(br#"{"cniVersion":4}"#), "1.1.0");
     }
 }

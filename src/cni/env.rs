@@ -91,20 +91,10 @@ pub fn valid_container_id(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// Why an interface name cannot be used, if it cannot (the kernel's rules:
-/// 1–15 bytes, no `/`, `:` or whitespace, not `.` or `..`).
+/// Why an interface name cannot be used, if it cannot (the kernel's rules,
+/// see [`super::names::kernel_name_problem`]).
 pub fn interface_name_problem(s: &str) -> Option<&'static str> {
-    if s.is_empty() {
-        Some("is empty")
-    } else if s.len() > 15 {
-        Some("is longer than 15 bytes")
-    } else if s == "." || s == ".." {
-        Some("is . or ..")
-    } else if s.chars().any(|c| c == '/' || c == ':' || c.is_whitespace()) {
-        Some("contains '/', ':' or whitespace")
-    } else {
-        None
-    }
+    super::names::kernel_name_problem(s)
 }
 
 /// Parses CNI_ARGS (`K=V;K=V`); an item without `=` is an error.
@@ -240,6 +230,8 @@ mod tests {
             ("CNI_CONTAINERID", "a/b"),
             ("CNI_IFNAME", "this-name-is-too-long"),
             ("CNI_IFNAME", "a/b"),
+            ("CNI_IFNAME", "eth%d"),
+            ("CNI_IFNAME", "e\u{1b}[2J"),
             ("CNI_ARGS", "novalue"),
         ] {
             let mut pairs = vec![

@@ -105,7 +105,7 @@ impl HostLocalConf {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawRange {
     subnet: Option<String>,
@@ -117,8 +117,10 @@ struct RawRange {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct RawIpam {
+    /// The legacy single-range keys (not an `Option`: a flattened option
+    /// would turn a key of the wrong type into "no legacy range").
     #[serde(flatten)]
-    legacy: Option<RawRange>,
+    legacy: RawRange,
     #[serde(default)]
     ranges: Vec<Vec<RawRange>>,
     #[serde(default)]
@@ -140,6 +142,19 @@ fn parse_ip(what: &str, s: &str) -> Result<IpAddr, CniError> {
 
 fn same_family(a: IpAddr, b: IpAddr) -> bool {
     a.is_ipv4() == b.is_ipv4()
+}
+
+/// Why a route cannot be installed as given, if it cannot: a `gw` of the
+/// other family than `dst` (the kernel would take the route without it,
+/// or refuse it, while the result claims the gateway).
+pub fn route_problem(r: &Route) -> Option<String> {
+    match r.gw {
+        Some(gw) if !same_family(gw, r.dst.addr()) => Some(format!(
+            "route to {} has gateway {gw} of the other family",
+            r.dst
+        )),
+        _ => None,
+    }
 }
 
 /// An address as a number (IPv4 in the low 32 bits).
@@ -167,6 +182,11 @@ fn canonical_range(raw: &RawRange) -> Result<Range, CniError> {
         .parse()
         .map_err(|_| invalid(format!("invalid CIDR {subnet_s:?} in subnet")))?;
     let bits = given.max_prefix_len();
+    if given.prefix_len() == 0 {
+        return Err(invalid(format!(
+            "subnet {given} is every address: it would put a default route's worth of addresses on the pod and the bridge"
+        )));
+    }
     if given.prefix_len() > bits - 2 {
         return Err(invalid(format!(
             "Network {given} too small to allocate from"
@@ -189,6 +209,11 @@ fn canonical_range(raw: &RawRange) -> Result<Range, CniError> {
         Some(g) => parse_ip("gateway", g)?,
         None => first,
     };
+    if !same_family(gateway, first) {
+        return Err(invalid(format!(
+            "gateway {gateway} is of the other family than subnet {subnet}"
+        )));
+    }
     let start = match &raw.range_start {
         Some(s) => {
             let ip = parse_ip("rangeStart", s)?;
@@ -242,6 +267,39 @@ fn canonical_set(raw: &[RawRange]) -> Result<RangeSet, CniError> {
     Ok(RangeSet(ranges))
 }
 
+/// The array at JSON pointer `ptr` (`/args/cni/ips`): `None` when it or a
+/// parent is absent or null; a value of another type on the way (a string
+/// `runtimeConfig`, an object `ips`) is an invalid configuration rather than
+/// something to ignore.
+fn array_at<'a>(conf: &'a Value, ptr: &str) -> Result<Option<&'a [Value]>, CniError> {
+    let mut cur = conf;
+    let mut path = String::new();
+    let parts: Vec<&str> = ptr.split('/').skip(1).collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(part);
+        match cur.get(part) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Array(a)) if i + 1 == parts.len() => return Ok(Some(a)),
+            Some(v @ Value::Object(_)) if i + 1 < parts.len() => cur = v,
+            Some(other) => {
+                let want = if i + 1 == parts.len() {
+                    "an array"
+                } else {
+                    "an object"
+                };
+                return Err(invalid(format!(
+                    "{path} must be {want}, not {}",
+                    super::config::json_kind(other)
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// Parses the host-local part of a network configuration. `conf` is the
 /// whole configuration (for `name`, `runtimeConfig` and `args`);
 /// `cni_args_ip` is the `IP` key of CNI_ARGS.
@@ -254,38 +312,36 @@ pub fn parse(conf: &Value, cni_args_ip: Option<&str>) -> Result<HostLocalConf, C
     let ipam_v = conf
         .get("ipam")
         .ok_or_else(|| invalid("IPAM config missing 'ipam' key"))?;
-    let raw: RawIpam = serde_json::from_value(ipam_v.clone())
-        .map_err(|e| invalid(format!("invalid ipam config: {e}")))?;
+    let raw =
+        RawIpam::deserialize(ipam_v).map_err(|e| invalid(format!("invalid ipam config: {e}")))?;
+    for r in &raw.routes {
+        if let Some(p) = route_problem(r) {
+            return Err(invalid(format!("invalid ipam route: {p}")));
+        }
+    }
 
     let mut requested = Vec::new();
     if let Some(ip) = cni_args_ip {
         requested.push(parse_ip("CNI_ARGS IP", ip)?);
     }
-    if let Some(ips) = conf.pointer("/args/cni/ips").and_then(Value::as_array) {
-        for ip in ips {
+    for key in ["/args/cni/ips", "/runtimeConfig/ips"] {
+        let what = key[1..].replace('/', ".");
+        for ip in array_at(conf, key)?.unwrap_or_default() {
             let s = ip
                 .as_str()
-                .ok_or_else(|| invalid("args.cni.ips must hold strings"))?;
-            requested.push(parse_ip("args.cni.ips", s)?);
-        }
-    }
-    if let Some(ips) = conf.pointer("/runtimeConfig/ips").and_then(Value::as_array) {
-        for ip in ips {
-            let s = ip
-                .as_str()
-                .ok_or_else(|| invalid("runtimeConfig.ips must hold strings"))?;
-            requested.push(parse_ip("runtimeConfig.ips", s)?);
+                .ok_or_else(|| invalid(format!("{what} must hold strings")))?;
+            requested.push(parse_ip(&what, s)?);
         }
     }
 
     let mut raw_sets: Vec<Vec<RawRange>> = Vec::new();
     if let Some(rt) = conf.pointer("/runtimeConfig/ipRanges") {
-        let rt: Vec<Vec<RawRange>> = serde_json::from_value(rt.clone())
+        let rt = Vec::<Vec<RawRange>>::deserialize(rt)
             .map_err(|e| invalid(format!("invalid runtimeConfig.ipRanges: {e}")))?;
         raw_sets.extend(rt);
     }
-    if let Some(l) = raw.legacy.filter(|l| l.subnet.is_some()) {
-        raw_sets.push(vec![l]);
+    if raw.legacy.subnet.is_some() {
+        raw_sets.push(vec![raw.legacy]);
     }
     raw_sets.extend(raw.ranges);
     if raw_sets.is_empty() {
@@ -675,6 +731,29 @@ mod tests {
                 json!({"ranges": [[{"subnet": "10.0.0.0/24"}, {"subnet": "10.0.0.0/25"}]]}),
                 "overlap",
             ),
+            (json!({"subnet": "0.0.0.0/0"}), "every address"),
+            (json!({"subnet": 5}), "invalid ipam config"),
+            (
+                json!({"subnet": "10.0.0.0/24", "gateway": 5}),
+                "invalid ipam config",
+            ),
+            (
+                json!({"ranges": [[{"subnet": "10.0.0.0/24"}]], "gateway": true}),
+                "invalid ipam config",
+            ),
+            (json!({"ranges": [[{"subnet": "::/0"}]]}), "every address"),
+            (
+                json!({"subnet": "10.0.0.0/24", "gateway": "fd00::1"}),
+                "other family",
+            ),
+            (
+                json!({"ranges": [[{"subnet": "fd00::/64", "gateway": "10.0.0.1"}]]}),
+                "family",
+            ),
+            (
+                json!({"subnet": "10.0.0.0/24", "routes": [{"dst": "0.0.0.0/0", "gw": "fd00::1"}]}),
+                "other family",
+            ),
         ] {
             let e = parse(&json!({"name": "n", "ipam": ipam}), None).unwrap_err();
             assert_eq!(e.code, codes::INVALID_CONFIG);
@@ -786,6 +865,24 @@ mod tests {
             c.requested,
             vec![ip("10.0.0.6"), ip("10.0.0.7"), ip("10.0.0.8")]
         );
+    }
+
+    #[test]
+    fn requested_ips_of_the_wrong_type_are_refused() {
+        for conf in [
+            json!({"name": "n", "ipam": {"subnet": "10.0.0.0/24"}, "runtimeConfig": "x"}),
+            json!({"name": "n", "ipam": {"subnet": "10.0.0.0/24"}, "runtimeConfig": {"ips": "10.0.0.5"}}),
+            json!({"name": "n", "ipam": {"subnet": "10.0.0.0/24"}, "args": {"cni": 5}}),
+            json!({"name": "n", "ipam": {"subnet": "10.0.0.0/24"}, "args": {"cni": {"ips": [5]}}}),
+        ] {
+            assert_eq!(
+                parse(&conf, None).unwrap_err().code,
+                codes::INVALID_CONFIG,
+                "{conf}"
+            );
+        }
+        let ok = json!({"name": "n", "ipam": {"subnet": "10.0.0.0/24"}, "runtimeConfig": {"portMappings": []}, "args": null});
+        assert!(parse(&ok, None).unwrap().requested.is_empty());
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Names podnet derives: the host-side veth name (Calico's scheme: prefix +
-//! 11 hex digits of SHA-1 over `<namespace>.<pod>`), the attachment key
-//! that marks podnet's links and firewall rules, and SHA-1 itself. No I/O.
+//! Names podnet derives and takes: the kernel's rules for interface names,
+//! the host-side veth name (Calico's scheme: prefix + 11 hex digits of
+//! SHA-1 over `<namespace>.<pod>`), the attachment key that marks podnet's
+//! links and firewall rules, the host veth's alias (and when a same-named
+//! veth is a stale one of the same pod), and SHA-1 itself. No I/O.
 
 /// The default host veth prefix (`pnet` + 11 hex digits = 15 bytes).
 pub const DEFAULT_VETH_PREFIX: &str = "pnet";
@@ -61,33 +63,69 @@ pub fn sha1_hex(data: &[u8]) -> String {
     sha1(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The longest interface name the kernel takes (IFNAMSIZ - 1).
+pub const MAX_IFNAME: usize = 15;
+
+/// Why `name` cannot name a network interface, if it cannot: the one check
+/// for every name the plugin creates or takes (bridge, CNI_IFNAME, host
+/// veth prefix). The kernel refuses an empty name, one over 15 bytes,
+/// `.`, `..`, `/`, `:` and whitespace; it *expands* `%d` (`br%d` becomes
+/// br0, br1… — a new link on every ADD), so `%` is refused too, as are
+/// control characters (they reach terminals and logs) and non-ASCII bytes
+/// (the kernel counts byte 0xA0 as whitespace).
+pub fn kernel_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.len() > MAX_IFNAME {
+        Some("is longer than 15 bytes")
+    } else if name == "." || name == ".." {
+        Some("is . or ..")
+    } else if name.bytes().any(|b| matches!(b, b'/' | b':' | b'%')) {
+        Some("contains '/', ':' or '%'")
+    } else if name.bytes().any(|b| b == b' ' || b.is_ascii_control()) {
+        Some("contains whitespace or a control character")
+    } else if !name.is_ascii() {
+        Some("contains a non-ASCII character")
+    } else {
+        None
+    }
+}
+
+/// What the host veth name hashes: `<namespace>.<pod>` when the pod is
+/// known (Calico's scheme), else `<containerID>`; another interface than
+/// `eth0` appends `/<ifname>`. Pod names, namespaces, container IDs and
+/// interface names cannot contain `/`, so two attachments never share a key
+/// (`default/web.net1` eth0 is `default.web.net1`, `default/web` net1 is
+/// `default.web/net1`).
+pub fn host_veth_key(pod: Option<(&str, &str)>, container_id: &str, ifname: &str) -> String {
+    let mut key = match pod {
+        Some((ns, name)) => format!("{ns}.{name}"),
+        None => container_id.to_string(),
+    };
+    if ifname != "eth0" {
+        key.push('/');
+        key.push_str(ifname);
+    }
+    key
+}
+
 /// The host-side veth name for an attachment: `prefix` + hex of SHA-1 over
-/// `<namespace>.<pod>` (Calico's scheme) when the pod is known, else over
-/// `<containerID>`; a second interface of the same pod (`ifname` other than
-/// `eth0`) hashes `.<ifname>` too. Always 15 bytes or fewer.
+/// [`host_veth_key`]. Always 15 bytes or fewer.
 pub fn host_veth_name(
     prefix: &str,
     pod: Option<(&str, &str)>,
     container_id: &str,
     ifname: &str,
 ) -> String {
-    let mut key = match pod {
-        Some((ns, name)) => format!("{ns}.{name}"),
-        None => container_id.to_string(),
-    };
-    if ifname != "eth0" {
-        key.push('.');
-        key.push_str(ifname);
-    }
-    let hex = sha1_hex(key.as_bytes());
-    let take = 15usize.saturating_sub(prefix.len()).min(11);
+    let hex = sha1_hex(host_veth_key(pod, container_id, ifname).as_bytes());
+    let take = MAX_IFNAME.saturating_sub(prefix.len()).min(11);
     format!("{prefix}{}", &hex[..take])
 }
 
 /// Checks a configured `vethPrefix`.
 pub fn veth_prefix_problem(prefix: &str) -> Option<String> {
-    if prefix.is_empty() {
-        Some("vethPrefix is empty".into())
+    if let Some(p) = kernel_name_problem(prefix) {
+        Some(format!("vethPrefix {prefix:?} {p}"))
     } else if prefix.len() > MAX_VETH_PREFIX {
         Some(format!(
             "vethPrefix {prefix:?} is longer than {MAX_VETH_PREFIX} bytes"
@@ -131,13 +169,7 @@ pub fn marker(network: &str, container_id: &str, ifname: &str) -> String {
         network_key(network),
         attachment_key(network, container_id, ifname)
     );
-    if s.len() > 120 {
-        let mut cut = 120;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
+    truncate(&mut s, 120);
     s
 }
 
@@ -150,6 +182,131 @@ pub fn parse_marker(s: &str) -> Option<(&str, &str)> {
     let net = it.next()?;
     let att = it.next()?;
     (net.len() == 8 && att.len() == 16).then_some((net, att))
+}
+
+/// The longest alias the kernel keeps (IFALIASZ - 1).
+pub const MAX_ALIAS: usize = 255;
+
+/// A key naming one interface of one pod: 16 hex digits of SHA-1 over
+/// `<namespace>/<pod>\0<ifname>`.
+pub fn pod_key(pod: (&str, &str), ifname: &str) -> String {
+    sha1_hex(format!("{}/{}\0{ifname}", pod.0, pod.1).as_bytes())[..16].to_string()
+}
+
+/// The alias of a host veth: the [`marker`]'s keys, then `pod=<pod key>`
+/// (when the pod is known) and `ns=<inode>` of the pod's netns, then
+/// `<network>/<containerID 12>/<ifname>` for people; at most
+/// [`MAX_ALIAS`] bytes. [`parse_marker`] reads it like a marker.
+pub fn veth_alias(
+    network: &str,
+    container_id: &str,
+    ifname: &str,
+    pod: Option<(&str, &str)>,
+    netns_inode: u64,
+) -> String {
+    let short: String = container_id.chars().take(12).collect();
+    let mut s = format!(
+        "podnet {} {} ",
+        network_key(network),
+        attachment_key(network, container_id, ifname)
+    );
+    if let Some(p) = pod {
+        s.push_str(&format!("pod={} ", pod_key(p, ifname)));
+    }
+    s.push_str(&format!("ns={netns_inode} {network}/{short}/{ifname}"));
+    truncate(&mut s, MAX_ALIAS);
+    s
+}
+
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+    }
+}
+
+/// What a host veth's alias says about its attachment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias<'a> {
+    pub network_key: &'a str,
+    pub attachment_key: &'a str,
+    /// `pod=`: absent in markers (and aliases written before it existed).
+    pub pod_key: Option<&'a str>,
+    /// `ns=`: the inode of the netns the veth's peer was put in.
+    pub netns_inode: Option<u64>,
+}
+
+/// Reads an alias written by [`veth_alias`] or [`marker`].
+pub fn parse_alias(s: &str) -> Option<Alias<'_>> {
+    let (network_key, attachment_key) = parse_marker(s)?;
+    let mut a = Alias {
+        network_key,
+        attachment_key,
+        pod_key: None,
+        netns_inode: None,
+    };
+    for word in s.split_whitespace().skip(3) {
+        if let Some(k) = word.strip_prefix("pod=") {
+            a.pod_key = Some(k).filter(|k| k.len() == 16);
+        } else if let Some(n) = word.strip_prefix("ns=") {
+            a.netns_inode = n.parse().ok();
+        }
+    }
+    Some(a)
+}
+
+/// The attachment an ADD is for, as the stale-veth rule compares it.
+#[derive(Debug, Clone, Copy)]
+pub struct Attaching<'a> {
+    pub network: &'a str,
+    pub container_id: &'a str,
+    pub ifname: &'a str,
+    pub pod: Option<(&'a str, &'a str)>,
+}
+
+/// Whether a host link with the name an ADD wants is a stale veth of an
+/// earlier sandbox of the same pod: a veth whose alias is podnet's for the
+/// same network, another container, the same pod *and* interface, and
+/// names the netns its peer was put in. `Ok(inode)` is that netns: the
+/// link may be deleted only once nothing holds it any more (the caller
+/// looks). `Err` says why the link must be left alone.
+pub fn stale_veth_netns(
+    kind: &str,
+    alias: Option<&str>,
+    ours: &Attaching<'_>,
+) -> Result<u64, String> {
+    let Some(a) = alias.and_then(parse_alias) else {
+        return Err(format!(
+            "it is not a podnet veth (alias {:?})",
+            alias.unwrap_or_default()
+        ));
+    };
+    if kind != "veth" {
+        return Err(format!("it is a {kind:?}, not a veth"));
+    }
+    if a.network_key != network_key(ours.network) {
+        return Err(format!(
+            "it belongs to another network than {}",
+            ours.network
+        ));
+    }
+    if a.attachment_key == attachment_key(ours.network, ours.container_id, ours.ifname) {
+        return Err("it is this attachment's own veth (ADD twice without DEL)".into());
+    }
+    let Some(pod) = ours.pod else {
+        return Err("this ADD names no pod (no K8S_POD_NAMESPACE/K8S_POD_NAME), so the veth cannot be proved to be an earlier sandbox's".into());
+    };
+    if a.pod_key != Some(pod_key(pod, ours.ifname).as_str()) {
+        return Err(format!(
+            "its alias does not name pod {}/{} interface {}",
+            pod.0, pod.1, ours.ifname
+        ));
+    }
+    a.netns_inode
+        .ok_or_else(|| "its alias does not name the netns of its peer".to_string())
 }
 
 /// What every podnet iptables chain's name starts with.
@@ -199,6 +356,111 @@ mod tests {
         assert!(veth_prefix_problem("toolongx").is_some());
         assert!(veth_prefix_problem("a/b").is_some());
         assert!(veth_prefix_problem("").is_some());
+    }
+
+    #[test]
+    fn kernel_name_rules_in_one_place() {
+        for ok in ["eth0", "cni0", "flannel.1", "a-b_c", "x", "123456789012345"] {
+            assert_eq!(kernel_name_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "1234567890123456",
+            ".",
+            "..",
+            "a/b",
+            "a:b",
+            "br%d",
+            "%",
+            "a b",
+            "a\tb",
+            "a\nb",
+            "a\u{1b}[2J",
+            "a\u{7f}",
+            "\u{e0}",
+        ] {
+            assert!(kernel_name_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(veth_prefix_problem("p%").is_some());
+        assert!(veth_prefix_problem("p\u{1b}").is_some());
+    }
+
+    #[test]
+    fn a_second_interface_never_shares_a_name_with_another_pod() {
+        // default/web.net1 on eth0 and default/web on net1
+        let a = host_veth_name("pnet", Some(("default", "web.net1")), "c1", "eth0");
+        let b = host_veth_name("pnet", Some(("default", "web")), "c2", "net1");
+        assert_ne!(a, b);
+        assert_eq!(
+            host_veth_key(Some(("default", "web.net1")), "c1", "eth0"),
+            "default.web.net1"
+        );
+        assert_eq!(
+            host_veth_key(Some(("default", "web")), "c2", "net1"),
+            "default.web/net1"
+        );
+        // the same by container ID
+        assert_ne!(
+            host_veth_name("pnet", None, "abc.net1", "eth0"),
+            host_veth_name("pnet", None, "abc", "net1")
+        );
+    }
+
+    #[test]
+    fn veth_aliases_extend_the_marker() {
+        let pod = Some(("default", "web"));
+        let a = veth_alias("net1", "0123456789abcdef", "eth0", pod, 4026532388);
+        assert_eq!(
+            parse_marker(&a),
+            parse_marker(&marker("net1", "0123456789abcdef", "eth0"))
+        );
+        let p = parse_alias(&a).unwrap();
+        assert_eq!(
+            p.pod_key,
+            Some(pod_key(("default", "web"), "eth0").as_str())
+        );
+        assert_eq!(p.netns_inode, Some(4026532388));
+        assert!(a.ends_with("net1/0123456789ab/eth0"), "{a}");
+        // an old marker reads without the new keys
+        let old_marker = marker("net1", "x", "eth0");
+        let old = parse_alias(&old_marker).unwrap();
+        assert_eq!((old.pod_key, old.netns_inode), (None, None));
+        assert!(veth_alias(&"n".repeat(300), "x", "eth0", pod, 1).len() <= MAX_ALIAS);
+        assert_ne!(pod_key(("a", "b"), "eth0"), pod_key(("a", "b"), "net1"));
+    }
+
+    #[test]
+    fn only_a_veth_of_the_same_pod_and_interface_is_stale() {
+        let pod = ("default", "web");
+        let ours = Attaching {
+            network: "net1",
+            container_id: "new",
+            ifname: "eth0",
+            pod: Some(pod),
+        };
+        let earlier = veth_alias("net1", "old", "eth0", Some(pod), 77);
+        assert_eq!(stale_veth_netns("veth", Some(&earlier), &ours), Ok(77));
+        for (kind, alias) in [
+            ("bridge", earlier.clone()),
+            ("veth", veth_alias("net2", "old", "eth0", Some(pod), 77)),
+            ("veth", veth_alias("net1", "new", "eth0", Some(pod), 77)),
+            (
+                "veth",
+                veth_alias("net1", "old", "eth0", Some(("default", "web.net1")), 77),
+            ),
+            ("veth", veth_alias("net1", "old", "net1", Some(pod), 77)),
+            ("veth", veth_alias("net1", "old", "eth0", None, 77)),
+            ("veth", marker("net1", "old", "eth0")),
+            ("veth", "something else".into()),
+        ] {
+            assert!(
+                stale_veth_netns(kind, Some(&alias), &ours).is_err(),
+                "{kind} {alias}"
+            );
+        }
+        assert!(stale_veth_netns("veth", None, &ours).is_err());
+        let no_pod = Attaching { pod: None, ..ours };
+        assert!(stale_veth_netns("veth", Some(&earlier), &no_pod).is_err());
     }
 
     #[test]

@@ -122,24 +122,22 @@ impl CniResult {
             .ok_or_else(|| decode("result", "not a JSON object"))?;
         let mut r = CniResult::default();
         if let Some(ifaces) = obj.get("interfaces").filter(|x| !x.is_null()) {
-            r.interfaces =
-                serde_json::from_value(ifaces.clone()).map_err(|e| decode("interfaces", e))?;
+            r.interfaces = Vec::deserialize(ifaces).map_err(|e| decode("interfaces", e))?;
         }
         if let Some(ips) = obj.get("ips").filter(|x| !x.is_null()) {
-            r.ips = serde_json::from_value(ips.clone()).map_err(|e| decode("ips", e))?;
+            r.ips = Vec::deserialize(ips).map_err(|e| decode("ips", e))?;
         }
         if let Some(routes) = obj.get("routes").filter(|x| !x.is_null()) {
-            r.routes = serde_json::from_value(routes.clone()).map_err(|e| decode("routes", e))?;
+            r.routes = Vec::deserialize(routes).map_err(|e| decode("routes", e))?;
         }
         // 0.1.0 / 0.2.0: {"ip4": {"ip", "gateway", "routes"}, "ip6": …}
         for key in ["ip4", "ip6"] {
             if let Some(old) = obj.get(key).filter(|x| !x.is_null()) {
-                let address: IpNet =
-                    serde_json::from_value(old.get("ip").cloned().unwrap_or(Value::Null))
-                        .map_err(|e| decode(key, e))?;
+                let address = IpNet::deserialize(old.get("ip").unwrap_or(&Value::Null))
+                    .map_err(|e| decode(key, e))?;
                 let gateway = match old.get("gateway") {
                     Some(g) if !g.is_null() => {
-                        Some(serde_json::from_value(g.clone()).map_err(|e| decode(key, e))?)
+                        Some(IpAddr::deserialize(g).map_err(|e| decode(key, e))?)
                     }
                     _ => None,
                 };
@@ -149,14 +147,13 @@ impl CniResult {
                     gateway,
                 });
                 if let Some(rs) = old.get("routes").filter(|x| !x.is_null()) {
-                    let rs: Vec<Route> =
-                        serde_json::from_value(rs.clone()).map_err(|e| decode(key, e))?;
+                    let rs = Vec::<Route>::deserialize(rs).map_err(|e| decode(key, e))?;
                     r.routes.extend(rs);
                 }
             }
         }
         if let Some(dns) = obj.get("dns").filter(|x| !x.is_null()) {
-            r.dns = serde_json::from_value(dns.clone()).map_err(|e| decode("dns", e))?;
+            r.dns = Dns::deserialize(dns).map_err(|e| decode("dns", e))?;
         }
         for ip in &r.ips {
             if let Some(i) = ip.interface

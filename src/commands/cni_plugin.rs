@@ -5,14 +5,17 @@
 //! on helper threads in each namespace, the IPAM store, the firewall,
 //! delegated plugins).
 //!
-//! Test hooks (environment): `PODNET_CNI_EXPLAIN=1` prints each step as
-//! the equivalent command on stderr; `PODNET_CNI_FAIL_AT_STEP=N` makes ADD
-//! fail before step N (the rollback runs); `PODNET_CNI_STOP_AT_STEP=N`
-//! makes ADD stop for good after step N (to be killed, as in a crash).
+//! `PODNET_CNI_EXPLAIN=1` prints each step as the equivalent command on
+//! stderr. Failure injection exists only in builds with the `test-hooks`
+//! feature (what `cargo test` builds; never a release):
+//! `PODNET_CNI_FAIL_AT_STEP=N` makes ADD fail before step N (the rollback
+//! runs); `PODNET_CNI_STOP_AT_STEP=N` makes ADD stop after step N (to be
+//! killed, as in a crash) for at most `PODNET_CNI_STOP_SECONDS` (default
+//! 300), then go on.
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
@@ -28,33 +31,37 @@ use crate::cni::ipam::{self, HostLocalConf};
 use crate::cni::names;
 use crate::cni::observe::{self, NsView};
 use crate::cni::plan::{Action, Executor, ExplainCtx, Journal, Observer, Owner, Scope, Side, Step};
-use crate::cni::types::{CniResult, IpConfig};
+use crate::cni::types::{CniResult, Dns, IpConfig};
 use crate::cni::version::{self, Version};
 use crate::sys::cni_exec::{self, PluginRun};
 use crate::sys::ipam_store::Store;
+use crate::sys::netns::NsPath;
 use crate::sys::rtnl::{NetnsWorker, RouteReq};
-use crate::sys::{firewall, lockfile, netns};
+use crate::sys::{caps, files, firewall, lockfile, netns};
 
 /// Runs one plugin invocation from the process environment and stdin;
 /// returns the exit status.
 pub fn main() -> u8 {
-    let mut stdin = Vec::new();
-    if let Err(e) = io::stdin().read_to_end(&mut stdin) {
-        return emit_error(
-            &CniError::new(
-                codes::IO_FAILURE,
-                "cannot read the network configuration from stdin",
-            )
-            .with_details(e.to_string()),
-            &version::CURRENT.to_string(),
-        );
-    }
-    let err_version = config::error_version(&stdin);
+    let stdin = match files::read_stream_capped(io::stdin().lock(), config::MAX_STDIN_BYTES) {
+        Ok(b) => b,
+        Err(e) => {
+            return emit_error(
+                &CniError::new(
+                    codes::IO_FAILURE,
+                    "cannot read the network configuration from stdin",
+                )
+                .with_details(e.to_string()),
+                &version::CURRENT.to_string(),
+            );
+        }
+    };
+    let decoded = config::decode(&stdin);
+    let err_version = config::error_version_of(decoded.as_ref().ok());
     let inv = match env::from_env(|k| std::env::var(k).ok()) {
         Ok(i) => i,
         Err(e) => return emit_error(&e, &err_version),
     };
-    match run(&inv, &stdin) {
+    match run(&inv, &stdin, decoded) {
         Ok(Some(out)) => {
             let mut o = io::stdout().lock();
             let _ = serde_json::to_writer_pretty(&mut o, &out);
@@ -83,10 +90,15 @@ fn emit_error(e: &CniError, version: &str) -> u8 {
     1
 }
 
-/// Dispatches one command; `Ok(None)` means success with no output.
-pub fn run(inv: &Invocation, stdin: &[u8]) -> Result<Option<Value>, CniError> {
+/// Dispatches one command on stdin (its bytes, and their one decoding);
+/// `Ok(None)` means success with no output.
+pub fn run(
+    inv: &Invocation,
+    stdin: &[u8],
+    decoded: Result<Value, CniError>,
+) -> Result<Option<Value>, CniError> {
     if inv.command == Command::Version {
-        let asked = serde_json::from_slice::<Value>(stdin)
+        let asked = decoded
             .ok()
             .and_then(|v| v.get("cniVersion")?.as_str().map(str::to_string))
             .filter(|s| Version::parse(s).is_some())
@@ -95,7 +107,7 @@ pub fn run(inv: &Invocation, stdin: &[u8]) -> Result<Option<Value>, CniError> {
             json!({"cniVersion": asked, "supportedVersions": version::SUPPORTED}),
         ));
     }
-    let conf = config::parse(stdin, inv.arg("IP"))?;
+    let conf = config::parse_value(decoded?, inv.arg("IP"))?;
     let p = Plugin {
         inv,
         conf: &conf,
@@ -116,8 +128,54 @@ fn flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
 }
 
-fn step_hook(name: &str) -> Option<usize> {
-    std::env::var(name).ok()?.parse().ok()
+/// How long the stop hook waits at most unless told otherwise.
+const STOP_HOOK_LIMIT: Duration = Duration::from_secs(300);
+
+/// The failure-injection hooks: read from the environment only in builds
+/// with the `test-hooks` feature; every other build ignores the variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Faults {
+    fail_at: Option<usize>,
+    stop_at: Option<usize>,
+    /// How long a stop lasts before ADD goes on (never forever).
+    stop_for: Duration,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            fail_at: None,
+            stop_at: None,
+            stop_for: STOP_HOOK_LIMIT,
+        }
+    }
+}
+
+impl Faults {
+    /// The hooks as the variables `get` looks up ask for.
+    #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+    fn from_vars(get: impl Fn(&str) -> Option<String>) -> Faults {
+        let num = |k: &str| get(k)?.trim().parse::<usize>().ok();
+        Faults {
+            fail_at: num("PODNET_CNI_FAIL_AT_STEP"),
+            stop_at: num("PODNET_CNI_STOP_AT_STEP"),
+            stop_for: num("PODNET_CNI_STOP_SECONDS")
+                .map(|s| Duration::from_secs(s as u64).min(STOP_HOOK_LIMIT))
+                .unwrap_or(STOP_HOOK_LIMIT),
+        }
+    }
+
+    /// This build's hooks: none unless built with `test-hooks`.
+    fn of_this_build() -> Faults {
+        #[cfg(feature = "test-hooks")]
+        {
+            Faults::from_vars(|k| std::env::var(k).ok())
+        }
+        #[cfg(not(feature = "test-hooks"))]
+        {
+            Faults::default()
+        }
+    }
 }
 
 fn kernel(what: impl std::fmt::Display, e: impl std::fmt::Display) -> CniError {
@@ -128,27 +186,102 @@ fn ipam_err(what: impl std::fmt::Display, e: impl std::fmt::Display) -> CniError
     CniError::new(codes::IPAM_STORE, format!("{what}: {e}"))
 }
 
-/// The namespace at `path`, if it is one: `Ok(None)` when it is gone
-/// (missing, or a file that is no longer an nsfs mount).
-fn open_netns(path: &str) -> Result<Option<File>, CniError> {
-    let f = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if crate::sys::is_vanished(&e) => return Ok(None),
-        Err(e) => {
-            return Err(CniError::new(
-                codes::INVALID_ENVIRONMENT,
-                format!("cannot open CNI_NETNS {path:?}: {e}"),
-            ));
+/// The pod's namespace at CNI_NETNS: `Ok(None)` when it is gone (the path
+/// is missing; for DEL also a regular file, what an unmounted netns
+/// leaves). A fifo, a directory, a device or any other file that is not a
+/// network namespace is refused without blocking (code 4), and so is the
+/// plugin's own namespace — the node's — by whatever path it is reached
+/// (`/proc/1/ns/net`, a bind mount): a DEL there would delete the node's
+/// own interface.
+fn open_netns(path: &str, command: Command) -> Result<Option<File>, CniError> {
+    let invalid = |msg: String| CniError::new(codes::INVALID_ENVIRONMENT, msg);
+    let found = netns::open_path(Path::new(path))
+        .map_err(|e| invalid(format!("cannot open CNI_NETNS {path:?}: {e}")))?;
+    let f = match found {
+        NsPath::Missing => return Ok(None),
+        NsPath::NotNamespace("a regular file") if command == Command::Del => return Ok(None),
+        NsPath::NotNamespace(kind) => {
+            return Err(invalid(format!(
+                "CNI_NETNS {path:?} is {kind}, not a network namespace"
+            )));
         }
+        NsPath::OtherNamespace => {
+            return Err(invalid(format!(
+                "CNI_NETNS {path:?} is a namespace but not a network namespace"
+            )));
+        }
+        NsPath::Net(f) => f,
     };
-    match netns::is_net_namespace(&f) {
-        Ok(true) => Ok(Some(f)),
-        Ok(false) => Err(CniError::new(
-            codes::INVALID_ENVIRONMENT,
-            format!("CNI_NETNS {path:?} is a namespace but not a network namespace"),
-        )),
-        Err(_) => Ok(None),
+    let mine = netns::own_identity().map_err(|e| kernel("stat /proc/thread-self/ns/net", e))?;
+    let theirs = netns::identity(&f).map_err(|e| kernel(format!("stat {path}"), e))?;
+    if mine == theirs {
+        return Err(invalid(format!(
+            "CNI_NETNS {path:?} is the plugin's own network namespace (the node's), not a pod's"
+        ))
+        .with_details("refusing to touch the node's own interfaces"));
     }
+    Ok(Some(f))
+}
+
+/// Counts podnet processes that delegated IPAM to one another (set for
+/// each delegate podnet runs).
+const DELEGATION_DEPTH_VAR: &str = "PODNET_CNI_DELEGATION_DEPTH";
+/// The most delegations in a row podnet allows (a real chain has one).
+const MAX_DELEGATION_DEPTH: u32 = 4;
+
+fn delegation_depth() -> u32 {
+    std::env::var(DELEGATION_DEPTH_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// What an ADD plumbs into, found before its plan runs.
+struct AddTarget {
+    host_veth: String,
+    /// The inode of the pod's netns (recorded in the host veth's alias).
+    netns_inode: u64,
+    /// host-local's `resolvConf`, read before anything was reserved.
+    dns: Dns,
+}
+
+/// What ADD needs: netlink changes (CAP_NET_ADMIN) and setns into the
+/// pod's namespace (CAP_SYS_ADMIN).
+const PLUMBING_CAPS: &[caps::Cap] = &[caps::CAP_NET_ADMIN, caps::CAP_SYS_ADMIN];
+
+/// The largest `resolvConf` podnet reads.
+const MAX_RESOLV_CONF_BYTES: u64 = 64 << 10;
+
+/// Who holds the network namespace with inode `ino`: processes in it,
+/// descriptors on it, bind mounts of it (as this process sees them).
+fn netns_holders(ino: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    let procs = crate::sys::sandbox::processes();
+    for (pid, (pino, comm)) in &procs {
+        if *pino == ino {
+            out.push(format!("process {pid} ({comm}) is in it"));
+        }
+    }
+    let pids: Vec<i32> = procs.keys().copied().collect();
+    let want = format!("net:[{ino}]");
+    for fd in crate::sys::proc_scan::scan_netns_fds(&crate::sys::HostRoot::new("/"), &pids) {
+        if fd.link == want {
+            out.push(format!("process {} holds it open (fd {})", fd.pid, fd.fd));
+        }
+    }
+    match files::read_capped_to_string(Path::new("/proc/self/mountinfo"), files::MAX_FILE_BYTES) {
+        Ok(text) => {
+            let (mounts, _) = crate::discover::mountinfo::parse_netns_mounts(&text);
+            for m in mounts.iter().filter(|m| m.inode == ino) {
+                out.push(format!("it is mounted at {}", m.mount_point));
+            }
+        }
+        Err(e) => out.push(format!(
+            "/proc/self/mountinfo cannot be read ({e}), so it may be mounted"
+        )),
+    }
+    out.sort();
+    out
 }
 
 struct Plugin<'a> {
@@ -164,8 +297,7 @@ const BRIDGE_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Prints steps and injects faults (see the module docs).
 struct Hooks {
     explain: Option<ExplainCtx>,
-    fail_at: Option<usize>,
-    stop_at: Option<usize>,
+    faults: Faults,
 }
 
 impl Observer for Hooks {
@@ -175,6 +307,18 @@ impl Observer for Hooks {
                 eprintln!("+ {line}");
             }
         }
+        self.faults.before(n)
+    }
+
+    fn after(&mut self, n: usize, _step: &Step, _changed: bool) {
+        self.faults.after(n);
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+impl Faults {
+    /// PODNET_CNI_FAIL_AT_STEP: fail before step `n`.
+    fn before(&self, n: usize) -> Result<(), String> {
         if self.fail_at == Some(n) {
             return Err(format!(
                 "injected failure before step {n} (PODNET_CNI_FAIL_AT_STEP)"
@@ -183,17 +327,32 @@ impl Observer for Hooks {
         Ok(())
     }
 
-    fn after(&mut self, n: usize, _step: &Step, _changed: bool) {
+    /// PODNET_CNI_STOP_AT_STEP: stop after step `n`, for `stop_for` at most.
+    fn after(&self, n: usize) {
         if self.stop_at == Some(n) {
+            let limit = self.stop_for;
             eprintln!(
-                "podnet: stopped after step {n} (PODNET_CNI_STOP_AT_STEP); waiting to be killed"
+                "podnet: stopped after step {n} (PODNET_CNI_STOP_AT_STEP); waiting to be killed (at most {}s)",
+                limit.as_secs()
             );
             let _ = io::stderr().flush();
-            loop {
-                std::thread::sleep(Duration::from_secs(3600));
-            }
+            std::thread::sleep(limit);
+            eprintln!(
+                "podnet: nobody killed the stopped ADD in {}s: going on",
+                limit.as_secs()
+            );
         }
     }
+}
+
+/// Without `test-hooks` the faults are never injected (nor compiled in).
+#[cfg(not(feature = "test-hooks"))]
+impl Faults {
+    fn before(&self, _n: usize) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn after(&self, _n: usize) {}
 }
 
 /// Does the plan's actions in the node's and the pod's namespaces.
@@ -454,11 +613,13 @@ impl Executor for Kernel<'_> {
                     .map_err(|e| format!("ipMasq: {e}"))
             }
             Action::ReserveAddresses { .. } => Ok(true),
-            Action::ReleaseAddresses { .. } => self
-                .plugin
-                .release_addresses()
-                .map(|()| true)
-                .map_err(|e| e.to_string()),
+            Action::ReleaseAddresses { .. } => match self.plugin.release_addresses() {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    self.last_code = Some(e.code);
+                    Err(e.to_string())
+                }
+            },
         }
     }
 }
@@ -527,13 +688,15 @@ impl Plugin<'_> {
             explain: self.explain.then(|| ExplainCtx {
                 container_netns: self.inv.netns.clone(),
             }),
-            fail_at: step_hook("PODNET_CNI_FAIL_AT_STEP"),
-            stop_at: step_hook("PODNET_CNI_STOP_AT_STEP"),
+            faults: Faults::of_this_build(),
         }
     }
 
-    /// Runs the delegated IPAM plugin with `command` and this invocation's environment.
-    fn delegate(&self, plugin: &str, command: &str) -> Result<Option<Value>, CniError> {
+    /// The delegated IPAM plugin's binary, unless it is podnet itself: a
+    /// type that links to podnet (or a copy of it, found by the depth of
+    /// delegations so far) would run podnet again on the same configuration,
+    /// which delegates again, until fork fails.
+    fn delegate_binary(&self, plugin: &str) -> Result<std::path::PathBuf, CniError> {
         let bin = cni_exec::find(plugin, &self.inv.path).ok_or_else(|| {
             CniError::new(
                 codes::DELEGATE_FAILED,
@@ -543,6 +706,27 @@ impl Plugin<'_> {
                 ),
             )
         })?;
+        let self_delegation = || {
+            CniError::invalid_config(format!(
+                "ipam type {plugin:?} ({}) is podnet itself: it would delegate to itself without end",
+                bin.display()
+            ))
+            .with_details("use \"type\": \"host-local\" for podnet's built-in IPAM")
+        };
+        if cni_exec::is_this_program(&bin) {
+            return Err(self_delegation());
+        }
+        if delegation_depth() >= MAX_DELEGATION_DEPTH {
+            return Err(self_delegation().with_details(format!(
+                "{MAX_DELEGATION_DEPTH} podnet processes already delegate to each other ({DELEGATION_DEPTH_VAR})"
+            )));
+        }
+        Ok(bin)
+    }
+
+    /// Runs the delegated IPAM plugin with `command` and this invocation's environment.
+    fn delegate(&self, plugin: &str, command: &str) -> Result<Option<Value>, CniError> {
+        let bin = self.delegate_binary(plugin)?;
         let out = cni_exec::run(&PluginRun {
             binary: bin,
             command: command.into(),
@@ -558,7 +742,10 @@ impl Plugin<'_> {
                 .join(";"),
             path: self.inv.path_raw.clone(),
             stdin: self.stdin.to_vec(),
-            extra_env: Vec::new(),
+            extra_env: vec![(
+                DELEGATION_DEPTH_VAR.into(),
+                (delegation_depth() + 1).to_string(),
+            )],
             inherit_stderr: true,
         })
         .map_err(|e| {
@@ -595,7 +782,7 @@ impl Plugin<'_> {
 
     /// Whether a delegated plugin speaks 1.1.0 (has STATUS and GC).
     fn delegate_has_gc(&self, plugin: &str) -> bool {
-        let Some(bin) = cni_exec::find(plugin, &self.inv.path) else {
+        let Ok(bin) = self.delegate_binary(plugin) else {
             return false;
         };
         let out = cni_exec::run(&PluginRun {
@@ -622,8 +809,9 @@ impl Plugin<'_> {
         Store::open(&hl.store_dir()).map_err(|e| ipam_err("IPAM store", e))
     }
 
-    /// The IPAM ADD: host-local's decision from the store, or the delegate's result.
-    fn allocate(&self) -> Result<CniResult, CniError> {
+    /// The IPAM ADD: host-local's decision from the store (with `dns`, its
+    /// `resolvConf` already read), or the delegate's result.
+    fn allocate(&self, dns: &Dns) -> Result<CniResult, CniError> {
         match &self.conf.ipam {
             Ipam::None => Ok(CniResult::default()),
             Ipam::HostLocal(hl) => {
@@ -666,13 +854,6 @@ impl Plugin<'_> {
                             }
                         }
                     }
-                    let dns = match &hl.resolv_conf {
-                        Some(p) => ipam::parse_resolv_conf(
-                            &std::fs::read_to_string(p)
-                                .map_err(|e| ipam_err(format!("read {}", p.display()), e))?,
-                        ),
-                        None => Default::default(),
-                    };
                     return Ok(CniResult {
                         interfaces: Vec::new(),
                         ips: allocs
@@ -684,7 +865,7 @@ impl Plugin<'_> {
                             })
                             .collect(),
                         routes: hl.routes.clone(),
-                        dns,
+                        dns: dns.clone(),
                     });
                 }
                 Err(CniError::new(
@@ -737,7 +918,9 @@ impl Plugin<'_> {
     }
 
     fn add(&self) -> Result<CniResult, CniError> {
-        let Some(cfile) = open_netns(&self.inv.netns)? else {
+        // what the configuration names is read before anything is reserved
+        let dns = self.resolv_conf()?;
+        let Some(cfile) = open_netns(&self.inv.netns, Command::Add)? else {
             return Err(CniError::new(
                 codes::UNKNOWN_CONTAINER,
                 format!(
@@ -766,10 +949,17 @@ impl Plugin<'_> {
         }
         let host_veth = self.host_veth_name();
         self.clear_stale_host_veth(&k.host, &host_veth)?;
+        let target = AddTarget {
+            host_veth,
+            netns_inode: netns::identity(&cfile)
+                .map_err(|e| kernel(format!("stat {}", self.inv.netns), e))?
+                .1,
+            dns,
+        };
 
         let mut journal = Journal::new();
         let mut hooks = self.hooks();
-        let result = self.add_steps(&mut k, &mut journal, &mut hooks, &host_veth);
+        let result = self.add_steps(&mut k, &mut journal, &mut hooks, &target);
         match result {
             Ok(r) => {
                 journal.commit();
@@ -792,9 +982,29 @@ impl Plugin<'_> {
         }
     }
 
-    /// A host veth left by an earlier sandbox of the same pod (same name,
-    /// podnet's alias for this network, another container) is deleted, as
-    /// Calico does; any other link of that name is an error.
+    /// The DNS settings of host-local's `resolvConf`, read before anything
+    /// is reserved or locked: a regular file of at most
+    /// [`MAX_RESOLV_CONF_BYTES`] (a fifo, `/dev/zero` or a directory is an
+    /// invalid configuration, code 7, and ADD leaves no trace).
+    fn resolv_conf(&self) -> Result<Dns, CniError> {
+        let Ipam::HostLocal(hl) = &self.conf.ipam else {
+            return Ok(Dns::default());
+        };
+        let Some(p) = &hl.resolv_conf else {
+            return Ok(Dns::default());
+        };
+        let text = files::read_capped_to_string(p, MAX_RESOLV_CONF_BYTES).map_err(|e| {
+            CniError::invalid_config(format!("cannot read resolvConf {}: {e}", p.display()))
+        })?;
+        Ok(ipam::parse_resolv_conf(&text))
+    }
+
+    /// A host link with the name this ADD wants is deleted only when it is
+    /// provably a dead leftover of an earlier sandbox of the same pod: a
+    /// podnet veth of this network whose alias names the same pod and
+    /// interface (another container) and a netns that nothing holds any
+    /// more — no process in it, no descriptor on it, no bind mount of it.
+    /// Anything else fails the ADD with code 108 and is left alone.
     fn clear_stale_host_veth(&self, host: &NetnsWorker, name: &str) -> Result<(), CniError> {
         let Some(l) = host
             .link(name)
@@ -803,33 +1013,40 @@ impl Plugin<'_> {
             return Ok(());
         };
         let v = observe::link(&l);
-        let mine = names::marker(&self.conf.name, &self.inv.container_id, &self.inv.ifname);
-        let same_net = v
-            .alias
-            .as_deref()
-            .and_then(names::parse_marker)
-            .zip(names::parse_marker(&mine))
-            .is_some_and(|((n1, a1), (n2, a2))| n1 == n2 && a1 != a2);
-        if same_net && v.kind == "veth" {
-            eprintln!(
-                "podnet: deleting stale host veth {name} of an earlier sandbox ({})",
+        let ours = names::Attaching {
+            network: &self.conf.name,
+            container_id: &self.inv.container_id,
+            ifname: &self.inv.ifname,
+            pod: self.inv.pod(),
+        };
+        let verdict = names::stale_veth_netns(&v.kind, v.alias.as_deref(), &ours).and_then(|ino| {
+            match netns_holders(ino) {
+                holders if holders.is_empty() => Ok(ino),
+                holders => Err(format!(
+                    "its pod's earlier netns (inode {ino}) is still alive: {}",
+                    holders.join(", ")
+                )),
+            }
+        });
+        match verdict {
+            Ok(ino) => {
+                eprintln!(
+                    "podnet: deleting stale host veth {name} of an earlier sandbox of the same pod (its netns {ino} is gone; alias {:?})",
+                    v.alias.unwrap_or_default()
+                );
+                host.delete_link(name)
+                    .map_err(|e| kernel(format!("delete stale {name}"), e))?;
+                Ok(())
+            }
+            Err(why) => Err(CniError::new(
+                codes::HOST_NAME_TAKEN,
+                format!("host interface {name} already exists and is not provably a dead leftover of this pod: {why}"),
+            )
+            .with_details(format!(
+                "alias {:?}; nothing was changed; DEL the attachment that owns it, or set vethPrefix",
                 v.alias.unwrap_or_default()
-            );
-            host.delete_link(name)
-                .map_err(|e| kernel(format!("delete stale {name}"), e))?;
-            return Ok(());
+            ))),
         }
-        Err(CniError::new(
-            codes::HOST_NAME_TAKEN,
-            format!(
-                "host interface {name} already exists and is not a stale podnet veth of network {}",
-                self.conf.name
-            ),
-        )
-        .with_details(format!(
-            "alias {:?}; DEL the attachment that owns it, or set vethPrefix",
-            v.alias.unwrap_or_default()
-        )))
     }
 
     fn add_steps(
@@ -837,8 +1054,9 @@ impl Plugin<'_> {
         k: &mut Kernel<'_>,
         journal: &mut Journal,
         hooks: &mut Hooks,
-        host_veth: &str,
+        at: &AddTarget,
     ) -> Result<CniResult, CniError> {
+        let host_veth = at.host_veth.as_str();
         let fail = |f: crate::cni::plan::Failure, code: Option<u32>| {
             CniError::new(code.unwrap_or(codes::KERNEL), f.error.clone()).with_details(format!(
                 "step {}: {}",
@@ -865,7 +1083,7 @@ impl Plugin<'_> {
                 }),
             );
             journal
-                .run_with(&step, hooks, |_| match self.allocate() {
+                .run_with(&step, hooks, |_| match self.allocate(&at.dns) {
                     Ok(r) => {
                         ipam_result = r;
                         Ok(true)
@@ -893,6 +1111,8 @@ impl Plugin<'_> {
             ifname: &self.inv.ifname,
             netns: &self.inv.netns,
             host_veth,
+            pod: self.inv.pod(),
+            netns_inode: at.netns_inode,
             ipam: &ipam_result,
             masq_backend: self.backend(),
         };
@@ -928,21 +1148,19 @@ impl Plugin<'_> {
 
     fn del(&self) -> Result<(), CniError> {
         let mut errors: Vec<CniError> = Vec::new();
+        // a CNI_NETNS that is not a pod's netns (the node's own, a fifo…)
+        // or IPAM delegated to podnet itself stops DEL before it touches anything
+        if let Ipam::Delegated(plugin) = &self.conf.ipam {
+            self.delegate_binary(plugin)?;
+        }
         let cfile = if self.inv.netns.is_empty() {
             None
         } else {
-            match open_netns(&self.inv.netns) {
-                Ok(f) => f,
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
-            }
+            open_netns(&self.inv.netns, Command::Del)?
         };
         let mut k = self.kernel(cfile.as_ref())?;
         let mut hooks = self.hooks();
-        hooks.fail_at = None;
-        hooks.stop_at = None;
+        hooks.faults = Faults::default();
         let host_veth = self
             .conf
             .prev_result
@@ -984,11 +1202,7 @@ impl Plugin<'_> {
         let mut journal = Journal::new();
         for s in &steps {
             if let Err(f) = journal.run(s, &mut k, &mut hooks) {
-                let code = if matches!(s.action, Action::ReleaseAddresses { .. }) {
-                    codes::IPAM_STORE
-                } else {
-                    codes::KERNEL
-                };
+                let code = k.last_code.unwrap_or(codes::KERNEL);
                 errors.push(
                     CniError::new(code, f.error).with_details(format!("DEL step {}", f.step)),
                 );
@@ -1017,7 +1231,7 @@ impl Plugin<'_> {
             .prev_result
             .as_ref()
             .ok_or_else(|| CniError::invalid_config("Required prevResult missing"))?;
-        let Some(cfile) = open_netns(&self.inv.netns)? else {
+        let Some(cfile) = open_netns(&self.inv.netns, Command::Check)? else {
             return Err(CniError::new(
                 codes::UNKNOWN_CONTAINER,
                 format!("netns {:?} does not exist", self.inv.netns),
@@ -1108,6 +1322,22 @@ impl Plugin<'_> {
 
     fn status(&self) -> Result<(), CniError> {
         let unavailable = |msg: String| CniError::new(codes::NOT_AVAILABLE, msg);
+        let mask = caps::effective()
+            .map_err(|e| unavailable(format!("cannot read this process's capabilities: {e}")))?;
+        let missing: Vec<&str> = PLUMBING_CAPS
+            .iter()
+            .filter(|c| mask & (1u64 << c.0) == 0)
+            .map(|c| c.1)
+            .collect();
+        if !missing.is_empty() {
+            return Err(unavailable(format!(
+                "podnet cannot plumb pods: it lacks {}",
+                missing.join(", ")
+            ))
+            .with_details(
+                "ADD creates links and enters pod namespaces: run the plugin as root with CAP_NET_ADMIN and CAP_SYS_ADMIN",
+            ));
+        }
         match &self.conf.ipam {
             Ipam::HostLocal(hl) => {
                 let store = Store::open(&hl.store_dir())
@@ -1127,13 +1357,11 @@ impl Plugin<'_> {
                 }
             }
             Ipam::Delegated(plugin) => {
+                if let Err(e) = self.delegate_binary(plugin) {
+                    return Err(unavailable(e.msg).with_details(e.details));
+                }
                 if self.delegate_has_gc(plugin) {
                     self.delegate(plugin, "STATUS")?;
-                } else if cni_exec::find(plugin, &self.inv.path).is_none() {
-                    return Err(unavailable(format!(
-                        "IPAM plugin {plugin:?} not found in {:?}",
-                        self.inv.path_raw
-                    )));
                 }
             }
             Ipam::None => {}
@@ -1239,4 +1467,48 @@ fn merge_prev(prev: &CniResult, mine: CniResult) -> CniResult {
         out.dns = mine.dns;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(k: &str) -> Option<String> {
+        match k {
+            "PODNET_CNI_FAIL_AT_STEP" => Some("3".into()),
+            "PODNET_CNI_STOP_AT_STEP" => Some(" 5 ".into()),
+            "PODNET_CNI_STOP_SECONDS" => Some("99999".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn fault_hooks_exist_only_with_the_test_hooks_feature() {
+        let f = Faults::from_vars(vars);
+        assert_eq!(f.fail_at, Some(3));
+        assert_eq!(f.stop_at, Some(5));
+        assert_eq!(f.stop_for, STOP_HOOK_LIMIT, "a stop is bounded");
+        // without the feature, the hooks are these whatever the environment says
+        let none = Faults::default();
+        assert_eq!((none.fail_at, none.stop_at), (None, None));
+        // `cargo test` builds podnet with the feature (the self dev-dependency)
+        const { assert!(cfg!(feature = "test-hooks")) };
+    }
+
+    #[test]
+    fn a_stop_hook_ends_by_itself() {
+        let mut h = Hooks {
+            explain: None,
+            faults: Faults {
+                stop_at: Some(1),
+                stop_for: Duration::from_millis(10),
+                ..Faults::default()
+            },
+        };
+        let step = Step::plain(Action::ReserveAddresses {
+            source: String::new(),
+        });
+        h.after(1, &step, true); // returns: the ADD goes on
+        assert!(h.before(2, &step).is_ok());
+    }
 }

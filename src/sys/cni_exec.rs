@@ -1,6 +1,7 @@
 //! Running CNI plugin binaries (process I/O): finding a plugin in the CNI
-//! bin directories and executing it with the CNI environment and the
-//! network configuration on stdin, as libcni does. Call from a thread in
+//! bin directories (and telling whether it is this very program), and
+//! executing it with the CNI environment and the network configuration on
+//! stdin, as libcni does. Call from a thread in
 //! the node's network namespace (the child inherits it).
 
 use std::io::{self, Write};
@@ -37,6 +38,17 @@ pub fn find(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter().map(|d| d.join(name)).find(|p| {
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     })
+}
+
+/// Whether `binary` is the very program running now (the same file as
+/// `/proc/self/exe`, by device and inode, whatever links lead to it).
+pub fn is_this_program(binary: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let id = |p: &Path| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    match (id(binary), id(Path::new("/proc/self/exe"))) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// Runs the plugin; stdout (and stderr unless inherited) is captured.
@@ -90,4 +102,23 @@ pub fn path_string(dirs: &[PathBuf]) -> String {
 /// Whether `p` is an existing directory.
 pub fn is_dir(p: &Path) -> bool {
     p.is_dir()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knows_itself_through_links() {
+        let me = std::fs::read_link("/proc/self/exe").unwrap();
+        assert!(is_this_program(&me));
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("alias");
+        std::os::unix::fs::symlink(&me, &link).unwrap();
+        assert!(is_this_program(&link));
+        let copy = dir.path().join("copy");
+        std::fs::write(&copy, b"#!/bin/sh\n").unwrap();
+        assert!(!is_this_program(&copy));
+        assert!(!is_this_program(&dir.path().join("missing")));
+    }
 }

@@ -1,13 +1,14 @@
 //! Entering network namespaces (kernel I/O): open an nsfs file (inside the
-//! host root), check its inode, and run work inside many namespaces on
+//! host root; a path given by a caller is checked to be one without
+//! blocking), check its inode, and run work inside many namespaces on
 //! helper threads that have done `setns(CLONE_NEWNET)`. The caller's thread
 //! never changes namespace.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 use nix::sched::{CloneFlags, setns};
 
@@ -97,6 +98,93 @@ pub fn is_net_namespace(f: &File) -> io::Result<bool> {
     Ok(rc == libc::CLONE_NEWNET)
 }
 
+/// `NSFS_MAGIC`: the `f_type` of a namespace file (linux/magic.h).
+const NSFS_MAGIC: i64 = 0x6e73_6673;
+
+/// What a path given as a network namespace (CNI_NETNS) holds.
+#[derive(Debug)]
+pub enum NsPath {
+    /// Nothing: the path (or a directory on it) does not exist.
+    Missing,
+    /// A network namespace, open for `setns`.
+    Net(File),
+    /// A namespace of another type (`/proc/self/ns/mnt`).
+    OtherNamespace,
+    /// Not a namespace file at all: a regular file, a directory, a fifo…
+    /// (the kind, in words).
+    NotNamespace(&'static str),
+}
+
+/// Looks at `path` without blocking or touching what it is: it is opened
+/// with O_PATH (a fifo, a device or a socket is never really opened), its
+/// filesystem must be nsfs, and only then is it reopened for reading
+/// through `/proc/self/fd` (the same file, no second lookup of `path`).
+pub fn open_path(path: &Path) -> io::Result<NsPath> {
+    let opath = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if is_vanished(&e) => return Ok(NsPath::Missing),
+        Err(e) => return Err(e),
+    };
+    if fs_type(&opath)? != NSFS_MAGIC {
+        let kind = file_kind(&opath.metadata()?.file_type());
+        return Ok(NsPath::NotNamespace(kind));
+    }
+    let f = File::open(format!("/proc/self/fd/{}", opath.as_raw_fd()))?;
+    Ok(if is_net_namespace(&f)? {
+        NsPath::Net(f)
+    } else {
+        NsPath::OtherNamespace
+    })
+}
+
+/// `statfs(2).f_type` of an open file.
+fn fs_type(f: &File) -> io::Result<i64> {
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `f` is an open descriptor (O_PATH is enough for fstatfs) and
+    // `st` is a buffer of the size fstatfs writes.
+    let rc = unsafe { libc::fstatfs(f.as_raw_fd(), st.as_mut_ptr()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fstatfs succeeded, so it filled the buffer.
+    let st = unsafe { st.assume_init() };
+    #[allow(clippy::unnecessary_cast)] // f_type is i64 on some targets, u32/i32 on others
+    Ok(st.f_type as i64)
+}
+
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a fifo"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
+/// A namespace's identity: the device and inode of its nsfs file.
+pub fn identity(f: &File) -> io::Result<(u64, u64)> {
+    let md = f.metadata()?;
+    Ok((md.dev(), md.ino()))
+}
+
+/// The identity of the calling thread's own network namespace.
+pub fn own_identity() -> io::Result<(u64, u64)> {
+    let md = std::fs::metadata("/proc/thread-self/ns/net")?;
+    Ok((md.dev(), md.ino()))
+}
+
 /// Moves the calling thread into the namespace open at `ns`.
 pub fn enter(ns: &File) -> io::Result<()> {
     setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).map_err(io::Error::from)
@@ -159,4 +247,42 @@ pub fn default_workers() -> usize {
 /// The raw fd of an open namespace file (for NETNSA_FD).
 pub fn raw_fd(f: &File) -> i32 {
     f.as_raw_fd()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_path_tells_namespaces_from_anything_else_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        let kind = |p: &Path| match open_path(p).unwrap() {
+            NsPath::NotNamespace(k) => k,
+            other => panic!("{}: {other:?}", p.display()),
+        };
+        assert_eq!(kind(&fifo), "a fifo");
+        assert_eq!(kind(&file), "a regular file");
+        assert_eq!(kind(dir.path()), "a directory");
+        assert_eq!(kind(Path::new("/dev/zero")), "a device");
+        assert!(matches!(
+            open_path(&dir.path().join("missing")).unwrap(),
+            NsPath::Missing
+        ));
+        assert!(matches!(
+            open_path(&file.join("below-a-file")).unwrap(),
+            NsPath::Missing
+        ));
+        match open_path(Path::new("/proc/self/ns/net")).unwrap() {
+            NsPath::Net(f) => assert_eq!(identity(&f).unwrap(), own_identity().unwrap()),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            open_path(Path::new("/proc/self/ns/uts")).unwrap(),
+            NsPath::OtherNamespace
+        ));
+    }
 }

@@ -3,6 +3,7 @@
 //! directories), and helpers to run podnet and the oracles.
 #![allow(dead_code)]
 
+pub mod bounded;
 pub mod cri;
 pub mod fixture;
 pub mod hostile;
