@@ -34,6 +34,7 @@ use crate::cni::plan::{Action, Executor, ExplainCtx, Journal, Observer, Owner, S
 use crate::cni::types::{CniResult, Dns, IpConfig};
 use crate::cni::version::{self, Version};
 use crate::sys::cni_exec::{self, PluginRun};
+use crate::sys::files::FileKind;
 use crate::sys::ipam_store::Store;
 use crate::sys::netns::NsPath;
 use crate::sys::rtnl::{NetnsWorker, RouteReq};
@@ -199,10 +200,11 @@ fn open_netns(path: &str, command: Command) -> Result<Option<File>, CniError> {
         .map_err(|e| invalid(format!("cannot open CNI_NETNS {path:?}: {e}")))?;
     let f = match found {
         NsPath::Missing => return Ok(None),
-        NsPath::NotNamespace("a regular file") if command == Command::Del => return Ok(None),
+        NsPath::NotNamespace(FileKind::Regular) if command == Command::Del => return Ok(None),
         NsPath::NotNamespace(kind) => {
             return Err(invalid(format!(
-                "CNI_NETNS {path:?} is {kind}, not a network namespace"
+                "CNI_NETNS {path:?} is {}, not a network namespace",
+                kind.with_article()
             )));
         }
         NsPath::OtherNamespace => {

@@ -68,7 +68,10 @@ fn read_regular(path_fd: &File, cap: u64) -> io::Result<Vec<u8>> {
     if !md.is_file() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            format!("not a regular file (a {})", file_kind(&md.file_type())),
+            format!(
+                "not a regular file ({})",
+                FileKind::of(&md.file_type()).with_article()
+            ),
         ));
     }
     if md.len() > cap {
@@ -102,17 +105,44 @@ fn utf8(bytes: Vec<u8>) -> io::Result<String> {
     String::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
 }
 
-fn file_kind(t: &std::fs::FileType) -> &'static str {
-    if t.is_dir() {
-        "directory"
-    } else if t.is_fifo() {
-        "fifo"
-    } else if t.is_socket() {
-        "socket"
-    } else if t.is_char_device() || t.is_block_device() {
-        "device"
-    } else {
-        "special file"
+/// What kind of file a path holds, for refusing what is not a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Regular,
+    Directory,
+    Fifo,
+    Socket,
+    Device,
+    Special,
+}
+
+impl FileKind {
+    pub fn of(t: &std::fs::FileType) -> FileKind {
+        if t.is_file() {
+            FileKind::Regular
+        } else if t.is_dir() {
+            FileKind::Directory
+        } else if t.is_fifo() {
+            FileKind::Fifo
+        } else if t.is_socket() {
+            FileKind::Socket
+        } else if t.is_char_device() || t.is_block_device() {
+            FileKind::Device
+        } else {
+            FileKind::Special
+        }
+    }
+
+    /// The kind in words, with its article ("a fifo").
+    pub fn with_article(self) -> &'static str {
+        match self {
+            FileKind::Regular => "a regular file",
+            FileKind::Directory => "a directory",
+            FileKind::Fifo => "a fifo",
+            FileKind::Socket => "a socket",
+            FileKind::Device => "a device",
+            FileKind::Special => "a special file",
+        }
     }
 }
 

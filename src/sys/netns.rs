@@ -12,9 +12,13 @@ use std::path::{Path, PathBuf};
 
 use nix::sched::{CloneFlags, setns};
 
+use nix::fcntl::OFlag;
+use nix::sys::statfs::{NSFS_MAGIC, fstatfs};
+
+use super::files::FileKind;
 use super::is_vanished;
 use super::netlink::RouteSocket;
-use super::root::HostRoot;
+use super::root::{HostRoot, reopen};
 
 /// A namespace to enter: its inode and the files that may reach it, best first.
 #[derive(Debug, Clone)]
@@ -98,9 +102,6 @@ pub fn is_net_namespace(f: &File) -> io::Result<bool> {
     Ok(rc == libc::CLONE_NEWNET)
 }
 
-/// `NSFS_MAGIC`: the `f_type` of a namespace file (linux/magic.h).
-const NSFS_MAGIC: i64 = 0x6e73_6673;
-
 /// What a path given as a network namespace (CNI_NETNS) holds.
 #[derive(Debug)]
 pub enum NsPath {
@@ -111,8 +112,7 @@ pub enum NsPath {
     /// A namespace of another type (`/proc/self/ns/mnt`).
     OtherNamespace,
     /// Not a namespace file at all: a regular file, a directory, a fifo…
-    /// (the kind, in words).
-    NotNamespace(&'static str),
+    NotNamespace(FileKind),
 }
 
 /// Looks at `path` without blocking or touching what it is: it is opened
@@ -129,48 +129,16 @@ pub fn open_path(path: &Path) -> io::Result<NsPath> {
         Err(e) if is_vanished(&e) => return Ok(NsPath::Missing),
         Err(e) => return Err(e),
     };
-    if fs_type(&opath)? != NSFS_MAGIC {
-        let kind = file_kind(&opath.metadata()?.file_type());
+    if fstatfs(&opath)?.filesystem_type() != NSFS_MAGIC {
+        let kind = FileKind::of(&opath.metadata()?.file_type());
         return Ok(NsPath::NotNamespace(kind));
     }
-    let f = File::open(format!("/proc/self/fd/{}", opath.as_raw_fd()))?;
+    let f = reopen(&opath, OFlag::O_RDONLY)?;
     Ok(if is_net_namespace(&f)? {
         NsPath::Net(f)
     } else {
         NsPath::OtherNamespace
     })
-}
-
-/// `statfs(2).f_type` of an open file.
-fn fs_type(f: &File) -> io::Result<i64> {
-    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: `f` is an open descriptor (O_PATH is enough for fstatfs) and
-    // `st` is a buffer of the size fstatfs writes.
-    let rc = unsafe { libc::fstatfs(f.as_raw_fd(), st.as_mut_ptr()) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fstatfs succeeded, so it filled the buffer.
-    let st = unsafe { st.assume_init() };
-    #[allow(clippy::unnecessary_cast)] // f_type is i64 on some targets, u32/i32 on others
-    Ok(st.f_type as i64)
-}
-
-fn file_kind(t: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a fifo"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_file() {
-        "a regular file"
-    } else {
-        "a special file"
-    }
 }
 
 /// A namespace's identity: the device and inode of its nsfs file.
@@ -264,10 +232,10 @@ mod tests {
             NsPath::NotNamespace(k) => k,
             other => panic!("{}: {other:?}", p.display()),
         };
-        assert_eq!(kind(&fifo), "a fifo");
-        assert_eq!(kind(&file), "a regular file");
-        assert_eq!(kind(dir.path()), "a directory");
-        assert_eq!(kind(Path::new("/dev/zero")), "a device");
+        assert_eq!(kind(&fifo).with_article(), "a fifo");
+        assert_eq!(kind(&file).with_article(), "a regular file");
+        assert_eq!(kind(dir.path()).with_article(), "a directory");
+        assert_eq!(kind(Path::new("/dev/zero")).with_article(), "a device");
         assert!(matches!(
             open_path(&dir.path().join("missing")).unwrap(),
             NsPath::Missing

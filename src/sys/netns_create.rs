@@ -16,9 +16,6 @@ use nix::sched::{CloneFlags, unshare};
 /// The default directory of named network namespaces.
 pub const DEFAULT_NETNS_DIR: &str = "/run/netns";
 
-/// `statfs` magic of nsfs.
-const NSFS_MAGIC: i64 = 0x6e73_6673;
-
 fn ctx(e: impl Into<io::Error>, what: impl std::fmt::Display) -> io::Error {
     let e: io::Error = e.into();
     io::Error::new(e.kind(), format!("{what}: {e}"))
@@ -99,7 +96,8 @@ pub fn create(dir: &Path, name: &str) -> io::Result<PathBuf> {
 
 /// Whether `path` is an nsfs bind mount (a live namespace handle).
 pub fn is_nsfs(path: &Path) -> bool {
-    nix::sys::statfs::statfs(path).is_ok_and(|s| s.filesystem_type().0 == NSFS_MAGIC)
+    nix::sys::statfs::statfs(path)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::NSFS_MAGIC)
 }
 
 /// Unmounts and removes a namespace bind mount; a missing path or a file

@@ -180,9 +180,9 @@ fn push_storage_bundles(root: &HostRoot, stores: &[String], out: &mut RuntimeFil
             (!matches!(&data, Err(e) if super::is_vanished(e))).then_some(ReadFile { path, data })
         });
         let Some(config) = config else { continue };
-        let pid_file = dirs
-            .iter()
-            .find_map(|dir| files::read_to_string(root, child(dir, "pidfile"), PID_FILE_BYTES).ok());
+        let pid_file = dirs.iter().find_map(|dir| {
+            files::read_to_string(root, child(dir, "pidfile"), PID_FILE_BYTES).ok()
+        });
         out.bundles.push(OciBundle {
             id,
             store: BundleStore::ContainersStorage,
