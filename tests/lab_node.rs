@@ -565,25 +565,15 @@ node_test! {
 }
 
 node_test! {
-    /// 2 nodes x 50 pods: `lab up` in under 10 s (the test's own build of
-    /// podnet, debug unless run with --release), and the lab works.
-    fn up_of_2_nodes_by_50_pods_is_fast() {
+    /// 2 nodes x 50 pods: the lab comes up, its sampled matrix is green and
+    /// discovery names every pod (how long `up` takes is measured by
+    /// `cargo bench --bench node`, not asserted here).
+    fn up_of_2_nodes_by_50_pods_works() {
         let name = "big";
-        let t = Instant::now();
         lab_ok(&["up", "--name", name, "--nodes", "2", "--pods", "50"]);
-        let took = t.elapsed();
-        let profile = if cfg!(debug_assertions) { "debug" } else { "release" };
-        println!("lab up 2 nodes x 50 pods: {:.2} s ({profile} build)", took.as_secs_f64());
-        assert!(took < Duration::from_secs(10), "lab up took {took:?}");
         let st = state(name);
         assert_eq!(pods(&st).len(), 100);
-        let t = Instant::now();
         let v = status(name);
-        println!(
-            "lab status (sampled matrix, {} pairs): {:.2} s",
-            v["matrix"]["pairs"].as_array().unwrap().len(),
-            t.elapsed().as_secs_f64()
-        );
         assert_eq!(v["ok"], true, "{:#}", v["matrix"]["findings"]);
         assert_eq!(v["matrix"]["full"], false);
         let ns = ns_list(&[]);

@@ -1,6 +1,7 @@
 //! `podnet lab …`: dispatch, and what the lab commands share — loading and
 //! saving the state file under the lab's lock, running work inside many
-//! namespaces, reconciling namespaces to their desired state, and the
+//! namespaces, reconciling namespaces to their desired state, each pod's
+//! health and a new pause process for a pod whose pause died, and the
 //! node and pod tables. Wiring only: decisions in `lab`, I/O in `sys`.
 
 use std::collections::BTreeMap;
@@ -15,13 +16,14 @@ use crate::error::{Error, Outcome, Result};
 use crate::lab::desired::{self, Action, Aspect, NsDesired, NsRef};
 use crate::lab::faults::Fault;
 use crate::lab::plan;
-use crate::lab::state::LabState;
+use crate::lab::state::{LabState, PodHealth, PodState};
 use crate::render;
 use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN};
 use crate::sys::lab_net;
 use crate::sys::lab_store;
 use crate::sys::lockfile::Locked;
 use crate::sys::parallel;
+use crate::sys::sandbox;
 
 use super::Ctx;
 
@@ -231,6 +233,55 @@ pub fn reconcile(state: &LabState, aspects: Option<&[Aspect]>, dry_run: bool) ->
             .collect(),
         8,
     );
+    out
+}
+
+/// How a recorded pod is doing: is its netns still mounted, and its
+/// recorded pause process still ours.
+pub fn pod_health(pod: &PodState) -> PodHealth {
+    let mounted = lab_store::inode_of(Path::new(&pod.netns)) == Some(pod.inode);
+    PodHealth::of(
+        mounted,
+        mounted && lab_store::is_our_pause(pod.pause_pid, pod.inode),
+    )
+}
+
+/// Starts a new pause process for every pod whose namespace is there but
+/// whose pause is gone, and records its PID in `state` (the caller saves
+/// it); `dry_run` only reports. One entry per such pod.
+pub fn revive_pauses(state: &mut LabState, dry_run: bool) -> Vec<NsChanges> {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("podnet"));
+    let mut out = Vec::new();
+    for pod in state.pods.iter_mut() {
+        if pod_health(pod) != PodHealth::PauseGone {
+            continue;
+        }
+        let mut command = format!(
+            "podnet pause --netns {} &    # its pause process {} is gone",
+            pod.netns, pod.pause_pid
+        );
+        let error = if dry_run {
+            None
+        } else {
+            match sandbox::start_pause(&exe, Path::new(&pod.netns)) {
+                Ok(pid) => {
+                    command.push_str(&format!("; the new one is {pid}"));
+                    pod.pause_pid = pid;
+                    None
+                }
+                Err(e) => Some(format!("start a pause process: {e}")),
+            }
+        };
+        out.push(NsChanges {
+            namespace: pod.full(),
+            actions: vec![ActionDone {
+                command,
+                aspect: Aspect::Pause,
+                error,
+            }],
+            problems: Vec::new(),
+        });
+    }
     out
 }
 

@@ -1,7 +1,8 @@
 //! `podnet lab break` and `podnet lab fix`: inject a fault (its actions
 //! applied in the namespaces it names, and recorded in the state file),
-//! and reconcile the lab — one fault's aspects, or everything — back to
-//! its desired state, whatever changed it.
+//! and reconcile the lab — one fault's aspects, or everything, including a
+//! new pause process for a pod whose pause died — back to its desired
+//! state, whatever changed it.
 
 use std::io::Write;
 
@@ -156,7 +157,20 @@ pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome
     let (mut state, _lock) = lab::load(&a.lab.name)?;
     let fault = a.fault.map(lab::fault_of);
     let aspects = fault.map(Fault::aspects);
-    let changes = lab::reconcile(&state, aspects, a.dry_run);
+    let mut changes = lab::reconcile(&state, aspects, a.dry_run);
+    // a pod whose pause process died gets a new one (only with --all)
+    let revived = if fault.is_none() {
+        lab::revive_pauses(&mut state, a.dry_run)
+    } else {
+        Vec::new()
+    };
+    let pids_changed = revived
+        .iter()
+        .any(|c| c.actions.iter().any(|x| x.error.is_none()));
+    changes.extend(revived);
+    if !a.dry_run && pids_changed {
+        lab::save(&state)?;
+    }
     let failed: Vec<String> = changes
         .iter()
         .flat_map(|c| {

@@ -5,7 +5,7 @@
 //! pod (`sys::icmp`), analysed by `lab::matrix`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -15,10 +15,10 @@ use crate::cli::LabStatusArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::lab::matrix::{self, Cell, Matrix, Pair, PodRef};
 use crate::lab::plan::{self, PodMode};
-use crate::lab::state::LabState;
+use crate::lab::state::{LabState, PodHealth};
 use crate::sys::caps::{self, CAP_NET_RAW, CAP_SYS_ADMIN};
 use crate::sys::icmp::{self, Batch, Probe, ProbeResult};
-use crate::sys::{lab_net, lab_store};
+use crate::sys::lab_net;
 
 use super::Ctx;
 use super::lab;
@@ -148,14 +148,9 @@ fn pod_status(state: &LabState) -> Vec<PodStatus> {
         .iter()
         .zip(mtus)
         .map(|(p, mtu)| {
-            let netns_ok = lab_store::inode_of(Path::new(&p.netns)) == Some(p.inode);
-            let st = if !netns_ok {
-                "netns-gone"
-            } else if !lab_store::is_our_pause(p.pause_pid, p.inode) {
-                "pause-gone"
-            } else {
-                "running"
-            };
+            let health = lab::pod_health(p);
+            let netns_ok = health != PodHealth::NetnsGone;
+            let st = health.as_str();
             PodStatus {
                 pod: p.full(),
                 node: p.node.clone(),

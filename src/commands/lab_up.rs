@@ -2,8 +2,9 @@
 //! overlay (by reconciling each namespace to its desired state), then the
 //! pods through the CNI plumbing kit (`cni_runtime::Runtime`, one per node
 //! and worker, with the lab's own conf, cache, netns and IPAM directories),
-//! then records what the plugin made so `lab fix` can restore it. A
-//! failure tears down what was built.
+//! then records what the plugin made so `lab fix` can restore it. Each
+//! namespace and pod is recorded as soon as it exists. A failure, Ctrl-C
+//! or SIGTERM tears down what was built (Ctrl-C then exits 130).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -21,7 +22,7 @@ use crate::lab::desired::{self, NeighEntry, RouteEntry};
 use crate::lab::plan::{self, Overlay, Params, PodMode};
 use crate::lab::state::{LabState, NodeState, PodState, STATE_VERSION, SwitchState};
 use crate::render;
-use crate::sys::{caps, lab_net, lab_store, netns_create};
+use crate::sys::{caps, lab_net, lab_store, netns_create, signals};
 
 use super::Ctx;
 use super::cni_runtime::{PodSpec, Runtime, RuntimeConfig};
@@ -60,6 +61,8 @@ pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
     if dir.exists() {
         return Err(exists());
     }
+    // Ctrl-C (or SIGTERM) tears down what was built, then exits 130
+    signals::catch_interrupts().map_err(|e| Error::io("install the Ctrl-C handler", e))?;
     lab_store::create_dir(&dir).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             exists()
@@ -94,20 +97,30 @@ pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
         faults: Vec::new(),
     };
     let built = build(&p, &dir, &mut state);
-    match built {
-        Ok(()) => {}
-        Err(e) => {
-            let _ = lab::save(&state);
-            drop(lock);
-            let cleanup = super::lab_down::teardown(&dir, Some(&state));
-            return Err(match cleanup {
-                Ok(_) => e,
-                Err(c) => Error::with_hint(
-                    format!("{e}; and the cleanup failed: {c}"),
-                    format!("podnet lab down --name {}", params.name),
-                ),
-            });
-        }
+    if built.is_err() || signals::interrupted() {
+        let _ = lab::save(&state);
+        drop(lock);
+        let cleanup = super::lab_down::teardown(&dir, Some(&state));
+        let interrupted = signals::interrupted();
+        let e = match (built, interrupted) {
+            (_, true) => Error::other("lab up was interrupted"),
+            (Err(e), false) => e,
+            (Ok(()), false) => Error::other("lab up did not finish"),
+        };
+        return match cleanup {
+            Ok(_) if interrupted => {
+                eprintln!(
+                    "podnet: lab up interrupted: lab {} and everything it had built are removed",
+                    params.name
+                );
+                Ok(Outcome::Interrupted)
+            }
+            Ok(_) => Err(e),
+            Err(c) => Err(Error::with_hint(
+                format!("{e}; and the cleanup failed: {c}"),
+                format!("podnet lab down --name {}", params.name),
+            )),
+        };
     }
     drop(lock);
     let elapsed = started.elapsed();
@@ -145,21 +158,35 @@ fn io_err(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Error 
     move |e| Error::io(what, e)
 }
 
+/// Stops the build at a step boundary once Ctrl-C (or SIGTERM) arrived.
+fn stop_if_interrupted() -> Result<()> {
+    if signals::interrupted() {
+        return Err(Error::other("interrupted"));
+    }
+    Ok(())
+}
+
 /// Builds everything; `state` records what exists so far (for teardown).
 fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     let netns_dir = dir.join("netns");
     let cni_dir = dir.join("cni");
     let conf_dir = cni_dir.join("net.d");
     let ipam_dir = dir.join("ipam");
-    for d in [&netns_dir, &conf_dir, &ipam_dir] {
+    let pauses_dir = dir.join(lab_store::PAUSES_DIR);
+    for d in [&netns_dir, &conf_dir, &ipam_dir, &pauses_dir] {
         lab_store::mkdirs(d).map_err(io_err("create the lab directories"))?;
     }
-    // namespaces: the switch and the nodes
+    // namespaces: the switch and the nodes, each recorded as soon as it
+    // exists (and each is a bind mount under the lab directory, which is
+    // how `lab down` finds it even without the state file)
+    lab::save(state)?;
     let sw =
         netns_create::create(&netns_dir, "switch").map_err(io_err("create the switch netns"))?;
     state.switch.inode = lab_store::inode_of(&sw).unwrap_or(0);
     state.switch.netns = sw.display().to_string();
+    lab::save(state)?;
     for n in &p.nodes {
+        stop_if_interrupted()?;
         let path = netns_create::create(&netns_dir, &n.name)
             .map_err(io_err(format!("create the netns of {}", n.name)))?;
         let conflist = conf_dir.join(format!("{}.conflist", n.name));
@@ -171,6 +198,7 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
             conflist.display().to_string(),
             node_ipam.display().to_string(),
         ));
+        lab::save(state)?;
         let text = serde_json::to_vec_pretty(&plan::conflist(
             p.params.mode,
             p.pod_mtu,
@@ -181,7 +209,7 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
         .map_err(|e| Error::other(e.to_string()))?;
         lab_store::write_atomic(&conflist, &text).map_err(io_err("write the CNI configuration"))?;
     }
-    lab::save(state)?;
+    stop_if_interrupted()?;
     // br_netfilter decides whether bridged pod traffic meets iptables
     if let Some(n) = state.nodes.first() {
         let v = lab_net::in_netns(Path::new(&n.netns), || {
@@ -192,8 +220,10 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     }
     // the underlay and the overlay, by reconciling to the desired state
     fail_on_changes_errors(lab::reconcile(state, None, false))?;
+    stop_if_interrupted()?;
     // the pods
     add_pods(p, dir, state)?;
+    stop_if_interrupted()?;
     record_plugin_state(state)?;
     state.complete = true;
     lab::save(state)?;
@@ -267,6 +297,12 @@ fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
                 let mut runtimes: HashMap<String, Runtime> = HashMap::new();
                 loop {
                     if shared.lock().map(|g| g.1.is_some()).unwrap_or(true) {
+                        break;
+                    }
+                    if signals::interrupted() {
+                        if let Ok(mut g) = shared.lock() {
+                            g.1.get_or_insert_with(|| Error::other("interrupted"));
+                        }
                         break;
                     }
                     let i = next.fetch_add(1, Ordering::Relaxed);

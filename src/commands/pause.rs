@@ -1,11 +1,20 @@
-//! `podnet pause` (hidden): hold a network namespace like a pod's pause container.
+//! `podnet pause` (hidden): hold a network namespace like a pod's pause
+//! container. A pause of a lab pod (its netns under `/run/podnet/lab/<name>/netns/`)
+//! records itself in the lab before it is ready, so `lab down` finds it
+//! even when `lab up` died before writing its state. Wiring only.
 
 use std::path::Path;
 
 use crate::error::{Error, Outcome, Result};
+use crate::sys::lab_store;
 
 pub fn run(netns: Option<&Path>) -> Result<Outcome> {
-    crate::sys::pause::run(netns).map_err(|e| {
+    let lab_dir = netns.and_then(lab_store::lab_dir_of_netns);
+    let record = || match (&lab_dir, netns) {
+        (Some(dir), Some(path)) => lab_store::record_pause(dir, std::process::id(), path),
+        _ => Ok(()),
+    };
+    crate::sys::pause::run(netns, record).map_err(|e| {
         Error::io(
             format!(
                 "pause in {}",

@@ -55,6 +55,8 @@ pub enum Aspect {
     Sysctl,
     /// nftables and legacy iptables rules.
     Firewall,
+    /// A pod's pause process (started again when it is gone).
+    Pause,
 }
 
 /// An IPv4 route of the main table, as wanted or as seen.
@@ -118,12 +120,202 @@ pub struct NeighEntry {
     pub mac: String,
 }
 
-/// A bridge FDB entry of a VXLAN device (`<mac> dst <ip>`).
+/// A bridge FDB entry of a VXLAN device (`<mac> dst <ip>`), with the UDP
+/// port and VNI it sends with when they are not the device's own (the
+/// kernel reports them only then).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FdbEntry {
     pub dev: String,
     pub mac: String,
     pub dst: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vni: Option<u32>,
+}
+
+impl FdbEntry {
+    /// `<mac> dst <dst>` on `dev`, with the device's port and VNI.
+    pub fn new(dev: &str, mac: &str, dst: Ipv4Addr) -> FdbEntry {
+        FdbEntry {
+            dev: dev.into(),
+            mac: mac.into(),
+            dst: Some(dst),
+            port: None,
+            vni: None,
+        }
+    }
+
+    /// `bridge fdb` words: `0e:6c:61:62:00:02 dev flannel.1 dst 172.30.0.12`.
+    pub fn words(&self) -> String {
+        let mut s = format!("{} dev {}", self.mac, self.dev);
+        if let Some(d) = self.dst {
+            s.push_str(&format!(" dst {d}"));
+        }
+        if let Some(p) = self.port {
+            s.push_str(&format!(" port {p}"));
+        }
+        if let Some(v) = self.vni {
+            s.push_str(&format!(" vni {v}"));
+        }
+        s
+    }
+
+    /// The same kernel entry (device and MAC): a unicast MAC has one
+    /// destination, which `bridge fdb replace` changes.
+    fn same_mac(&self, other: &FdbEntry) -> bool {
+        self.dev == other.dev && self.mac.eq_ignore_ascii_case(&other.mac)
+    }
+
+    fn same(&self, other: &FdbEntry) -> bool {
+        self.same_mac(other)
+            && self.dst == other.dst
+            && self.port == other.port
+            && self.vni == other.vni
+    }
+}
+
+/// The kernel's routing tables that have names.
+pub const RT_TABLE_DEFAULT: u32 = 253;
+pub const RT_TABLE_MAIN: u32 = 254;
+pub const RT_TABLE_LOCAL: u32 = 255;
+
+/// A table as `ip` names it (`local`, `main`, `default`, else its number).
+pub fn table_name(table: u32) -> String {
+    match table {
+        RT_TABLE_DEFAULT => "default".into(),
+        RT_TABLE_MAIN => "main".into(),
+        RT_TABLE_LOCAL => "local".into(),
+        t => t.to_string(),
+    }
+}
+
+/// What a policy rule does (`FR_ACT_*`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleAction {
+    /// Look the route up in this table.
+    Lookup(u32),
+    /// Continue at the rule with this priority.
+    Goto(u32),
+    Nop,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+    Other(u8),
+}
+
+/// An IPv4 policy routing rule (`ip rule`), as wanted or as seen.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RuleEntry {
+    pub priority: u32,
+    /// `not`: the selector is inverted.
+    pub not: bool,
+    pub src: Option<Ipv4Net>,
+    pub dst: Option<Ipv4Net>,
+    pub tos: u8,
+    /// `fwmark <mark>/<mask>`.
+    pub fwmark: Option<(u32, u32)>,
+    pub iif: Option<String>,
+    pub oif: Option<String>,
+    /// Any other selector, as words (`ipproto`, ports, `uidrange`…).
+    pub other: Vec<String>,
+    pub action: RuleAction,
+}
+
+impl RuleEntry {
+    /// `pref <priority> from all lookup <table>`.
+    pub fn lookup(priority: u32, table: u32) -> RuleEntry {
+        RuleEntry {
+            priority,
+            not: false,
+            src: None,
+            dst: None,
+            tos: 0,
+            fwmark: None,
+            iif: None,
+            oif: None,
+            other: Vec::new(),
+            action: RuleAction::Lookup(table),
+        }
+    }
+
+    /// `ip rule` words: `pref 100 from 10.244.1.0/24 lookup 100`.
+    pub fn words(&self) -> String {
+        let mut s = format!("pref {}", self.priority);
+        if self.not {
+            s.push_str(" not");
+        }
+        match self.src {
+            Some(n) => s.push_str(&format!(" from {n}")),
+            None => s.push_str(" from all"),
+        }
+        if let Some(n) = self.dst {
+            s.push_str(&format!(" to {n}"));
+        }
+        if self.tos != 0 {
+            s.push_str(&format!(" tos {:#x}", self.tos));
+        }
+        if let Some((mark, mask)) = self.fwmark {
+            s.push_str(&format!(" fwmark {mark:#x}/{mask:#x}"));
+        }
+        if let Some(i) = &self.iif {
+            s.push_str(&format!(" iif {i}"));
+        }
+        if let Some(o) = &self.oif {
+            s.push_str(&format!(" oif {o}"));
+        }
+        for w in &self.other {
+            s.push_str(&format!(" {w}"));
+        }
+        match &self.action {
+            RuleAction::Lookup(t) => s.push_str(&format!(" lookup {}", table_name(*t))),
+            RuleAction::Goto(p) => s.push_str(&format!(" goto {p}")),
+            RuleAction::Nop => s.push_str(" nop"),
+            RuleAction::Blackhole => s.push_str(" blackhole"),
+            RuleAction::Unreachable => s.push_str(" unreachable"),
+            RuleAction::Prohibit => s.push_str(" prohibit"),
+            RuleAction::Other(a) => s.push_str(&format!(" action {a}")),
+        }
+        s
+    }
+}
+
+/// The IPv4 rules of a new network namespace, which the lab keeps: the
+/// local, main and default tables, in that order.
+pub fn default_rules() -> Vec<RuleEntry> {
+    vec![
+        RuleEntry::lookup(0, RT_TABLE_LOCAL),
+        RuleEntry::lookup(32766, RT_TABLE_MAIN),
+        RuleEntry::lookup(32767, RT_TABLE_DEFAULT),
+    ]
+}
+
+/// An IPv4 route outside the main table that the kernel did not make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRoute {
+    pub table: u32,
+    /// Its `ip route` type word (`unreachable`, `local`…), "" for unicast.
+    pub kind: String,
+    /// `rtm_protocol`: a delete names it, so it never takes a kernel route
+    /// with the same key instead.
+    pub protocol: u8,
+    pub route: RouteEntry,
+}
+
+impl TableRoute {
+    /// `ip route` words: `unreachable default table 100`.
+    pub fn words(&self) -> String {
+        let kind = if self.kind.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", self.kind)
+        };
+        format!(
+            "{kind}{} table {}",
+            self.route.words(),
+            table_name(self.table)
+        )
+    }
 }
 
 /// VXLAN parameters.
@@ -213,6 +405,10 @@ pub struct NsDesired {
     /// No IPv4 route exceptions (learnt path MTUs, redirects): a PMTU
     /// learnt while an MTU was wrong outlives the fix for ten minutes.
     pub no_route_exceptions: bool,
+    /// Exactly the kernel's default IPv4 rules ([`default_rules`]), and no
+    /// route outside the main table but the kernel's own: a rule or a
+    /// route in another table overrides the main table.
+    pub default_policy_routing: bool,
 }
 
 /// VXLAN attributes of a link, as seen.
@@ -266,6 +462,10 @@ pub struct NsObs {
     pub legacy_dirty: Vec<String>,
     /// IPv4 route exceptions (`ip route show cache`).
     pub route_exceptions: usize,
+    /// IPv4 policy rules (read when `default_policy_routing` is wanted).
+    pub rules: Vec<RuleEntry>,
+    /// IPv4 routes outside the main table that the kernel did not make.
+    pub other_routes: Vec<TableRoute>,
 }
 
 impl NsObs {
@@ -315,12 +515,15 @@ pub enum Action {
         dev: String,
         ip: Ipv4Addr,
     },
+    /// Creates an FDB entry (or adds a destination to a multicast one).
     AddFdb(FdbEntry),
-    DelFdb {
-        dev: String,
-        mac: String,
-        dst: Ipv4Addr,
-    },
+    /// Changes the destination of an existing entry.
+    ReplaceFdb(FdbEntry),
+    /// Deletes one destination of an entry (the entry with its last one).
+    DelFdb(FdbEntry),
+    AddRule(RuleEntry),
+    DelRule(RuleEntry),
+    DelTableRoute(TableRoute),
     Sysctl {
         key: String,
         value: String,
@@ -347,9 +550,13 @@ impl Action {
             | Action::AddAddress { .. } => Aspect::Structure,
             Action::SetUp { .. } | Action::SetDown { .. } => Aspect::LinkState,
             Action::SetMtu { .. } | Action::FlushRouteCache => Aspect::Mtu,
-            Action::ReplaceRoute(_) | Action::DelRoute(_) => Aspect::Route,
+            Action::ReplaceRoute(_)
+            | Action::DelRoute(_)
+            | Action::AddRule(_)
+            | Action::DelRule(_)
+            | Action::DelTableRoute(_) => Aspect::Route,
             Action::ReplaceNeigh(_) | Action::DelNeigh { .. } => Aspect::Neighbour,
-            Action::AddFdb(_) | Action::DelFdb { .. } => Aspect::Fdb,
+            Action::AddFdb(_) | Action::ReplaceFdb(_) | Action::DelFdb(_) => Aspect::Fdb,
             Action::Sysctl { aspect, .. } => *aspect,
             Action::FlushNft | Action::ResetLegacy { .. } | Action::ForwardPolicyDrop => {
                 Aspect::Firewall
@@ -384,13 +591,12 @@ impl Action {
                 n.ip, n.mac, n.dev
             ),
             Action::DelNeigh { dev, ip } => format!("ip neigh del {ip} dev {dev}"),
-            Action::AddFdb(f) => format!(
-                "bridge fdb append {} dev {}{}",
-                f.mac,
-                f.dev,
-                f.dst.map(|d| format!(" dst {d}")).unwrap_or_default()
-            ),
-            Action::DelFdb { dev, mac, dst } => format!("bridge fdb del {mac} dev {dev} dst {dst}"),
+            Action::AddFdb(f) => format!("bridge fdb append {}", f.words()),
+            Action::ReplaceFdb(f) => format!("bridge fdb replace {}", f.words()),
+            Action::DelFdb(f) => format!("bridge fdb del {}", f.words()),
+            Action::AddRule(r) => format!("ip rule add {}", r.words()),
+            Action::DelRule(r) => format!("ip rule del {}", r.words()),
+            Action::DelTableRoute(t) => format!("ip route del {}", t.words()),
             Action::Sysctl { key, value, .. } => {
                 format!("sysctl -w {}={value}", crate::cni::plan::sysctl_dotted(key))
             }
@@ -451,6 +657,7 @@ pub fn switch_desired(state: &LabState) -> NsDesired {
         links,
         no_firewall: true,
         no_route_exceptions: true,
+        default_policy_routing: true,
         ..Default::default()
     }
 }
@@ -460,6 +667,7 @@ pub fn node_desired(state: &LabState, node: &NodeState) -> NsDesired {
     let mut d = NsDesired {
         no_firewall: true,
         no_route_exceptions: true,
+        default_policy_routing: true,
         ..Default::default()
     };
     d.links.push(LinkWant::new("lo", LinkKind::Loopback));
@@ -514,11 +722,11 @@ pub fn node_desired(state: &LabState, node: &NodeState) -> NsDesired {
                 ip: remote.vtep_ip,
                 mac: remote.vtep_mac.clone(),
             });
-            d.fdb.push(FdbEntry {
-                dev: VXLAN_DEV.into(),
-                mac: remote.vtep_mac.clone(),
-                dst: Some(remote.underlay_ip),
-            });
+            d.fdb.push(FdbEntry::new(
+                VXLAN_DEV,
+                &remote.vtep_mac,
+                remote.underlay_ip,
+            ));
         }
     }
     d.routes.extend(node.plugin_routes.iter().cloned());
@@ -558,6 +766,7 @@ pub fn pod_desired(state: &LabState, pod: &PodState) -> NsDesired {
         routes: pod.routes.clone(),
         neighbours: pod.neighbours.clone(),
         no_route_exceptions: true,
+        default_policy_routing: true,
         ..Default::default()
     }
 }
@@ -735,25 +944,25 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
         }
     }
 
-    // FDB
-    let same_fdb = |a: &FdbEntry, b: &FdbEntry| {
-        a.dev == b.dev && a.mac.eq_ignore_ascii_case(&b.mac) && a.dst == b.dst
-    };
+    // FDB: a unicast MAC has a single destination, so a wrong one is
+    // replaced in place (appending to it does nothing, and deleting the
+    // wrong destination would then delete the whole entry)
     for f in &want.fdb {
-        if !seen.fdb.iter().any(|s| same_fdb(s, f)) {
+        if seen.fdb.iter().any(|s| s.same(f)) {
+            continue;
+        }
+        if seen.fdb.iter().any(|s| s.same_mac(f)) {
+            acts.push(Action::ReplaceFdb(f.clone()));
+        } else {
             acts.push(Action::AddFdb(f.clone()));
         }
     }
     for s in &seen.fdb {
         if want.own_fdb_on.contains(&s.dev)
-            && !want.fdb.iter().any(|f| same_fdb(s, f))
-            && let Some(dst) = s.dst
+            && s.dst.is_some()
+            && !want.fdb.iter().any(|f| s.same_mac(f))
         {
-            acts.push(Action::DelFdb {
-                dev: s.dev.clone(),
-                mac: s.mac.clone(),
-                dst,
-            });
+            acts.push(Action::DelFdb(s.clone()));
         }
     }
 
@@ -767,6 +976,20 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
         let wanted = want.routes.iter().any(|r| r == s || r.key() == s.key());
         if !wanted {
             acts.push(Action::DelRoute(s.clone()));
+        }
+    }
+
+    // policy routing: the default rules, and nothing outside the main table
+    if want.default_policy_routing {
+        let defaults = default_rules();
+        for r in defaults.iter().filter(|r| !seen.rules.contains(r)) {
+            acts.push(Action::AddRule(r.clone()));
+        }
+        for r in seen.rules.iter().filter(|r| !defaults.contains(r)) {
+            acts.push(Action::DelRule(r.clone()));
+        }
+        for t in &seen.other_routes {
+            acts.push(Action::DelTableRoute(t.clone()));
         }
     }
 
@@ -830,6 +1053,9 @@ mod tests {
             })
             .collect();
         o.fdb = want.fdb.clone();
+        if want.default_policy_routing {
+            o.rules = default_rules();
+        }
         for s in &want.sysctls {
             o.sysctls.insert(s.key.clone(), s.value.clone());
         }
@@ -911,11 +1137,11 @@ mod tests {
             .unwrap()
             .mtu = 1500;
         o.fdb.clear();
-        o.fdb.push(FdbEntry {
-            dev: "flannel.1".into(),
-            mac: "00:00:00:00:00:00".into(),
-            dst: Some("172.30.0.99".parse().unwrap()),
-        });
+        o.fdb.push(FdbEntry::new(
+            "flannel.1",
+            "00:00:00:00:00:00",
+            "172.30.0.99".parse().unwrap(),
+        ));
         o.routes[0].gw = Some("172.30.0.12".parse().unwrap());
         o.routes[0].dev = "eth0".into();
         o.routes[0].onlink = false;
@@ -955,6 +1181,81 @@ mod tests {
         assert_eq!(aspects[1], Aspect::Mtu);
         assert_eq!(aspects[2], Aspect::LinkState);
         assert_eq!(aspects[3], Aspect::RpFilter);
+    }
+
+    #[test]
+    fn a_wrong_fdb_destination_is_replaced_in_place_not_deleted() {
+        let s = sample(2, 1, Overlay::Vxlan, PodMode::Bridge);
+        let w = node_desired(&s, &s.nodes[0]);
+        let mut o = healthy(&w);
+        // the kernel keeps one destination per unicast MAC: a wrong dst, or
+        // the right one on another port, is the same entry
+        o.fdb[0].dst = Some("172.30.0.99".parse().unwrap());
+        assert_eq!(
+            commands(&diff(&w, &o).0),
+            vec!["bridge fdb replace 0e:6c:61:62:00:02 dev flannel.1 dst 172.30.0.12"]
+        );
+        let mut o = healthy(&w);
+        o.fdb[0].port = Some(4789);
+        assert_eq!(
+            commands(&diff(&w, &o).0),
+            vec!["bridge fdb replace 0e:6c:61:62:00:02 dev flannel.1 dst 172.30.0.12"]
+        );
+        // a stray entry is deleted with its port, or the kernel finds no such destination
+        let mut o = healthy(&w);
+        let mut stray = FdbEntry::new(
+            "flannel.1",
+            "00:00:00:00:00:00",
+            "172.30.0.99".parse().unwrap(),
+        );
+        stray.port = Some(4789);
+        o.fdb.push(stray.clone());
+        let a = diff(&w, &o).0;
+        assert_eq!(a, vec![Action::DelFdb(stray)]);
+        assert_eq!(
+            a[0].command(),
+            "bridge fdb del 00:00:00:00:00:00 dev flannel.1 dst 172.30.0.99 port 4789"
+        );
+    }
+
+    #[test]
+    fn policy_rules_and_other_tables_return_to_the_defaults() {
+        let s = sample(2, 1, Overlay::Vxlan, PodMode::Bridge);
+        for w in [
+            node_desired(&s, &s.nodes[0]),
+            switch_desired(&s),
+            pod_desired(&s, &s.pods[0]),
+        ] {
+            let mut o = healthy(&w);
+            let mut stray = RuleEntry::lookup(100, 100);
+            stray.src = Some("10.244.1.0/24".parse().unwrap());
+            o.rules.insert(1, stray);
+            o.rules.retain(|r| r.priority != 32766);
+            o.other_routes.push(TableRoute {
+                table: 100,
+                kind: "unreachable".into(),
+                protocol: 3,
+                route: RouteEntry {
+                    dst: "0.0.0.0/0".parse().unwrap(),
+                    gw: None,
+                    dev: String::new(),
+                    scope: 0,
+                    onlink: false,
+                    src: None,
+                    metric: 0,
+                },
+            });
+            let a = diff(&w, &o).0;
+            assert_eq!(
+                commands(&a),
+                vec![
+                    "ip rule add pref 32766 from all lookup main",
+                    "ip rule del pref 100 from 10.244.1.0/24 lookup 100",
+                    "ip route del unreachable default table 100",
+                ]
+            );
+            assert!(a.iter().all(|x| x.aspect() == Aspect::Route));
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use ipnet::{IpNet, Ipv4Net};
 use serde::{Deserialize, Serialize};
 
-use super::desired::{Action, Aspect, NsRef, RouteEntry, overlay_route};
+use super::desired::{Action, Aspect, FdbEntry, NsRef, RouteEntry, overlay_route};
 use super::plan::{NODE_UPLINK, Overlay, POD_IFNAME, PodMode, UNDERLAY_MTU, VXLAN_DEV};
 use super::state::{LabState, NodeState, PodState};
 
@@ -242,11 +242,7 @@ pub fn break_actions(
             let m = need_peer()?;
             vec![(
                 at_node,
-                Action::DelFdb {
-                    dev: VXLAN_DEV.into(),
-                    mac: m.vtep_mac.clone(),
-                    dst: m.underlay_ip,
-                },
+                Action::DelFdb(FdbEntry::new(VXLAN_DEV, &m.vtep_mac, m.underlay_ip)),
             )]
         }
         Fault::Forwarding => vec![(
@@ -489,11 +485,11 @@ mod tests {
         let a = break_actions(&s, Fault::Fdb, &t).unwrap();
         assert_eq!(
             a[0].1,
-            Action::DelFdb {
-                dev: "flannel.1".into(),
-                mac: "0e:6c:61:62:00:01".into(),
-                dst: "172.30.0.11".parse().unwrap()
-            }
+            Action::DelFdb(FdbEntry::new(
+                "flannel.1",
+                "0e:6c:61:62:00:01",
+                "172.30.0.11".parse().unwrap()
+            ))
         );
         for f in Fault::ALL {
             assert_eq!(Fault::parse(f.as_str()), Some(f));

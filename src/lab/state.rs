@@ -130,6 +130,37 @@ impl PodState {
     }
 }
 
+/// How a recorded pod is doing, as `lab status` shows it and `lab fix`
+/// repairs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PodHealth {
+    Running,
+    /// Its namespace is there but its recorded pause process is not (`lab
+    /// fix` starts a new one).
+    PauseGone,
+    /// Its namespace bind mount is gone (only `lab down` and `up` rebuild it).
+    NetnsGone,
+}
+
+impl PodHealth {
+    /// From whether its netns is still mounted and its pause still ours.
+    pub fn of(netns_mounted: bool, pause_ours: bool) -> PodHealth {
+        match (netns_mounted, pause_ours) {
+            (false, _) => PodHealth::NetnsGone,
+            (true, false) => PodHealth::PauseGone,
+            (true, true) => PodHealth::Running,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodHealth::Running => "running",
+            PodHealth::PauseGone => "pause-gone",
+            PodHealth::NetnsGone => "netns-gone",
+        }
+    }
+}
+
 /// A fault `lab break` applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultRecord {

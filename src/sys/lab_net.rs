@@ -1,11 +1,11 @@
 //! Kernel I/O for `podnet lab`, in the calling thread's network namespace
 //! (call it on a thread that has `setns()`ed, e.g. through
 //! [`in_netns`]): observing a namespace as `lab::desired::NsObs` (links
-//! with VXLAN attributes, addresses, main-table routes, permanent
-//! neighbours, VXLAN FDB entries, sysctls, nftables and legacy iptables
-//! state), and applying `lab::desired::Action`s with rtnetlink messages
-//! (VXLAN devices, FDB and neighbour entries, on-link routes: what
-//! `sys::rtnl` does not do), sysctl writes and, for the firewall only,
+//! with VXLAN attributes, addresses, routes of every table, policy rules,
+//! permanent neighbours, VXLAN FDB entries, sysctls, nftables and legacy
+//! iptables state), and applying `lab::desired::Action`s with rtnetlink
+//! messages (VXLAN devices, FDB and neighbour entries, on-link routes,
+//! rules: what `sys::rtnl` does not do), sysctl writes and, for the firewall only,
 //! `nft` / `iptables` / `iptables-legacy-restore` run in the namespace.
 
 use std::collections::HashMap;
@@ -28,13 +28,16 @@ use netlink_packet_route::neighbour::{
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
+use netlink_packet_route::rule::{
+    RuleAction as NlRuleAction, RuleAttribute, RuleFlags, RuleMessage,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::netlink::RouteSocket;
 use crate::lab::desired::{
     Action, FdbEntry, LinkKind, LinkObs, NeighEntry, NeighObs, NsDesired, NsObs, RouteEntry,
-    VxlanObs,
+    RuleAction, RuleEntry, TableRoute, VxlanObs,
 };
 use crate::lab::plan::{NODE_UPLINK, UNDERLAY_MTU, mac_string, parse_mac};
 
@@ -164,60 +167,112 @@ impl Net {
 
     /// IPv4 main-table routes other than the kernel's own.
     pub fn routes(&mut self) -> io::Result<Vec<RouteEntry>> {
-        let names: HashMap<u32, String> = self.index.iter().map(|(n, i)| (*i, n.clone())).collect();
-        let mut out = Vec::new();
-        for r in self.sock.dump_routes(RT_TABLE_MAIN, false)? {
-            if r.header.protocol == RouteProtocol::Kernel
-                || !matches!(
+        Ok(self.route_tables()?.0)
+    }
+
+    /// One dump of every IPv4 table: the main table's routes other than
+    /// the kernel's own (unicast, blackhole, unreachable, prohibit), and
+    /// the routes of every other table that the kernel did not make.
+    pub fn route_tables(&mut self) -> io::Result<(Vec<RouteEntry>, Vec<TableRoute>)> {
+        let mut main = Vec::new();
+        let mut others = Vec::new();
+        for r in self.sock.dump_routes(0, false)? {
+            if r.header.protocol == RouteProtocol::Kernel {
+                continue;
+            }
+            let table = r
+                .attributes
+                .iter()
+                .find_map(|a| match a {
+                    RouteAttribute::Table(t) => Some(*t),
+                    _ => None,
+                })
+                .unwrap_or(u32::from(r.header.table));
+            if table == u32::from(RT_TABLE_MAIN) {
+                if matches!(
                     r.header.kind,
                     RouteType::Unicast
                         | RouteType::BlackHole
                         | RouteType::Unreachable
                         | RouteType::Prohibit
-                )
-            {
-                continue;
-            }
-            let mut e = RouteEntry {
-                dst: Ipv4Net::new(Ipv4Addr::UNSPECIFIED, r.header.destination_prefix_length)
-                    .unwrap_or_default(),
-                gw: None,
-                dev: String::new(),
-                scope: u8::from(r.header.scope),
-                onlink: r.header.flags.contains(RouteFlags::Onlink),
-                src: None,
-                metric: 0,
-            };
-            for a in &r.attributes {
-                match a {
-                    RouteAttribute::Destination(d) => {
-                        if let Some(ip) = v4(d) {
-                            e.dst = Ipv4Net::new(ip, r.header.destination_prefix_length)
-                                .unwrap_or_default();
-                        }
-                    }
-                    RouteAttribute::Gateway(g) => e.gw = v4(g),
-                    RouteAttribute::PrefSource(s) => e.src = v4(s),
-                    RouteAttribute::Oif(i) => {
-                        e.dev = match names.get(i) {
-                            Some(n) => n.clone(),
-                            None => {
-                                self.refresh()?;
-                                self.index
-                                    .iter()
-                                    .find(|(_, x)| *x == i)
-                                    .map(|(n, _)| n.clone())
-                                    .unwrap_or_default()
-                            }
-                        }
-                    }
-                    RouteAttribute::Priority(p) => e.metric = *p,
-                    _ => {}
+                ) {
+                    main.push(self.route_entry(&r)?);
                 }
+            } else {
+                others.push(TableRoute {
+                    table,
+                    kind: route_type_word(r.header.kind),
+                    protocol: u8::from(r.header.protocol),
+                    route: self.route_entry(&r)?,
+                });
             }
-            out.push(e);
         }
-        Ok(out)
+        Ok((main, others))
+    }
+
+    fn route_entry(&mut self, r: &RouteMessage) -> io::Result<RouteEntry> {
+        let names: HashMap<u32, String> = self.index.iter().map(|(n, i)| (*i, n.clone())).collect();
+        let mut e = RouteEntry {
+            dst: Ipv4Net::new(Ipv4Addr::UNSPECIFIED, r.header.destination_prefix_length)
+                .unwrap_or_default(),
+            gw: None,
+            dev: String::new(),
+            scope: u8::from(r.header.scope),
+            onlink: r.header.flags.contains(RouteFlags::Onlink),
+            src: None,
+            metric: 0,
+        };
+        for a in &r.attributes {
+            match a {
+                RouteAttribute::Destination(d) => {
+                    if let Some(ip) = v4(d) {
+                        e.dst = Ipv4Net::new(ip, r.header.destination_prefix_length)
+                            .unwrap_or_default();
+                    }
+                }
+                RouteAttribute::Gateway(g) => e.gw = v4(g),
+                RouteAttribute::PrefSource(s) => e.src = v4(s),
+                RouteAttribute::Oif(i) => {
+                    e.dev = match names.get(i) {
+                        Some(n) => n.clone(),
+                        None => {
+                            self.refresh()?;
+                            self.index
+                                .iter()
+                                .find(|(_, x)| *x == i)
+                                .map(|(n, _)| n.clone())
+                                .unwrap_or_default()
+                        }
+                    }
+                }
+                RouteAttribute::Priority(p) => e.metric = *p,
+                _ => {}
+            }
+        }
+        Ok(e)
+    }
+
+    /// The IPv4 policy rules, each with the kernel's message (to delete
+    /// exactly that rule).
+    fn rule_dump(&mut self) -> io::Result<Vec<(RuleEntry, RuleMessage)>> {
+        let mut req = RuleMessage::default();
+        req.header.family = AddressFamily::Inet;
+        Ok(self
+            .sock
+            .dump(RouteNetlinkMessage::GetRule(req))?
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRule(r) if r.header.family == AddressFamily::Inet => {
+                    Some((rule_entry(&r), r))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The IPv4 policy rules (`ip rule`).
+    pub fn rules(&mut self) -> io::Result<Vec<RuleEntry>> {
+        Ok(self.rule_dump()?.into_iter().map(|(r, _)| r).collect())
     }
 
     /// How many live IPv4 route exceptions there are: learnt path MTUs and
@@ -294,6 +349,7 @@ impl Net {
         for n in self.neigh_dump(AddressFamily::Bridge)? {
             let mut dst = None;
             let mut mac = None;
+            let (mut port, mut vni) = (None, None);
             for a in &n.attributes {
                 match a {
                     NeighbourAttribute::Destination(NeighbourAddress::Inet(v)) => dst = Some(*v),
@@ -302,6 +358,9 @@ impl Net {
                         dst = Some(Ipv4Addr::new(b[0], b[1], b[2], b[3]))
                     }
                     NeighbourAttribute::LinkLayerAddress(m) => mac = Some(mac_string(m)),
+                    // reported only when not the device's own
+                    NeighbourAttribute::Port(p) => port = Some(*p),
+                    NeighbourAttribute::Vni(v) => vni = Some(*v),
                     _ => {}
                 }
             }
@@ -315,6 +374,8 @@ impl Net {
                 dev: dev.clone(),
                 mac,
                 dst,
+                port,
+                vni,
             });
         }
         Ok(out)
@@ -400,6 +461,21 @@ impl Net {
         }
         m.attributes
             .push(NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)));
+        Ok(m)
+    }
+
+    /// An FDB message for `f` (its port and VNI when it names them).
+    fn fdb_message(&mut self, f: &FdbEntry) -> io::Result<NeighbourMessage> {
+        let dst = f.dst.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "an FDB entry needs a dst")
+        })?;
+        let mut m = self.neigh_message(AddressFamily::Bridge, &f.dev, dst, Some(&f.mac))?;
+        if let Some(p) = f.port {
+            m.attributes.push(NeighbourAttribute::Port(p));
+        }
+        if let Some(v) = f.vni {
+            m.attributes.push(NeighbourAttribute::Vni(v));
+        }
         Ok(m)
     }
 
@@ -562,20 +638,49 @@ impl Net {
                     r => r,
                 }
             }
-            Action::AddFdb(FdbEntry { dev, mac, dst }) => {
-                let dst = dst.ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidInput, "an FDB entry needs a dst")
-                })?;
-                let m = self.neigh_message(AddressFamily::Bridge, dev, dst, Some(mac))?;
+            Action::AddFdb(f) => {
+                let m = self.fdb_message(f)?;
                 self.send(
                     RouteNetlinkMessage::NewNeighbour(m),
                     NLM_F_CREATE | NLM_F_APPEND,
                 )
             }
-            Action::DelFdb { dev, mac, dst } => {
-                let m = self.neigh_message(AddressFamily::Bridge, dev, *dst, Some(mac))?;
+            Action::ReplaceFdb(f) => {
+                let m = self.fdb_message(f)?;
+                self.send(
+                    RouteNetlinkMessage::NewNeighbour(m),
+                    NLM_F_CREATE | NLM_F_REPLACE,
+                )
+            }
+            Action::DelFdb(f) => {
+                let m = self.fdb_message(f)?;
                 match self.send(RouteNetlinkMessage::DelNeighbour(m), 0) {
                     Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+                    r => r,
+                }
+            }
+            Action::AddRule(r) => {
+                let m = rule_message(r)?;
+                self.send(RouteNetlinkMessage::NewRule(m), NLM_F_CREATE | NLM_F_EXCL)
+            }
+            Action::DelRule(r) => {
+                // the kernel's own message, so exactly that rule goes
+                let found = self.rule_dump()?.into_iter().find(|(e, _)| e == r);
+                match found {
+                    Some((_, m)) => match self.send(RouteNetlinkMessage::DelRule(m), 0) {
+                        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+                        r => r,
+                    },
+                    None => Ok(()),
+                }
+            }
+            Action::DelTableRoute(t) => {
+                let mut m = self.route_message(&t.route, true)?;
+                m.header.table = u8::try_from(t.table).unwrap_or(0);
+                m.header.protocol = RouteProtocol::from(t.protocol);
+                m.attributes.push(RouteAttribute::Table(t.table));
+                match self.send(RouteNetlinkMessage::DelRoute(m), 0) {
+                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
                     r => r,
                 }
             }
@@ -593,6 +698,121 @@ impl Net {
             }
         }
     }
+}
+
+/// The `ip route` type word of a route type ("" for unicast).
+fn route_type_word(kind: RouteType) -> String {
+    match kind {
+        RouteType::Unicast => String::new(),
+        RouteType::Local => "local".into(),
+        RouteType::Broadcast => "broadcast".into(),
+        RouteType::Anycast => "anycast".into(),
+        RouteType::Multicast => "multicast".into(),
+        RouteType::BlackHole => "blackhole".into(),
+        RouteType::Unreachable => "unreachable".into(),
+        RouteType::Prohibit => "prohibit".into(),
+        RouteType::Throw => "throw".into(),
+        RouteType::Nat => "nat".into(),
+        other => format!("type {}", u8::from(other)),
+    }
+}
+
+/// A policy rule as the lab compares it.
+fn rule_entry(m: &RuleMessage) -> RuleEntry {
+    let mut r = RuleEntry::lookup(0, u32::from(m.header.table));
+    r.not = m.header.flags.contains(RuleFlags::Invert);
+    r.tos = m.header.tos;
+    let mut table = u32::from(m.header.table);
+    let (mut mark, mut mask, mut goto) = (None, None, None);
+    for a in &m.attributes {
+        match a {
+            RuleAttribute::Priority(p) => r.priority = *p,
+            RuleAttribute::Table(t) => table = *t,
+            RuleAttribute::Source(IpAddr::V4(ip)) => {
+                r.src = Ipv4Net::new(*ip, m.header.src_len).ok()
+            }
+            RuleAttribute::Destination(IpAddr::V4(ip)) => {
+                r.dst = Ipv4Net::new(*ip, m.header.dst_len).ok()
+            }
+            RuleAttribute::Iifname(n) => r.iif = Some(n.clone()),
+            RuleAttribute::Oifname(n) => r.oif = Some(n.clone()),
+            RuleAttribute::FwMark(v) => mark = Some(*v),
+            RuleAttribute::FwMask(v) => mask = Some(*v),
+            RuleAttribute::Goto(g) => goto = Some(*g),
+            // who made it does not change what it does; -1 is "unset"
+            RuleAttribute::Protocol(_) => {}
+            RuleAttribute::SuppressPrefixLen(u32::MAX)
+            | RuleAttribute::SuppressIfGroup(u32::MAX) => {}
+            other => r.other.push(format!("{other:?}")),
+        }
+    }
+    if mark.is_some() || mask.is_some_and(|m| m != 0) {
+        r.fwmark = Some((mark.unwrap_or(0), mask.unwrap_or(u32::MAX)));
+    }
+    r.action = match m.header.action {
+        NlRuleAction::ToTable => RuleAction::Lookup(table),
+        NlRuleAction::Goto => RuleAction::Goto(goto.unwrap_or(0)),
+        NlRuleAction::Nop => RuleAction::Nop,
+        NlRuleAction::Blackhole => RuleAction::Blackhole,
+        NlRuleAction::Unreachable => RuleAction::Unreachable,
+        NlRuleAction::Prohibit => RuleAction::Prohibit,
+        other => RuleAction::Other(u8::from(other)),
+    };
+    r
+}
+
+/// The message that adds rule `r` (one with only the selectors podnet knows).
+fn rule_message(r: &RuleEntry) -> io::Result<RuleMessage> {
+    if !r.other.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("cannot add a rule with {}", r.other.join(" ")),
+        ));
+    }
+    let mut m = RuleMessage::default();
+    m.header.family = AddressFamily::Inet;
+    m.header.tos = r.tos;
+    if r.not {
+        m.header.flags = RuleFlags::Invert;
+    }
+    m.attributes.push(RuleAttribute::Priority(r.priority));
+    if let Some(n) = r.src {
+        m.header.src_len = n.prefix_len();
+        m.attributes
+            .push(RuleAttribute::Source(IpAddr::V4(n.addr())));
+    }
+    if let Some(n) = r.dst {
+        m.header.dst_len = n.prefix_len();
+        m.attributes
+            .push(RuleAttribute::Destination(IpAddr::V4(n.addr())));
+    }
+    if let Some((mark, mask)) = r.fwmark {
+        m.attributes.push(RuleAttribute::FwMark(mark));
+        m.attributes.push(RuleAttribute::FwMask(mask));
+    }
+    if let Some(i) = &r.iif {
+        m.attributes.push(RuleAttribute::Iifname(i.clone()));
+    }
+    if let Some(o) = &r.oif {
+        m.attributes.push(RuleAttribute::Oifname(o.clone()));
+    }
+    m.header.action = match r.action {
+        RuleAction::Lookup(t) => {
+            m.header.table = u8::try_from(t).unwrap_or(0);
+            m.attributes.push(RuleAttribute::Table(t));
+            NlRuleAction::ToTable
+        }
+        RuleAction::Goto(p) => {
+            m.attributes.push(RuleAttribute::Goto(p));
+            NlRuleAction::Goto
+        }
+        RuleAction::Nop => NlRuleAction::Nop,
+        RuleAction::Blackhole => NlRuleAction::Blackhole,
+        RuleAction::Unreachable => NlRuleAction::Unreachable,
+        RuleAction::Prohibit => NlRuleAction::Prohibit,
+        RuleAction::Other(a) => NlRuleAction::from(a),
+    };
+    Ok(m)
 }
 
 /// Runs a tool in the calling thread's namespace; fails with its stderr.
@@ -694,7 +914,12 @@ pub fn legacy_dirty_tables(save: &str) -> Vec<String> {
 pub fn observe(want: &NsDesired) -> io::Result<NsObs> {
     let mut net = Net::new()?;
     let links = net.links()?;
-    let routes = net.routes()?;
+    let (routes, other_routes) = net.route_tables()?;
+    let (rules, other_routes) = if want.default_policy_routing {
+        (net.rules()?, other_routes)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let neighbours = if want.neighbours.is_empty() && want.own_neighbours_on.is_empty() {
         Vec::new()
     } else {
@@ -730,6 +955,8 @@ pub fn observe(want: &NsDesired) -> io::Result<NsObs> {
         nft_rules,
         legacy_dirty,
         route_exceptions,
+        rules,
+        other_routes,
     })
 }
 

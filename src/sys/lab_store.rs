@@ -1,10 +1,13 @@
 //! A lab's files, mounts and processes (file, mount and process I/O):
 //! its directory under `/run/podnet/lab/<name>` with the state file
 //! (written atomically) and a lock, the mounts under it (netns bind mounts
-//! and the shared netns directory) for `lab down` to undo, the pause
-//! processes it recorded (stopped only after checking, by PID, that each
-//! is still a `pause` in the recorded namespace), and the plugin's bridge
-//! lock files of the lab's nodes.
+//! and the shared netns directory) for `lab down` to undo, its pause
+//! processes — those it recorded, checked by PID to still be a `pause` in
+//! the recorded namespace, and those it can prove are its own (podnet
+//! running `pause --netns <lab>/netns/…` inside one of the lab's
+//! namespaces), which each pause also records under the lab — stopped,
+//! never anything found by name, and the plugin's bridge lock files of the
+//! lab's nodes.
 
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -21,6 +24,12 @@ use crate::lab::LAB_ROOT;
 /// The state file's name in the lab directory.
 pub const STATE_FILE: &str = "state.json";
 const LOCK_FILE: &str = ".lock";
+/// Where the lab's namespace bind mounts are (`<dir>/netns/<name>`).
+pub const NETNS_DIR: &str = "netns";
+/// Where each pause process of the lab records itself (`<dir>/pauses/<pid>`).
+pub const PAUSES_DIR: &str = "pauses";
+/// The largest /proc/<pid>/cmdline read.
+const CMDLINE_CAP: u64 = 64 << 10;
 
 fn ctx(e: io::Error, what: impl std::fmt::Display) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
@@ -67,7 +76,7 @@ pub fn lock(dir: &Path) -> io::Result<Locked> {
 /// The state file's bytes, `None` when there is none.
 pub fn read_state(dir: &Path) -> io::Result<Option<Vec<u8>>> {
     let p = dir.join(STATE_FILE);
-    match std::fs::read(&p) {
+    match super::files::read_capped(&p, super::files::MAX_FILE_BYTES) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ctx(e, format!("read {}", p.display()))),
@@ -163,6 +172,152 @@ pub fn remove_bridge_locks(inodes: &[u64]) {
             .parent()
             .unwrap_or(Path::new("/")),
     );
+}
+
+/// The lab directory of a pod or node namespace path
+/// `<LAB_ROOT>/<name>/netns/<file>`, if the path is one.
+pub fn lab_dir_of_netns(netns: &Path) -> Option<PathBuf> {
+    let ns_dir = netns.parent()?;
+    let dir = ns_dir.parent()?;
+    let in_root = dir.parent() == Some(Path::new(LAB_ROOT));
+    let plain = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.is_empty() && n != "." && n != "..")
+    };
+    (in_root && ns_dir.file_name() == Some(NETNS_DIR.as_ref()) && plain(netns) && plain(dir))
+        .then(|| dir.to_path_buf())
+}
+
+/// Records pause process `pid` of the lab at `dir` in `<dir>/pauses/<pid>`
+/// (holding its netns path), before it says it is ready. Fails when that
+/// directory is gone: the lab is being removed, and the pause must not stay.
+pub fn record_pause(dir: &Path, pid: u32, netns: &Path) -> io::Result<()> {
+    let pauses = dir.join(PAUSES_DIR);
+    // a lab made before pauses recorded themselves has no such directory;
+    // never the lab directory itself, which `down` may just have removed
+    match std::fs::create_dir(&pauses) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            return Err(ctx(e, format!("mkdir {}", pauses.display())));
+        }
+        _ => {}
+    }
+    let p = pauses.join(pid.to_string());
+    let text = format!("{}\n", netns.display());
+    std::fs::write(&p, text).map_err(|e| ctx(e, format!("write {}", p.display())))
+}
+
+/// The PIDs the lab's pause processes recorded.
+fn recorded_pauses(dir: &Path) -> Vec<i32> {
+    let Ok(rd) = std::fs::read_dir(dir.join(PAUSES_DIR)) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// The network namespaces bind-mounted at or under `dir`, with their inodes.
+pub fn netns_mounts(dir: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
+    Ok(mounts_under(dir)?
+        .into_iter()
+        .filter(|p| super::netns_create::is_nsfs(p))
+        .filter_map(|p| inode_of(&p).map(|i| (p, i)))
+        .collect())
+}
+
+/// The argv of a process (empty when it is gone or a zombie).
+fn argv(pid: i32) -> Vec<String> {
+    let path = PathBuf::from(format!("/proc/{pid}/cmdline"));
+    super::files::read_capped(&path, CMDLINE_CAP)
+        .unwrap_or_default()
+        .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+/// Whether `argv` is `<exe> pause --netns <dir>/netns/<file>`: how `lab up`
+/// (through the CNI kit) and `lab fix` start the lab's pause processes.
+pub fn is_pause_argv_of(argv: &[String], dir: &Path) -> bool {
+    match argv {
+        [_, cmd, flag, netns] => {
+            cmd == "pause"
+                && flag == "--netns"
+                && lab_dir_of_netns(Path::new(netns)).as_deref() == Some(dir)
+        }
+        _ => false,
+    }
+}
+
+/// Whether process `pid` runs podnet: the same file as this process (or,
+/// after an upgrade replaced it, a file named `podnet`).
+fn runs_podnet(pid: i32) -> bool {
+    let same =
+        |a: &std::fs::Metadata, b: &std::fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+    if let (Ok(theirs), Ok(ours)) = (
+        std::fs::metadata(format!("/proc/{pid}/exe")),
+        std::fs::metadata("/proc/self/exe"),
+    ) && same(&theirs, &ours)
+    {
+        return true;
+    }
+    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.trim_end_matches(" (deleted)") == "podnet")
+    })
+}
+
+/// The netns inode of `pid` if it is provably a pause process of the lab
+/// at `dir`: it runs podnet as `podnet pause --netns <dir>/netns/<file>`,
+/// and its network namespace is one of `inodes` (the lab's netns bind
+/// mounts). Nothing else is ever taken for the lab's.
+pub fn lab_pause_netns(pid: i32, dir: &Path, inodes: &[u64]) -> Option<u64> {
+    if pid <= 1 || pid == std::process::id() as i32 {
+        return None;
+    }
+    let ino = netns_inode(pid).filter(|i| inodes.contains(i))?;
+    (is_pause_argv_of(&argv(pid), dir) && runs_podnet(pid)).then_some(ino)
+}
+
+/// Every process that is provably a pause process of the lab at `dir`
+/// (see [`lab_pause_netns`]), found in /proc and in the lab's pause
+/// records, with its netns inode.
+pub fn lab_pauses(dir: &Path, inodes: &[u64]) -> Vec<(i32, u64)> {
+    if inodes.is_empty() {
+        return Vec::new();
+    }
+    let mut pids: Vec<i32> = super::sandbox::processes()
+        .into_iter()
+        .filter(|(_, (ino, _))| inodes.contains(ino))
+        .map(|(pid, _)| pid)
+        .chain(recorded_pauses(dir))
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.into_iter()
+        .filter_map(|pid| lab_pause_netns(pid, dir, inodes).map(|i| (pid, i)))
+        .collect()
+}
+
+/// The processes other than `except` in one of the namespaces `inodes`,
+/// with their command names, after waiting up to `grace` for them to leave
+/// (a plugin that a killed `lab up` started finishes on its own).
+pub fn processes_staying_in(inodes: &[u64], except: &[i32], grace: Duration) -> Vec<(i32, String)> {
+    let deadline = Instant::now() + grace;
+    loop {
+        let mut left: Vec<(i32, String)> = super::sandbox::processes()
+            .into_iter()
+            .filter(|(pid, (ino, _))| inodes.contains(ino) && !except.contains(pid))
+            .map(|(pid, (_, comm))| (pid, comm))
+            .collect();
+        if left.is_empty() || Instant::now() >= deadline {
+            left.sort();
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn comm(pid: i32) -> Option<String> {
@@ -263,7 +418,65 @@ mod tests {
     }
 
     #[test]
+    fn only_pause_command_lines_naming_the_lab_are_its_pauses() {
+        let dir = Path::new("/run/podnet/lab/a");
+        let argv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let ns = "/run/podnet/lab/a/netns/cni-1";
+        assert!(is_pause_argv_of(
+            &argv(&["/usr/bin/podnet", "pause", "--netns", ns]),
+            dir
+        ));
+        for bad in [
+            argv(&[
+                "/usr/bin/podnet",
+                "pause",
+                "--netns",
+                "/run/podnet/lab/ab/netns/cni-1",
+            ]),
+            argv(&[
+                "/usr/bin/podnet",
+                "pause",
+                "--netns",
+                "/run/podnet/lab/a/cni-1",
+            ]),
+            argv(&[
+                "/usr/bin/podnet",
+                "pause",
+                "--netns",
+                "/run/podnet/lab/a/netns/x/y",
+            ]),
+            argv(&["/usr/bin/podnet", "pause", "--netns", "/run/netns/cni-1"]),
+            argv(&["/usr/bin/podnet", "pause"]),
+            argv(&["/usr/bin/podnet", "pause", "--netns", ns, "extra"]),
+            argv(&["/usr/bin/podnet", "lab", "--netns", ns]),
+            argv(&[
+                "sleep",
+                "pause",
+                "--netns",
+                "/run/podnet/lab/a/netns/../netns/cni-1",
+            ]),
+        ] {
+            assert!(!is_pause_argv_of(&bad, dir), "{bad:?}");
+        }
+        assert_eq!(
+            lab_dir_of_netns(Path::new(ns)),
+            Some(PathBuf::from("/run/podnet/lab/a"))
+        );
+        assert_eq!(lab_dir_of_netns(Path::new("/run/netns/cni-1")), None);
+        assert_eq!(lab_dir_of_netns(Path::new("/run/podnet/lab/netns/x")), None);
+    }
+
+    #[test]
     fn pid_1_and_strangers_are_never_ours() {
+        let me = std::process::id() as i32;
+        assert_eq!(
+            lab_pause_netns(1, Path::new("/run/podnet/lab/a"), &[0]),
+            None
+        );
+        assert_eq!(
+            lab_pause_netns(me, Path::new("/run/podnet/lab/a"), &[0]),
+            None
+        );
         assert!(!is_our_pause(1, 0));
         assert!(!is_our_pause(std::process::id() as i32, 0));
         let s = stop_pauses(&[(std::process::id() as i32, 1)], Duration::from_millis(1));

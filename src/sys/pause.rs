@@ -10,11 +10,15 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 
 /// Never returns except on a terminating signal (`Ok`) or a setup failure.
-pub fn run(netns: Option<&Path>) -> io::Result<()> {
+/// `entered` runs once inside the namespace, before the process names
+/// itself `pause` (which is how its starter knows it is ready); its error
+/// ends the process.
+pub fn run(netns: Option<&Path>, entered: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
     if let Some(path) = netns {
         let f = File::open(path)?;
         super::netns::enter(&f)?;
     }
+    entered()?;
     nix::sys::prctl::set_name(c"pause").map_err(io::Error::from)?;
     let mut set = SigSet::empty();
     for s in [

@@ -721,3 +721,108 @@ pub fn snapshot_diff(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>)
     }
     out
 }
+
+/// The namespace inode of an nsfs mountinfo line's root field (`net:[4026532300]`).
+fn nsfs_inode(root: &str) -> Option<u64> {
+    root.strip_prefix("net:[")?.strip_suffix(']')?.parse().ok()
+}
+
+/// The network namespaces bind-mounted under `/run/podnet/lab/<name>/`,
+/// from `/proc/self/mountinfo` (mount point → namespace inode).
+pub fn lab_netns_mounts(name: &str) -> BTreeMap<String, u64> {
+    let dir = format!("/run/podnet/lab/{name}/");
+    let text = std::fs::read_to_string("/proc/self/mountinfo").expect("read mountinfo");
+    text.lines()
+        .filter(|l| l.contains(" - nsfs "))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            let (root, point) = (f.get(3)?, f.get(4)?);
+            point
+                .starts_with(&dir)
+                .then(|| Some((point.to_string(), nsfs_inode(root)?)))
+                .flatten()
+        })
+        .collect()
+}
+
+/// Every nsfs mount of the private node (mountinfo lines).
+pub fn nsfs_mounts() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .expect("read mountinfo")
+        .lines()
+        .filter(|l| l.contains(" - nsfs "))
+        .map(String::from)
+        .collect()
+}
+
+/// A live process of the private node, read from /proc by the test.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    pub pid: i32,
+    /// Its network namespace's inode.
+    pub netns: u64,
+    pub argv: Vec<String>,
+}
+
+/// Every live process (zombies and vanished ones are skipped: their
+/// namespace links cannot be read).
+pub fn processes() -> Vec<Proc> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(m) = std::fs::metadata(format!("/proc/{pid}/ns/net")) else {
+            continue;
+        };
+        let argv = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .unwrap_or_default()
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        out.push(Proc {
+            pid,
+            netns: m.ino(),
+            argv,
+        });
+    }
+    out
+}
+
+/// The inode of this test's own network namespace (the private node's).
+pub fn own_netns() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/net")
+        .expect("own netns")
+        .ino()
+}
+
+/// Processes in any network namespace but the private node's own.
+pub fn processes_elsewhere() -> Vec<Proc> {
+    let own = own_netns();
+    processes().into_iter().filter(|p| p.netns != own).collect()
+}
+
+/// The network namespaces `lsns -J -t net` lists.
+pub fn lsns_net() -> Vec<u64> {
+    let v: Value = serde_json::from_str(&super::sh("lsns -J -t net -o NS")).expect("lsns -J");
+    v["namespaces"]
+        .as_array()
+        .expect("lsns namespaces")
+        .iter()
+        .filter_map(|n| n["ns"].as_u64().or_else(|| n["ns"].as_str()?.parse().ok()))
+        .collect()
+}
+
+/// Reaps any exited child of this process (re-parented orphans included:
+/// on its private node the test is PID 1), without blocking.
+pub fn reap_children() {
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    while let Ok(st) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+        if st == WaitStatus::StillAlive {
+            break;
+        }
+    }
+}
