@@ -179,10 +179,24 @@ fn escaped_pod(pfx: &str) -> (Pod, PodIdentity) {
 node_test! {
     fn escape_sequences_in_interface_names_and_annotations_never_reach_the_terminal() {
         let pfx = unique_prefix();
-        let (pod, id) = escaped_pod(&pfx);
+        let (mut pod, id) = escaped_pod(&pfx);
         // the ground truth: the kernel holds the names as they were given
         assert!(link_names(Some(&pod.netns)).contains(&POD_IF.to_string()));
         assert!(link_names(None).contains(&HOST_IF.to_string()));
+        // and a libcni cache entry naming the pod and its interface, for `cni …`
+        let cache = write_cni_cache(
+            "pods",
+            POD_IF,
+            Some(&pod.path),
+            &id,
+            &json!({"cniVersion": "1.0.0", "name": "pods", "type": "bridge"}),
+            &json!({
+                "cniVersion": "1.0.0",
+                "interfaces": [{"name": POD_IF, "sandbox": pod.path}],
+                "ips": [{"address": "10.77.0.2/24", "interface": 0}]
+            }),
+        );
+        pod.files.push(cache);
         let before = snapshot(&[&pod]);
         let full = id.full();
         let pod_ref = pod.path.as_str();
@@ -202,6 +216,9 @@ node_test! {
             (&["trace", &full, "10.77.0.1"], &[0, 1, 2]),
             (&["probe", &full, "10.77.0.1", "-c", "1", "--timeout", "0.2"], &[0, 1, 2]),
             (&["exec", &full, "--", "true"], &[0]),
+            (&["cni", "ls"], &[0]),
+            (&["cni", "ls", "-o", "wide"], &[0]),
+            (&["cni", "gc", "--dry-run"], &[0, 1]),
             (&["veth", "pair", &format!("no{HOST_IF}such")], &[2]),
             (&["ethtool", &format!("no{POD_IF}such")], &[2]),
         ] {

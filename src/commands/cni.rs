@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::cli::{CniCommand, CniDirs};
 use crate::error::{Error, Outcome, Result};
-use crate::render;
+use crate::render::{self, Esc, esc};
 use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE};
 
 use super::Ctx;
@@ -93,10 +93,11 @@ pub fn run(ctx: &Ctx, cmd: &CniCommand, out: &mut dyn Write) -> Result<Outcome> 
             } else {
                 writeln!(
                     out,
-                    "deleted {pod} ({} attachment{}, sandbox {})",
+                    "deleted {} ({} attachment{}, sandbox {})",
+                    Esc(&pod),
                     atts.len(),
                     if atts.len() == 1 { "" } else { "s" },
-                    short(&sandbox)
+                    Esc(&short(&sandbox))
                 )?;
             }
             Ok(Outcome::Clean)
@@ -124,13 +125,14 @@ pub fn run(ctx: &Ctx, cmd: &CniCommand, out: &mut dyn Write) -> Result<Outcome> 
                         "ok"
                     };
                     t.add_row(vec![
-                        r.network.clone(),
-                        r.ifname.clone(),
+                        esc(&r.network),
+                        esc(&r.ifname),
                         status.to_string(),
-                        r.problem
-                            .clone()
-                            .or_else(|| r.skipped.clone())
-                            .unwrap_or_default(),
+                        esc(r
+                            .problem
+                            .as_deref()
+                            .or(r.skipped.as_deref())
+                            .unwrap_or_default()),
                     ]);
                 }
                 render::write_table(out, &t)?;
@@ -188,16 +190,16 @@ fn gc_text(out: &mut dyn Write, report: &GcReport, ctx: &Ctx) -> std::io::Result
         let mut t = render::table(&["KIND", "OBJECT", "POD", "WHY", "ACTION"], &ctx.style);
         for l in &report.leaks {
             let action = match (&l.error, l.removed, report.dry_run) {
-                (Some(e), _, _) => format!("failed: {e}"),
+                (Some(e), _, _) => format!("failed: {}", Esc(e)),
                 (None, true, _) => "removed".to_string(),
                 (None, false, true) => "would remove".to_string(),
                 (None, false, false) => "kept".to_string(),
             };
             t.add_row(vec![
                 l.kind.to_string(),
-                l.object.clone(),
-                l.pod.clone().unwrap_or_else(|| none.clone()),
-                l.reason.clone(),
+                esc(&l.object),
+                l.pod.as_deref().map(esc).unwrap_or_else(|| none.clone()),
+                esc(&l.reason),
                 action,
             ]);
         }
@@ -209,16 +211,21 @@ fn gc_text(out: &mut dyn Write, report: &GcReport, ctx: &Ctx) -> std::io::Result
         for k in &report.kept {
             t.add_row(vec![
                 k.kind.to_string(),
-                k.object.clone(),
-                k.pod.clone().unwrap_or_else(|| none.clone()),
-                k.reason.clone(),
+                esc(&k.object),
+                k.pod.as_deref().map(esc).unwrap_or_else(|| none.clone()),
+                esc(&k.reason),
             ]);
         }
         render::write_table(out, &t)?;
     }
     for c in &report.gc_calls {
         if let Some(why) = &c.skipped {
-            writeln!(out, "CNI GC skipped for network {}: {why}", c.network)?;
+            writeln!(
+                out,
+                "CNI GC skipped for network {}: {}",
+                Esc(&c.network),
+                Esc(why)
+            )?;
             continue;
         }
         writeln!(
@@ -229,12 +236,12 @@ fn gc_text(out: &mut dyn Write, report: &GcReport, ctx: &Ctx) -> std::io::Result
             } else {
                 "ran for"
             },
-            c.network,
-            c.plugins.join(", "),
+            Esc(&c.network),
+            Esc(&c.plugins.join(", ")),
             c.valid_attachments,
             c.error
                 .as_ref()
-                .map(|e| format!(": {e}"))
+                .map(|e| format!(": {}", Esc(e)))
                 .unwrap_or_default()
         )?;
     }
@@ -262,24 +269,24 @@ fn attachments_table(
     let none = render::none(&ctx.style);
     for a in atts {
         let mut row = vec![
-            a.pod.clone().unwrap_or_else(|| none.clone()),
-            a.network.clone(),
-            a.ifname.clone(),
+            a.pod.as_deref().map(esc).unwrap_or_else(|| none.clone()),
+            esc(&a.network),
+            esc(&a.ifname),
             if a.ips.is_empty() {
                 none.clone()
             } else {
-                a.ips.join(", ")
+                esc(&a.ips.join(", "))
             },
-            short(&a.sandbox_id),
+            esc(&short(&a.sandbox_id)),
             a.pause_pid
                 .map(|p| p.to_string())
                 .unwrap_or_else(|| none.clone()),
             a.state.as_str().to_string(),
-            a.netns.clone().unwrap_or_else(|| none.clone()),
+            a.netns.as_deref().map(esc).unwrap_or_else(|| none.clone()),
         ];
         if wide {
-            row.push(a.plugins.join(","));
-            row.push(a.cache_file.clone());
+            row.push(esc(&a.plugins.join(",")));
+            row.push(esc(&a.cache_file));
         }
         t.add_row(row);
     }

@@ -242,7 +242,7 @@ impl Runtime {
 
     pub(super) fn say(&self, line: impl AsRef<str>) {
         if self.cfg.explain {
-            eprintln!("+ {}", line.as_ref());
+            eprintln!("+ {}", crate::render::Esc(line.as_ref()));
         }
     }
 
@@ -277,7 +277,7 @@ impl Runtime {
             match parsed {
                 Ok(l) if l.name == spec => return Ok(l),
                 Ok(l) => seen.push(l.name),
-                Err(e) => eprintln!("podnet: warning: {}: {e}", path.display()),
+                Err(e) => super::warn_line(&format!("{}: {e}", path.display())),
             }
         }
         Err(Error::with_hint(
@@ -806,7 +806,7 @@ impl Runtime {
             Err(e) => {
                 let n = list.plugins.len();
                 for f in self.roll_back(list, n, &params, caps, result.as_ref()) {
-                    eprintln!("podnet: warning: undoing the ADD: {f}");
+                    super::warn_line(&format!("undoing the ADD: {f}"));
                 }
                 Err(Error::io("write the CNI cache", e))
             }
@@ -818,16 +818,16 @@ impl Runtime {
     /// so that `cni del` or `cni gc` can finish the job later.
     fn keep_unfinished(&self, pod: &str, entry: &CacheEntry, failures: &[String]) {
         for f in failures {
-            eprintln!("podnet: warning: undoing the failed ADD: {f}");
+            super::warn_line(&format!("undoing the failed ADD: {f}"));
         }
         match cni_cache_store::write(&self.cfg.cache_dir, entry) {
-            Ok(path) => eprintln!(
-                "podnet: warning: the failed ADD was not fully undone; {} records what is left, for `podnet cni del {pod}` or `podnet cni gc`",
+            Ok(path) => super::warn_line(&format!(
+                "the failed ADD was not fully undone; {} records what is left, for `podnet cni del {pod}` or `podnet cni gc`",
                 path.display()
-            ),
-            Err(e) => eprintln!(
-                "podnet: warning: the failed ADD was not fully undone, and recording it failed too: {e}"
-            ),
+            )),
+            Err(e) => super::warn_line(&format!(
+                "the failed ADD was not fully undone, and recording it failed too: {e}"
+            )),
         }
     }
 
@@ -880,10 +880,10 @@ impl Runtime {
                     sandbox::stop(pid, Duration::from_secs(2))
                         .map_err(|e| Error::io(format!("stop pause {pid}"), e))?;
                 } else {
-                    eprintln!(
-                        "podnet: warning: process {pid} ({comm}) is still in {}; not killed",
+                    super::warn_line(&format!(
+                        "process {pid} ({comm}) is still in {}; not killed",
                         netns.display()
-                    );
+                    ));
                 }
             }
         }

@@ -76,6 +76,12 @@ impl Ctx {
     }
 }
 
+/// Prints one warning line on stderr now (for steps whose warnings cannot
+/// wait for the command's document), escaped like every other line.
+pub fn warn_line(msg: &str) {
+    eprintln!("podnet: warning: {}", crate::render::Esc(msg));
+}
+
 fn use_color(choice: ColorChoice, is_tty: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
