@@ -9,6 +9,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use super::files::read_stream_capped;
+
+/// The most a plugin may write on stdout (its result) or stderr.
+pub const MAX_PLUGIN_OUTPUT: u64 = 4 << 20;
+
 /// The default CNI bin directories searched (containerd's, then Debian's).
 pub const DEFAULT_BIN_DIRS: &[&str] = &["/opt/cni/bin", "/usr/lib/cni"];
 
@@ -84,11 +89,36 @@ pub fn run(r: &PluginRun) -> io::Result<Output> {
     let mut child = cmd
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("run {}: {e}", r.binary.display())))?;
+    // both pipes are drained while the plugin runs, each up to a bound: a
+    // plugin that writes without end gets EPIPE once the bound is passed,
+    // and its answer is an error, never unbounded memory
+    let drain = |pipe: Option<Box<dyn io::Read + Send>>| {
+        std::thread::spawn(move || match pipe {
+            Some(p) => read_stream_capped(p, MAX_PLUGIN_OUTPUT),
+            None => Ok(Vec::new()),
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     if let Some(mut stdin) = child.stdin.take() {
         // a plugin that exits without reading its stdin is not an error here
         let _ = stdin.write_all(&r.stdin);
     }
-    child.wait_with_output()
+    let joined = |t: std::thread::JoinHandle<io::Result<Vec<u8>>>| {
+        t.join()
+            .unwrap_or_else(|_| Err(io::Error::other("the pipe reader panicked")))
+    };
+    let (stdout, stderr) = (joined(stdout), joined(stderr));
+    if stdout.is_err() || stderr.is_err() {
+        let _ = child.kill();
+    }
+    let status = child.wait()?;
+    let what = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", r.binary.display()));
+    Ok(Output {
+        status,
+        stdout: stdout.map_err(what)?,
+        stderr: stderr.map_err(what)?,
+    })
 }
 
 /// `dirs` joined with ':' for CNI_PATH.
@@ -120,5 +150,39 @@ mod tests {
         std::fs::write(&copy, b"#!/bin/sh\n").unwrap();
         assert!(!is_this_program(&copy));
         assert!(!is_this_program(&dir.path().join("missing")));
+    }
+
+    fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    fn plugin_run(binary: PathBuf) -> PluginRun {
+        PluginRun {
+            binary,
+            command: "VERSION".into(),
+            container_id: String::new(),
+            netns: String::new(),
+            ifname: String::new(),
+            args: String::new(),
+            path: String::new(),
+            stdin: br#"{"cniVersion":"1.0.0"}"#.to_vec(),
+            extra_env: Vec::new(),
+            inherit_stderr: false,
+        }
+    }
+
+    #[test]
+    fn a_plugin_that_writes_without_end_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = run(&plugin_run(script(dir.path(), "ok", "cat; echo warn >&2"))).unwrap();
+        assert_eq!(ok.stdout, br#"{"cniVersion":"1.0.0"}"#);
+        assert_eq!(ok.stderr, b"warn\n");
+        let endless = run(&plugin_run(script(dir.path(), "endless", "exec yes"))).unwrap_err();
+        assert!(endless.to_string().contains("larger than"), "{endless}");
+        let noisy = script(dir.path(), "noisy", "yes >&2");
+        assert!(run(&plugin_run(noisy)).is_err());
     }
 }
