@@ -473,6 +473,50 @@ node_test! {
 }
 
 node_test! {
+    /// `cni del` of a pod whose chain's last plugin has since been
+    /// uninstalled still DELs the plugins before it (libcni stops at the
+    /// first failure, leaking the reservation and the veth): the error
+    /// names the missing plugin, the cache entry stays, and once the plugin
+    /// is back a second `cni del` finishes.
+    fn del_runs_every_plugin_past_a_missing_one() {
+        install_podnet();
+        let later = format!("{BIN}/later");
+        std::fs::write(&later, "#!/bin/sh\ncat\n").unwrap(); // passes prevResult through
+        sh(&format!("chmod 755 {later}"));
+        write_net("35-del.conflist", &json!({
+            "cniVersion": "1.0.0", "name": "delnet",
+            "plugins": [
+                {"type": "bridge", "bridge": "gdl0", "isGateway": true,
+                 "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.86.0.0/24"}]]}},
+                {"type": "later"}
+            ]
+        }));
+        add("default/d", "delnet");
+        let owned = |prefix: &str| -> Vec<String> {
+            reservations(DATA).into_keys().filter(|k| k.starts_with(prefix)).collect()
+        };
+        assert_eq!(owned("delnet/"), vec!["delnet/10.86.0.2".to_string()]);
+        assert_eq!(veths_on_node().len(), 1, "the pod's host veth");
+
+        std::fs::remove_file(&later).unwrap();
+        let out = kit(&["del", "default/d"]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("later"), "{}", stderr(&out));
+        // the bridge plugin's DEL ran: no reservation, no veth (the netns is kept with the entry)
+        assert_eq!(owned("delnet/"), Vec::<String>::new(), "{}", stderr(&out));
+        assert_eq!(veths_on_node(), Vec::<String>::new());
+        assert_eq!(dir_names("/var/lib/cni/results").len(), 1, "the entry is kept for a retry");
+
+        std::fs::write(&later, "#!/bin/sh\ncat\n").unwrap();
+        sh(&format!("chmod 755 {later}"));
+        let out = kit(&["del", "default/d"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(dir_names("/var/lib/cni/results"), Vec::<String>::new());
+        assert_eq!(dir_names("/run/netns"), Vec::<String>::new());
+    }
+}
+
+node_test! {
     /// When the rollback itself fails (a plugin's DEL errs), the kit says
     /// so and records what is left in the cache; `cni gc` (default
     /// --min-age) then finds it and its DEL releases the reservation.

@@ -412,28 +412,21 @@ impl Runtime {
         }
     }
 
-    /// Runs DEL or CHECK through the chain (DEL in reverse) with the
-    /// cached result, stopping at the first failure, as libcni does.
-    fn chain(
+    /// Runs CHECK through the chain with the cached result, stopping at
+    /// the first failure, as libcni does.
+    fn check_chain(
         &self,
         list: &NetConfList,
-        command: &str,
         at: &Params<'_>,
         caps: &Map<String, Value>,
         cached: Option<&Value>,
     ) -> Result<()> {
-        let n = list.plugins.len();
-        let order: Vec<usize> = if command == "DEL" {
-            (0..n).rev().collect()
-        } else {
-            (0..n).collect()
-        };
-        for i in order {
-            self.announce(list, command, i);
+        for i in 0..list.plugins.len() {
+            self.announce(list, "CHECK", i);
             let ty = list.plugin_type(i);
             let request = conflist::plugin_request(list, i, cached, caps);
-            if let Err(e) = self.exec(ty, command, at, &request)? {
-                return Err(plugin_error(&list.name, ty, command, &e));
+            if let Err(e) = self.exec(ty, "CHECK", at, &request)? {
+                return Err(plugin_error(&list.name, ty, "CHECK", &e));
             }
         }
         Ok(())
@@ -475,8 +468,9 @@ impl Runtime {
         Ok(prev)
     }
 
-    /// Undoes a failed (or unrecorded) ADD: a DEL of every plugin that ran,
-    /// the last first, going on past failures. Returns each failure.
+    /// Undoes an ADD (a failed one, or a recorded attachment): a DEL of
+    /// every plugin that ran, the last first, going on past failures.
+    /// Returns each failure.
     fn roll_back(
         &self,
         list: &NetConfList,
@@ -852,18 +846,29 @@ impl Runtime {
             ))
         })?;
         let netns = e.netns_path().unwrap_or_default();
-        self.chain(
+        let at = Params {
+            container_id: &e.container_id,
+            netns: &netns,
+            ifname: &e.if_name,
+            args: &e.cni_args_string(),
+        };
+        // every plugin's DEL runs, last first, past a failing or missing
+        // one (libcni stops at the first): the cache entry stays until all
+        // succeed, so a retry finishes the job
+        let failures = self.roll_back(
             &list,
-            "DEL",
-            &Params {
-                container_id: &e.container_id,
-                netns: &netns,
-                ifname: &e.if_name,
-                args: &e.cni_args_string(),
-            },
+            list.plugins.len(),
+            &at,
             &e.capability_args,
             e.result.as_ref(),
-        )?;
+        );
+        if !failures.is_empty() {
+            return Err(other(format!(
+                "{} (the cache entry {} is kept for a retry)",
+                failures.join("; "),
+                c.path.display()
+            )));
+        }
         self.say(format!("rm {}", c.path.display()));
         cni_cache_store::remove(&c.path).map_err(|err| Error::io("remove the cache entry", err))
     }
@@ -937,9 +942,8 @@ impl Runtime {
                 o.skipped = Some("the network sets disableCheck".into());
             } else if !list.version.has_check() {
                 o.skipped = Some(format!("cniVersion {} has no CHECK", list.version));
-            } else if let Err(err) = self.chain(
+            } else if let Err(err) = self.check_chain(
                 &list,
-                "CHECK",
                 &Params {
                     container_id: &e.container_id,
                     netns: netns.as_deref().unwrap_or(""),
