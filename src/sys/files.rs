@@ -36,6 +36,16 @@ pub fn read_to_string(root: &HostRoot, abs: impl AsRef<Path>, cap: u64) -> io::R
     utf8(read(root, abs, cap)?)
 }
 
+/// Reads `/proc/<pid>/<name>` under the host root, at most `cap` bytes:
+/// straight from a live procfs (see [`HostRoot::open_proc_file`]), or as
+/// any host file (see [`read`]) on a fixture tree.
+pub fn read_proc(root: &HostRoot, pid: i32, name: &str, cap: u64) -> io::Result<Vec<u8>> {
+    match root.open_proc_file(pid, name) {
+        Some(f) => read_limited(f?, cap, 0),
+        None => read(root, root.proc_file(pid, name), cap),
+    }
+}
+
 /// Reads a whole regular file of at most `cap` bytes. Anything else (a
 /// fifo, a socket, a device, a directory) is an error, and is never opened
 /// for reading: the path is opened with O_PATH (which opens nothing), and

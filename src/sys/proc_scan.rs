@@ -67,7 +67,7 @@ fn gone(root: &HostRoot, pid: i32) -> bool {
 }
 
 fn read_one(root: &HostRoot, pid: i32) -> io::Result<RawProcess> {
-    let link = root.read_link(root.proc_file(pid, "ns/net"))?;
+    let link = root.read_proc_link(pid, "ns/net")?;
     let stat = read_proc_file(root, pid, "stat")?;
     Ok(RawProcess {
         pid,
@@ -79,8 +79,7 @@ fn read_one(root: &HostRoot, pid: i32) -> io::Result<RawProcess> {
 /// Reads `/proc/<pid>/<name>` as text (at most [`PROC_FILE_BYTES`]; bytes
 /// that are not UTF-8, as a process may put in its own name, are replaced).
 pub fn read_proc_file(root: &HostRoot, pid: i32, name: &str) -> io::Result<String> {
-    let path = root.proc_file(pid, name);
-    let bytes = super::files::read(root, &path, PROC_FILE_BYTES)?;
+    let bytes = super::files::read_proc(root, pid, name, PROC_FILE_BYTES)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
