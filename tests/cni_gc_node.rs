@@ -158,53 +158,35 @@ fn addrs(netns: &str, dev: &str) -> Vec<String> {
 /// Every file and directory under `root`: type, mtime (ns), size and a
 /// digest of the contents (regular files), or the link target.
 fn tree(root: &str) -> BTreeMap<String, String> {
-    fn walk(dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let Ok(md) = std::fs::symlink_metadata(&p) else {
-                continue;
-            };
-            let t = md.file_type();
-            let what = if t.is_dir() {
-                "dir".to_string()
-            } else if t.is_symlink() {
-                format!(
-                    "link {}",
-                    std::fs::read_link(&p)
-                        .map(|l| l.display().to_string())
-                        .unwrap_or_default()
-                )
-            } else if t.is_fifo() || t.is_socket() || t.is_char_device() || t.is_block_device() {
-                "special".to_string()
-            } else if md.len() > 1 << 20 {
-                "big".to_string()
-            } else {
-                match std::fs::read(&p) {
-                    Ok(b) => podnet::cni::names::sha1_hex(&b),
-                    Err(_) => "unreadable (an nsfs mount?)".to_string(),
-                }
-            };
-            out.insert(
-                p.display().to_string(),
-                format!(
-                    "{what} mtime={}.{} size={} ino={}",
-                    md.mtime(),
-                    md.mtime_nsec(),
-                    md.len(),
-                    md.ino()
-                ),
-            );
-            if t.is_dir() {
-                walk(&p, out);
+    walk_tree(&[root], &|p, md| {
+        let t = md.file_type();
+        let what = if t.is_dir() {
+            "dir".to_string()
+        } else if t.is_symlink() {
+            format!(
+                "link {}",
+                std::fs::read_link(p)
+                    .map(|l| l.display().to_string())
+                    .unwrap_or_default()
+            )
+        } else if t.is_fifo() || t.is_socket() || t.is_char_device() || t.is_block_device() {
+            "special".to_string()
+        } else if md.len() > 1 << 20 {
+            "big".to_string()
+        } else {
+            match std::fs::read(p) {
+                Ok(b) => podnet::cni::names::sha1_hex(&b),
+                Err(_) => "unreadable (an nsfs mount?)".to_string(),
             }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(Path::new(root), &mut out);
-    out
+        };
+        format!(
+            "{what} mtime={}.{} size={} ino={}",
+            md.mtime(),
+            md.mtime_nsec(),
+            md.len(),
+            md.ino()
+        )
+    })
 }
 
 /// The files and kernel state a dry run must not touch.
@@ -412,14 +394,7 @@ fn broken_chain(name: &str, first: Value) -> Value {
 }
 
 fn veths_on_node() -> Vec<String> {
-    ip_json(None, "link show type veth")
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l["ifname"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    ifnames(None, "link show type veth")
 }
 
 fn dir_names(dir: &str) -> Vec<String> {

@@ -20,7 +20,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
-use std::path::Path;
 use std::time::Duration;
 
 use cni_support::*;
@@ -106,36 +105,18 @@ fn run(c: &Case) -> Ended {
 
 /// Every file under the CNI state directories: path → kind and size.
 fn files() -> BTreeMap<String, String> {
-    fn walk(dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let Ok(md) = std::fs::symlink_metadata(&p) else {
-                continue;
-            };
-            let t = md.file_type();
-            let kind = if t.is_dir() {
-                "dir".to_string()
-            } else if t.is_symlink() {
-                format!("link {:?}", std::fs::read_link(&p).ok())
-            } else if t.is_fifo() {
-                "fifo".to_string()
-            } else {
-                format!("file {} bytes mode {:o}", md.len(), md.mode())
-            };
-            out.insert(p.display().to_string(), kind);
-            if t.is_dir() {
-                walk(&p, out);
-            }
+    walk_tree(&["/var/lib/cni", "/run/podnet", "/run/netns"], &|p, md| {
+        let t = md.file_type();
+        if t.is_dir() {
+            "dir".to_string()
+        } else if t.is_symlink() {
+            format!("link {:?}", std::fs::read_link(p).ok())
+        } else if t.is_fifo() {
+            "fifo".to_string()
+        } else {
+            format!("file {} bytes mode {:o}", md.len(), md.mode())
         }
-    }
-    let mut out = BTreeMap::new();
-    for d in ["/var/lib/cni", "/run/podnet", "/run/netns"] {
-        walk(Path::new(d), &mut out);
-    }
-    out
+    })
 }
 
 /// The node's whole state as far as a CNI plugin could change it.

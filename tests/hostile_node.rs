@@ -71,6 +71,18 @@ fn link_names(netns: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// The row of `veth list -o json` for `pod`'s netns.
+fn veth_pair_of(pod: &Pod) -> Value {
+    let veths = json(&podnet(&["veth", "list", "-o", "json"], &[0]));
+    veths["pairs"]
+        .as_array()
+        .expect("pairs")
+        .iter()
+        .find(|p| p["netns_inode"] == pod.inode)
+        .expect("the pod's pair")
+        .clone()
+}
+
 /// podnet with `--no-kube`, bounded; `ok` lists the exit codes that are answers here.
 fn podnet(args: &[&str], ok: &[i32]) -> std::process::Output {
     let mut all = vec!["--no-kube"];
@@ -242,13 +254,7 @@ node_test! {
             .filter_map(|i| i["name"].as_str())
             .collect();
         assert!(names.contains(&POD_IF), "{names:?}");
-        let veths = json(&podnet(&["veth", "list", "-o", "json"], &[0]));
-        let pair = veths["pairs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["netns_inode"] == pod.inode)
-            .expect("the pod's pair");
+        let pair = veth_pair_of(&pod);
         assert_eq!(pair["pod_if"]["name"], POD_IF, "{pair:#}");
         assert_eq!(pair["host_if"]["name"], HOST_IF, "{pair:#}");
         assert_eq!(pair["status"], "paired");
@@ -324,13 +330,7 @@ node_test! {
                 "no warning on {file} ({why}): {w:#?}"
             );
         }
-        let veths = json(&podnet(&["veth", "list", "-o", "json"], &[0]));
-        let pair = veths["pairs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["netns_inode"] == pod.inode)
-            .expect("the pod's pair");
+        let pair = veth_pair_of(&pod);
         assert_eq!(pair["host_if"]["name"], pod.host_veth.as_deref().unwrap());
         assert_eq!(pair["pod"]["name"], "web-ok");
         for args in [

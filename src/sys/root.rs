@@ -301,10 +301,7 @@ impl HostRoot {
     /// Whether `<root>/proc` is a mounted procfs (false for a fixture tree):
     /// only then can namespaces be entered and privileges matter.
     pub fn is_live_procfs(&self) -> bool {
-        self.open("/proc", OFlag::O_PATH | OFlag::O_DIRECTORY)
-            .ok()
-            .and_then(|f| fstatfs(&f).ok())
-            .is_some_and(|s| s.filesystem_type() == PROC_SUPER_MAGIC)
+        self.live_proc().is_some()
     }
 
     /// The directory of `abs`, open inside the root, and its last component.

@@ -227,15 +227,18 @@ fn listed_entries(root: &HostRoot, dir: &str, errors: &mut Vec<String>) -> Vec<f
 mod tests {
     use super::*;
 
+    /// Writes `body` at host path `rel` under the fixture root `root`.
+    fn write_under(root: &std::path::Path, rel: &str, body: &str) {
+        let p = root.join(rel.trim_start_matches('/'));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    }
+
     #[test]
     fn lab_result_caches_are_read_with_the_runtimes() {
         let t = tempfile::tempdir().unwrap();
         let root = HostRoot::new(t.path());
-        let mk = |rel: &str, body: &str| {
-            let p = t.path().join(rel.trim_start_matches('/'));
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, body).unwrap();
-        };
+        let mk = |rel: &str, body: &str| write_under(t.path(), rel, body);
         mk("/var/lib/cni/results/net-a-eth0", "{}");
         mk("/run/podnet/lab/lab/cni/results/podnet-lab-b-eth0", "{}");
         mk("/run/podnet/lab/other/cni/results/podnet-lab-c-eth0", "{}");
@@ -259,11 +262,7 @@ mod tests {
         // podman and CRI-O: config.json in the storage root, pidfile in the run root
         let t = tempfile::tempdir().unwrap();
         let root = HostRoot::new(t.path());
-        let mk = |rel: &str, body: &str| {
-            let p = t.path().join(rel.trim_start_matches('/'));
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, body).unwrap();
-        };
+        let mk = |rel: &str, body: &str| write_under(t.path(), rel, body);
         let var = "/var/lib/containers/storage/overlay-containers";
         let run = "/run/containers/storage/overlay-containers";
         mk(&format!("{var}/infra1/userdata/config.json"), "{\"a\":1}");

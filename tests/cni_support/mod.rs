@@ -485,7 +485,12 @@ pub fn netns(name: &str) -> String {
 
 /// The link names of a namespace.
 pub fn link_names(netns: Option<&str>) -> Vec<String> {
-    ip_json(netns, "link show")
+    ifnames(netns, "link show")
+}
+
+/// The `ifname`s `ip -j <args>` lists in a namespace (`link show type veth`).
+pub fn ifnames(netns: Option<&str>, args: &str) -> Vec<String> {
+    ip_json(netns, args)
         .as_array()
         .map(|a| {
             a.iter()
@@ -498,4 +503,37 @@ pub fn link_names(netns: Option<&str>) -> Vec<String> {
 /// The podnet binary.
 pub fn podnet_bin() -> PathBuf {
     PathBuf::from(PODNET)
+}
+
+/// Every file and directory under `roots` (symlinks not followed), each
+/// path with what `describe` says of it and its metadata: a snapshot of a
+/// directory tree to compare before and after.
+pub fn walk_tree(
+    roots: &[&str],
+    describe: &dyn Fn(&Path, &std::fs::Metadata) -> String,
+) -> BTreeMap<String, String> {
+    fn walk(
+        dir: &Path,
+        describe: &dyn Fn(&Path, &std::fs::Metadata) -> String,
+        out: &mut BTreeMap<String, String>,
+    ) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Ok(md) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            out.insert(p.display().to_string(), describe(&p, &md));
+            if md.is_dir() {
+                walk(&p, describe, out);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for root in roots {
+        walk(Path::new(root), describe, &mut out);
+    }
+    out
 }
