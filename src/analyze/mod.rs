@@ -2,7 +2,9 @@
 //! ⨝ pods, pause-process choice, pod reference resolution. No I/O.
 
 pub mod doctor;
+pub mod fib_explain;
 pub mod identity;
+pub mod netfilter_path;
 pub mod netns_merge;
 pub mod pause;
 pub mod probe;

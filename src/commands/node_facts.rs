@@ -1,6 +1,7 @@
 //! Reads a node's facts inside its network namespace (links, addresses,
-//! routes, neighbours, FDB, sysctls, firewall, counters) and answers FIB
-//! lookups there: the wiring `doctor` and `trace` share. Read-only.
+//! routes of every table, policy rules, neighbours, FDB, sysctls, firewall
+//! of both backends, counters) and answers FIB lookups there: the wiring
+//! `doctor` and `trace` share. Read-only.
 
 use netlink_packet_route::AddressFamily;
 
@@ -45,12 +46,17 @@ pub fn read_facts(
         .flat_map(|t| discover::snmp::counters(&t))
         .collect();
     if let Some(queries) = fib {
-        f.fib = queries.iter().map(|q| lookup(inside, &f, q)).collect();
+        answer(inside, &mut f, queries);
         return Ok(f);
     }
-    let mut routes = inside.sock.dump_routes(254, false)?;
-    routes.extend(inside.sock.dump_routes(254, true)?);
+    // table 0: every table (main, local, and those ip rules point at)
+    let mut routes = inside.sock.dump_routes(0, false)?;
+    routes.extend(inside.sock.dump_routes(0, true)?);
     f.routes = discover::routes::routes(&routes);
+    let mut rules = inside.sock.dump_rules(false)?;
+    // a kernel without IPv6 has no IPv6 rules to dump
+    rules.extend(inside.sock.dump_rules(true).unwrap_or_default());
+    f.rules = discover::rules::rules(&rules);
     f.neighbours = [AddressFamily::Inet, AddressFamily::Inet6]
         .into_iter()
         .filter_map(|fam| inside.sock.dump_neighbours(fam).ok())
@@ -75,11 +81,12 @@ pub fn read_facts(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    keys.extend(
-        f.interfaces
-            .iter()
-            .map(|i| format!("net/ipv4/conf/{}/rp_filter", i.name)),
-    );
+    keys.push("net/ipv4/conf/all/forwarding".into());
+    for i in &f.interfaces {
+        keys.push(format!("net/ipv4/conf/{}/rp_filter", i.name));
+        keys.push(format!("net/ipv4/conf/{}/forwarding", i.name));
+        keys.push(format!("net/ipv4/conf/{}/proxy_arp", i.name));
+    }
     f.sysctls = keys
         .into_iter()
         .filter_map(|k| sysctl::read(&k).ok().map(|v| (k, v)))
@@ -105,22 +112,56 @@ pub fn read_facts(
             .push("nft is not installed: nftables (and iptables-nft) rules not read".into()),
         Err(e) => f.netfilter_errors.push(e.to_string()),
     }
-    if netfilter_read::legacy_tables()
-        .iter()
-        .any(|t| t == "filter")
-    {
-        match netfilter_read::legacy_save("filter") {
+    read_legacy_iptables(&mut f);
+    Ok(f)
+}
+
+/// The legacy iptables tables podnet judges (raw, mangle, nat, filter),
+/// read only where the kernel has them loaded.
+fn read_legacy_iptables(f: &mut NodeFacts) {
+    let loaded = netfilter_read::legacy_tables();
+    for table in ["raw", "mangle", "nat", "filter"] {
+        if !loaded.iter().any(|t| t == table) {
+            continue;
+        }
+        match netfilter_read::legacy_save(table) {
             Ok(Some(text)) => f.chains.extend(discover::netfilter::iptables_save_chains(
                 &text,
                 "iptables-legacy",
             )),
-            Ok(None) => f.netfilter_errors.push(
-                "legacy iptables tables exist but iptables-legacy-save is not installed".into(),
-            ),
+            Ok(None) => {
+                f.netfilter_errors.push(
+                    "legacy iptables tables exist but iptables-legacy-save is not installed".into(),
+                );
+                return;
+            }
             Err(e) => f.netfilter_errors.push(e.to_string()),
         }
     }
-    Ok(f)
+}
+
+/// Answers `queries`, and for each that fails the kernel's output lookup
+/// to the same destination (its errno tells the route type).
+fn answer(inside: &mut netns::Inside<'_>, f: &mut NodeFacts, queries: &[FibQuery]) {
+    f.fib = queries.iter().map(|q| lookup(inside, f, q)).collect();
+    let failed: Vec<std::net::IpAddr> = f
+        .fib
+        .iter()
+        .filter(|l| l.result.is_err() && (l.iif.is_some() || l.src.is_some()))
+        .map(|l| l.dst)
+        .collect();
+    for dst in failed {
+        if f.output_lookup(dst).is_some() {
+            continue;
+        }
+        let q = FibQuery {
+            dst,
+            src: None,
+            iif: None,
+        };
+        let l = lookup(inside, f, &q);
+        f.output_fib.push(l);
+    }
 }
 
 pub fn lookup(inside: &mut netns::Inside<'_>, f: &NodeFacts, q: &FibQuery) -> FibLookup {
@@ -165,6 +206,6 @@ pub fn read_with_lookups(
     queries: &[FibQuery],
 ) -> std::io::Result<NodeFacts> {
     let mut f = read_facts(inside, None)?;
-    f.fib = queries.iter().map(|q| lookup(inside, &f, q)).collect();
+    answer(inside, &mut f, queries);
     Ok(f)
 }

@@ -236,12 +236,7 @@ fn follow(
         let l = &facts.fib[0];
         let out = trace::out_dev(&facts, l);
         let packet = match (src, &ingress, out) {
-            (Some(s), Some(i), Some(o)) => Some(Packet {
-                src: s,
-                dst,
-                iif: i.clone(),
-                oif: o.name.clone(),
-            }),
+            (Some(s), Some(i), Some(o)) => Some(Packet::icmp(s, dst, i, &o.name)),
             _ => None,
         };
         // the destination pod, its interface and, when it hangs off this node, its host veth

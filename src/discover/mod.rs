@@ -16,4 +16,5 @@ pub mod oci;
 pub mod pod_logs;
 pub mod proc_stat;
 pub mod routes;
+pub mod rules;
 pub mod snmp;

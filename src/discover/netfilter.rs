@@ -23,6 +23,8 @@ pub fn nft_chains(json: &str) -> Result<Vec<FwChain>, String> {
                 name: str_of(&c["name"]),
                 hook: c["hook"].as_str().map(String::from),
                 policy: c["policy"].as_str().map(String::from),
+                priority: c["prio"].as_i64(),
+                chain_type: c["type"].as_str().map(String::from),
                 rules: Vec::new(),
             });
         } else if let Some(r) = item.get("rule") {
@@ -57,9 +59,24 @@ fn nft_rule(exprs: &[Value]) -> FwRule {
         };
         match key.as_str() {
             "match" => {
-                let m = nft_match(body);
-                text.push(m.1);
-                matches.push(m.0);
+                let (ms, t) = nft_match(body);
+                text.push(t);
+                matches.extend(ms);
+            }
+            // iptables-nft's compat expressions: an xtables target or match
+            "xt" => {
+                let name = str_of(&body["name"]);
+                if body["type"].as_str() == Some("target") {
+                    verdict = xt_target(&name);
+                    text.push(name);
+                } else {
+                    text.push(format!("xt {name}"));
+                    matches.push(FwMatch {
+                        field: FwField::Other(format!("xt match {name}")),
+                        negate: false,
+                        values: vec![],
+                    });
+                }
             }
             "accept" => verdict = FwVerdict::Accept,
             "drop" => verdict = FwVerdict::Drop,
@@ -67,7 +84,8 @@ fn nft_rule(exprs: &[Value]) -> FwRule {
             "return" => verdict = FwVerdict::Return,
             "jump" => verdict = FwVerdict::Jump(str_of(&body["target"])),
             "goto" => verdict = FwVerdict::Goto(str_of(&body["target"])),
-            "counter" | "log" | "comment" => {}
+            "counter" | "log" | "comment" | "masquerade" | "snat" | "dnat" | "redirect"
+            | "notrack" | "mangle" => {}
             other => {
                 matches.push(FwMatch {
                     field: FwField::Other(other.into()),
@@ -98,24 +116,39 @@ fn verdict_text(v: &FwVerdict) -> String {
     }
 }
 
-/// One nft `match` expression: the field it tests (when podnet understands
-/// it) and its text.
-fn nft_match(m: &Value) -> (FwMatch, String) {
+/// One nft `match` expression: the fields it tests (when podnet
+/// understands them; `tcp dport 80` also tests the protocol) and its text.
+fn nft_match(m: &Value) -> (Vec<FwMatch>, String) {
     let op = m["op"].as_str().unwrap_or("==");
     let left = &m["left"];
     let right = &m["right"];
+    let mut implied = None;
     let field = if let Some(p) = left.get("payload") {
         match (p["protocol"].as_str(), p["field"].as_str()) {
             (Some("ip") | Some("ip6"), Some("saddr")) => Some(FwField::Saddr),
             (Some("ip") | Some("ip6"), Some("daddr")) => Some(FwField::Daddr),
+            (Some("ip"), Some("protocol")) | (Some("ip6"), Some("nexthdr")) => Some(FwField::Proto),
+            (Some(l4 @ ("tcp" | "udp" | "th")), Some(f @ ("sport" | "dport"))) => {
+                if l4 != "th" {
+                    implied = Some(l4.to_string());
+                }
+                Some(if f == "sport" {
+                    FwField::Sport
+                } else {
+                    FwField::Dport
+                })
+            }
             _ => None,
         }
     } else if let Some(meta) = left.get("meta") {
         match meta["key"].as_str() {
             Some("iifname") => Some(FwField::Iif),
             Some("oifname") => Some(FwField::Oif),
+            Some("l4proto") => Some(FwField::Proto),
             _ => None,
         }
+    } else if let Some(ct) = left.get("ct") {
+        (ct["key"].as_str() == Some("state")).then_some(FwField::CtState)
     } else {
         None
     };
@@ -136,22 +169,44 @@ fn nft_match(m: &Value) -> (FwMatch, String) {
     let text = format!("{left_text} {op} {right_text}");
     let negate = op == "!=";
     match (field, values) {
-        (Some(field), Some(values)) if op == "==" || op == "!=" || op == "in" => (
-            FwMatch {
+        (Some(field), Some(values)) if op == "==" || op == "!=" || op == "in" => {
+            let mut out = Vec::new();
+            if let Some(proto) = implied {
+                out.push(FwMatch {
+                    field: FwField::Proto,
+                    negate: false,
+                    values: vec![proto],
+                });
+            }
+            out.push(FwMatch {
                 field,
                 negate,
                 values,
-            },
-            text,
-        ),
+            });
+            (out, text)
+        }
         _ => (
-            FwMatch {
+            vec![FwMatch {
                 field: FwField::Other(text.clone()),
                 negate: false,
                 values: vec![],
-            },
+            }],
             text,
         ),
+    }
+}
+
+/// The verdict of an xtables target (legacy iptables `-j`, or iptables-nft's `xt` target).
+fn xt_target(name: &str) -> FwVerdict {
+    match name {
+        "ACCEPT" => FwVerdict::Accept,
+        "DROP" => FwVerdict::Drop,
+        "REJECT" => FwVerdict::Reject,
+        "RETURN" => FwVerdict::Return,
+        // targets that change or log the packet and let it go on
+        "LOG" | "NFLOG" | "MARK" | "CONNMARK" | "MASQUERADE" | "SNAT" | "DNAT" | "REDIRECT"
+        | "CT" | "NOTRACK" | "TCPMSS" | "CHECKSUM" | "TRACE" => FwVerdict::Continue,
+        t => FwVerdict::Jump(t.to_string()),
     }
 }
 
@@ -159,6 +214,11 @@ fn nft_match(m: &Value) -> (FwMatch, String) {
 fn nft_values(right: &Value) -> Option<Vec<String>> {
     match right {
         Value::String(s) => Some(vec![s.clone()]),
+        Value::Number(n) => Some(vec![n.to_string()]),
+        Value::Array(list) => list
+            .iter()
+            .map(|x| nft_values(x).and_then(|v| v.into_iter().next()))
+            .collect(),
         Value::Object(o) => {
             if let Some(p) = o.get("prefix") {
                 Some(vec![format!(
@@ -166,6 +226,10 @@ fn nft_values(right: &Value) -> Option<Vec<String>> {
                     p["addr"].as_str()?,
                     p["len"].as_u64()?
                 )])
+            } else if let Some([lo, hi]) =
+                o.get("range").and_then(Value::as_array).map(Vec::as_slice)
+            {
+                Some(vec![format!("{}-{}", lo.as_u64()?, hi.as_u64()?)])
             } else if let Some(set) = o.get("set").and_then(Value::as_array) {
                 set.iter()
                     .map(|x| nft_values(x).and_then(|v| v.into_iter().next()))
@@ -178,7 +242,8 @@ fn nft_values(right: &Value) -> Option<Vec<String>> {
     }
 }
 
-/// Every chain of the filter table in `iptables-save` output.
+/// Every chain of every table in `iptables-save` output (one or several
+/// `*table` sections); base chains carry the table's fixed priority.
 pub fn iptables_save_chains(text: &str, backend: &str) -> Vec<FwChain> {
     let mut chains: Vec<FwChain> = Vec::new();
     let mut table = String::new();
@@ -198,6 +263,7 @@ pub fn iptables_save_chains(text: &str, backend: &str) -> Vec<FwChain> {
                 }
                 _ => None,
             };
+            let priority = hook.as_deref().and_then(|h| legacy_priority(&table, h));
             chains.push(FwChain {
                 backend: backend.into(),
                 family: "ip".into(),
@@ -205,6 +271,8 @@ pub fn iptables_save_chains(text: &str, backend: &str) -> Vec<FwChain> {
                 name,
                 hook,
                 policy,
+                priority,
+                chain_type: Some(table.clone()),
                 rules: vec![],
             });
         } else if let Some(rule) = line.strip_prefix("-A ") {
@@ -221,6 +289,20 @@ pub fn iptables_save_chains(text: &str, backend: &str) -> Vec<FwChain> {
         }
     }
     chains
+}
+
+/// The priority iptables gives a table's base chain at a hook
+/// (NF_IP_PRI_RAW, _MANGLE, _NAT_DST / _NAT_SRC, _FILTER, _SECURITY).
+pub fn legacy_priority(table: &str, hook: &str) -> Option<i64> {
+    Some(match (table, hook) {
+        ("raw", _) => -300,
+        ("mangle", _) => -150,
+        ("nat", "prerouting" | "output") => -100,
+        ("nat", _) => 100,
+        ("filter", _) => 0,
+        ("security", _) => 50,
+        _ => return None,
+    })
 }
 
 fn iptables_rule(words: &[&str], text: &str) -> FwRule {
@@ -241,15 +323,16 @@ fn iptables_rule(words: &[&str], text: &str) -> FwRule {
             "-d" | "--destination" => Some(FwField::Daddr),
             "-i" | "--in-interface" => Some(FwField::Iif),
             "-o" | "--out-interface" => Some(FwField::Oif),
+            "-p" | "--protocol" => Some(FwField::Proto),
+            "--dport" | "--destination-port" | "--dports" | "--destination-ports" => {
+                Some(FwField::Dport)
+            }
+            "--sport" | "--source-port" | "--sports" | "--source-ports" => Some(FwField::Sport),
+            "--ctstate" | "--state" => Some(FwField::CtState),
             "-j" | "--jump" | "-g" | "--goto" => {
-                verdict = match arg.as_str() {
-                    "ACCEPT" => FwVerdict::Accept,
-                    "DROP" => FwVerdict::Drop,
-                    "REJECT" => FwVerdict::Reject,
-                    "RETURN" => FwVerdict::Return,
-                    "LOG" | "MARK" | "CONNMARK" | "NFLOG" => FwVerdict::Continue,
-                    t if w == "-g" || w == "--goto" => FwVerdict::Goto(t.to_string()),
-                    t => FwVerdict::Jump(t.to_string()),
+                verdict = match xt_target(&arg) {
+                    FwVerdict::Jump(t) if w == "-g" || w == "--goto" => FwVerdict::Goto(t),
+                    v => v,
                 };
                 i += 2;
                 // target options (--reject-with …) follow; they do not change the verdict
@@ -266,10 +349,19 @@ fn iptables_rule(words: &[&str], text: &str) -> FwRule {
         };
         match field {
             Some(f) => {
+                let values: Vec<String> = arg
+                    .split(',')
+                    .map(|v| match f {
+                        // iptables writes port ranges 1000:2000, nft 1000-2000
+                        FwField::Sport | FwField::Dport => v.replace(':', "-"),
+                        FwField::CtState | FwField::Proto => v.to_ascii_lowercase(),
+                        _ => v.to_string(),
+                    })
+                    .collect();
                 matches.push(FwMatch {
                     field: f,
                     negate,
-                    values: arg.split(',').map(String::from).collect(),
+                    values,
                 });
                 i += 2;
             }
@@ -330,8 +422,23 @@ mod tests {
         );
         assert_eq!(fwd.rules[0].verdict, FwVerdict::Accept);
         assert_eq!(fwd.rules[0].text, "ip saddr == 10.244.0.0/16 accept");
-        assert!(matches!(fwd.rules[2].matches[0].field, FwField::Other(_)));
+        assert_eq!(
+            fwd.rules[2].matches,
+            vec![
+                FwMatch {
+                    field: FwField::Proto,
+                    negate: false,
+                    values: vec!["tcp".into()]
+                },
+                FwMatch {
+                    field: FwField::Dport,
+                    negate: false,
+                    values: vec!["22".into()]
+                }
+            ]
+        );
         assert_eq!(fwd.rules[2].verdict, FwVerdict::Drop);
+        assert_eq!(chains[1].rules[1].matches[1].field, FwField::CtState);
         let t = &chains[1];
         assert_eq!(t.rules[1].verdict, FwVerdict::Jump("pods".into()));
         assert_eq!(t.rules[1].matches[0].values, vec!["cali*"]);
@@ -359,14 +466,133 @@ mod tests {
         );
         assert_eq!(fwd.rules[1].matches[1].field, FwField::Oif);
         assert_eq!(fwd.rules[2].verdict, FwVerdict::Reject);
-        assert!(
-            fwd.rules[2]
-                .matches
-                .iter()
-                .all(|m| matches!(m.field, FwField::Other(_)))
-        );
+        let fields: Vec<&FwField> = fwd.rules[2].matches.iter().map(|m| &m.field).collect();
+        assert_eq!(fields, vec![&FwField::Proto, &FwField::Dport]);
+        assert_eq!(fwd.priority, Some(0));
         let kf = chains.iter().find(|c| c.name == "KUBE-FORWARD").unwrap();
         assert_eq!((kf.hook.clone(), kf.policy.clone()), (None, None));
         assert_eq!(kf.rules[0].verdict, FwVerdict::Drop);
+    }
+
+    /// `nft -j list ruleset` captured in a scratch netns (`unshare --net`) after
+    /// `iptables-nft -A FORWARD -p icmp -j REJECT`, `-p tcp --dport 80 -j DROP`,
+    /// `-p udp -m multiport --dports 53,5353 -j DROP`, `-m conntrack --ctstate
+    /// RELATED,ESTABLISHED -j ACCEPT`, `-t raw -A PREROUTING -s 10.244.2.0/24 -j DROP`,
+    /// `-t mangle -A PREROUTING -p tcp --sport 1000:2000 -j DROP`, and an inet
+    /// table `t` with chain `fw` (forward, priority -10): `ip protocol icmp drop`,
+    /// `meta l4proto tcp tcp dport 80 reject`, `udp dport { 53, 67-68 } drop`,
+    /// `th dport 8080 drop`, `ct state established,related accept`.
+    const NFT_CAPTURED: &str = r#"{"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}}, {"table": {"family": "ip", "name": "filter", "handle": 1}}, {"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}}, {"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "handle": 2, "expr": [{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "icmp"}}, {"counter": {"packets": 0, "bytes": 0}}, {"xt": {"type": "target", "name": "REJECT"}}]}}, {"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "handle": 3, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"counter": {"packets": 0, "bytes": 0}}, {"drop": null}]}}, {"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "handle": 4, "expr": [{"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "udp"}}, {"xt": {"type": "match", "name": "multiport"}}, {"counter": {"packets": 0, "bytes": 0}}, {"drop": null}]}}, {"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "handle": 5, "expr": [{"xt": {"type": "match", "name": "conntrack"}}, {"counter": {"packets": 0, "bytes": 0}}, {"accept": null}]}}, {"table": {"family": "ip", "name": "raw", "handle": 2}}, {"chain": {"family": "ip", "table": "raw", "name": "PREROUTING", "handle": 1, "type": "filter", "hook": "prerouting", "prio": -300, "policy": "accept"}}, {"rule": {"family": "ip", "table": "raw", "chain": "PREROUTING", "handle": 2, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": {"prefix": {"addr": "10.244.2.0", "len": 24}}}}, {"counter": {"packets": 0, "bytes": 0}}, {"drop": null}]}}, {"table": {"family": "ip", "name": "mangle", "handle": 3}}, {"chain": {"family": "ip", "table": "mangle", "name": "PREROUTING", "handle": 1, "type": "filter", "hook": "prerouting", "prio": -150, "policy": "accept"}}, {"rule": {"family": "ip", "table": "mangle", "chain": "PREROUTING", "handle": 2, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "sport"}}, "right": {"range": [1000, 2000]}}}, {"counter": {"packets": 0, "bytes": 0}}, {"drop": null}]}}, {"table": {"family": "inet", "name": "t", "handle": 4}}, {"chain": {"family": "inet", "table": "t", "name": "fw", "handle": 1, "type": "filter", "hook": "forward", "prio": -10, "policy": "accept"}}, {"rule": {"family": "inet", "table": "t", "chain": "fw", "handle": 2, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "protocol"}}, "right": "icmp"}}, {"drop": null}]}}, {"rule": {"family": "inet", "table": "t", "chain": "fw", "handle": 3, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 80}}, {"reject": {"type": "icmpx", "expr": "port-unreachable"}}]}}, {"rule": {"family": "inet", "table": "t", "chain": "fw", "handle": 5, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": {"set": [53, {"range": [67, 68]}]}}}, {"drop": null}]}}, {"rule": {"family": "inet", "table": "t", "chain": "fw", "handle": 6, "expr": [{"match": {"op": "==", "left": {"payload": {"protocol": "th", "field": "dport"}}, "right": 8080}}, {"drop": null}]}}, {"rule": {"family": "inet", "table": "t", "chain": "fw", "handle": 7, "expr": [{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["established", "related"]}}, {"accept": null}]}}]}"#;
+
+    /// `iptables-legacy-save -t raw/mangle/nat/filter` captured the same way.
+    const LEGACY_CAPTURED: &str = "# Generated by iptables-save v1.8.9 on (date)\n*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -s 10.244.2.0/24 -j DROP\nCOMMIT\n# Completed on (date)\n# Generated by iptables-save v1.8.9 on (date)\n*mangle\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A PREROUTING -p udp -m udp --sport 53 -j DROP\nCOMMIT\n# Completed on (date)\n# Generated by iptables-save v1.8.9 on (date)\n*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 10.244.0.0/16 ! -o cni0 -j MASQUERADE\nCOMMIT\n# Completed on (date)\n# Generated by iptables-save v1.8.9 on (date)\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -p icmp -j REJECT --reject-with icmp-port-unreachable\n-A FORWARD -p tcp -m tcp --dport 80 -j DROP\n-A FORWARD -p tcp -m multiport --dports 22,443 -j DROP\n-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\nCOMMIT\n# Completed on (date)\n";
+
+    fn fields(r: &FwRule) -> Vec<(FwField, Vec<String>)> {
+        r.matches
+            .iter()
+            .map(|m| (m.field.clone(), m.values.clone()))
+            .collect()
+    }
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn captured_nft_protocols_ports_priorities_and_xt_targets() {
+        let chains = nft_chains(NFT_CAPTURED).unwrap();
+        let find = |table: &str, name: &str| {
+            chains
+                .iter()
+                .find(|c| c.table == table && c.name == name)
+                .unwrap()
+        };
+        let fwd = find("filter", "FORWARD");
+        assert_eq!(fwd.priority, Some(0));
+        assert_eq!(fields(&fwd.rules[0]), vec![(FwField::Proto, v(&["icmp"]))]);
+        assert_eq!(fwd.rules[0].verdict, FwVerdict::Reject, "xt REJECT target");
+        assert_eq!(
+            fields(&fwd.rules[1]),
+            vec![(FwField::Proto, v(&["tcp"])), (FwField::Dport, v(&["80"]))]
+        );
+        // multiport is an xt match podnet does not read: the rule stays "maybe"
+        assert!(matches!(fwd.rules[2].matches[1].field, FwField::Other(_)));
+        assert!(matches!(fwd.rules[3].matches[0].field, FwField::Other(_)));
+        let raw = find("raw", "PREROUTING");
+        assert_eq!(
+            (raw.priority, raw.hook.as_deref()),
+            (Some(-300), Some("prerouting"))
+        );
+        let mangle = find("mangle", "PREROUTING");
+        assert_eq!(mangle.priority, Some(-150));
+        assert_eq!(
+            fields(&mangle.rules[0]),
+            vec![
+                (FwField::Proto, v(&["tcp"])),
+                (FwField::Sport, v(&["1000-2000"]))
+            ]
+        );
+        let t = find("t", "fw");
+        assert_eq!((t.family.as_str(), t.priority), ("inet", Some(-10)));
+        assert_eq!(fields(&t.rules[0]), vec![(FwField::Proto, v(&["icmp"]))]);
+        assert_eq!(t.rules[1].verdict, FwVerdict::Reject);
+        assert_eq!(
+            fields(&t.rules[2]),
+            vec![
+                (FwField::Proto, v(&["udp"])),
+                (FwField::Dport, v(&["53", "67-68"]))
+            ]
+        );
+        assert_eq!(fields(&t.rules[3]), vec![(FwField::Dport, v(&["8080"]))]);
+        assert_eq!(
+            fields(&t.rules[4]),
+            vec![(FwField::CtState, v(&["established", "related"]))]
+        );
+    }
+
+    #[test]
+    fn captured_legacy_tables_with_priorities_and_l4_matches() {
+        let chains = iptables_save_chains(LEGACY_CAPTURED, "iptables-legacy");
+        let find = |table: &str, name: &str| {
+            chains
+                .iter()
+                .find(|c| c.table == table && c.name == name)
+                .unwrap()
+        };
+        assert_eq!(find("raw", "PREROUTING").priority, Some(-300));
+        assert_eq!(
+            fields(&find("raw", "PREROUTING").rules[0]),
+            vec![(FwField::Saddr, v(&["10.244.2.0/24"]))]
+        );
+        assert_eq!(find("mangle", "PREROUTING").priority, Some(-150));
+        assert_eq!(
+            fields(&find("mangle", "PREROUTING").rules[0]),
+            vec![(FwField::Proto, v(&["udp"])), (FwField::Sport, v(&["53"]))]
+        );
+        let post = find("nat", "POSTROUTING");
+        assert_eq!(
+            (post.priority, post.chain_type.as_deref()),
+            (Some(100), Some("nat"))
+        );
+        assert_eq!(
+            post.rules[0].verdict,
+            FwVerdict::Continue,
+            "MASQUERADE goes on"
+        );
+        assert_eq!(find("nat", "PREROUTING").priority, Some(-100));
+        let fwd = find("filter", "FORWARD");
+        assert_eq!(fields(&fwd.rules[0]), vec![(FwField::Proto, v(&["icmp"]))]);
+        assert_eq!(fwd.rules[0].verdict, FwVerdict::Reject);
+        assert_eq!(
+            fields(&fwd.rules[2]),
+            vec![
+                (FwField::Proto, v(&["tcp"])),
+                (FwField::Dport, v(&["22", "443"]))
+            ]
+        );
+        assert_eq!(
+            fields(&fwd.rules[3]),
+            vec![(FwField::CtState, v(&["related", "established"]))]
+        );
     }
 }

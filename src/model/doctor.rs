@@ -156,6 +156,11 @@ pub struct FwChain {
     pub hook: Option<String>,
     /// `accept` or `drop` for a base chain.
     pub policy: Option<String>,
+    /// A base chain's priority (nft `prio`; legacy tables have fixed ones,
+    /// raw -300, mangle -150, nat -100/100, filter 0).
+    pub priority: Option<i64>,
+    /// `filter`, `nat` or `route` (nft chain type; the table for legacy iptables).
+    pub chain_type: Option<String>,
     pub rules: Vec<FwRule>,
 }
 
@@ -185,7 +190,14 @@ pub enum FwField {
     Daddr,
     Iif,
     Oif,
-    /// A condition podnet does not evaluate (ports, conntrack state, marks…).
+    /// Layer-4 protocol: `icmp`, `tcp`, `udp` (or a number).
+    Proto,
+    /// Source / destination port: `80` or a range `1000-2000`.
+    Sport,
+    Dport,
+    /// Conntrack state: `new`, `established`, `related`, `invalid`.
+    CtState,
+    /// A condition podnet does not evaluate (marks, limits, ICMP types…).
     Other(String),
 }
 
@@ -218,7 +230,10 @@ pub struct NodeFacts {
     pub interfaces: Vec<Interface>,
     /// Link counters at the second read, by ifindex.
     pub stats_later: BTreeMap<u32, LinkStats>,
+    /// Routes of every table (`table == 254` is main).
     pub routes: Vec<Route>,
+    /// Policy-routing rules (`ip rule`), IPv4 then IPv6, by priority.
+    pub rules: Vec<super::route::Rule>,
     pub neighbours: Vec<Neighbour>,
     pub fdb: Vec<FdbEntry>,
     pub vxlans: Vec<VxlanInfo>,
@@ -233,4 +248,22 @@ pub struct NodeFacts {
     /// Why the firewall could not be read, if it could not.
     pub netfilter_errors: Vec<String>,
     pub fib: Vec<FibLookup>,
+    /// For each lookup of `fib` that failed: the kernel's output lookup (no
+    /// iif, no src) to the same destination, whose errno tells the route
+    /// type (blackhole EINVAL, unreachable EHOSTUNREACH, prohibit EACCES).
+    pub output_fib: Vec<FibLookup>,
+}
+
+impl NodeFacts {
+    /// The routes of the main table.
+    pub fn main_routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes
+            .iter()
+            .filter(|r| r.table == super::route::RT_TABLE_MAIN)
+    }
+
+    /// The kernel's output lookup to `dst`, when one was made.
+    pub fn output_lookup(&self, dst: IpAddr) -> Option<&FibLookup> {
+        self.output_fib.iter().find(|l| l.dst == dst)
+    }
 }

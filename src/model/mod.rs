@@ -15,5 +15,5 @@ pub use claim::{Claim, ClaimKey};
 pub use netns::{Interface, Netns, NetnsReport};
 pub use pod::{Conflict, Pod, PodSource, Runtime, SourceKind};
 pub use process::Process;
-pub use route::Route;
+pub use route::{Route, Rule};
 pub use veth::{HostSide, PairStats, PairStatus, PodSide, SideStats, TopRow, VethPair, VethReport};

@@ -15,6 +15,65 @@ pub enum HopStatus {
     Unknown,
 }
 
+/// Why a packet dies (or where podnet stops seeing it): stable codes,
+/// kebab-case in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    NoRoute,
+    /// A node has no route to a pod attached to it (a Calico /32 host
+    /// route gone), even when a block's blackhole catches the packet.
+    PodRouteMissing,
+    RouteBlackhole,
+    RouteUnreachable,
+    RouteProhibit,
+    ForwardingOff,
+    RpFilter,
+    LinkDown,
+    VethDetached,
+    ProxyArpOff,
+    NeighbourFailed,
+    VxlanNeighbourMissing,
+    VtepMacMismatch,
+    FdbMissing,
+    FdbWrongDst,
+    VtepUnreachable,
+    Mtu,
+    Firewall,
+    /// Forwarding done by eBPF podnet cannot read (status unknown).
+    Ebpf,
+    /// The next hop is not on this machine (status unknown).
+    OffMachine,
+}
+
+impl Cause {
+    /// The code as it appears in JSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            Cause::NoRoute => "no-route",
+            Cause::PodRouteMissing => "pod-route-missing",
+            Cause::RouteBlackhole => "route-blackhole",
+            Cause::RouteUnreachable => "route-unreachable",
+            Cause::RouteProhibit => "route-prohibit",
+            Cause::ForwardingOff => "forwarding-off",
+            Cause::RpFilter => "rp-filter",
+            Cause::LinkDown => "link-down",
+            Cause::VethDetached => "veth-detached",
+            Cause::ProxyArpOff => "proxy-arp-off",
+            Cause::NeighbourFailed => "neighbour-failed",
+            Cause::VxlanNeighbourMissing => "vxlan-neighbour-missing",
+            Cause::VtepMacMismatch => "vtep-mac-mismatch",
+            Cause::FdbMissing => "fdb-missing",
+            Cause::FdbWrongDst => "fdb-wrong-dst",
+            Cause::VtepUnreachable => "vtep-unreachable",
+            Cause::Mtu => "mtu",
+            Cause::Firewall => "firewall",
+            Cause::Ebpf => "ebpf",
+            Cause::OffMachine => "off-machine",
+        }
+    }
+}
+
 /// One step of the path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hop {

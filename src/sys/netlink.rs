@@ -1,5 +1,5 @@
-//! A synchronous rtnetlink socket: dumps of links, addresses, routes and
-//! neighbours, and nsid queries, in the network namespace the socket was
+//! A synchronous rtnetlink socket: dumps of links, addresses, routes (any
+//! table), policy rules and neighbours, and nsid queries, in the network namespace the socket was
 //! created in (kernel I/O). Messages are returned unparsed as
 //! netlink-packet-route types; `discover::links` turns them into the model.
 
@@ -297,6 +297,29 @@ impl RouteSocket {
 }
 
 impl RouteSocket {
+    /// Every policy-routing rule of one family (`ip rule show`, RTM_GETRULE).
+    pub fn dump_rules(
+        &mut self,
+        ipv6: bool,
+    ) -> io::Result<Vec<netlink_packet_route::rule::RuleMessage>> {
+        use netlink_packet_route::AddressFamily;
+        use netlink_packet_route::rule::RuleMessage;
+        let mut req = RuleMessage::default();
+        req.header.family = if ipv6 {
+            AddressFamily::Inet6
+        } else {
+            AddressFamily::Inet
+        };
+        let msgs = self.dump(RouteNetlinkMessage::GetRule(req))?;
+        Ok(msgs
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewRule(r) => Some(r),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Neighbour entries of one family (`AddressFamily::Bridge` gives the
     /// bridge and VXLAN forwarding databases, like `bridge fdb show`).
     pub fn dump_neighbours(

@@ -3,161 +3,12 @@
 //! iptables, which nft cannot see) with packets standing for pod traffic
 //! between nodes, and reports the rule or policy that drops them. No I/O.
 
-use std::net::IpAddr;
+use crate::model::doctor::{Check, Evidence, FwChain, NodeFacts, Status};
 
-use ipnet::IpNet;
-
-use crate::model::doctor::{
-    Check, Evidence, FwChain, FwField, FwMatch, FwRule, FwVerdict, NodeFacts, Status,
-};
+pub use crate::analyze::netfilter_path::{ChainFate as Fate, Packet, forward_chains, walk};
 
 use super::forwarding::{arrival_interface, route_dev};
 use super::{Context, ingress_of, sample_host, sample_pod};
-
-/// A packet standing for pod traffic.
-#[derive(Debug, Clone)]
-pub struct Packet {
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    pub iif: String,
-    pub oif: String,
-}
-
-impl Packet {
-    fn describe(&self) -> String {
-        format!("{} → {} ({} → {})", self.src, self.dst, self.iif, self.oif)
-    }
-}
-
-/// What a chain does to a packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fate {
-    Accepted(String),
-    Dropped(String),
-    /// Fell off the end of a chain that is not a base chain.
-    Returned,
-}
-
-#[derive(PartialEq, Eq)]
-enum Tri {
-    Yes,
-    No,
-    Maybe,
-}
-
-fn name_matches(pattern: &str, name: &str) -> bool {
-    match pattern
-        .strip_suffix('+')
-        .or_else(|| pattern.strip_suffix('*'))
-    {
-        Some(prefix) => name.starts_with(prefix),
-        None => pattern == name,
-    }
-}
-
-fn addr_matches(value: &str, ip: IpAddr) -> Option<bool> {
-    if let Ok(n) = value.parse::<IpNet>() {
-        return Some(n.contains(&ip));
-    }
-    value.parse::<IpAddr>().ok().map(|a| a == ip)
-}
-
-fn eval_match(m: &FwMatch, p: &Packet) -> Tri {
-    let hit = match &m.field {
-        FwField::Saddr => m
-            .values
-            .iter()
-            .map(|v| addr_matches(v, p.src))
-            .collect::<Option<Vec<bool>>>()
-            .map(|v| v.contains(&true)),
-        FwField::Daddr => m
-            .values
-            .iter()
-            .map(|v| addr_matches(v, p.dst))
-            .collect::<Option<Vec<bool>>>()
-            .map(|v| v.contains(&true)),
-        FwField::Iif => Some(m.values.iter().any(|v| name_matches(v, &p.iif))),
-        FwField::Oif => Some(m.values.iter().any(|v| name_matches(v, &p.oif))),
-        FwField::Other(_) => None,
-    };
-    match hit {
-        Some(h) if h != m.negate => Tri::Yes,
-        Some(_) => Tri::No,
-        None => Tri::Maybe,
-    }
-}
-
-fn eval_rule(r: &FwRule, p: &Packet) -> Tri {
-    let mut all = Tri::Yes;
-    for m in &r.matches {
-        match eval_match(m, p) {
-            Tri::No => return Tri::No,
-            Tri::Maybe => all = Tri::Maybe,
-            Tri::Yes => {}
-        }
-    }
-    all
-}
-
-/// Runs a packet through a chain (following jumps into chains of the same table).
-pub fn walk(chains: &[FwChain], chain: &FwChain, p: &Packet, depth: usize) -> Fate {
-    for r in &chain.rules {
-        if depth > 16 {
-            break;
-        }
-        let verdict = match eval_rule(r, p) {
-            Tri::No => continue,
-            // a rule podnet cannot evaluate fully: an accept may not apply, a drop may not either
-            Tri::Maybe => continue,
-            Tri::Yes => &r.verdict,
-        };
-        let at = format!("{}: `{}`", chain.label(), r.text);
-        match verdict {
-            FwVerdict::Accept => return Fate::Accepted(at),
-            FwVerdict::Drop | FwVerdict::Reject => return Fate::Dropped(at),
-            FwVerdict::Return => return Fate::Returned,
-            FwVerdict::Continue => {}
-            FwVerdict::Jump(t) | FwVerdict::Goto(t) => {
-                let target = chains.iter().find(|c| {
-                    c.backend == chain.backend
-                        && c.family == chain.family
-                        && c.table == chain.table
-                        && &c.name == t
-                });
-                if let Some(target) = target {
-                    match walk(chains, target, p, depth + 1) {
-                        Fate::Returned => {}
-                        fate => return fate,
-                    }
-                }
-            }
-        }
-    }
-    if chain.hook.is_none() {
-        return Fate::Returned;
-    }
-    match chain.policy.as_deref() {
-        Some("drop") => Fate::Dropped(format!(
-            "{}: policy drop (no rule accepted it)",
-            chain.label()
-        )),
-        _ => Fate::Accepted(format!("{}: policy accept", chain.label())),
-    }
-}
-
-/// The forward base chains that see a packet of this family.
-pub fn forward_chains(chains: &[FwChain], v6: bool) -> Vec<&FwChain> {
-    chains
-        .iter()
-        .filter(|c| c.hook.as_deref() == Some("forward"))
-        .filter(|c| {
-            matches!(
-                (c.family.as_str(), v6),
-                ("inet", _) | ("ip", false) | ("ip6", true)
-            )
-        })
-        .collect()
-}
 
 /// Packets standing for pod traffic leaving this node and arriving from other nodes.
 pub fn pod_packets(f: &NodeFacts, cx: &Context) -> Vec<Packet> {
@@ -175,18 +26,8 @@ pub fn pod_packets(f: &NodeFacts, cx: &Context) -> Vec<Packet> {
         };
         let egress = route_dev(f, remote).unwrap_or_else(|| "?".into());
         let arrival = arrival_interface(f, &r.cidr).unwrap_or_else(|| egress.clone());
-        out.push(Packet {
-            src: pod_ip,
-            dst: remote,
-            iif: ingress.clone(),
-            oif: egress,
-        });
-        out.push(Packet {
-            src: remote,
-            dst: pod_ip,
-            iif: arrival,
-            oif: ingress.clone(),
-        });
+        out.push(Packet::icmp(pod_ip, remote, &ingress, &egress));
+        out.push(Packet::icmp(remote, pod_ip, &arrival, &ingress));
     }
     out
 }
@@ -295,6 +136,7 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::doctor::{FwField, FwMatch, FwRule, FwVerdict};
 
     fn chain(
         backend: &str,
@@ -310,6 +152,8 @@ mod tests {
             name: name.into(),
             hook: hook.map(Into::into),
             policy: policy.map(Into::into),
+            priority: None,
+            chain_type: None,
             rules,
         }
     }
@@ -331,19 +175,19 @@ mod tests {
     }
 
     fn pkt() -> Packet {
-        Packet {
-            src: "10.244.1.5".parse().unwrap(),
-            dst: "10.244.2.2".parse().unwrap(),
-            iif: "cni0".into(),
-            oif: "flannel.1".into(),
-        }
+        Packet::icmp(
+            "10.244.1.5".parse().unwrap(),
+            "10.244.2.2".parse().unwrap(),
+            "cni0",
+            "flannel.1",
+        )
     }
 
     #[test]
     fn policy_drop_with_and_without_an_accepting_rule() {
         let bare = chain("nft", "FORWARD", Some("forward"), Some("drop"), vec![]);
         assert!(
-            matches!(walk(std::slice::from_ref(&bare), &bare, &pkt(), 0), Fate::Dropped(s) if s.contains("policy drop"))
+            matches!(walk(std::slice::from_ref(&bare), &bare, &pkt(), 0), Fate::Dropped(s) if s.to_string().contains("policy drop"))
         );
         let ok = chain(
             "nft",
@@ -393,7 +237,7 @@ mod tests {
         );
         let all = vec![fwd.clone(), kube];
         assert!(
-            matches!(walk(&all, &fwd, &pkt(), 0), Fate::Accepted(s) if s.contains("KUBE-FORWARD"))
+            matches!(walk(&all, &fwd, &pkt(), 0), Fate::Accepted(s) if s.to_string().contains("KUBE-FORWARD"))
         );
         let mut outside = pkt();
         outside.src = "192.168.1.1".parse().unwrap();
