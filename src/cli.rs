@@ -195,7 +195,7 @@ Examples:
 
     /// The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent).
     #[command(
-        after_help = "Hops: the pod's route lookup and egress interface → its host veth → the node's FIB lookup\nwith the ingress interface and its FORWARD chains → bridge, tunnel (neighbour, FDB, remote VTEP)\nor uplink → the next node when it is on this machine (a lab) → the destination pod.\nThe first hop that cannot forward is marked BLOCKED with the reason. Exit status 1 when blocked.\n\nExamples:\n  podnet trace default/web-0 10.244.2.7\n  podnet trace web-0 10.96.0.10:53\n  podnet trace default/web-0 default/db-0     the destination can be a pod"
+        after_help = "Hops: the pod's route lookup and egress interface → its host veth → the node's FIB lookup\nwith the ingress interface (policy rules, blackhole/unreachable/prohibit routes, forwarding,\nrp_filter) and its netfilter hooks in both backends → bridge, tunnel (neighbour, FDB, remote\nVTEP, underlay MTU) or uplink → the next node when it is on this machine → the destination pod.\nWhen the destination is a pod on this machine, the reply is traced back too.\nThe first hop that cannot forward is marked BLOCKED with the reason and a cause code.\nExit status 1 when blocked.\n\nExamples:\n  podnet trace default/web-0 10.244.2.7\n  podnet trace web-0 10.96.0.10:53               tcp to port 53\n  podnet trace web-0 10.244.2.7 --proto udp --port 53\n  podnet trace default/web-0 default/db-0     the destination can be a pod"
     )]
     Trace(TraceArgs),
 
@@ -364,6 +364,20 @@ pub struct TraceArgs {
     /// Where it goes: an IP, IP:port, or a pod reference.
     #[arg(value_name = "DESTINATION")]
     pub destination: String,
+    /// The protocol traced (default icmp; tcp when DESTINATION has a port).
+    #[arg(long, value_enum)]
+    pub proto: Option<TraceProto>,
+    /// Destination port (tcp/udp).
+    #[arg(long, value_name = "PORT", value_parser = whole::<u16>(1, 65535))]
+    pub port: Option<u16>,
+}
+
+/// A traced packet's protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceProto {
+    Icmp,
+    Tcp,
+    Udp,
 }
 
 #[derive(Debug, Clone, Args)]

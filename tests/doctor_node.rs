@@ -17,7 +17,7 @@ use common::lab::{
     files_snapshot, first_bad_hop, nsenter, ping, podnet_json_code, snapshot, snapshot_diff, trace,
     wait_listening, wait_settled, with_status,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// Healthy lab: every node passes every check or skips it with a reason
 /// (exit 0), the facts doctor shows agree with `ip`, `bridge`, `sysctl`
@@ -202,9 +202,26 @@ fn healthy(name: &str, args: &[&str]) {
     for to in &lab.pods[1..] {
         let (code, t) = trace(&from.short, &to.ip);
         assert_eq!(code, 0, "{t:#}");
-        assert_eq!(t["verdict"], "delivered", "{t:#}");
+        assert_eq!(t["verdict"], "delivered both ways", "{t:#}");
+        assert_eq!(
+            (&t["delivered"], &t["blocked"]),
+            (&json!(true), &json!(null)),
+            "{t:#}"
+        );
         assert!(first_bad_hop(&t).is_none(), "{t:#}");
-        let last = t["hops"].as_array().unwrap().last().unwrap();
+        let hops = t["hops"].as_array().unwrap();
+        let last = hops
+            .iter()
+            .rev()
+            .find(|h| h["direction"] == "request")
+            .unwrap();
+        // the reply ends back in the first pod
+        let back = hops.last().unwrap();
+        assert_eq!(
+            (&back["direction"], &back["netns_inode"]),
+            (&json!("reply"), &json!(from.inode)),
+            "{t:#}"
+        );
         assert_eq!(last["netns_inode"], to.inode, "{t:#}");
         assert_eq!(last["at"], format!("pod {}", to.name), "{t:#}");
         // the destination's host veth is crossed on the way in
@@ -381,7 +398,7 @@ fn run_faults(lab: &Lab, faults: Vec<Fault>) -> Vec<String> {
             tr["verdict"]
                 .as_str()
                 .unwrap()
-                .starts_with(&format!("blocked at hop {n}: ")),
+                .starts_with(&format!("blocked in the request at hop {n}: ")),
             "{tr:#}"
         );
 
@@ -495,7 +512,7 @@ node_test! {
                 trace: ("web-3-1", p("web-1-1").ip.clone()),
                 hop_inode: n1.inode,
                 hop_step: "iif eth0".into(),
-                hop_reason: vec!["reverse-path filter refuses source".into(), "arriving on eth0".into()],
+                hop_reason: vec!["reverse-path filter".into(), "on eth0".into(), "refuses".into()],
                 ping: ("web-3-1", p("web-1-1").ip.clone(), vec![]),
                 ping_after: vec![],
             },
@@ -525,7 +542,7 @@ node_test! {
                 trace: ("web-2-1", p("web-1-1").ip.clone()),
                 hop_inode: n2.inode,
                 hop_step: "iif cni0".into(),
-                hop_reason: vec!["dropped by nft ip filter FORWARD: policy drop".into()],
+                hop_reason: vec!["dropped by nft ip filter FORWARD".into(), "policy drop".into()],
                 ping: ("web-2-1", p("web-1-1").ip.clone(), vec![]),
                 ping_after: vec![],
             },
@@ -540,7 +557,7 @@ node_test! {
                 trace: ("web-1-1", p("web-2-1").ip.clone()),
                 hop_inode: n2.inode,
                 hop_step: "iif flannel.1".into(),
-                hop_reason: vec!["dropped by iptables-legacy filter FORWARD: policy drop".into()],
+                hop_reason: vec!["dropped by iptables-legacy filter FORWARD".into(), "policy drop".into()],
                 ping: ("web-1-1", p("web-2-1").ip.clone(), vec![]),
                 ping_after: vec![],
             },
@@ -554,7 +571,7 @@ node_test! {
                 traffic: None,
                 trace: ("web-1-1", p("web-3-2").ip.clone()),
                 hop_inode: n3.inode,
-                hop_step: format!("veth {} → eth0 (pod default/web-3-2)", p("web-3-2").host_veth),
+                hop_step: format!("link {}", p("web-3-2").host_veth),
                 hop_reason: vec![format!("{} (down, admin down)", p("web-3-2").host_veth)],
                 ping: ("web-1-1", p("web-3-2").ip.clone(), vec![]),
                 ping_after: vec![],
@@ -683,9 +700,9 @@ node_test! {
                 traffic: None,
                 trace: ("web-1-1", p("web-3-2").ip.clone()),
                 hop_inode: n3.inode,
-                hop_step: "iif eth0".into(),
+                hop_step: format!("link {}", p("web-3-2").host_veth),
                 // the /32 route went with the link: the reason names the veth
-                hop_reason: vec![format!("the pod's host veth {} is down", p("web-3-2").host_veth)],
+                hop_reason: vec![format!("{} (down, admin down) is down", p("web-3-2").host_veth)],
                 ping: ("web-1-1", p("web-3-2").ip.clone(), vec![]),
                 ping_after: vec![],
             },

@@ -1,33 +1,59 @@
 //! `podnet trace`'s judgements: turns what each namespace on the path says
-//! (route and FIB lookups, links, neighbours, FDB, firewall) into hops, and
-//! says why a packet dies where it dies. No I/O.
+//! (route and FIB lookups explained by `fib_explain`, links, neighbours,
+//! FDB, the netfilter hooks of `netfilter_path`) into hops, each blocked
+//! one with a stable cause code, and says why a packet dies where it dies.
+//! No I/O.
 
 use std::net::IpAddr;
 
 use crate::model::doctor::{FibLookup, NodeFacts};
-use crate::model::trace::{Hop, HopStatus};
+use crate::model::trace::{Blocked, Cause, Direction, Hop, HopStatus};
 use crate::model::{Interface, netns::LinkStats};
 
-use super::doctor::firewall::{Fate, Packet, forward_chains, walk};
 use super::doctor::{fib_command, fib_outcome};
+use super::fib_explain;
+use super::netfilter_path::{Fate, Packet, PathKind, judge};
 
-/// Why a FIB lookup failed, in the node's terms.
-pub fn lookup_failure(f: &NodeFacts, l: &FibLookup) -> String {
-    let forwarding_off = f
-        .sysctls
-        .get("net/ipv4/ip_forward")
-        .is_some_and(|v| v != "1");
-    match l.errno {
-        Some(libc::EHOSTUNREACH) if l.iif.is_some() && forwarding_off => {
-            "forwarding is off (net.ipv4.ip_forward = 0)".into()
-        }
-        Some(libc::ENETUNREACH) => format!("no route to {}", l.dst),
-        Some(libc::EINVAL) | Some(libc::EXDEV) if l.iif.is_some() => format!(
-            "the reverse-path filter refuses source {} arriving on {}",
-            l.src.map(|s| s.to_string()).unwrap_or_default(),
-            l.iif.as_deref().unwrap_or("?")
+/// A hop with no index yet (numbered when the report is assembled).
+pub fn hop(
+    at: &str,
+    inode: u64,
+    step: String,
+    detail: String,
+    blocked: Option<(HopStatus, Cause, String)>,
+) -> Hop {
+    let (status, cause, reason) = match blocked {
+        Some((s, c, r)) => (s, Some(c), Some(r)),
+        None => (HopStatus::Ok, None, None),
+    };
+    Hop {
+        index: 0,
+        direction: Direction::Request,
+        at: at.into(),
+        netns_inode: Some(inode),
+        step,
+        detail,
+        status,
+        reason,
+        cause,
+    }
+}
+
+fn blocked(cause: Cause, reason: String) -> Option<(HopStatus, Cause, String)> {
+    Some((HopStatus::Blocked, cause, reason))
+}
+
+/// Why a FIB lookup failed, in the node's terms, with its cause code.
+pub fn lookup_failure(f: &NodeFacts, l: &FibLookup, pod_dev: Option<&str>) -> (Cause, String) {
+    match fib_explain::explain(f, l, pod_dev) {
+        Some(e) => (e.cause, e.reason),
+        None => (
+            Cause::NoRoute,
+            l.result
+                .clone()
+                .err()
+                .unwrap_or_else(|| "the lookup failed".into()),
         ),
-        _ => l.result.clone().err().unwrap_or_default(),
     }
 }
 
@@ -54,35 +80,31 @@ fn is_up(i: &Interface) -> bool {
     i.admin_up && matches!(i.oper_state.as_str(), "up" | "unknown")
 }
 
-/// The route lookup of a locally sent packet in a namespace (the pod's own routing).
-pub fn route_hop(at: &str, inode: u64, f: &NodeFacts, l: &FibLookup) -> Hop {
+/// The route lookup of a packet in a namespace (the pod's own routing, or
+/// a node's with the ingress interface); `pod_dev` as in [`lookup_failure`].
+pub fn route_hop(at: &str, inode: u64, f: &NodeFacts, l: &FibLookup, pod_dev: Option<&str>) -> Hop {
     let step = fib_command(l);
-    match &l.result {
-        Ok(a) if a.kind == "unicast" || a.kind == "local" => Hop {
-            at: at.into(),
-            netns_inode: Some(inode),
-            step,
-            detail: fib_outcome(l),
-            status: HopStatus::Ok,
-            reason: None,
-        },
-        Ok(a) => Hop {
-            at: at.into(),
-            netns_inode: Some(inode),
-            step,
-            detail: fib_outcome(l),
-            status: HopStatus::Blocked,
-            reason: Some(format!("the route is {}", a.kind)),
-        },
-        Err(_) => Hop {
-            at: at.into(),
-            netns_inode: Some(inode),
-            step,
-            detail: fib_outcome(l),
-            status: HopStatus::Blocked,
-            reason: Some(lookup_failure(f, l)),
-        },
-    }
+    let ok = matches!(&l.result, Ok(a) if a.kind == "unicast" || a.kind == "local");
+    let fault = (!ok).then(|| lookup_failure(f, l, pod_dev));
+    hop(
+        at,
+        inode,
+        step,
+        fib_outcome(l),
+        fault.and_then(|(c, r)| blocked(c, r)),
+    )
+}
+
+/// The link state of the devices a packet crosses here: the first down one blocks.
+pub fn links_hop(at: &str, inode: u64, devs: &[&Interface]) -> Option<Hop> {
+    let down = devs.iter().find(|i| !is_up(i))?;
+    Some(hop(
+        at,
+        inode,
+        format!("link {}", down.name),
+        link_state(down),
+        blocked(Cause::LinkDown, format!("{} is down", link_state(down))),
+    ))
 }
 
 /// The neighbour the packet is handed to (gateway, or the destination when on-link).
@@ -98,22 +120,23 @@ pub fn neighbour_hop(
         .iter()
         .find(|n| n.ifindex == dev.ifindex && n.ip == next)?;
     let failed = matches!(n.state.as_str(), "failed" | "incomplete");
-    Some(Hop {
-        at: at.into(),
-        netns_inode: Some(inode),
-        step: format!("neighbour {next} on {}", dev.name),
-        detail: format!(
+    Some(hop(
+        at,
+        inode,
+        format!("neighbour {next} on {}", dev.name),
+        format!(
             "lladdr {} ({})",
             n.mac.as_deref().unwrap_or("none"),
             n.state
         ),
-        status: if failed {
-            HopStatus::Blocked
-        } else {
-            HopStatus::Ok
-        },
-        reason: failed.then(|| format!("{next} does not answer ARP on {} ({})", dev.name, n.state)),
-    })
+        failed.then(|| {
+            (
+                HopStatus::Blocked,
+                Cause::NeighbourFailed,
+                format!("{next} does not answer ARP on {} ({})", dev.name, n.state),
+            )
+        }),
+    ))
 }
 
 /// A veth crossing from one namespace to the other, for a packet of `size`
@@ -127,17 +150,20 @@ pub fn veth_hop(
     size: Option<u32>,
 ) -> Hop {
     let Some((peer, peer_where)) = to else {
-        return Hop {
-            at: at.into(),
-            netns_inode: Some(inode),
-            step: format!("{} ({})", from.name, from.kind),
-            detail: format!("{}; {}", link_state(from), counters(from.stats)),
-            status: HopStatus::Unknown,
-            reason: Some(format!(
-                "{} is a {} interface: podnet cannot follow it to the node",
-                from.name, from.kind
+        return hop(
+            at,
+            inode,
+            format!("{} ({})", from.name, from.kind),
+            format!("{}; {}", link_state(from), counters(from.stats)),
+            Some((
+                HopStatus::Unknown,
+                Cause::OffMachine,
+                format!(
+                    "{} is a {} interface: podnet cannot follow it to the node",
+                    from.name, from.kind
+                ),
             )),
-        };
+        );
     };
     let down: Vec<String> = [from, peer]
         .iter()
@@ -158,98 +184,115 @@ pub fn veth_hop(
     if let (Some(size), Some((_, m))) = (size, narrow) {
         detail.push_str(&format!("; MTU {}", m.min(size)));
     }
-    let reason = if !down.is_empty() {
-        Some(format!("{} down", down.join(" and ")))
+    let fault = if !down.is_empty() {
+        blocked(Cause::LinkDown, format!("{} down", down.join(" and ")))
     } else {
         match (size, narrow) {
-            (Some(size), Some((i, m))) if size > m => Some(format!(
-                "a {size}-byte packet (a full-size one, as TCP sends) is larger than {}'s MTU {m}: the veth drops it silently; packets up to {m} bytes pass",
-                i.name
-            )),
+            (Some(size), Some((i, m))) if size > m => blocked(
+                Cause::Mtu,
+                format!(
+                    "a {size}-byte packet (a full-size one, as TCP sends) is larger than {}'s MTU {m}: the veth drops it silently; packets up to {m} bytes pass",
+                    i.name
+                ),
+            ),
             _ => None,
         }
     };
-    Hop {
-        at: at.into(),
-        netns_inode: Some(inode),
-        step: format!("veth {} → {} ({peer_where})", from.name, peer.name),
+    hop(
+        at,
+        inode,
+        format!("veth {} → {} ({peer_where})", from.name, peer.name),
         detail,
-        status: if reason.is_none() {
-            HopStatus::Ok
-        } else {
-            HopStatus::Blocked
-        },
-        reason,
+        fault,
+    )
+}
+
+/// The netfilter hooks a packet meets at a node on `path` (both backends):
+/// blocked at the first drop or reject, naming backend, table, chain, hook, rule.
+pub fn firewall_verdict(f: &NodeFacts, p: &Packet, path: PathKind) -> Option<(Cause, String)> {
+    match judge(&f.chains, p, path) {
+        Fate::Accepted => None,
+        Fate::Dropped(b) => Some((
+            Cause::Firewall,
+            format!("{} {}", p.describe(), b.describe()),
+        )),
     }
 }
 
-/// A node forwarding the packet: its FIB lookup with the ingress interface,
-/// then its FORWARD chains.
+/// A node routing the packet: its FIB lookup with the ingress interface,
+/// then the netfilter hooks of the path (forwarded, or delivered to the node).
 pub fn forward_hop(
     at: &str,
     inode: u64,
     f: &NodeFacts,
     l: &FibLookup,
     packet: Option<&Packet>,
+    pod_dev: Option<&str>,
 ) -> Hop {
-    let mut hop = route_hop(at, inode, f, l);
-    if hop.status != HopStatus::Ok {
-        return hop;
+    let mut h = route_hop(at, inode, f, l, pod_dev);
+    if h.status != HopStatus::Ok {
+        return h;
     }
     if let Some(p) = packet {
-        for c in forward_chains(&f.chains, p.src.is_ipv6()) {
-            if let Fate::Dropped(at_rule) = walk(&f.chains, c, p, 0) {
-                hop.status = HopStatus::Blocked;
-                hop.reason = Some(format!("dropped by {at_rule}"));
-                return hop;
-            }
+        let local = l.result.as_ref().is_ok_and(|a| a.kind == "local");
+        let path = if local {
+            PathKind::Input
+        } else {
+            PathKind::Forwarded
+        };
+        if let Some((cause, reason)) = firewall_verdict(f, p, path) {
+            h.status = HopStatus::Blocked;
+            h.cause = Some(cause);
+            h.reason = Some(reason);
+            return h;
         }
-        hop.detail.push_str("; FORWARD accepts it");
+        h.detail.push_str(if local {
+            "; PREROUTING and INPUT accept it"
+        } else {
+            "; PREROUTING, FORWARD and POSTROUTING accept it"
+        });
     }
-    hop
+    h
 }
 
-/// A node that has no route to a pod attached to it by a veth that is
-/// down: the route through the veth went with the link (ptp / Calico-style
-/// pods have a host route per pod), so the veth is what to fix.
-pub fn explain_missing_pod_route(hop: &mut Hop, l: &FibLookup, host_end: &Interface) {
-    if hop.status == HopStatus::Blocked && l.errno == Some(libc::ENETUNREACH) && !is_up(host_end) {
-        hop.reason = Some(format!(
-            "no route to {}: the pod's host veth {} is down{}, and its route went with it",
-            l.dst,
-            host_end.name,
-            if host_end.admin_up {
-                ""
-            } else {
-                " (admin down)"
-            }
-        ));
-    }
-}
-
-/// A VXLAN device's next hop: neighbour → MAC → FDB → remote VTEP.
+/// A VXLAN device's next hop: neighbour → MAC → FDB → remote VTEP. A
+/// collect-metadata (external) device is steered by eBPF or by routes with
+/// tunnel keys podnet cannot read: unknown, cause `ebpf`.
 pub fn vxlan_hop(
     at: &str,
     inode: u64,
     f: &NodeFacts,
     dev: &Interface,
     gateway: Option<IpAddr>,
-) -> (Hop, Option<IpAddr>) {
+) -> (Hop, Option<(IpAddr, String)>) {
     let step = format!("vxlan {}", dev.name);
-    let mk = |detail: String, status, reason: Option<String>| Hop {
-        at: at.into(),
-        netns_inode: Some(inode),
-        step: step.clone(),
-        detail,
-        status,
-        reason,
-    };
+    let mk = |detail: String, fault| hop(at, inode, step.clone(), detail, fault);
     if !is_up(dev) {
         return (
             mk(
                 link_state(dev),
-                HopStatus::Blocked,
-                Some(format!("{} is down", dev.name)),
+                blocked(Cause::LinkDown, format!("{} is down", dev.name)),
+            ),
+            None,
+        );
+    }
+    let external = f
+        .vxlans
+        .iter()
+        .find(|v| v.ifindex == dev.ifindex)
+        .is_some_and(|v| v.vni.is_none());
+    if external {
+        return (
+            mk(
+                format!("{} is a collect-metadata (external) VXLAN device", dev.name),
+                Some((
+                    HopStatus::Unknown,
+                    Cause::Ebpf,
+                    format!(
+                        "{} takes its tunnel keys from eBPF or lightweight tunnel routes podnet cannot read",
+                        dev.name
+                    ),
+                )),
             ),
             None,
         );
@@ -258,8 +301,10 @@ pub fn vxlan_hop(
         return (
             mk(
                 "no gateway: the route sends the packet into the tunnel without a next hop".into(),
-                HopStatus::Blocked,
-                Some("no overlay next hop".into()),
+                blocked(
+                    Cause::VxlanNeighbourMissing,
+                    format!("no overlay next hop on {}", dev.name),
+                ),
             ),
             None,
         );
@@ -272,18 +317,32 @@ pub fn vxlan_hop(
         return (
             mk(
                 format!("no neighbour entry for {gw}"),
-                HopStatus::Blocked,
-                Some(format!("no neighbour entry for {gw} on {}", dev.name)),
+                blocked(
+                    Cause::VxlanNeighbourMissing,
+                    format!(
+                        "no neighbour entry for {gw} on {}: the overlay next hop has no MAC",
+                        dev.name
+                    ),
+                ),
             ),
             None,
         );
     };
-    let Some(mac) = n.mac.clone() else {
+    let Some(mac) = n
+        .mac
+        .clone()
+        .filter(|_| !matches!(n.state.as_str(), "failed" | "incomplete"))
+    else {
         return (
             mk(
                 format!("neighbour {gw} is {}", n.state),
-                HopStatus::Blocked,
-                Some(format!("neighbour {gw} has no address ({})", n.state)),
+                blocked(
+                    Cause::VxlanNeighbourMissing,
+                    format!(
+                        "neighbour {gw} on {} has no address ({})",
+                        dev.name, n.state
+                    ),
+                ),
             ),
             None,
         );
@@ -291,7 +350,7 @@ pub fn vxlan_hop(
     match f
         .fdb
         .iter()
-        .find(|e| e.ifindex == dev.ifindex && e.mac == mac)
+        .find(|e| e.ifindex == dev.ifindex && e.mac.eq_ignore_ascii_case(&mac))
         .and_then(|e| e.dst)
     {
         Some(vtep) => (
@@ -301,10 +360,9 @@ pub fn vxlan_hop(
                     n.state,
                     counters(dev.stats)
                 ),
-                HopStatus::Ok,
                 None,
             ),
-            Some(vtep),
+            Some((vtep, mac)),
         ),
         None => (
             mk(
@@ -313,40 +371,102 @@ pub fn vxlan_hop(
                     n.state,
                     counters(dev.stats)
                 ),
-                HopStatus::Blocked,
-                Some(format!(
-                    "no FDB entry for {mac} on {}: the packet has no VTEP to go to",
-                    dev.name
-                )),
+                blocked(
+                    Cause::FdbMissing,
+                    format!(
+                        "no FDB entry for {mac} on {}: the packet has no VTEP to go to",
+                        dev.name
+                    ),
+                ),
             ),
             None,
         ),
     }
 }
 
+/// The remote VTEP device found on this machine, checked against the
+/// neighbour's MAC (a restarted flannel gets a new one).
+pub fn vtep_mac_hop(
+    at: &str,
+    inode: u64,
+    neighbour_mac: &str,
+    remote: &Interface,
+    remote_at: &str,
+) -> Hop {
+    let remote_mac = remote.mac.as_deref().unwrap_or("none");
+    let fault = (!remote_mac.eq_ignore_ascii_case(neighbour_mac)).then(|| {
+        (
+            HopStatus::Blocked,
+            Cause::VtepMacMismatch,
+            format!(
+                "the overlay neighbour's MAC {neighbour_mac} is not {remote_at}'s {} MAC {remote_mac}: the remote VTEP drops the frames",
+                remote.name
+            ),
+        )
+    });
+    hop(
+        at,
+        inode,
+        format!("remote VTEP {} ({remote_at})", remote.name),
+        format!(
+            "{} has MAC {remote_mac}; the neighbour says {neighbour_mac}",
+            remote.name
+        ),
+        fault,
+    )
+}
+
+/// The underlay leg of an encapsulated packet: its device must be up and
+/// carry `inner + overhead` bytes.
+pub fn underlay_mtu_hop(
+    at: &str,
+    inode: u64,
+    udev: &Interface,
+    inner: Option<u32>,
+    overhead: u32,
+) -> Option<Hop> {
+    let (inner, mtu) = (inner?, udev.mtu?);
+    let outer = inner + overhead;
+    (outer > mtu).then(|| {
+        hop(
+            at,
+            inode,
+            format!("underlay {}", udev.name),
+            format!("MTU {mtu}; encapsulated size {outer} ({inner} + {overhead})"),
+            blocked(
+                Cause::Mtu,
+                format!(
+                    "a {inner}-byte packet is {outer} bytes once encapsulated, larger than the underlay {}'s MTU {mtu}",
+                    udev.name
+                ),
+            ),
+        )
+    })
+}
+
 /// Arrival in the destination pod.
 pub fn delivery_hop(label: &str, inode: u64, i: Option<&Interface>) -> Hop {
     match i {
-        Some(i) => Hop {
-            at: format!("pod {label}"),
-            netns_inode: Some(inode),
-            step: format!("delivered on {}", i.name),
-            detail: format!("{}; {}", link_state(i), counters(i.stats)),
-            status: if is_up(i) {
-                HopStatus::Ok
-            } else {
-                HopStatus::Blocked
-            },
-            reason: (!is_up(i)).then(|| format!("{} is down", i.name)),
-        },
-        None => Hop {
-            at: format!("pod {label}"),
-            netns_inode: Some(inode),
-            step: "delivered".into(),
-            detail: "the destination address is on this pod".into(),
-            status: HopStatus::Ok,
-            reason: None,
-        },
+        Some(i) => hop(
+            label,
+            inode,
+            format!("delivered on {}", i.name),
+            format!("{}; {}", link_state(i), counters(i.stats)),
+            (!is_up(i)).then(|| {
+                (
+                    HopStatus::Blocked,
+                    Cause::LinkDown,
+                    format!("{} is down", i.name),
+                )
+            }),
+        ),
+        None => hop(
+            label,
+            inode,
+            "delivered".into(),
+            "the destination address is in this namespace".into(),
+            None,
+        ),
     }
 }
 
@@ -365,23 +485,43 @@ pub fn out_dev<'a>(f: &'a NodeFacts, l: &FibLookup) -> Option<&'a Interface> {
     f.interfaces.iter().find(|i| i.name == name)
 }
 
-/// The one-line verdict for a list of hops.
-pub fn verdict(hops: &[Hop]) -> String {
-    match hops.iter().position(|h| h.status != HopStatus::Ok) {
+/// Numbers the hops and finds the first that stops the packet.
+pub fn finish(hops: &mut [Hop]) -> Option<Blocked> {
+    for (i, h) in hops.iter_mut().enumerate() {
+        h.index = i + 1;
+    }
+    hops.iter()
+        .find(|h| h.status != HopStatus::Ok)
+        .map(|h| Blocked {
+            hop: h.index,
+            direction: h.direction,
+            cause: h.cause,
+            reason: h.reason.clone().unwrap_or_default(),
+        })
+}
+
+/// The one-line verdict; `both`: a reply was modelled too.
+pub fn verdict(hops: &[Hop], both: bool) -> String {
+    match hops.iter().find(|h| h.status != HopStatus::Ok) {
+        None if both => "delivered both ways".into(),
         None => "delivered".into(),
-        Some(i) if hops[i].status == HopStatus::Blocked => {
-            format!(
-                "blocked at hop {}: {}",
-                i + 1,
-                hops[i].reason.clone().unwrap_or_default()
-            )
-        }
-        Some(i) => format!(
-            "leaves what podnet can see at hop {}: {}",
-            i + 1,
-            hops[i].reason.clone().unwrap_or_default()
+        Some(h) if h.status == HopStatus::Blocked => format!(
+            "blocked in the {} at hop {}: {}",
+            h.direction.as_str(),
+            h.index,
+            h.reason.clone().unwrap_or_default()
+        ),
+        Some(h) => format!(
+            "leaves what podnet can see in the {} at hop {}: {}",
+            h.direction.as_str(),
+            h.index,
+            h.reason.clone().unwrap_or_default()
         ),
     }
+}
+
+pub fn is_link_up(i: &Interface) -> bool {
+    is_up(i)
 }
 
 #[cfg(test)]
@@ -404,7 +544,11 @@ mod tests {
     fn a_pod_mtu_above_its_host_veth_blocks_full_size_packets() {
         let (eth0, host) = (link("eth0", 1500, true), link("pnet1", 1450, true));
         let h = veth_hop("pod a", 1, &eth0, Some((&host, "node")), Some(1500));
-        assert_eq!(h.status, HopStatus::Blocked, "{h:?}");
+        assert_eq!(
+            (h.status, h.cause),
+            (HopStatus::Blocked, Some(Cause::Mtu)),
+            "{h:?}"
+        );
         let reason = h.reason.unwrap();
         assert!(
             reason.contains("1500-byte packet") && reason.contains("pnet1's MTU 1450"),
@@ -419,25 +563,19 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_route_to_a_pod_behind_a_down_veth_names_the_veth() {
-        let l = FibLookup {
-            dst: "10.244.3.3".parse().unwrap(),
-            src: Some("10.244.1.2".parse().unwrap()),
-            iif: Some("eth0".into()),
-            result: Err("Network is unreachable (os error 101)".into()),
-            errno: Some(libc::ENETUNREACH),
-        };
-        let mut hop = route_hop("node", 1, &NodeFacts::default(), &l);
-        assert_eq!(hop.reason.as_deref(), Some("no route to 10.244.3.3"));
-        explain_missing_pod_route(&mut hop, &l, &link("cali1", 1500, true));
-        assert_eq!(hop.reason.as_deref(), Some("no route to 10.244.3.3"));
-        explain_missing_pod_route(&mut hop, &l, &link("cali1", 1500, false));
+    fn a_down_link_blocks_before_anything_else_and_underlay_mtu_counts_the_overhead() {
+        let (up, down) = (link("pnet1", 1500, true), link("flannel.1", 1450, false));
+        let h = links_hop("node", 1, &[&up, &down]).unwrap();
         assert_eq!(
-            hop.reason.as_deref(),
-            Some(
-                "no route to 10.244.3.3: the pod's host veth cali1 is down (admin down), and its route went with it"
-            )
+            (h.status, h.cause),
+            (HopStatus::Blocked, Some(Cause::LinkDown))
         );
+        assert!(links_hop("node", 1, &[&up]).is_none());
+        let eth0 = link("eth0", 1450, true);
+        let h = underlay_mtu_hop("node", 1, &eth0, Some(1450), 50).unwrap();
+        assert_eq!(h.cause, Some(Cause::Mtu));
+        assert!(h.reason.unwrap().contains("1500 bytes once encapsulated"));
+        assert!(underlay_mtu_hop("node", 1, &eth0, Some(1400), 50).is_none());
     }
 
     #[test]

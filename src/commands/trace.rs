@@ -1,17 +1,18 @@
 //! `podnet trace <pod> <destination[:port]>`: the path a packet from a pod
-//! would take, hop by hop across namespaces, computed from kernel state
-//! (no packet is sent), with the first hop that cannot forward marked.
+//! would take, hop by hop across namespaces, and the reply's way back when
+//! the destination is a pod on this machine, computed from kernel state (no
+//! packet is sent), with the first hop that cannot forward marked.
 
 use std::io::Write;
 use std::net::IpAddr;
 
 use crate::analyze::doctor::FibQuery;
-use crate::analyze::doctor::firewall::Packet;
+use crate::analyze::netfilter_path::{Packet, Proto};
 use crate::analyze::{resolve, trace, veth};
-use crate::cli::TraceArgs;
+use crate::cli::{TraceArgs, TraceProto};
 use crate::error::{Error, Outcome, Result};
 use crate::model::doctor::NodeFacts;
-use crate::model::trace::{Hop, HopStatus, TraceReport};
+use crate::model::trace::{Cause, Direction, Hop, HopStatus, TraceReport};
 use crate::model::{Netns, PairStatus};
 use crate::render;
 
@@ -35,6 +36,33 @@ pub fn parse_destination(s: &str) -> Result<(IpAddr, Option<u16>)> {
     )))
 }
 
+/// VXLAN over IPv4 adds 50 bytes (outer IP 20, UDP 8, VXLAN 8, Ethernet 14).
+const VXLAN_OVERHEAD: u32 = 50;
+
+/// The protocol and ports of one direction's packet.
+#[derive(Debug, Clone, Copy)]
+struct Leg {
+    proto: Proto,
+    sport: Option<u16>,
+    dport: Option<u16>,
+    reply: bool,
+}
+
+impl Leg {
+    fn packet(&self, src: IpAddr, dst: IpAddr, iif: &str, oif: &str) -> Packet {
+        Packet {
+            src,
+            dst,
+            iif: iif.into(),
+            oif: oif.into(),
+            proto: self.proto,
+            sport: self.sport,
+            dport: self.dport,
+            reply: self.reply,
+        }
+    }
+}
+
 pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> {
     let mut inv = inventory::scan(
         ctx,
@@ -55,53 +83,59 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
         ));
     }
     let dst_text = resolve_destination(nss, &args.destination)?;
-    let (dst, port) = parse_destination(&dst_text)?;
+    let (dst, dst_port) = parse_destination(&dst_text)?;
+    let port = args.port.or(dst_port);
+    let proto = match args.proto {
+        Some(TraceProto::Icmp) => Proto::Icmp,
+        Some(TraceProto::Tcp) => Proto::Tcp,
+        Some(TraceProto::Udp) => Proto::Udp,
+        None if port.is_some() => Proto::Tcp,
+        None => Proto::Icmp,
+    };
+    if proto == Proto::Icmp && port.is_some() {
+        return Err(Error::Usage("--port needs --proto tcp or udp".into()));
+    }
     let pairs = veth::pair_all(nss, &mut inv.extra, false);
     let label = resolve::label(pod);
-    let mut hops: Vec<Hop> = Vec::new();
-
-    // 1. the pod's own route lookup
-    let pod_facts = visit(&inventory::target(&ctx.root, pod), |inside| {
-        read_with_lookups(
-            inside,
-            &[FibQuery {
-                dst,
-                src: None,
-                iif: None,
-            }],
-        )
-    })?;
-    let at = format!("pod {label}");
-    let look = &pod_facts.fib[0];
-    hops.push(trace::route_hop(&at, pod.inode, &pod_facts, look));
-    let src = look
-        .result
-        .as_ref()
-        .ok()
-        .and_then(|_| source_ip(&pod_facts, dst));
-    if hops[0].status == HopStatus::Ok {
-        if let Some(dev) = trace::out_dev(&pod_facts, look) {
-            let next = look
-                .result
-                .as_ref()
-                .ok()
-                .and_then(|a| a.gateway)
-                .unwrap_or(dst);
-            hops.extend(trace::neighbour_hop(&at, pod.inode, &pod_facts, dev, next));
-            if last_ok(&hops) {
-                follow(ctx, nss, &pairs, pod, dev, src, dst, &mut hops)?;
-            }
-        } else if trace::owner_of(&pod_facts, dst).is_some() {
-            hops.push(trace::delivery_hop(&label, pod.inode, None));
+    let request = Leg {
+        proto,
+        sport: None,
+        dport: port,
+        reply: false,
+    };
+    let (mut hops, src) = trace_leg(ctx, nss, &pairs, pod, dst, None, request)?;
+    // the reply starts in the destination pod's namespace, src/dst and ports swapped
+    let dst_pod = nss
+        .iter()
+        .find(|n| n.pod.is_some() && n.inode != pod.inode && has_address(n, dst));
+    let mut both = false;
+    if let (Some(back_from), Some(src)) = (dst_pod, src) {
+        both = true;
+        let reply = Leg {
+            proto,
+            sport: port,
+            dport: None,
+            reply: true,
+        };
+        let (mut back, _) = trace_leg(ctx, nss, &pairs, back_from, src, Some(dst), reply)?;
+        for h in &mut back {
+            h.direction = Direction::Reply;
         }
+        hops.extend(back);
     }
+    let blocked = trace::finish(&mut hops);
     let report = TraceReport {
         from: label,
         to: match port {
+            Some(p) if dst.is_ipv6() => format!("[{dst}]:{p}"),
             Some(p) => format!("{dst}:{p}"),
             None => dst.to_string(),
         },
-        verdict: trace::verdict(&hops),
+        proto: proto.as_str().into(),
+        port,
+        verdict: trace::verdict(&hops, both),
+        delivered: blocked.is_none(),
+        blocked,
         hops,
         warnings: inv.report.warnings,
     };
@@ -117,6 +151,73 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
     } else {
         Outcome::Clean
     })
+}
+
+/// One direction: from `from`'s namespace to `dst`. Returns its hops and
+/// the source address the packet leaves with (`src` when given: the reply's).
+#[allow(clippy::too_many_arguments)]
+fn trace_leg(
+    ctx: &Ctx,
+    nss: &[Netns],
+    pairs: &[crate::model::VethPair],
+    from: &Netns,
+    dst: IpAddr,
+    src: Option<IpAddr>,
+    leg: Leg,
+) -> Result<(Vec<Hop>, Option<IpAddr>)> {
+    let label = resolve::label(from);
+    let at = format!("pod {label}");
+    let mut hops: Vec<Hop> = Vec::new();
+    let facts = visit(&inventory::target(&ctx.root, from), |inside| {
+        read_with_lookups(
+            inside,
+            &[FibQuery {
+                dst,
+                src: None,
+                iif: None,
+            }],
+        )
+    })?;
+    let look = &facts.fib[0];
+    hops.push(trace::route_hop(&at, from.inode, &facts, look, None));
+    let src = src.or_else(|| {
+        look.result
+            .as_ref()
+            .ok()
+            .and_then(|_| source_ip(&facts, dst))
+    });
+    if !last_ok(&hops) {
+        return Ok((hops, src));
+    }
+    // to itself, or to 127.0.0.1: delivered inside the namespace
+    if dst.is_loopback()
+        || trace::owner_of(&facts, dst).is_some()
+        || look.result.as_ref().is_ok_and(|a| a.kind == "local")
+    {
+        hops.push(trace::delivery_hop(&at, from.inode, None));
+        return Ok((hops, src));
+    }
+    let Some(dev) = trace::out_dev(&facts, look) else {
+        return Ok((hops, src));
+    };
+    // the link state of eth0 and its host veth is the veth hop's (both ends, before any neighbour)
+    let gateway = look.result.as_ref().ok().and_then(|a| a.gateway);
+    let start = Start {
+        pod: from,
+        facts: &facts,
+        dev,
+        gateway,
+    };
+    follow(ctx, nss, pairs, &start, src, dst, leg, &mut hops)?;
+    Ok((hops, src))
+}
+
+/// Where a traced packet starts: the pod, its facts, its egress device and gateway.
+struct Start<'a> {
+    pod: &'a Netns,
+    facts: &'a NodeFacts,
+    dev: &'a crate::model::Interface,
+    gateway: Option<IpAddr>,
 }
 
 /// A destination given as a pod reference becomes that pod's address.
@@ -175,20 +276,76 @@ fn where_is(ns: &Netns) -> String {
     }
 }
 
-/// Follows the packet out of the pod's interface `dev`: over its veth into
-/// the node, through the node's FIB and firewall, and on through tunnels or
-/// the underlay to whatever namespace on this machine holds the next hop.
+/// The pod's gateway must answer ARP on the pod's link: an address on the
+/// bridge the host veth is a port of, or (routed, Calico-style, no bridge)
+/// the host veth answering by proxy ARP or holding the address itself.
+fn gateway_hop(
+    here: &str,
+    inode: u64,
+    facts: &NodeFacts,
+    host: &crate::model::Interface,
+    gateway: IpAddr,
+) -> Option<Hop> {
+    let owner = trace::owner_of(facts, gateway);
+    let bridge = host
+        .master_ifindex
+        .and_then(|m| facts.interfaces.iter().find(|i| i.ifindex == m));
+    let fault = match (bridge, owner) {
+        (Some(b), Some(o)) if o.ifindex == b.ifindex => None,
+        (_, Some(o)) if o.ifindex == host.ifindex => None,
+        (_, Some(o)) if o.kind == "bridge" => Some((
+            Cause::VethDetached,
+            format!(
+                "the pod's gateway {gateway} is on bridge {}, but the host veth {} is {}",
+                o.name,
+                host.name,
+                match bridge {
+                    Some(b) => format!("a port of {}", b.name),
+                    None => "not a port of it".into(),
+                }
+            ),
+        )),
+        // a local address on another device: the kernel answers ARP for it on any link
+        (_, Some(_)) => None,
+        (None, None) => {
+            let key = format!("net/ipv4/conf/{}/proxy_arp", host.name);
+            let proxy = facts.sysctls.get(&key).is_some_and(|v| v.trim() != "0");
+            (!proxy).then(|| {
+                (
+                    Cause::ProxyArpOff,
+                    format!(
+                        "nothing answers ARP for the pod's gateway {gateway}: the host veth {} has proxy_arp off and no such address",
+                        host.name
+                    ),
+                )
+            })
+        }
+        (Some(_), None) => None,
+    }?;
+    Some(trace::hop(
+        here,
+        inode,
+        format!("gateway {gateway} on {}", host.name),
+        "who answers ARP for the pod's gateway".into(),
+        Some((HopStatus::Blocked, fault.0, fault.1)),
+    ))
+}
+
+/// Follows the packet out of the pod's interface: over its veth into the
+/// node, through the node's FIB and netfilter hooks, and on through tunnels
+/// or the underlay to whatever namespace on this machine holds the next hop.
 #[allow(clippy::too_many_arguments)]
 fn follow(
     ctx: &Ctx,
     nss: &[Netns],
     pairs: &[crate::model::VethPair],
-    pod: &Netns,
-    dev: &crate::model::Interface,
+    start: &Start<'_>,
     src: Option<IpAddr>,
     dst: IpAddr,
+    leg: Leg,
     hops: &mut Vec<Hop>,
 ) -> Result<()> {
+    let (pod, dev) = (start.pod, start.dev);
     let at = format!("pod {}", resolve::label(pod));
     let pair = pairs.iter().find(|p| {
         p.netns_inode == Some(pod.inode)
@@ -204,8 +361,7 @@ fn follow(
     };
     let node_if = node.interfaces.iter().find(|i| i.ifindex == host.ifindex);
     let peer_where = where_is(node);
-    // the packet traced is as big as the pod sends (its MTU); a router
-    // on the way that needs smaller ones says so (fragmentation needed)
+    // the packet traced is as big as the pod sends (its MTU)
     let mut size = dev.mtu;
     hops.push(trace::veth_hop(
         &at,
@@ -217,12 +373,24 @@ fn follow(
     if !last_ok(hops) {
         return Ok(());
     }
-    // the interface the packet enters the node's IP layer by: the veth's bridge, or the veth
+    // the pod's neighbour (after the link: a stale entry behind a down veth is the veth's fault)
+    let first_next = start.gateway.unwrap_or(dst);
+    hops.extend(trace::neighbour_hop(
+        &at,
+        pod.inode,
+        start.facts,
+        dev,
+        first_next,
+    ));
+    if !last_ok(hops) {
+        return Ok(());
+    }
     let mut ingress = node_if
         .and_then(|i| i.master_ifindex)
         .and_then(|m| node.interfaces.iter().find(|i| i.ifindex == m))
         .or(node_if)
         .map(|i| i.name.clone());
+    let mut first = true;
     for _ in 0..MAX_NODES {
         let here = where_is(node);
         let q = FibQuery {
@@ -233,16 +401,43 @@ fn follow(
         let facts = visit(&inventory::target(&ctx.root, node), |inside| {
             read_with_lookups(inside, std::slice::from_ref(&q))
         })?;
+        if first {
+            first = false;
+            if let (Some(gw), Some(h)) = (
+                start.gateway,
+                node_if.and_then(|i| facts.interfaces.iter().find(|x| x.ifindex == i.ifindex)),
+            ) && let Some(hop) = gateway_hop(&here, node.inode, &facts, h, gw)
+            {
+                hops.push(hop);
+                return Ok(());
+            }
+        }
+        if let Some(c) = facts.interfaces.iter().find(|i| i.name == "cilium_host") {
+            hops.push(trace::hop(
+                &here,
+                node.inode,
+                format!("{} present", c.name),
+                "Cilium-style node: pod traffic is redirected by eBPF programs".into(),
+                Some((
+                    HopStatus::Unknown,
+                    Cause::Ebpf,
+                    "forwarding on this node is done by eBPF podnet cannot read".into(),
+                )),
+            ));
+            return Ok(());
+        }
         let l = &facts.fib[0];
         let out = trace::out_dev(&facts, l);
-        let packet = match (src, &ingress, out) {
-            (Some(s), Some(i), Some(o)) => Some(Packet::icmp(s, dst, i, &o.name)),
+        let packet = match (src, &ingress) {
+            (Some(s), Some(i)) => {
+                Some(leg.packet(s, dst, i, out.map(|o| o.name.as_str()).unwrap_or("")))
+            }
             _ => None,
         };
         // the destination pod, its interface and, when it hangs off this node, its host veth
         let dst_ns = nss
             .iter()
-            .find(|n| !n.host && n.inode != node.inode && has_address(n, dst));
+            .find(|n| n.pod.is_some() && n.inode != node.inode && has_address(n, dst));
         let dst_if = dst_ns.and_then(|d| d.interfaces.iter().find(|i| has_addr_on(i, dst)));
         let host_end = match (dst_ns, dst_if) {
             (Some(d), Some(i)) => pairs
@@ -254,65 +449,116 @@ fn follow(
                 .and_then(|h| facts.interfaces.iter().find(|x| x.ifindex == h.ifindex)),
             _ => None,
         };
-        let mut hop = trace::forward_hop(&here, node.inode, &facts, l, packet.as_ref());
-        if let Some(h) = host_end {
-            trace::explain_missing_pod_route(&mut hop, l, h);
+        // a down host veth of the destination pod comes before the route it took with it
+        if let Some(h) = host_end
+            && let Some(hop) = trace::links_hop(&here, node.inode, &[h])
+        {
+            hops.push(hop);
+            return Ok(());
         }
-        hops.push(hop);
+        // a pod routed by its own host route (no bridge): that route must exist
+        let pod_dev = host_end
+            .filter(|h| h.master_ifindex.is_none())
+            .map(|h| h.name.as_str());
+        hops.push(trace::forward_hop(
+            &here,
+            node.inode,
+            &facts,
+            l,
+            packet.as_ref(),
+            pod_dev,
+        ));
         if !last_ok(hops) {
             return Ok(());
         }
         let Some(out) = out else { return Ok(()) };
-        if let (Some(s), Some(m)) = (size, out.mtu) {
-            size = Some(s.min(m));
-        }
         let gateway = l.result.as_ref().ok().and_then(|a| a.gateway);
-        // delivered to this node, or to a pod attached to it
+        // delivered to this node
         if l.result.as_ref().is_ok_and(|a| a.kind == "local") {
-            hops.push(Hop {
-                at: here,
-                netns_inode: Some(node.inode),
-                step: "delivered".into(),
-                detail: format!("{dst} is this node's address"),
-                status: HopStatus::Ok,
-                reason: None,
-            });
+            hops.push(trace::hop(
+                &here,
+                node.inode,
+                "delivered".into(),
+                format!("{dst} is this node's address"),
+                None,
+            ));
+            return Ok(());
+        }
+        if let Some(h) = trace::links_hop(&here, node.inode, &[out]) {
+            hops.push(h);
+            return Ok(());
+        }
+        // a packet wider than the device it leaves by
+        if let (Some(s), Some(m)) = (size, out.mtu)
+            && s > m
+        {
+            hops.push(trace::hop(
+                &here,
+                node.inode,
+                format!("out {}", out.name),
+                format!("MTU {m}"),
+                Some((
+                    HopStatus::Blocked,
+                    Cause::Mtu,
+                    format!("a {s}-byte packet is larger than {}'s MTU {m}", out.name),
+                )),
+            ));
             return Ok(());
         }
         if let Some(dst_ns) = dst_ns
             && gateway.is_none()
             && out.kind != "vxlan"
         {
-            let i = dst_if;
-            let name = dst_ns
-                .pod
-                .as_ref()
-                .map(|p| p.display_name())
-                .unwrap_or_else(|| resolve::label(dst_ns));
+            let name = format!(
+                "pod {}",
+                dst_ns
+                    .pod
+                    .as_ref()
+                    .map(|p| p.display_name())
+                    .unwrap_or_else(|| resolve::label(dst_ns))
+            );
+            if let Some(h) = host_end
+                && out.kind == "bridge"
+                && h.master_ifindex != Some(out.ifindex)
+            {
+                hops.push(trace::hop(
+                    &here,
+                    node.inode,
+                    format!("bridge {} → {}", out.name, h.name),
+                    format!("{} is not a port of {}", h.name, out.name),
+                    Some((
+                        HopStatus::Blocked,
+                        Cause::VethDetached,
+                        format!(
+                            "the route to {dst} leaves by bridge {}, but the pod's host veth {} is not a port of it",
+                            out.name, h.name
+                        ),
+                    )),
+                ));
+                return Ok(());
+            }
             hops.extend(trace::neighbour_hop(&here, node.inode, &facts, out, dst));
-            // over the pod's veth: its host end (a bridge port, or the route's device) to its eth0
-            if let (Some(h), Some(i), true) = (host_end, i, last_ok(hops)) {
+            if let (Some(h), Some(i), true) = (host_end, dst_if, last_ok(hops)) {
                 hops.push(trace::veth_hop(
                     &here,
                     node.inode,
                     h,
-                    Some((i, &format!("pod {name}"))),
+                    Some((i, &name)),
                     size,
                 ));
             }
             if last_ok(hops) {
-                hops.push(trace::delivery_hop(&name, dst_ns.inode, i));
+                hops.push(trace::delivery_hop(&name, dst_ns.inode, dst_if));
             }
             return Ok(());
         }
         // through a VXLAN tunnel, or out of the uplink
-        let (next_ip, next_dev_here) = if out.kind == "vxlan" {
+        let (next_ip, via_tunnel, neighbour_mac) = if out.kind == "vxlan" {
             let (hop, vtep) = trace::vxlan_hop(&here, node.inode, &facts, out, gateway);
             hops.push(hop);
-            let Some(vtep) = vtep.filter(|_| last_ok(hops)) else {
+            let Some((vtep, mac)) = vtep.filter(|_| last_ok(hops)) else {
                 return Ok(());
             };
-            // the underlay route to the remote VTEP
             let uq = FibQuery {
                 dst: vtep,
                 src: None,
@@ -322,11 +568,29 @@ fn follow(
                 read_with_lookups(inside, std::slice::from_ref(&uq))
             })?;
             let ul = &under.fib[0];
-            hops.push(trace::route_hop(&here, node.inode, &under, ul));
+            let mut uhop = trace::route_hop(&here, node.inode, &under, ul, None);
+            if uhop.status == HopStatus::Blocked {
+                uhop.cause = Some(Cause::VtepUnreachable);
+                uhop.reason = Some(format!(
+                    "the FDB dst {vtep} is unreachable on the underlay: {}",
+                    uhop.reason.clone().unwrap_or_default()
+                ));
+            }
+            hops.push(uhop);
             if !last_ok(hops) {
                 return Ok(());
             }
             if let Some(udev) = trace::out_dev(&under, ul) {
+                if let Some(h) = trace::links_hop(&here, node.inode, &[udev]) {
+                    hops.push(h);
+                    return Ok(());
+                }
+                if let Some(h) =
+                    trace::underlay_mtu_hop(&here, node.inode, udev, size, VXLAN_OVERHEAD)
+                {
+                    hops.push(h);
+                    return Ok(());
+                }
                 let next = ul
                     .result
                     .as_ref()
@@ -334,42 +598,71 @@ fn follow(
                     .and_then(|a| a.gateway)
                     .unwrap_or(vtep);
                 hops.extend(trace::neighbour_hop(&here, node.inode, &under, udev, next));
+                // the underlay leads to a namespace on this machine that holds no such VTEP
+                if last_ok(hops)
+                    && !nss
+                        .iter()
+                        .any(|n| n.inode != node.inode && has_address(n, vtep))
+                    && underlay_peer(nss, pairs, node, udev).is_some()
+                {
+                    let peer = underlay_peer(nss, pairs, node, udev)
+                        .map(where_is)
+                        .unwrap_or_default();
+                    hops.push(trace::hop(
+                        &here,
+                        node.inode,
+                        format!("FDB dst {vtep}"),
+                        format!("{} leads to {peer}", udev.name),
+                        Some((
+                            HopStatus::Blocked,
+                            Cause::FdbWrongDst,
+                            format!("the FDB entry for {mac} on {} points at {vtep}, which no namespace on the underlay ({peer}) holds: not a VTEP", out.name),
+                        )),
+                    ));
+                    return Ok(());
+                }
             }
-            (vtep, true)
+            (vtep, true, Some(mac))
         } else {
             let next = gateway.unwrap_or(dst);
             hops.extend(trace::neighbour_hop(&here, node.inode, &facts, out, next));
-            (next, false)
+            (next, false, None)
         };
         if !last_ok(hops) {
             return Ok(());
         }
-        // the namespace on this machine that owns the next hop's address, if any
         let Some(next_node) = nss
             .iter()
             .find(|n| n.inode != node.inode && has_address(n, next_ip))
         else {
-            hops.push(Hop {
-                at: here,
-                netns_inode: Some(node.inode),
-                step: format!("next hop {next_ip}"),
-                detail: if next_dev_here {
+            hops.push(trace::hop(
+                &here,
+                node.inode,
+                format!("next hop {next_ip}"),
+                if via_tunnel {
                     format!("remote VTEP {next_ip}")
                 } else {
                     format!("gateway {next_ip}")
                 },
-                status: HopStatus::Unknown,
-                reason: Some(format!("{next_ip} is not on this machine")),
-            });
+                Some((
+                    HopStatus::Unknown,
+                    Cause::OffMachine,
+                    format!("{next_ip} is not on this machine"),
+                )),
+            ));
             return Ok(());
         };
-        // arriving there: through its own tunnel device (VXLAN), or the interface holding the address
-        ingress = if next_dev_here {
-            next_node
-                .interfaces
-                .iter()
-                .find(|i| i.kind == "vxlan")
-                .map(|i| i.name.clone())
+        ingress = if via_tunnel {
+            let remote = next_node.interfaces.iter().find(|i| i.kind == "vxlan");
+            if let (Some(r), Some(mac)) = (remote, neighbour_mac.as_deref()) {
+                let h = trace::vtep_mac_hop(&here, node.inode, mac, r, &where_is(next_node));
+                let ok = h.status == HopStatus::Ok;
+                hops.push(h);
+                if !ok {
+                    return Ok(());
+                }
+            }
+            remote.map(|i| i.name.clone())
         } else {
             next_node
                 .interfaces
@@ -377,9 +670,35 @@ fn follow(
                 .find(|i| has_addr_on(i, next_ip))
                 .map(|i| i.name.clone())
         };
+        if let (Some(s), Some(m)) = (size, out.mtu) {
+            size = Some(s.min(m));
+        }
         node = next_node;
     }
     Ok(())
+}
+
+/// The namespace at the other end of a node's underlay veth, if on this machine.
+fn underlay_peer<'a>(
+    nss: &'a [Netns],
+    pairs: &[crate::model::VethPair],
+    node: &Netns,
+    udev: &crate::model::Interface,
+) -> Option<&'a Netns> {
+    let p = pairs.iter().find(|p| {
+        p.status == PairStatus::Paired
+            && ((p.netns_inode == Some(node.inode)
+                && p.pod_if.as_ref().is_some_and(|i| i.ifindex == udev.ifindex))
+                || p.host_if
+                    .as_ref()
+                    .is_some_and(|h| h.netns_inode == node.inode && h.ifindex == udev.ifindex))
+    })?;
+    let other = if p.netns_inode == Some(node.inode) {
+        p.host_if.as_ref().map(|h| h.netns_inode)
+    } else {
+        p.netns_inode
+    }?;
+    nss.iter().find(|n| n.inode == other)
 }
 
 fn has_addr_on(i: &crate::model::Interface, ip: IpAddr) -> bool {

@@ -74,9 +74,32 @@ impl Cause {
     }
 }
 
+/// Which way a hop's packet goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From the traced pod to the destination.
+    #[default]
+    Request,
+    /// From the destination back to the pod (src/dst and ports swapped).
+    Reply,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Request => "request",
+            Direction::Reply => "reply",
+        }
+    }
+}
+
 /// One step of the path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hop {
+    /// 1-based position over both directions.
+    pub index: usize,
+    pub direction: Direction,
     /// Where: `pod default/web-0`, `node (host netns 4026531840)`, `remote node …`.
     pub at: String,
     pub netns_inode: Option<u64>,
@@ -87,6 +110,17 @@ pub struct Hop {
     pub status: HopStatus,
     /// Why the packet dies here, when it does.
     pub reason: Option<String>,
+    /// The stable code of `reason` (blocked or unknown hops).
+    pub cause: Option<Cause>,
+}
+
+/// The first hop that stops the packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blocked {
+    pub hop: usize,
+    pub direction: Direction,
+    pub cause: Option<Cause>,
+    pub reason: String,
 }
 
 /// What `podnet trace` reports.
@@ -94,8 +128,14 @@ pub struct Hop {
 pub struct TraceReport {
     pub from: String,
     pub to: String,
+    /// `icmp`, `tcp` or `udp`.
+    pub proto: String,
+    pub port: Option<u16>,
     pub hops: Vec<Hop>,
-    /// `delivered`, `blocked at hop N: …`, or `leaves this machine at hop N`.
+    pub blocked: Option<Blocked>,
+    /// Delivered both ways (the request only, when no reply can be modelled).
+    pub delivered: bool,
+    /// `delivered both ways`, `blocked in the reply at hop 9: …`, `leaves what podnet can see …`.
     pub verdict: String,
     pub warnings: Vec<String>,
 }

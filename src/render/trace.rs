@@ -9,8 +9,13 @@ use crate::model::trace::{HopStatus, TraceReport};
 use super::{Esc, Style};
 
 pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> std::io::Result<()> {
-    writeln!(out, "trace {} → {}", Esc(&r.from), Esc(&r.to))?;
-    for (i, h) in r.hops.iter().enumerate() {
+    writeln!(out, "trace {} → {} ({})", Esc(&r.from), Esc(&r.to), r.proto)?;
+    let mut direction = None;
+    for h in &r.hops {
+        if direction != Some(h.direction) {
+            direction = Some(h.direction);
+            writeln!(out, "{}:", h.direction.as_str())?;
+        }
         let mark = match h.status {
             HopStatus::Ok => "ok",
             HopStatus::Blocked => "BLOCKED",
@@ -28,18 +33,22 @@ pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> std::io::Res
         writeln!(
             out,
             "{:>2}. {:<7} {}  {}",
-            i + 1,
+            h.index,
             mark,
             Esc(&h.at),
             Esc(&h.step)
         )?;
         writeln!(out, "             {}", Esc(&h.detail))?;
         if let Some(reason) = &h.reason {
-            writeln!(out, "             reason: {}", Esc(reason))?;
+            let code = h
+                .cause
+                .map(|c| format!(" [{}]", c.code()))
+                .unwrap_or_default();
+            writeln!(out, "             reason: {}{code}", Esc(reason))?;
         }
     }
     let verdict = super::esc(&r.verdict);
-    let v = if style.color && r.verdict != "delivered" {
+    let v = if style.color && !r.delivered {
         verdict.red().bold().to_string()
     } else {
         verdict
