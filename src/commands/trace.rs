@@ -105,8 +105,10 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
     };
     let (mut hops, src) = trace_leg(ctx, nss, &pairs, pod, dst, None, request)?;
     // the reply starts in the destination pod's namespace, src/dst and ports swapped
+    let local = dst.is_loopback() || has_address(pod, dst);
     let dst_pod = nss
         .iter()
+        .filter(|_| !local)
         .find(|n| n.pod.is_some() && n.inode != pod.inode && has_address(n, dst));
     let mut both = false;
     if let (Some(back_from), Some(src)) = (dst_pod, src) {
@@ -708,5 +710,7 @@ fn has_addr_on(i: &crate::model::Interface, ip: IpAddr) -> bool {
 }
 
 fn has_address(n: &Netns, ip: IpAddr) -> bool {
-    n.interfaces.iter().any(|i| has_addr_on(i, ip))
+    n.interfaces
+        .iter()
+        .any(|i| i.kind != "loopback" && has_addr_on(i, ip))
 }
