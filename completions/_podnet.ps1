@@ -297,6 +297,8 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             break
         }
         'podnet;trace' {
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'The protocol traced (default icmp; tcp when DESTINATION has a port)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Destination port (tcp/udp)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')

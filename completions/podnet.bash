@@ -2108,12 +2108,20 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__trace)
-            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            opts="-o -v -h -V --proto --port --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --proto)
+                    COMPREPLY=($(compgen -W "icmp tcp udp" -- "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
                     return 0

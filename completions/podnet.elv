@@ -273,6 +273,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --version 'Print version'
         }
         &'podnet;trace'= {
+            cand --proto 'The protocol traced (default icmp; tcp when DESTINATION has a port)'
+            cand --port 'Destination port (tcp/udp)'
             cand -o 'Output format: a table, a wider table with every column, or JSON'
             cand --output 'Output format: a table, a wider table with every column, or JSON'
             cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'

@@ -238,6 +238,10 @@ complete -c podnet -n "__fish_podnet_using_subcommand doctor" -l kube -d 'Ask th
 complete -c podnet -n "__fish_podnet_using_subcommand doctor" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
 complete -c podnet -n "__fish_podnet_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand trace" -l proto -d 'The protocol traced (default icmp; tcp when DESTINATION has a port)' -r -f -a "icmp\t''
+tcp\t''
+udp\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand trace" -l port -d 'Destination port (tcp/udp)' -r
 complete -c podnet -n "__fish_podnet_using_subcommand trace" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
 wide\t'Table with every column'
 json\t'Machine-readable JSON (a stable, documented contract)'"
