@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::corpus::{check_text, doctor_both, find_check, trace, trace_summary, Traffic};
+use common::corpus::{Traffic, check_text, doctor_both, find_check, trace, trace_summary};
 use common::layouts::{Kind, Layout, ns_sh};
 use serde_json::Value;
 
@@ -42,10 +42,13 @@ fn oracle_words(l: &Layout, i: usize) -> Vec<(&'static str, String)> {
                     words.push(("tunnel", mac.to_string()));
                 }
             }
-            for e in json(&n.netns, &format!("ip -j neigh show dev {} nud permanent", t.dev))
-                .as_array()
-                .into_iter()
-                .flatten()
+            for e in json(
+                &n.netns,
+                &format!("ip -j neigh show dev {} nud permanent", t.dev),
+            )
+            .as_array()
+            .into_iter()
+            .flatten()
             {
                 if let Some(ip) = e["dst"].as_str() {
                     words.push(("tunnel", ip.to_string()));
@@ -117,7 +120,9 @@ fn healthy(kind: Kind) {
                 })
             })
             .collect();
-        h.into_iter().map(|h| h.join().expect("trace thread")).collect()
+        h.into_iter()
+            .map(|h| h.join().expect("trace thread"))
+            .collect()
     });
     for (a, b, code, t) in traces {
         let what = format!("trace {} → {}", l.pod(a).name, l.pod(b).name);
@@ -134,7 +139,10 @@ fn healthy(kind: Kind) {
                 problems.push(format!("{what}: no hop `unknown` with cause ebpf: {t}"));
             }
         } else if t["delivered"] != true {
-            problems.push(format!("{what}: not delivered both ways: {}", trace_summary(&l, &t)));
+            problems.push(format!(
+                "{what}: not delivered both ways: {}",
+                trace_summary(&l, &t)
+            ));
         } else if !hops.iter().any(|h| h["direction"] == "reply") {
             problems.push(format!("{what}: no reply hops"));
         }

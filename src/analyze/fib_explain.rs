@@ -191,7 +191,10 @@ fn forwarding_off(f: &NodeFacts, iif: &str, v6: bool) -> Option<String> {
 
 /// The reverse-path filter's verdict on a packet from `src` arriving on
 /// `iif`: the reason it refuses, or `None` when it lets it through.
-pub fn rp_refuses(f: &NodeFacts, src: IpAddr, dst: IpAddr, iif: &str) -> Option<String> {
+/// The cause is `rp-filter` when the way back leaves by another device;
+/// when there is no usable way back at all (no route, or a blackhole,
+/// unreachable or prohibit one), the missing route is the cause.
+pub fn rp_refuses(f: &NodeFacts, src: IpAddr, dst: IpAddr, iif: &str) -> Option<(Cause, String)> {
     if src.is_ipv6() {
         return None;
     }
@@ -212,25 +215,37 @@ pub fn rp_refuses(f: &NodeFacts, src: IpAddr, dst: IpAddr, iif: &str) -> Option<
         Selection::Route { route, .. } if route.kind == "unicast" => {
             let out = oif_name(f, route);
             if mode == 1 && out.as_deref() != Some(iif) {
-                Some(format!(
-                    "the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses {src}: the route back to it, `{}`, leaves by {} and not by {iif}",
-                    route_text(f, route),
-                    out.as_deref().unwrap_or("no device")
+                Some((
+                    Cause::RpFilter,
+                    format!(
+                        "the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses {src}: the route back to it, `{}`, leaves by {} and not by {iif}",
+                        route_text(f, route),
+                        out.as_deref().unwrap_or("no device")
+                    ),
                 ))
             } else {
                 None
             }
         }
-        Selection::Route { route, .. } => Some(format!(
-            "the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses {src}: the route back to it is `{}`",
-            route_text(f, route)
+        Selection::Route { route, .. } => Some((
+            cause_of_kind(&route.kind).unwrap_or(Cause::RpFilter),
+            format!(
+                "the route back to {src} is `{}`, so the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses it",
+                route_text(f, route)
+            ),
         )),
-        Selection::RuleAction(r) => Some(format!(
-            "the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses {src}: ip rule `{}` answers the way back",
-            r.summary()
+        Selection::RuleAction(r) => Some((
+            cause_of_kind(&r.action).unwrap_or(Cause::RpFilter),
+            format!(
+                "ip rule `{}` answers the way back to {src}, so the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses it",
+                r.summary()
+            ),
         )),
-        Selection::NoRoute => Some(format!(
-            "the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses {src}: there is no route back to it"
+        Selection::NoRoute => Some((
+            Cause::NoRoute,
+            format!(
+                "there is no route back to {src}, so the reverse-path filter ({mode_text}, rp_filter {mode} on {iif}) refuses it"
+            ),
         )),
     }
 }
@@ -333,12 +348,9 @@ pub fn explain(f: &NodeFacts, l: &FibLookup, pod_dev: Option<&str>) -> Option<Ex
             });
         }
         if let Some(src) = l.src
-            && let Some(reason) = rp_refuses(f, src, l.dst, iif)
+            && let Some((cause, reason)) = rp_refuses(f, src, l.dst, iif)
         {
-            return Some(Explained {
-                cause: Cause::RpFilter,
-                reason,
-            });
+            return Some(Explained { cause, reason });
         }
     }
     let by_errno = |errno: Option<i32>| match errno {

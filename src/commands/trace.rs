@@ -556,7 +556,19 @@ fn follow(
         }
         // through a VXLAN tunnel, or out of the uplink
         let (next_ip, via_tunnel, neighbour_mac) = if out.kind == "vxlan" {
-            let (hop, vtep) = trace::vxlan_hop(&here, node.inode, &facts, out, gateway);
+            let (mut hop, vtep) = trace::vxlan_hop(&here, node.inode, &facts, out, gateway);
+            // no FDB entry for the neighbour's MAC: when the VTEP that owns the
+            // gateway is on this machine with another MAC, the neighbour is what is wrong
+            if hop.cause == Some(Cause::FdbMissing)
+                && let Some(h) = gateway.and_then(|gw| {
+                    let mac = neighbour_mac_of(&facts, out, gw)?;
+                    let (owner, dev) = vxlan_owner(nss, node, gw)?;
+                    let h = trace::vtep_mac_hop(&here, node.inode, &mac, dev, &where_is(owner));
+                    (h.status == HopStatus::Blocked).then_some(h)
+                })
+            {
+                hop = h;
+            }
             hops.push(hop);
             let Some((vtep, mac)) = vtep.filter(|_| last_ok(hops)) else {
                 return Ok(());
@@ -599,17 +611,14 @@ fn follow(
                     .ok()
                     .and_then(|a| a.gateway)
                     .unwrap_or(vtep);
-                hops.extend(trace::neighbour_hop(&here, node.inode, &under, udev, next));
-                // the underlay leads to a namespace on this machine that holds no such VTEP
-                if last_ok(hops)
-                    && !nss
+                // the underlay leads to namespaces on this machine, none of which holds the VTEP
+                let peers = underlay_peers(nss, node, udev, vtep);
+                if !peers.is_empty() && !peers.iter().any(|n| has_address(n, vtep)) {
+                    let peer = peers
                         .iter()
-                        .any(|n| n.inode != node.inode && has_address(n, vtep))
-                    && underlay_peer(nss, pairs, node, udev).is_some()
-                {
-                    let peer = underlay_peer(nss, pairs, node, udev)
-                        .map(where_is)
-                        .unwrap_or_default();
+                        .map(|n| where_is(n))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     hops.push(trace::hop(
                         &here,
                         node.inode,
@@ -623,6 +632,7 @@ fn follow(
                     ));
                     return Ok(());
                 }
+                hops.extend(trace::neighbour_hop(&here, node.inode, &under, udev, next));
             }
             (vtep, true, Some(mac))
         } else {
@@ -680,29 +690,6 @@ fn follow(
     Ok(())
 }
 
-/// The namespace at the other end of a node's underlay veth, if on this machine.
-fn underlay_peer<'a>(
-    nss: &'a [Netns],
-    pairs: &[crate::model::VethPair],
-    node: &Netns,
-    udev: &crate::model::Interface,
-) -> Option<&'a Netns> {
-    let p = pairs.iter().find(|p| {
-        p.status == PairStatus::Paired
-            && ((p.netns_inode == Some(node.inode)
-                && p.pod_if.as_ref().is_some_and(|i| i.ifindex == udev.ifindex))
-                || p.host_if
-                    .as_ref()
-                    .is_some_and(|h| h.netns_inode == node.inode && h.ifindex == udev.ifindex))
-    })?;
-    let other = if p.netns_inode == Some(node.inode) {
-        p.host_if.as_ref().map(|h| h.netns_inode)
-    } else {
-        p.netns_inode
-    }?;
-    nss.iter().find(|n| n.inode == other)
-}
-
 fn has_addr_on(i: &crate::model::Interface, ip: IpAddr) -> bool {
     i.addresses
         .iter()
@@ -713,4 +700,58 @@ fn has_address(n: &Netns, ip: IpAddr) -> bool {
     n.interfaces
         .iter()
         .any(|i| i.kind != "loopback" && has_addr_on(i, ip))
+}
+
+/// The MAC a node's neighbour entry gives an overlay gateway.
+fn neighbour_mac_of(
+    f: &crate::model::doctor::NodeFacts,
+    dev: &crate::model::Interface,
+    gw: IpAddr,
+) -> Option<String> {
+    f.neighbours
+        .iter()
+        .find(|n| n.ifindex == dev.ifindex && n.ip == gw)
+        .and_then(|n| n.mac.clone())
+}
+
+/// The namespace on this machine (other than `node`) whose VXLAN device holds `gw`.
+fn vxlan_owner<'a>(
+    nss: &'a [Netns],
+    node: &Netns,
+    gw: IpAddr,
+) -> Option<(&'a Netns, &'a crate::model::Interface)> {
+    nss.iter().filter(|n| n.inode != node.inode).find_map(|n| {
+        n.interfaces
+            .iter()
+            .find(|i| i.kind == "vxlan" && has_addr_on(i, gw))
+            .map(|i| (n, i))
+    })
+}
+
+/// The other namespaces on this machine with an address in the subnet of
+/// `udev` that holds `vtep`: the underlay segment's members podnet can see.
+fn underlay_peers<'a>(
+    nss: &'a [Netns],
+    node: &Netns,
+    udev: &crate::model::Interface,
+    vtep: IpAddr,
+) -> Vec<&'a Netns> {
+    let nets: Vec<ipnet::IpNet> = udev
+        .addresses
+        .iter()
+        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
+        .map(|n| n.trunc())
+        .filter(|n| n.contains(&vtep))
+        .collect();
+    nss.iter()
+        .filter(|n| n.inode != node.inode)
+        .filter(|n| {
+            n.interfaces.iter().flat_map(|i| &i.addresses).any(|a| {
+                a.split('/')
+                    .next()
+                    .and_then(|ip| ip.parse::<IpAddr>().ok())
+                    .is_some_and(|ip| nets.iter().any(|net| net.contains(&ip)))
+            })
+        })
+        .collect()
 }

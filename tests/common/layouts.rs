@@ -305,7 +305,9 @@ fn bridge_pod(
         .as_array()
         .expect("interfaces")
         .iter()
-        .find(|i| i.get("sandbox").is_none() && Some(i["name"].as_str()) != Some(node.bridge.as_deref()))
+        .find(|i| {
+            i.get("sandbox").is_none() && Some(i["name"].as_str()) != Some(node.bridge.as_deref())
+        })
         .and_then(|i| i["name"].as_str())
         .expect("a host veth")
         .to_string();
@@ -498,7 +500,16 @@ impl Layout {
             Kind::LabVxlan => lab(kind, &["--nodes", "2", "--pods", "2"]),
             Kind::LabPtp => lab(
                 kind,
-                &["--nodes", "2", "--pods", "2", "--overlay", "routed", "--mode", "ptp"],
+                &[
+                    "--nodes",
+                    "2",
+                    "--pods",
+                    "2",
+                    "--overlay",
+                    "routed",
+                    "--mode",
+                    "ptp",
+                ],
             ),
         };
         let bad = layout.unreachable_pairs();
@@ -591,7 +602,11 @@ impl Layout {
 }
 
 fn flannel(vxlan: bool) -> Layout {
-    let kind = if vxlan { Kind::FlannelVxlan } else { Kind::HostGw };
+    let kind = if vxlan {
+        Kind::FlannelVxlan
+    } else {
+        Kind::HostGw
+    };
     let (net, base, tag) = if vxlan {
         (50u8, "10.244", "fl")
     } else {
@@ -861,19 +876,15 @@ fn lab(kind: Kind, args: &[&str]) -> Layout {
     // what the lab routes each node's peer CIDR with, read back from the kernel
     for i in 0..nodes.len() {
         let cidr = nodes[1 - i].pod_cidr.clone();
-        let v: Value = serde_json::from_str(&ns_sh(
-            &nodes[i].netns,
-            &format!("ip -j route show {cidr}"),
-        ))
-        .unwrap_or(Value::Null);
+        let v: Value =
+            serde_json::from_str(&ns_sh(&nodes[i].netns, &format!("ip -j route show {cidr}")))
+                .unwrap_or(Value::Null);
         nodes[i].remote_route = v[0].as_object().map(|r| route_spec(&cidr, r));
         let netns = nodes[i].netns.clone();
         if let Some(t) = nodes[i].tunnel.as_mut() {
-            let v: Value = serde_json::from_str(&ns_sh(
-                &netns,
-                &format!("ip -j addr show dev {}", t.dev),
-            ))
-            .unwrap_or(Value::Null);
+            let v: Value =
+                serde_json::from_str(&ns_sh(&netns, &format!("ip -j addr show dev {}", t.dev)))
+                    .unwrap_or(Value::Null);
             t.vtep_ip = v[0]["addr_info"]
                 .as_array()
                 .into_iter()
@@ -937,8 +948,7 @@ fn route_spec(dst: &str, r: &serde_json::Map<String, Value>) -> String {
     if let Some(src) = r.get("prefsrc").and_then(Value::as_str) {
         s.push_str(&format!(" src {src}"));
     }
-    if r
-        .get("flags")
+    if r.get("flags")
         .and_then(Value::as_array)
         .is_some_and(|f| f.iter().any(|x| x == "onlink"))
     {
