@@ -116,7 +116,11 @@ impl C<'_> {
     }
 
     fn remote_route(&self, n: usize) -> String {
-        self.l.node(n).remote_route.clone().expect("a route to the other node")
+        self.l
+            .node(n)
+            .remote_route
+            .clone()
+            .expect("a route to the other node")
     }
 
     // ---------------------------------------------------------------- faults
@@ -125,7 +129,11 @@ impl C<'_> {
         self.case(
             &format!("ip_forward off ({})", self.l.node(n).name),
             n,
-            vec![step(self.ns(n), "sysctl -qw net.ipv4.ip_forward=0", "sysctl -qw net.ipv4.ip_forward=1")],
+            vec![step(
+                self.ns(n),
+                "sysctl -qw net.ipv4.ip_forward=0",
+                "sysctl -qw net.ipv4.ip_forward=1",
+            )],
             "ip-forward",
             vec!["ip_forward".into()],
             self.forwarded(n),
@@ -139,7 +147,11 @@ impl C<'_> {
         self.case(
             &format!("route to remote pod CIDR missing ({})", self.l.node(n).name),
             n,
-            vec![step(self.ns(n), format!("ip route del {cidr}"), format!("ip route add {}", self.remote_route(n)))],
+            vec![step(
+                self.ns(n),
+                format!("ip route del {cidr}"),
+                format!("ip route add {}", self.remote_route(n)),
+            )],
             "routes",
             vec![cidr],
             self.outbound(n),
@@ -169,11 +181,22 @@ impl C<'_> {
     fn ip_rule(&self, n: usize) -> Case {
         let cidr = self.other_cidr(n);
         self.case(
-            &format!("ip rule → table with only unreachable default ({})", self.l.node(n).name),
+            &format!(
+                "ip rule → table with only unreachable default ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![
-                step(self.ns(n), "ip route add unreachable default table 100", "ip route del unreachable default table 100"),
-                step(self.ns(n), format!("ip rule add to {cidr} lookup 100 pref 100"), "ip rule del pref 100"),
+                step(
+                    self.ns(n),
+                    "ip route add unreachable default table 100",
+                    "ip route del unreachable default table 100",
+                ),
+                step(
+                    self.ns(n),
+                    format!("ip rule add to {cidr} lookup 100 pref 100"),
+                    "ip rule del pref 100",
+                ),
             ],
             "routes",
             vec!["100".into()],
@@ -204,7 +227,11 @@ impl C<'_> {
         self.case(
             &format!("FORWARD policy DROP, {iptables} ({})", self.l.node(n).name),
             n,
-            vec![step(self.ns(n), format!("{iptables} -w -P FORWARD DROP"), format!("{iptables} -w -P FORWARD ACCEPT"))],
+            vec![step(
+                self.ns(n),
+                format!("{iptables} -w -P FORWARD DROP"),
+                format!("{iptables} -w -P FORWARD ACCEPT"),
+            )],
             "firewall",
             vec!["FORWARD".into()],
             self.forwarded(n),
@@ -216,9 +243,16 @@ impl C<'_> {
     fn fw_icmp_reject(&self, n: usize, iptables: &str) -> Case {
         let rule = "FORWARD -p icmp -j REJECT";
         self.case(
-            &format!("FORWARD -p icmp -j REJECT, {iptables} ({})", self.l.node(n).name),
+            &format!(
+                "FORWARD -p icmp -j REJECT, {iptables} ({})",
+                self.l.node(n).name
+            ),
             n,
-            vec![step(self.ns(n), format!("{iptables} -w -A {rule}"), format!("{iptables} -w -D {rule}"))],
+            vec![step(
+                self.ns(n),
+                format!("{iptables} -w -A {rule}"),
+                format!("{iptables} -w -D {rule}"),
+            )],
             "firewall",
             vec!["REJECT".into()],
             self.forwarded(n),
@@ -248,13 +282,20 @@ impl C<'_> {
             )
         };
         self.case(
-            &format!("FORWARD drop {proto}/{port}, {backend} ({})", self.l.node(n).name),
+            &format!(
+                "FORWARD drop {proto}/{port}, {backend} ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![step(self.ns(n), inject, revert)],
             "firewall",
             vec![port.to_string()],
             self.forwarded(n),
-            if udp { Traffic::Udp(port) } else { Traffic::Tcp(port) },
+            if udp {
+                Traffic::Udp(port)
+            } else {
+                Traffic::Tcp(port)
+            },
             "firewall",
         )
     }
@@ -262,7 +303,10 @@ impl C<'_> {
     fn fw_prerouting(&self, n: usize, table: &str, iptables: &str) -> Case {
         let rule = format!("PREROUTING -s {} -j DROP", self.other_cidr(n));
         self.case(
-            &format!("{table} PREROUTING drop from remote pods, {iptables} ({})", self.l.node(n).name),
+            &format!(
+                "{table} PREROUTING drop from remote pods, {iptables} ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![step(
                 self.ns(n),
@@ -297,7 +341,11 @@ impl C<'_> {
         self.case(
             &format!("host veth down (pod {})", p.name),
             n,
-            vec![step(self.ns(n), format!("ip link set {} down", p.host_veth), self.veth_up(x))],
+            vec![step(
+                self.ns(n),
+                format!("ip link set {} down", p.host_veth),
+                self.veth_up(x),
+            )],
             "veth",
             vec![p.host_veth.clone()],
             (self.peer_of(x), x, "request", Place::Node(n)),
@@ -314,10 +362,17 @@ impl C<'_> {
             &format!("host veth down + stale neighbour (pod {})", p.name),
             n,
             vec![
-                step(self.ns(n), format!("ip link set {} down", p.host_veth), self.veth_up(x)),
                 step(
                     self.ns(n),
-                    format!("ip neigh replace {} lladdr {} dev {br} nud stale", p.ip, p.mac),
+                    format!("ip link set {} down", p.host_veth),
+                    self.veth_up(x),
+                ),
+                step(
+                    self.ns(n),
+                    format!(
+                        "ip neigh replace {} lladdr {} dev {br} nud stale",
+                        p.ip, p.mac
+                    ),
                     format!("ip neigh del {} dev {br}", p.ip),
                 ),
             ],
@@ -339,7 +394,10 @@ impl C<'_> {
             vec![step(
                 self.ns(n),
                 format!("ip link set {} nomaster", p.host_veth),
-                format!("ip link set {hv} master {br} && bridge link set dev {hv} hairpin on", hv = p.host_veth),
+                format!(
+                    "ip link set {hv} master {br} && bridge link set dev {hv} hairpin on",
+                    hv = p.host_veth
+                ),
             )],
             "veth",
             vec![p.host_veth.clone()],
@@ -357,7 +415,11 @@ impl C<'_> {
             &format!("proxy_arp off on the host veth (pod {})", p.name),
             n,
             vec![
-                step(self.ns(n), format!("echo 0 > {knob}"), format!("echo 1 > {knob}")),
+                step(
+                    self.ns(n),
+                    format!("echo 0 > {knob}"),
+                    format!("echo 1 > {knob}"),
+                ),
                 // the pod forgets the gateway's MAC (it learns it again after the revert)
                 step(&p.netns, "ip neigh flush dev eth0", "true"),
             ],
@@ -376,7 +438,11 @@ impl C<'_> {
         self.case(
             &format!("pod /32 host route missing (pod {})", p.name),
             n,
-            vec![step(self.ns(n), format!("ip route del {r}"), format!("ip route add {r}"))],
+            vec![step(
+                self.ns(n),
+                format!("ip route del {r}"),
+                format!("ip route add {r}"),
+            )],
             "routes",
             vec![p.ip.clone()],
             (self.peer_of(x), x, "request", Place::Node(n)),
@@ -387,7 +453,11 @@ impl C<'_> {
 
     fn pod_default_gone(&self, x: usize) -> Case {
         let p = self.l.pod(x);
-        let onlink = if p.host_route.is_some() { " onlink" } else { "" };
+        let onlink = if p.host_route.is_some() {
+            " onlink"
+        } else {
+            ""
+        };
         self.case(
             &format!("pod default route missing (pod {})", p.name),
             p.node,
@@ -408,7 +478,14 @@ impl C<'_> {
 
     /// (tunnel dev on n, the other node's VTEP MAC, VTEP IP, underlay IP).
     fn overlay(&self, n: usize) -> (String, String, String, String) {
-        let dev = self.l.node(n).tunnel.as_ref().expect("a tunnel").dev.clone();
+        let dev = self
+            .l
+            .node(n)
+            .tunnel
+            .as_ref()
+            .expect("a tunnel")
+            .dev
+            .clone();
         let o = self.l.node(1 - n);
         let t = o.tunnel.as_ref().expect("a tunnel");
         (dev, t.mac.clone(), t.vtep_ip.clone(), o.underlay_ip.clone())
@@ -417,7 +494,10 @@ impl C<'_> {
     fn fdb_deleted(&self, n: usize) -> Case {
         let (dev, mac, _, dst) = self.overlay(n);
         self.case(
-            &format!("FDB entry of the remote VTEP deleted ({})", self.l.node(n).name),
+            &format!(
+                "FDB entry of the remote VTEP deleted ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![step(
                 self.ns(n),
@@ -436,7 +516,10 @@ impl C<'_> {
         let (dev, mac, _, dst) = self.overlay(n);
         let bogus = format!("{}.99", dst.rsplit_once('.').expect("an IPv4 address").0);
         self.case(
-            &format!("FDB entry points at a VTEP IP that does not exist ({})", self.l.node(n).name),
+            &format!(
+                "FDB entry points at a VTEP IP that does not exist ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![step(
                 self.ns(n),
@@ -480,7 +563,10 @@ impl C<'_> {
     fn neigh_gone(&self, n: usize) -> Case {
         let (dev, mac, vtep, _) = self.overlay(n);
         self.case(
-            &format!("VXLAN neighbour of the remote VTEP missing ({})", self.l.node(n).name),
+            &format!(
+                "VXLAN neighbour of the remote VTEP missing ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![step(
                 self.ns(n),
@@ -517,13 +603,19 @@ impl C<'_> {
     /// still point at the old one: node1's doctor and trace must see it.
     fn vtep_mac_changed(&self) -> Case {
         let (dev2, mac2, _, _) = self.overlay(0);
+        // a MAC change flushes the device's neighbours (permanent ones too):
+        // the inverse puts node2's entry for node1's VTEP back
+        let (_, mac1, vtep1, _) = self.overlay(1);
         self.case(
             "remote VTEP MAC changed (node2's tunnel)",
             0,
             vec![step(
                 self.ns(1),
                 format!("ip link set {dev2} address 0e:de:ad:be:ef:03"),
-                format!("ip link set {dev2} address {mac2}"),
+                format!(
+                    "ip link set {dev2} address {mac2} && \
+                     ip neigh replace {vtep1} lladdr {mac1} dev {dev2} nud permanent"
+                ),
             )],
             "tunnel",
             vec![mac2],
@@ -568,11 +660,18 @@ impl C<'_> {
         self.case(
             &format!("pod eth0 MTU {big} above its host veth (pod {})", p.name),
             p.node,
-            vec![step(&p.netns, format!("ip link set eth0 mtu {big}"), format!("ip link set eth0 mtu {}", p.mtu))],
+            vec![step(
+                &p.netns,
+                format!("ip link set eth0 mtu {big}"),
+                format!("ip link set eth0 mtu {}", p.mtu),
+            )],
             "mtu",
             vec![p.name.clone()],
             (x, self.peer_of(x), "request", Place::Pod(x)),
-            Traffic::Size { size: big - 28, df: false },
+            Traffic::Size {
+                size: big - 28,
+                df: false,
+            },
             "mtu",
         )
     }
@@ -582,11 +681,18 @@ impl C<'_> {
         self.case(
             &format!("pod eth0 MTU below its host veth (pod {})", p.name),
             p.node,
-            vec![step(&p.netns, format!("ip link set eth0 mtu {}", p.mtu - 50), format!("ip link set eth0 mtu {}", p.mtu))],
+            vec![step(
+                &p.netns,
+                format!("ip link set eth0 mtu {}", p.mtu - 50),
+                format!("ip link set eth0 mtu {}", p.mtu),
+            )],
             "mtu",
             vec![p.name.clone()],
             (x, self.peer_of(x), "reply", Place::Node(p.node)),
-            Traffic::Size { size: p.mtu - 28, df: false },
+            Traffic::Size {
+                size: p.mtu - 28,
+                df: false,
+            },
             "mtu",
         )
     }
@@ -605,7 +711,10 @@ impl C<'_> {
             "mtu",
             vec![p.host_veth.clone()],
             (x, self.peer_of(x), "request", Place::Pod(x)),
-            Traffic::Size { size: p.mtu - 28, df: false },
+            Traffic::Size {
+                size: p.mtu - 28,
+                df: false,
+            },
             "mtu",
         )
     }
@@ -619,12 +728,19 @@ impl C<'_> {
             n,
             vec![
                 self.forget_pmtu(a),
-                step(self.ns(n), format!("ip link set {dev} mtu {}", mtu - 50), format!("ip link set {dev} mtu {mtu}")),
+                step(
+                    self.ns(n),
+                    format!("ip link set {dev} mtu {}", mtu - 50),
+                    format!("ip link set {dev} mtu {mtu}"),
+                ),
             ],
             "mtu",
             vec![dev],
             self.outbound(n),
-            Traffic::Size { size: mtu - 28, df: true },
+            Traffic::Size {
+                size: mtu - 28,
+                df: true,
+            },
             "mtu",
         )
     }
@@ -635,16 +751,26 @@ impl C<'_> {
         let dev = self.l.node(n).underlay_if.clone();
         let narrow = if mtu == 1500 { 1400 } else { 1450 };
         self.case(
-            &format!("underlay MTU too small for the pods' packets ({})", self.l.node(n).name),
+            &format!(
+                "underlay MTU too small for the pods' packets ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![
                 self.forget_pmtu(a),
-                step(self.ns(n), format!("ip link set {dev} mtu {narrow}"), format!("ip link set {dev} mtu 1500")),
+                step(
+                    self.ns(n),
+                    format!("ip link set {dev} mtu {narrow}"),
+                    format!("ip link set {dev} mtu 1500"),
+                ),
             ],
             "mtu",
             vec![dev],
             self.outbound(n),
-            Traffic::Size { size: mtu - 28, df: true },
+            Traffic::Size {
+                size: mtu - 28,
+                df: true,
+            },
             "mtu",
         )
     }
@@ -661,16 +787,39 @@ impl C<'_> {
         let via = self.l.node(1 - n).underlay_ip.clone();
         let ul = self.l.node(n).underlay_if.clone();
         let knob = |i: &str| format!("/proc/sys/net/ipv4/conf/{i}/rp_filter");
-        let was = |i: &str| ns_sh(self.ns(n), &format!("cat {}", knob(i))).trim().to_string();
+        let was = |i: &str| {
+            ns_sh(self.ns(n), &format!("cat {}", knob(i)))
+                .trim()
+                .to_string()
+        };
         let (all, tun) = (was("all"), was(&dev));
-        let path = if n == 0 { self.outbound(0) } else { self.inbound(1) };
+        let path = if n == 0 {
+            self.outbound(0)
+        } else {
+            self.inbound(1)
+        };
         self.case(
-            &format!("strict rp_filter + asymmetric route ({})", self.l.node(n).name),
+            &format!(
+                "strict rp_filter + asymmetric route ({})",
+                self.l.node(n).name
+            ),
             n,
             vec![
-                step(self.ns(n), format!("ip route add {far_ip}/32 via {via} dev {ul}"), format!("ip route del {far_ip}/32 via {via} dev {ul}")),
-                step(self.ns(n), format!("echo 1 > {}", knob("all")), format!("echo {all} > {}", knob("all"))),
-                step(self.ns(n), format!("echo 1 > {}", knob(&dev)), format!("echo {tun} > {}", knob(&dev))),
+                step(
+                    self.ns(n),
+                    format!("ip route add {far_ip}/32 via {via} dev {ul}"),
+                    format!("ip route del {far_ip}/32 via {via} dev {ul}"),
+                ),
+                step(
+                    self.ns(n),
+                    format!("echo 1 > {}", knob("all")),
+                    format!("echo {all} > {}", knob("all")),
+                ),
+                step(
+                    self.ns(n),
+                    format!("echo 1 > {}", knob(&dev)),
+                    format!("echo {tun} > {}", knob(&dev)),
+                ),
             ],
             "rp-filter",
             vec![dev],
@@ -835,7 +984,10 @@ fn count_rows(section: &str) -> (usize, usize) {
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| layout "))
         .collect();
-    let ok = rows.iter().filter(|r| r.trim_end().ends_with("| ✓ |")).count();
+    let ok = rows
+        .iter()
+        .filter(|r| r.trim_end().ends_with("| ✓ |"))
+        .count();
     (ok, rows.len())
 }
 
@@ -851,7 +1003,11 @@ fn totals(doc: &str) -> String {
             layouts += 1;
         }
     }
-    let pct = if all == 0 { 0.0 } else { 100.0 * ok as f64 / all as f64 };
+    let pct = if all == 0 {
+        0.0
+    } else {
+        100.0 * ok as f64 / all as f64
+    };
     format!("\n**{ok} of {all} cases right ({pct:.1} %) over {layouts} layouts.**\n")
 }
 

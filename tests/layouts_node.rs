@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::corpus::{check_text, doctor_both, find_check, trace, trace_summary, Traffic};
+use common::corpus::{Traffic, check_text, doctor_both, find_check, trace, trace_summary};
 use common::layouts::{Kind, Layout, ns_sh};
 use serde_json::Value;
 
@@ -29,27 +29,28 @@ fn oracle_words(l: &Layout, i: usize) -> Vec<(&'static str, String)> {
     if routes.as_array().is_some_and(|r| !r.is_empty()) {
         words.push(("routes", other.clone()));
     }
-    if let Some(t) = &n.tunnel {
-        if !l.kind.is_ebpf() {
-            for e in json(&n.netns, &format!("bridge -j fdb show dev {}", t.dev))
-                .as_array()
-                .into_iter()
-                .flatten()
+    if let Some(t) = n.tunnel.as_ref().filter(|_| !l.kind.is_ebpf()) {
+        for e in json(&n.netns, &format!("bridge -j fdb show dev {}", t.dev))
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(mac) = e["mac"].as_str().filter(|m| *m != "00:00:00:00:00:00")
+                && e["dst"].is_string()
             {
-                if let Some(mac) = e["mac"].as_str().filter(|m| *m != "00:00:00:00:00:00")
-                    && e["dst"].is_string()
-                {
-                    words.push(("tunnel", mac.to_string()));
-                }
+                words.push(("tunnel", mac.to_string()));
             }
-            for e in json(&n.netns, &format!("ip -j neigh show dev {} nud permanent", t.dev))
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(ip) = e["dst"].as_str() {
-                    words.push(("tunnel", ip.to_string()));
-                }
+        }
+        for e in json(
+            &n.netns,
+            &format!("ip -j neigh show dev {} nud permanent", t.dev),
+        )
+        .as_array()
+        .into_iter()
+        .flatten()
+        {
+            if let Some(ip) = e["dst"].as_str() {
+                words.push(("tunnel", ip.to_string()));
             }
         }
     }
@@ -117,7 +118,9 @@ fn healthy(kind: Kind) {
                 })
             })
             .collect();
-        h.into_iter().map(|h| h.join().expect("trace thread")).collect()
+        h.into_iter()
+            .map(|h| h.join().expect("trace thread"))
+            .collect()
     });
     for (a, b, code, t) in traces {
         let what = format!("trace {} → {}", l.pod(a).name, l.pod(b).name);
@@ -134,7 +137,10 @@ fn healthy(kind: Kind) {
                 problems.push(format!("{what}: no hop `unknown` with cause ebpf: {t}"));
             }
         } else if t["delivered"] != true {
-            problems.push(format!("{what}: not delivered both ways: {}", trace_summary(&l, &t)));
+            problems.push(format!(
+                "{what}: not delivered both ways: {}",
+                trace_summary(&l, &t)
+            ));
         } else if !hops.iter().any(|h| h["direction"] == "reply") {
             problems.push(format!("{what}: no reply hops"));
         }

@@ -179,8 +179,18 @@ pub fn trace(l: &Layout, from: usize, to: usize, traffic: Traffic) -> (i32, Valu
         "json".into(),
     ];
     match traffic {
-        Traffic::Tcp(p) => args.extend(["--proto".into(), "tcp".into(), "--port".into(), p.to_string()]),
-        Traffic::Udp(p) => args.extend(["--proto".into(), "udp".into(), "--port".into(), p.to_string()]),
+        Traffic::Tcp(p) => args.extend([
+            "--proto".into(),
+            "tcp".into(),
+            "--port".into(),
+            p.to_string(),
+        ]),
+        Traffic::Udp(p) => args.extend([
+            "--proto".into(),
+            "udp".into(),
+            "--port".into(),
+            p.to_string(),
+        ]),
         _ => {}
     }
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -221,7 +231,11 @@ pub fn trace_summary(l: &Layout, t: &Value) -> String {
             blocked["direction"].as_str().unwrap_or("?")
         );
     }
-    if let Some((i, h)) = hops.iter().enumerate().find(|(_, h)| h["status"] == "blocked") {
+    if let Some((i, h)) = hops
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h["status"] == "blocked")
+    {
         let place = h["netns_inode"]
             .as_u64()
             .map(|n| l.place_of_inode(n))
@@ -263,7 +277,11 @@ pub fn traffic_works(l: &Layout, c: &Case) -> (bool, String) {
         Traffic::Ping => l.ping(c.from, c.to, &[]),
         Traffic::Size { size, df } => {
             let s = size.to_string();
-            l.ping(c.from, c.to, &["-M", if df { "do" } else { "dont" }, "-s", &s])
+            l.ping(
+                c.from,
+                c.to,
+                &["-M", if df { "do" } else { "dont" }, "-s", &s],
+            )
         }
         Traffic::Tcp(p) => exchange(&from.netns, false, &to.ip, p),
         Traffic::Udp(p) => exchange(&from.netns, true, &to.ip, p),
@@ -334,7 +352,10 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
     let (base_ok, base_out) = works_eventually(l, c);
     if !base_ok {
         row.check_got = "harness error".into();
-        row.trace_got = format!("baseline {} broken before the fault", traffic_text(c.traffic));
+        row.trace_got = format!(
+            "baseline {} broken before the fault",
+            traffic_text(c.traffic)
+        );
         detail.push(format!("baseline: {base_out}"));
         row.detail = detail;
         return row;
@@ -370,7 +391,11 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
         Some(chk) => {
             let status = chk["status"].as_str().unwrap_or("?").to_uppercase();
             let text = check_text(chk);
-            let missing: Vec<&String> = c.names.iter().filter(|w| !text.contains(w.as_str())).collect();
+            let missing: Vec<&String> = c
+                .names
+                .iter()
+                .filter(|w| !text.contains(w.as_str()))
+                .collect();
             let others: Vec<String> = checks_with(&report, "fail")
                 .into_iter()
                 .filter(|id| id != c.check && !(c.check == "firewall" && id == "forward-policy"))
@@ -398,7 +423,10 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
             } else {
                 format!("no {} check; FAIL {}", c.check, fails.join(","))
             };
-            detail.push(format!("doctor: {}", report.to_string().chars().take(400).collect::<String>()));
+            detail.push(format!(
+                "doctor: {}",
+                report.to_string().chars().take(400).collect::<String>()
+            ));
         }
     }
     row.trace_got = trace_summary(l, &tr);
@@ -456,13 +484,24 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
         let f = checks_with(r, "fail");
         if !f.is_empty() || r.is_string() {
             after.push(format!("{} FAIL {}", l.nodes[i].name, f.join(",")));
-            detail.push(format!("after the revert, {}: {}", l.nodes[i].name, f.join(",")));
+            detail.push(format!(
+                "after the revert, {}: {}",
+                l.nodes[i].name,
+                f.join(",")
+            ));
         }
     }
     for (k, t) in traces.iter().enumerate() {
         if !delivered(t) {
-            after.push(format!("trace {}: {}", if k == 0 { "→" } else { "←" }, trace_summary(l, t)));
-            detail.push(format!("after the revert, trace: {}", t.to_string().chars().take(600).collect::<String>()));
+            after.push(format!(
+                "trace {}: {}",
+                if k == 0 { "→" } else { "←" },
+                trace_summary(l, t)
+            ));
+            detail.push(format!(
+                "after the revert, trace: {}",
+                t.to_string().chars().take(600).collect::<String>()
+            ));
         }
     }
     row.after = if after.is_empty() {
@@ -590,7 +629,9 @@ pub fn bless_or_compare(slug: &str, rows: &[Row]) -> Option<String> {
                 Some(d) => d,
                 None => {
                     // a new layout section goes at the end of the corpus section
-                    let at = doc.find(END).expect("the corpus:end marker in docs/troubleshooting.md");
+                    let at = doc
+                        .find(END)
+                        .expect("the corpus:end marker in docs/troubleshooting.md");
                     format!("{}{b}{body}{e}\n\n{}", &doc[..at], &doc[at..])
                 }
             };
@@ -626,7 +667,13 @@ pub fn assert_all(slug: &str, rows: &[Row]) {
         render_rows(rows)
     );
     for r in &wrong {
-        let _ = writeln!(msg, "--- {} {}:\n{}", r.layout, r.fault, r.detail.join("\n"));
+        let _ = writeln!(
+            msg,
+            "--- {} {}:\n{}",
+            r.layout,
+            r.fault,
+            r.detail.join("\n")
+        );
     }
     if let Some(s) = &stale {
         let _ = writeln!(msg, "{s}");

@@ -182,7 +182,10 @@ fn ip_of(cidr: &str) -> String {
 /// The first three octets of an IPv4 address or CIDR: `10.244.1`.
 fn net3(cidr: &str) -> String {
     let ip = ip_of(cidr);
-    ip.rsplitn(2, '.').nth(1).unwrap_or_default().to_string()
+    ip.rsplit_once('.')
+        .map(|x| x.0)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The MAC of `dev` in `netns`.
@@ -305,7 +308,9 @@ fn bridge_pod(
         .as_array()
         .expect("interfaces")
         .iter()
-        .find(|i| i.get("sandbox").is_none() && Some(i["name"].as_str()) != Some(node.bridge.as_deref()))
+        .find(|i| {
+            i.get("sandbox").is_none() && Some(i["name"].as_str()) != Some(node.bridge.as_deref())
+        })
         .and_then(|i| i["name"].as_str())
         .expect("a host veth")
         .to_string();
@@ -498,7 +503,16 @@ impl Layout {
             Kind::LabVxlan => lab(kind, &["--nodes", "2", "--pods", "2"]),
             Kind::LabPtp => lab(
                 kind,
-                &["--nodes", "2", "--pods", "2", "--overlay", "routed", "--mode", "ptp"],
+                &[
+                    "--nodes",
+                    "2",
+                    "--pods",
+                    "2",
+                    "--overlay",
+                    "routed",
+                    "--mode",
+                    "ptp",
+                ],
             ),
         };
         let bad = layout.unreachable_pairs();
@@ -590,8 +604,13 @@ impl Layout {
     }
 }
 
+#[allow(clippy::needless_range_loop)] // both nodes, each with the other
 fn flannel(vxlan: bool) -> Layout {
-    let kind = if vxlan { Kind::FlannelVxlan } else { Kind::HostGw };
+    let kind = if vxlan {
+        Kind::FlannelVxlan
+    } else {
+        Kind::HostGw
+    };
     let (net, base, tag) = if vxlan {
         (50u8, "10.244", "fl")
     } else {
@@ -643,6 +662,7 @@ fn flannel(vxlan: bool) -> Layout {
     }
 }
 
+#[allow(clippy::needless_range_loop)] // both nodes, each with the other
 fn calico(vxlan: bool) -> Layout {
     let kind = if vxlan {
         Kind::CalicoVxlan
@@ -747,6 +767,7 @@ fn calico(vxlan: bool) -> Layout {
 /// packets, kernel routes do here: a /32 per local pod on its lxc veth, and
 /// the remote pod CIDR as an lwtunnel route (`encap ip id 2 dst <node>`)
 /// via the remote router IP on cilium_vxlan with a permanent neighbour.
+#[allow(clippy::needless_range_loop)] // both nodes, each with the other
 fn cilium() -> Layout {
     let (net, base) = (54u8, "10.67");
     let prefix = unique_prefix();
@@ -861,19 +882,15 @@ fn lab(kind: Kind, args: &[&str]) -> Layout {
     // what the lab routes each node's peer CIDR with, read back from the kernel
     for i in 0..nodes.len() {
         let cidr = nodes[1 - i].pod_cidr.clone();
-        let v: Value = serde_json::from_str(&ns_sh(
-            &nodes[i].netns,
-            &format!("ip -j route show {cidr}"),
-        ))
-        .unwrap_or(Value::Null);
+        let v: Value =
+            serde_json::from_str(&ns_sh(&nodes[i].netns, &format!("ip -j route show {cidr}")))
+                .unwrap_or(Value::Null);
         nodes[i].remote_route = v[0].as_object().map(|r| route_spec(&cidr, r));
         let netns = nodes[i].netns.clone();
         if let Some(t) = nodes[i].tunnel.as_mut() {
-            let v: Value = serde_json::from_str(&ns_sh(
-                &netns,
-                &format!("ip -j addr show dev {}", t.dev),
-            ))
-            .unwrap_or(Value::Null);
+            let v: Value =
+                serde_json::from_str(&ns_sh(&netns, &format!("ip -j addr show dev {}", t.dev)))
+                    .unwrap_or(Value::Null);
             t.vtep_ip = v[0]["addr_info"]
                 .as_array()
                 .into_iter()
@@ -924,21 +941,24 @@ fn route_spec(dst: &str, r: &serde_json::Map<String, Value>) -> String {
     if let Some(d) = r.get("dev").and_then(Value::as_str) {
         s.push_str(&format!(" dev {d}"));
     }
-    if let Some(sc) = r.get("scope").and_then(Value::as_str) {
-        if sc != "global" {
-            s.push_str(&format!(" scope {sc}"));
-        }
+    if let Some(sc) = r
+        .get("scope")
+        .and_then(Value::as_str)
+        .filter(|sc| *sc != "global")
+    {
+        s.push_str(&format!(" scope {sc}"));
     }
-    if let Some(p) = r.get("protocol").and_then(Value::as_str) {
-        if p != "boot" {
-            s.push_str(&format!(" proto {p}"));
-        }
+    if let Some(p) = r
+        .get("protocol")
+        .and_then(Value::as_str)
+        .filter(|p| *p != "boot")
+    {
+        s.push_str(&format!(" proto {p}"));
     }
     if let Some(src) = r.get("prefsrc").and_then(Value::as_str) {
         s.push_str(&format!(" src {src}"));
     }
-    if r
-        .get("flags")
+    if r.get("flags")
         .and_then(Value::as_array)
         .is_some_and(|f| f.iter().any(|x| x == "onlink"))
     {
