@@ -603,13 +603,19 @@ impl C<'_> {
     /// still point at the old one: node1's doctor and trace must see it.
     fn vtep_mac_changed(&self) -> Case {
         let (dev2, mac2, _, _) = self.overlay(0);
+        // a MAC change flushes the device's neighbours (permanent ones too):
+        // the inverse puts node2's entry for node1's VTEP back
+        let (_, mac1, vtep1, _) = self.overlay(1);
         self.case(
             "remote VTEP MAC changed (node2's tunnel)",
             0,
             vec![step(
                 self.ns(1),
                 format!("ip link set {dev2} address 0e:de:ad:be:ef:03"),
-                format!("ip link set {dev2} address {mac2}"),
+                format!(
+                    "ip link set {dev2} address {mac2} && \
+                     ip neigh replace {vtep1} lladdr {mac1} dev {dev2} nud permanent"
+                ),
             )],
             "tunnel",
             vec![mac2],

@@ -29,30 +29,28 @@ fn oracle_words(l: &Layout, i: usize) -> Vec<(&'static str, String)> {
     if routes.as_array().is_some_and(|r| !r.is_empty()) {
         words.push(("routes", other.clone()));
     }
-    if let Some(t) = &n.tunnel {
-        if !l.kind.is_ebpf() {
-            for e in json(&n.netns, &format!("bridge -j fdb show dev {}", t.dev))
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if let Some(mac) = e["mac"].as_str().filter(|m| *m != "00:00:00:00:00:00")
-                    && e["dst"].is_string()
-                {
-                    words.push(("tunnel", mac.to_string()));
-                }
-            }
-            for e in json(
-                &n.netns,
-                &format!("ip -j neigh show dev {} nud permanent", t.dev),
-            )
+    if let Some(t) = n.tunnel.as_ref().filter(|_| !l.kind.is_ebpf()) {
+        for e in json(&n.netns, &format!("bridge -j fdb show dev {}", t.dev))
             .as_array()
             .into_iter()
             .flatten()
+        {
+            if let Some(mac) = e["mac"].as_str().filter(|m| *m != "00:00:00:00:00:00")
+                && e["dst"].is_string()
             {
-                if let Some(ip) = e["dst"].as_str() {
-                    words.push(("tunnel", ip.to_string()));
-                }
+                words.push(("tunnel", mac.to_string()));
+            }
+        }
+        for e in json(
+            &n.netns,
+            &format!("ip -j neigh show dev {} nud permanent", t.dev),
+        )
+        .as_array()
+        .into_iter()
+        .flatten()
+        {
+            if let Some(ip) = e["dst"].as_str() {
+                words.push(("tunnel", ip.to_string()));
             }
         }
     }

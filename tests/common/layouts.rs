@@ -182,7 +182,10 @@ fn ip_of(cidr: &str) -> String {
 /// The first three octets of an IPv4 address or CIDR: `10.244.1`.
 fn net3(cidr: &str) -> String {
     let ip = ip_of(cidr);
-    ip.rsplitn(2, '.').nth(1).unwrap_or_default().to_string()
+    ip.rsplit_once('.')
+        .map(|x| x.0)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The MAC of `dev` in `netns`.
@@ -601,6 +604,7 @@ impl Layout {
     }
 }
 
+#[allow(clippy::needless_range_loop)] // both nodes, each with the other
 fn flannel(vxlan: bool) -> Layout {
     let kind = if vxlan {
         Kind::FlannelVxlan
@@ -658,6 +662,7 @@ fn flannel(vxlan: bool) -> Layout {
     }
 }
 
+#[allow(clippy::needless_range_loop)] // both nodes, each with the other
 fn calico(vxlan: bool) -> Layout {
     let kind = if vxlan {
         Kind::CalicoVxlan
@@ -762,6 +767,7 @@ fn calico(vxlan: bool) -> Layout {
 /// packets, kernel routes do here: a /32 per local pod on its lxc veth, and
 /// the remote pod CIDR as an lwtunnel route (`encap ip id 2 dst <node>`)
 /// via the remote router IP on cilium_vxlan with a permanent neighbour.
+#[allow(clippy::needless_range_loop)] // both nodes, each with the other
 fn cilium() -> Layout {
     let (net, base) = (54u8, "10.67");
     let prefix = unique_prefix();
@@ -935,15 +941,19 @@ fn route_spec(dst: &str, r: &serde_json::Map<String, Value>) -> String {
     if let Some(d) = r.get("dev").and_then(Value::as_str) {
         s.push_str(&format!(" dev {d}"));
     }
-    if let Some(sc) = r.get("scope").and_then(Value::as_str) {
-        if sc != "global" {
-            s.push_str(&format!(" scope {sc}"));
-        }
+    if let Some(sc) = r
+        .get("scope")
+        .and_then(Value::as_str)
+        .filter(|sc| *sc != "global")
+    {
+        s.push_str(&format!(" scope {sc}"));
     }
-    if let Some(p) = r.get("protocol").and_then(Value::as_str) {
-        if p != "boot" {
-            s.push_str(&format!(" proto {p}"));
-        }
+    if let Some(p) = r
+        .get("protocol")
+        .and_then(Value::as_str)
+        .filter(|p| *p != "boot")
+    {
+        s.push_str(&format!(" proto {p}"));
     }
     if let Some(src) = r.get("prefsrc").and_then(Value::as_str) {
         s.push_str(&format!(" src {src}"));
