@@ -18,7 +18,7 @@ use crate::render;
 
 use super::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
-use super::node_facts::{read_with_lookups, visit};
+use super::node_facts::{lookup, read_with_lookups, visit};
 
 /// How many namespaces a path may cross before podnet stops following it.
 const MAX_NODES: usize = 6;
@@ -578,11 +578,11 @@ fn follow(
                 src: None,
                 iif: None,
             };
-            let under = visit(&inventory::target(&ctx.root, node), |inside| {
-                read_with_lookups(inside, std::slice::from_ref(&uq))
+            // one more lookup in the same node: its facts are already read
+            let ul = &visit(&inventory::target(&ctx.root, node), |inside| {
+                Ok(lookup(inside, &facts, &uq))
             })?;
-            let ul = &under.fib[0];
-            let mut uhop = trace::route_hop(&here, node.inode, &under, ul, None);
+            let mut uhop = trace::route_hop(&here, node.inode, &facts, ul, None);
             if uhop.status == HopStatus::Blocked {
                 uhop.cause = Some(Cause::VtepUnreachable);
                 uhop.reason = Some(format!(
@@ -594,7 +594,7 @@ fn follow(
             if !last_ok(hops) {
                 return Ok(());
             }
-            if let Some(udev) = trace::out_dev(&under, ul) {
+            if let Some(udev) = trace::out_dev(&facts, ul) {
                 if let Some(h) = trace::links_hop(&here, node.inode, &[udev]) {
                     hops.push(h);
                     return Ok(());
@@ -632,7 +632,7 @@ fn follow(
                     ));
                     return Ok(());
                 }
-                hops.extend(trace::neighbour_hop(&here, node.inode, &under, udev, next));
+                hops.extend(trace::neighbour_hop(&here, node.inode, &facts, udev, next));
             }
             (vtep, true, Some(mac))
         } else {
