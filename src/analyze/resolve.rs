@@ -92,10 +92,7 @@ fn matches(ns: &Netns, q: &str) -> bool {
 }
 
 fn has_address(ns: &Netns, ip: IpAddr) -> bool {
-    ns.interfaces
-        .iter()
-        .flat_map(|i| &i.addresses)
-        .any(|a| a.split('/').next().and_then(|s| s.parse::<IpAddr>().ok()) == Some(ip))
+    ns.interfaces.iter().any(|i| i.holds(ip))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Blocked, Cause, Direction, Hop, HopStatus};
-use crate::model::{Interface, netns::LinkStats};
+use crate::model::{Interface, Netns, netns::LinkStats};
 
 use super::doctor::{fib_command, fib_outcome};
 use super::fib_explain;
@@ -472,11 +472,7 @@ pub fn delivery_hop(label: &str, inode: u64, i: Option<&Interface>) -> Hop {
 
 /// The interface holding an address in a namespace's facts.
 pub fn owner_of(f: &NodeFacts, ip: IpAddr) -> Option<&Interface> {
-    f.interfaces.iter().find(|i| {
-        i.addresses
-            .iter()
-            .any(|a| a.split('/').next() == Some(ip.to_string().as_str()))
-    })
+    f.interfaces.iter().find(|i| i.holds(ip))
 }
 
 /// The interface a lookup answer leaves by.
@@ -520,8 +516,202 @@ pub fn verdict(hops: &[Hop], both: bool) -> String {
     }
 }
 
-pub fn is_link_up(i: &Interface) -> bool {
-    is_up(i)
+/// The pod's gateway must answer ARP on the pod's link: an address on the
+/// bridge the host veth is a port of, or (routed, Calico-style, no bridge)
+/// the host veth answering by proxy ARP or holding the address itself.
+pub fn gateway_hop(
+    here: &str,
+    inode: u64,
+    facts: &NodeFacts,
+    host: &Interface,
+    gateway: IpAddr,
+) -> Option<Hop> {
+    let owner = owner_of(facts, gateway);
+    let bridge = host
+        .master_ifindex
+        .and_then(|m| facts.interfaces.iter().find(|i| i.ifindex == m));
+    let fault = match (bridge, owner) {
+        (Some(b), Some(o)) if o.ifindex == b.ifindex => None,
+        (_, Some(o)) if o.ifindex == host.ifindex => None,
+        (_, Some(o)) if o.kind == "bridge" => Some((
+            Cause::VethDetached,
+            format!(
+                "the pod's gateway {gateway} is on bridge {}, but the host veth {} is {}",
+                o.name,
+                host.name,
+                match bridge {
+                    Some(b) => format!("a port of {}", b.name),
+                    None => "not a port of it".into(),
+                }
+            ),
+        )),
+        // a local address on another device: the kernel answers ARP for it on any link
+        (_, Some(_)) => None,
+        (None, None) => {
+            let key = format!("net/ipv4/conf/{}/proxy_arp", host.name);
+            let proxy = facts.sysctls.get(&key).is_some_and(|v| v.trim() != "0");
+            (!proxy).then(|| {
+                (
+                    Cause::ProxyArpOff,
+                    format!(
+                        "nothing answers ARP for the pod's gateway {gateway}: the host veth {} has proxy_arp off and no such address",
+                        host.name
+                    ),
+                )
+            })
+        }
+        (Some(_), None) => None,
+    }?;
+    Some(hop(
+        here,
+        inode,
+        format!("gateway {gateway} on {}", host.name),
+        "who answers ARP for the pod's gateway".into(),
+        Some((HopStatus::Blocked, fault.0, fault.1)),
+    ))
+}
+
+/// The MAC a node's neighbour entry gives an overlay gateway.
+pub fn neighbour_mac_of(f: &NodeFacts, dev: &Interface, gw: IpAddr) -> Option<String> {
+    f.neighbours
+        .iter()
+        .find(|n| n.ifindex == dev.ifindex && n.ip == gw)
+        .and_then(|n| n.mac.clone())
+}
+
+/// The namespace on this machine (other than `node`) whose VXLAN device holds `gw`.
+pub fn vxlan_owner<'a>(
+    nss: &'a [Netns],
+    node: &Netns,
+    gw: IpAddr,
+) -> Option<(&'a Netns, &'a Interface)> {
+    nss.iter().filter(|n| n.inode != node.inode).find_map(|n| {
+        n.interfaces
+            .iter()
+            .find(|i| i.kind == "vxlan" && i.holds(gw))
+            .map(|i| (n, i))
+    })
+}
+
+/// The other namespaces on this machine with an address in the subnet of
+/// `udev` that holds `vtep`: the underlay segment's members podnet can see.
+pub fn underlay_peers<'a>(
+    nss: &'a [Netns],
+    node: &Netns,
+    udev: &Interface,
+    vtep: IpAddr,
+) -> Vec<&'a Netns> {
+    let nets: Vec<ipnet::IpNet> = udev
+        .addresses
+        .iter()
+        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
+        .map(|n| n.trunc())
+        .filter(|n| n.contains(&vtep))
+        .collect();
+    nss.iter()
+        .filter(|n| n.inode != node.inode)
+        .filter(|n| {
+            n.interfaces.iter().flat_map(|i| &i.addresses).any(|a| {
+                a.split('/')
+                    .next()
+                    .and_then(|ip| ip.parse::<IpAddr>().ok())
+                    .is_some_and(|ip| nets.iter().any(|net| net.contains(&ip)))
+            })
+        })
+        .collect()
+}
+
+/// Whether a namespace holds `ip` on an interface other than loopback.
+pub fn has_address(n: &Netns, ip: IpAddr) -> bool {
+    n.interfaces
+        .iter()
+        .any(|i| i.kind != "loopback" && i.holds(ip))
+}
+
+/// A Cilium-style node (`cilium_host`): pod traffic is redirected by eBPF
+/// programs, so the kernel's FIB and netfilter are not the path.
+pub fn ebpf_node_hop(at: &str, inode: u64, f: &NodeFacts) -> Option<Hop> {
+    let c = f.interfaces.iter().find(|i| i.name == "cilium_host")?;
+    Some(hop(
+        at,
+        inode,
+        format!("{} present", c.name),
+        "Cilium-style node: pod traffic is redirected by eBPF programs".into(),
+        Some((
+            HopStatus::Unknown,
+            Cause::Ebpf,
+            "forwarding on this node is done by eBPF podnet cannot read".into(),
+        )),
+    ))
+}
+
+/// A packet of `size` bytes wider than the device it leaves by.
+pub fn egress_mtu_hop(at: &str, inode: u64, out: &Interface, size: Option<u32>) -> Option<Hop> {
+    let (s, m) = (size?, out.mtu?);
+    (s > m).then(|| {
+        hop(
+            at,
+            inode,
+            format!("out {}", out.name),
+            format!("MTU {m}"),
+            blocked(
+                Cause::Mtu,
+                format!("a {s}-byte packet is larger than {}'s MTU {m}", out.name),
+            ),
+        )
+    })
+}
+
+/// The route to a pod leaves by a bridge its host veth is not a port of.
+pub fn bridge_port_hop(
+    at: &str,
+    inode: u64,
+    out: &Interface,
+    host_veth: &Interface,
+    dst: IpAddr,
+) -> Option<Hop> {
+    (out.kind == "bridge" && host_veth.master_ifindex != Some(out.ifindex)).then(|| {
+        hop(
+            at,
+            inode,
+            format!("bridge {} → {}", out.name, host_veth.name),
+            format!("{} is not a port of {}", host_veth.name, out.name),
+            blocked(
+                Cause::VethDetached,
+                format!(
+                    "the route to {dst} leaves by bridge {}, but the pod's host veth {} is not a port of it",
+                    out.name, host_veth.name
+                ),
+            ),
+        )
+    })
+}
+
+/// An FDB dst that none of the underlay segment's members on this machine
+/// (`peers`, as shown) holds: not a VTEP.
+pub fn fdb_wrong_dst_hop(
+    at: &str,
+    inode: u64,
+    tunnel: &Interface,
+    underlay: &Interface,
+    mac: &str,
+    vtep: IpAddr,
+    peers: &[String],
+) -> Hop {
+    let peer = peers.join(", ");
+    hop(
+        at,
+        inode,
+        format!("FDB dst {vtep}"),
+        format!("{} leads to {peer}", underlay.name),
+        blocked(
+            Cause::FdbWrongDst,
+            format!(
+                "the FDB entry for {mac} on {} points at {vtep}, which no namespace on the underlay ({peer}) holds: not a VTEP",
+                tunnel.name
+            ),
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -598,5 +788,48 @@ mod tests {
                 .is_some_and(|r| r.contains("pnet1 (down, admin down)")),
             "{h:?}"
         );
+    }
+    #[test]
+    fn who_answers_arp_for_the_pods_gateway() {
+        let gw: IpAddr = "10.244.1.1".parse().unwrap();
+        let mut cni0 = link("cni0", 1450, true);
+        cni0.ifindex = 3;
+        cni0.kind = "bridge".into();
+        cni0.addresses = vec!["10.244.1.1/24".into()];
+        let mut port = link("veth1", 1450, true);
+        port.ifindex = 4;
+        port.master_ifindex = Some(3);
+        let f = NodeFacts {
+            interfaces: vec![cni0.clone(), port.clone()],
+            ..Default::default()
+        };
+        // a port of the bridge holding the gateway: fine
+        assert!(gateway_hop("node", 1, &f, &port, gw).is_none());
+        // detached from it: veth-detached, naming both
+        let mut loose = port.clone();
+        loose.master_ifindex = None;
+        let h = gateway_hop("node", 1, &f, &loose, gw).unwrap();
+        assert_eq!(h.cause, Some(Cause::VethDetached), "{h:?}");
+        assert!(h.reason.unwrap().contains("cni0"));
+        // Calico-style: no bridge, 169.254.1.1 answered only by proxy ARP
+        let calico_gw: IpAddr = "169.254.1.1".parse().unwrap();
+        let mut cali = link("cali0123456789a", 1500, true);
+        cali.ifindex = 5;
+        let mut f = NodeFacts {
+            interfaces: vec![cali.clone()],
+            ..Default::default()
+        };
+        f.sysctls
+            .insert("net/ipv4/conf/cali0123456789a/proxy_arp".into(), "1".into());
+        assert!(gateway_hop("node", 1, &f, &cali, calico_gw).is_none());
+        f.sysctls
+            .insert("net/ipv4/conf/cali0123456789a/proxy_arp".into(), "0".into());
+        let h = gateway_hop("node", 1, &f, &cali, calico_gw).unwrap();
+        assert_eq!(h.cause, Some(Cause::ProxyArpOff), "{h:?}");
+        // a route to a pod out of a bridge its veth is not a port of
+        let dst: IpAddr = "10.244.1.5".parse().unwrap();
+        assert!(bridge_port_hop("node", 1, &cni0, &port, dst).is_none());
+        let h = bridge_port_hop("node", 1, &cni0, &loose, dst).unwrap();
+        assert_eq!(h.cause, Some(Cause::VethDetached));
     }
 }

@@ -105,11 +105,11 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
     };
     let (mut hops, src) = trace_leg(ctx, nss, &pairs, pod, dst, None, request)?;
     // the reply starts in the destination pod's namespace, src/dst and ports swapped
-    let local = dst.is_loopback() || has_address(pod, dst);
+    let local = dst.is_loopback() || trace::has_address(pod, dst);
     let dst_pod = nss
         .iter()
         .filter(|_| !local)
-        .find(|n| n.pod.is_some() && n.inode != pod.inode && has_address(n, dst));
+        .find(|n| n.pod.is_some() && n.inode != pod.inode && trace::has_address(n, dst));
     let mut both = false;
     if let (Some(back_from), Some(src)) = (dst_pod, src) {
         both = true;
@@ -278,61 +278,6 @@ fn where_is(ns: &Netns) -> String {
     }
 }
 
-/// The pod's gateway must answer ARP on the pod's link: an address on the
-/// bridge the host veth is a port of, or (routed, Calico-style, no bridge)
-/// the host veth answering by proxy ARP or holding the address itself.
-fn gateway_hop(
-    here: &str,
-    inode: u64,
-    facts: &NodeFacts,
-    host: &crate::model::Interface,
-    gateway: IpAddr,
-) -> Option<Hop> {
-    let owner = trace::owner_of(facts, gateway);
-    let bridge = host
-        .master_ifindex
-        .and_then(|m| facts.interfaces.iter().find(|i| i.ifindex == m));
-    let fault = match (bridge, owner) {
-        (Some(b), Some(o)) if o.ifindex == b.ifindex => None,
-        (_, Some(o)) if o.ifindex == host.ifindex => None,
-        (_, Some(o)) if o.kind == "bridge" => Some((
-            Cause::VethDetached,
-            format!(
-                "the pod's gateway {gateway} is on bridge {}, but the host veth {} is {}",
-                o.name,
-                host.name,
-                match bridge {
-                    Some(b) => format!("a port of {}", b.name),
-                    None => "not a port of it".into(),
-                }
-            ),
-        )),
-        // a local address on another device: the kernel answers ARP for it on any link
-        (_, Some(_)) => None,
-        (None, None) => {
-            let key = format!("net/ipv4/conf/{}/proxy_arp", host.name);
-            let proxy = facts.sysctls.get(&key).is_some_and(|v| v.trim() != "0");
-            (!proxy).then(|| {
-                (
-                    Cause::ProxyArpOff,
-                    format!(
-                        "nothing answers ARP for the pod's gateway {gateway}: the host veth {} has proxy_arp off and no such address",
-                        host.name
-                    ),
-                )
-            })
-        }
-        (Some(_), None) => None,
-    }?;
-    Some(trace::hop(
-        here,
-        inode,
-        format!("gateway {gateway} on {}", host.name),
-        "who answers ARP for the pod's gateway".into(),
-        Some((HopStatus::Blocked, fault.0, fault.1)),
-    ))
-}
-
 /// Follows the packet out of the pod's interface: over its veth into the
 /// node, through the node's FIB and netfilter hooks, and on through tunnels
 /// or the underlay to whatever namespace on this machine holds the next hop.
@@ -408,24 +353,14 @@ fn follow(
             if let (Some(gw), Some(h)) = (
                 start.gateway,
                 node_if.and_then(|i| facts.interfaces.iter().find(|x| x.ifindex == i.ifindex)),
-            ) && let Some(hop) = gateway_hop(&here, node.inode, &facts, h, gw)
+            ) && let Some(hop) = trace::gateway_hop(&here, node.inode, &facts, h, gw)
             {
                 hops.push(hop);
                 return Ok(());
             }
         }
-        if let Some(c) = facts.interfaces.iter().find(|i| i.name == "cilium_host") {
-            hops.push(trace::hop(
-                &here,
-                node.inode,
-                format!("{} present", c.name),
-                "Cilium-style node: pod traffic is redirected by eBPF programs".into(),
-                Some((
-                    HopStatus::Unknown,
-                    Cause::Ebpf,
-                    "forwarding on this node is done by eBPF podnet cannot read".into(),
-                )),
-            ));
+        if let Some(h) = trace::ebpf_node_hop(&here, node.inode, &facts) {
+            hops.push(h);
             return Ok(());
         }
         let l = &facts.fib[0];
@@ -439,8 +374,8 @@ fn follow(
         // the destination pod, its interface and, when it hangs off this node, its host veth
         let dst_ns = nss
             .iter()
-            .find(|n| n.pod.is_some() && n.inode != node.inode && has_address(n, dst));
-        let dst_if = dst_ns.and_then(|d| d.interfaces.iter().find(|i| has_addr_on(i, dst)));
+            .find(|n| n.pod.is_some() && n.inode != node.inode && trace::has_address(n, dst));
+        let dst_if = dst_ns.and_then(|d| d.interfaces.iter().find(|i| i.holds(dst)));
         let host_end = match (dst_ns, dst_if) {
             (Some(d), Some(i)) => pairs
                 .iter()
@@ -491,20 +426,8 @@ fn follow(
             return Ok(());
         }
         // a packet wider than the device it leaves by
-        if let (Some(s), Some(m)) = (size, out.mtu)
-            && s > m
-        {
-            hops.push(trace::hop(
-                &here,
-                node.inode,
-                format!("out {}", out.name),
-                format!("MTU {m}"),
-                Some((
-                    HopStatus::Blocked,
-                    Cause::Mtu,
-                    format!("a {s}-byte packet is larger than {}'s MTU {m}", out.name),
-                )),
-            ));
+        if let Some(h) = trace::egress_mtu_hop(&here, node.inode, out, size) {
+            hops.push(h);
             return Ok(());
         }
         if let Some(dst_ns) = dst_ns
@@ -519,24 +442,10 @@ fn follow(
                     .map(|p| p.display_name())
                     .unwrap_or_else(|| resolve::label(dst_ns))
             );
-            if let Some(h) = host_end
-                && out.kind == "bridge"
-                && h.master_ifindex != Some(out.ifindex)
+            if let Some(h) =
+                host_end.and_then(|h| trace::bridge_port_hop(&here, node.inode, out, h, dst))
             {
-                hops.push(trace::hop(
-                    &here,
-                    node.inode,
-                    format!("bridge {} → {}", out.name, h.name),
-                    format!("{} is not a port of {}", h.name, out.name),
-                    Some((
-                        HopStatus::Blocked,
-                        Cause::VethDetached,
-                        format!(
-                            "the route to {dst} leaves by bridge {}, but the pod's host veth {} is not a port of it",
-                            out.name, h.name
-                        ),
-                    )),
-                ));
+                hops.push(h);
                 return Ok(());
             }
             hops.extend(trace::neighbour_hop(&here, node.inode, &facts, out, dst));
@@ -561,8 +470,8 @@ fn follow(
             // gateway is on this machine with another MAC, the neighbour is what is wrong
             if hop.cause == Some(Cause::FdbMissing)
                 && let Some(h) = gateway.and_then(|gw| {
-                    let mac = neighbour_mac_of(&facts, out, gw)?;
-                    let (owner, dev) = vxlan_owner(nss, node, gw)?;
+                    let mac = trace::neighbour_mac_of(&facts, out, gw)?;
+                    let (owner, dev) = trace::vxlan_owner(nss, node, gw)?;
                     let h = trace::vtep_mac_hop(&here, node.inode, &mac, dev, &where_is(owner));
                     (h.status == HopStatus::Blocked).then_some(h)
                 })
@@ -612,23 +521,11 @@ fn follow(
                     .and_then(|a| a.gateway)
                     .unwrap_or(vtep);
                 // the underlay leads to namespaces on this machine, none of which holds the VTEP
-                let peers = underlay_peers(nss, node, udev, vtep);
-                if !peers.is_empty() && !peers.iter().any(|n| has_address(n, vtep)) {
-                    let peer = peers
-                        .iter()
-                        .map(|n| where_is(n))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    hops.push(trace::hop(
-                        &here,
-                        node.inode,
-                        format!("FDB dst {vtep}"),
-                        format!("{} leads to {peer}", udev.name),
-                        Some((
-                            HopStatus::Blocked,
-                            Cause::FdbWrongDst,
-                            format!("the FDB entry for {mac} on {} points at {vtep}, which no namespace on the underlay ({peer}) holds: not a VTEP", out.name),
-                        )),
+                let peers = trace::underlay_peers(nss, node, udev, vtep);
+                if !peers.is_empty() && !peers.iter().any(|n| trace::has_address(n, vtep)) {
+                    let peers: Vec<String> = peers.iter().map(|n| where_is(n)).collect();
+                    hops.push(trace::fdb_wrong_dst_hop(
+                        &here, node.inode, out, udev, &mac, vtep, &peers,
                     ));
                     return Ok(());
                 }
@@ -645,7 +542,7 @@ fn follow(
         }
         let Some(next_node) = nss
             .iter()
-            .find(|n| n.inode != node.inode && has_address(n, next_ip))
+            .find(|n| n.inode != node.inode && trace::has_address(n, next_ip))
         else {
             hops.push(trace::hop(
                 &here,
@@ -679,7 +576,7 @@ fn follow(
             next_node
                 .interfaces
                 .iter()
-                .find(|i| has_addr_on(i, next_ip))
+                .find(|i| i.holds(next_ip))
                 .map(|i| i.name.clone())
         };
         if let (Some(s), Some(m)) = (size, out.mtu) {
@@ -688,70 +585,4 @@ fn follow(
         node = next_node;
     }
     Ok(())
-}
-
-fn has_addr_on(i: &crate::model::Interface, ip: IpAddr) -> bool {
-    i.addresses
-        .iter()
-        .any(|a| a.split('/').next() == Some(ip.to_string().as_str()))
-}
-
-fn has_address(n: &Netns, ip: IpAddr) -> bool {
-    n.interfaces
-        .iter()
-        .any(|i| i.kind != "loopback" && has_addr_on(i, ip))
-}
-
-/// The MAC a node's neighbour entry gives an overlay gateway.
-fn neighbour_mac_of(
-    f: &crate::model::doctor::NodeFacts,
-    dev: &crate::model::Interface,
-    gw: IpAddr,
-) -> Option<String> {
-    f.neighbours
-        .iter()
-        .find(|n| n.ifindex == dev.ifindex && n.ip == gw)
-        .and_then(|n| n.mac.clone())
-}
-
-/// The namespace on this machine (other than `node`) whose VXLAN device holds `gw`.
-fn vxlan_owner<'a>(
-    nss: &'a [Netns],
-    node: &Netns,
-    gw: IpAddr,
-) -> Option<(&'a Netns, &'a crate::model::Interface)> {
-    nss.iter().filter(|n| n.inode != node.inode).find_map(|n| {
-        n.interfaces
-            .iter()
-            .find(|i| i.kind == "vxlan" && has_addr_on(i, gw))
-            .map(|i| (n, i))
-    })
-}
-
-/// The other namespaces on this machine with an address in the subnet of
-/// `udev` that holds `vtep`: the underlay segment's members podnet can see.
-fn underlay_peers<'a>(
-    nss: &'a [Netns],
-    node: &Netns,
-    udev: &crate::model::Interface,
-    vtep: IpAddr,
-) -> Vec<&'a Netns> {
-    let nets: Vec<ipnet::IpNet> = udev
-        .addresses
-        .iter()
-        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
-        .map(|n| n.trunc())
-        .filter(|n| n.contains(&vtep))
-        .collect();
-    nss.iter()
-        .filter(|n| n.inode != node.inode)
-        .filter(|n| {
-            n.interfaces.iter().flat_map(|i| &i.addresses).any(|a| {
-                a.split('/')
-                    .next()
-                    .and_then(|ip| ip.parse::<IpAddr>().ok())
-                    .is_some_and(|ip| nets.iter().any(|net| net.contains(&ip)))
-            })
-        })
-        .collect()
 }

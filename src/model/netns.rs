@@ -34,6 +34,15 @@ pub struct Interface {
     pub stats: Option<LinkStats>,
 }
 
+impl Interface {
+    /// Whether one of the interface's addresses is `ip`.
+    pub fn holds(&self, ip: std::net::IpAddr) -> bool {
+        self.addresses
+            .iter()
+            .any(|a| a.split('/').next().and_then(|s| s.parse().ok()) == Some(ip))
+    }
+}
+
 /// The standard counters of a link (`IFLA_STATS64`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct LinkStats {
