@@ -27,8 +27,9 @@ pub const CHECK_IDS: &[&str] = &[
     "mtu",
     "tunnel",
     "routes",
-    "forward-policy",
+    "firewall",
     "veth",
+    "pods",
     "bridge-nf",
     "conntrack",
     "cni",
@@ -36,15 +37,29 @@ pub const CHECK_IDS: &[&str] = &[
     "kernel-stats",
 ];
 
-pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
-    for id in &args.check {
-        if !CHECK_IDS.contains(&id.as_str()) {
-            return Err(Error::Usage(format!(
-                "no check {id:?}; the checks are {}",
-                CHECK_IDS.join(", ")
-            )));
-        }
+/// Old names of checks, still accepted by `--check`.
+pub const CHECK_ALIASES: &[(&str, &str)] = &[("forward-policy", "firewall")];
+
+/// The check id a `--check` value names.
+fn check_id(given: &str) -> Result<&'static str> {
+    if let Some(id) = CHECK_IDS.iter().find(|id| **id == given) {
+        return Ok(id);
     }
+    if let Some((_, id)) = CHECK_ALIASES.iter().find(|(alias, _)| *alias == given) {
+        return Ok(id);
+    }
+    Err(Error::Usage(format!(
+        "no check {given:?}; the checks are {}",
+        CHECK_IDS.join(", ")
+    )))
+}
+
+pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let wanted: Vec<&'static str> = args
+        .check
+        .iter()
+        .map(|c| check_id(c))
+        .collect::<Result<_>>()?;
     let started = Instant::now();
     let mut inv = inventory::scan(
         ctx,
@@ -53,6 +68,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
             deep: false,
             visit: VisitWants {
                 stats: true,
+                routes: true,
                 ..VisitWants::PAIRING
             },
         },
@@ -74,7 +90,8 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
     let target = inventory::target(&ctx.root, node);
     let mut facts = visit(&target, |inside| read_facts(inside, None))?;
     facts.netns_inode = node.inode;
-    let cx = context(ctx, &facts, node, nss, &pairs, &label);
+    let mut cx = context(ctx, &facts, node, nss, &pairs, &label, &inv.extra);
+    add_peers(ctx, &facts, node, nss, &pairs, &mut cx);
     let queries = doctor::fib_queries(&facts, &cx);
 
     // the second read, a moment after the first
@@ -91,8 +108,8 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
     facts.fib = later.fib;
 
     let mut checks: Vec<Check> = doctor::run_all(&facts, &cx);
-    if !args.check.is_empty() {
-        checks.retain(|c| args.check.iter().any(|id| id == c.id));
+    if !wanted.is_empty() {
+        checks.retain(|c| wanted.contains(&c.id));
     }
     let failed = checks.iter().any(|c| c.status == Status::Fail);
     let report = DoctorReport {
@@ -124,6 +141,7 @@ fn context(
     nss: &[Netns],
     pairs: &[VethPair],
     label: &str,
+    extra: &std::collections::HashMap<u64, crate::analyze::veth::NetnsExtra>,
 ) -> Context {
     // the node's pods: a pause process or a name on the far side of the
     // veth (a lab's switch link to the node has neither), and orphans
@@ -163,6 +181,7 @@ fn context(
                     .map(|s| s.link.tx_dropped)
                     .unwrap_or(0),
                 host_ifindex: host.ifindex,
+                inode: p.netns_inode,
             })
         })
         .collect();
@@ -178,7 +197,11 @@ fn context(
         .collect();
     let local = cidrs::local(f, &pods, &prefixes);
     let mut remote = cidrs::remote_from_node(f, &local);
-    cidrs::merge(&mut remote, lab_cidrs(node.inode), &local);
+    let lab = lab_of(node.inode);
+    if let Some((name, state)) = &lab {
+        cidrs::merge(&mut remote, lab_cidrs(name, state, node.inode), &local);
+    }
+    let pod_views = pod_views(node, nss, pairs, extra, lab.as_ref().map(|(_, s)| s));
     let orphan_veths = mine
         .iter()
         .filter(|p| p.status == PairStatus::Orphan)
@@ -204,6 +227,108 @@ fn context(
         orphan_veths,
         orphan_netns,
         kernel_release: kernel_info::release(),
+        pod_views,
+        ..Default::default()
+    }
+}
+
+/// The pod namespaces of this node, each with its interfaces and routes:
+/// the pod side of every veth whose host end is here, and namespaces
+/// holding a pod (a sandbox, a pause process) with no veth at all (no
+/// eth0): on a lab node those the lab placed there, on the host every one
+/// that is no other node's.
+fn pod_views(
+    node: &Netns,
+    nss: &[Netns],
+    pairs: &[VethPair],
+    extra: &std::collections::HashMap<u64, crate::analyze::veth::NetnsExtra>,
+    lab: Option<&crate::lab::state::LabState>,
+) -> Vec<doctor::PodView> {
+    let attached: Vec<u64> = pairs
+        .iter()
+        .filter(|p| {
+            p.host_if
+                .as_ref()
+                .is_some_and(|h| h.netns_inode == node.inode)
+        })
+        .filter(|p| p.pod.is_some() || p.pause_pid.is_some())
+        .filter_map(|p| p.netns_inode)
+        .collect();
+    let paired: Vec<u64> = pairs.iter().filter_map(|p| p.netns_inode).collect();
+    let hubs: Vec<u64> = pairs
+        .iter()
+        .filter_map(|p| p.host_if.as_ref().map(|h| h.netns_inode))
+        .collect();
+    let lab_pods: Option<Vec<u64>> = lab.map(|s| {
+        let me = s
+            .nodes
+            .iter()
+            .find(|n| n.inode == node.inode)
+            .map(|n| &n.name);
+        s.pods
+            .iter()
+            .filter(|p| Some(&p.node) == me)
+            .map(|p| p.inode)
+            .collect()
+    });
+    let lab_nodes: Vec<u64> = lab
+        .map(|s| s.nodes.iter().map(|n| n.inode).collect())
+        .unwrap_or_default();
+    nss.iter()
+        .filter(|n| n.inode != node.inode && !n.host)
+        .filter(|n| {
+            attached.contains(&n.inode)
+                || (!paired.contains(&n.inode)
+                    && !hubs.contains(&n.inode)
+                    && !lab_nodes.contains(&n.inode)
+                    && (n.pod.is_some() || n.pause_pid.is_some())
+                    && match &lab_pods {
+                        Some(mine) => mine.contains(&n.inode),
+                        None => node.host,
+                    })
+        })
+        .map(|n| doctor::PodView {
+            label: n.pod.as_ref().map(|x| x.display_name()).unwrap_or_else(|| {
+                match n.paths.first() {
+                    Some(p) => format!("netns {} ({p})", n.inode),
+                    None => format!("netns {}", n.inode),
+                }
+            }),
+            inode: n.inode,
+            interfaces: n.interfaces.clone(),
+            routes: extra.get(&n.inode).and_then(|e| e.routes.clone()),
+        })
+        .collect()
+}
+
+/// Finds the other nodes on this machine and reads what doctor needs of
+/// them; with any, also every address the machine's namespaces hold.
+fn add_peers(
+    ctx: &Ctx,
+    f: &NodeFacts,
+    node: &Netns,
+    nss: &[Netns],
+    pairs: &[VethPair],
+    cx: &mut Context,
+) {
+    let pod_inodes: std::collections::BTreeSet<u64> =
+        pairs.iter().filter_map(|p| p.netns_inode).collect();
+    let lab_nodes: Vec<u64> = cx
+        .remote_cidrs
+        .iter()
+        .filter_map(|r| r.node_inode)
+        .collect();
+    let queries = doctor::peer_queries(cx);
+    for i in super::doctor_peers::candidates(f, node, nss, &pod_inodes, &lab_nodes) {
+        if let Some(p) = super::doctor_peers::read(&ctx.root, &nss[i], &queries) {
+            cx.peers.push(p);
+        }
+    }
+    if !cx.peers.is_empty() {
+        cx.machine_addresses = nss
+            .iter()
+            .flat_map(super::doctor_peers::addresses)
+            .collect();
     }
 }
 
@@ -214,31 +339,33 @@ fn is_link_local(ip: &IpAddr) -> bool {
     }
 }
 
-/// Pod CIDRs of the other nodes of a `podnet lab` this namespace is a node of.
-fn lab_cidrs(inode: u64) -> Vec<RemoteCidr> {
+/// The `podnet lab` this namespace is a node of, with its state.
+fn lab_of(inode: u64) -> Option<(String, crate::lab::state::LabState)> {
     use crate::sys::lab_store;
-    for name in lab_store::list() {
+    lab_store::list().into_iter().find_map(|name| {
         let dir = lab_store::lab_dir(&name);
-        let Ok(Some(bytes)) = lab_store::read_state(&dir) else {
-            continue;
-        };
-        let Ok(state) = serde_json::from_slice::<crate::lab::state::LabState>(&bytes) else {
-            continue;
-        };
-        if !state.nodes.iter().any(|n| n.inode == inode) {
-            continue;
-        }
-        return state
+        let bytes = lab_store::read_state(&dir).ok()??;
+        let state = serde_json::from_slice::<crate::lab::state::LabState>(&bytes).ok()?;
+        state
             .nodes
             .iter()
-            .filter(|n| n.inode != inode)
-            .map(|n| RemoteCidr {
-                cidr: n.pod_cidr.into(),
-                source: format!("lab {name}: node {}", n.name),
-            })
-            .collect();
-    }
-    Vec::new()
+            .any(|n| n.inode == inode)
+            .then_some((name, state))
+    })
+}
+
+/// Pod CIDRs of the other nodes of a lab.
+fn lab_cidrs(name: &str, state: &crate::lab::state::LabState, inode: u64) -> Vec<RemoteCidr> {
+    state
+        .nodes
+        .iter()
+        .filter(|n| n.inode != inode)
+        .map(|n| RemoteCidr {
+            cidr: n.pod_cidr.into(),
+            source: format!("lab {name}: node {}", n.name),
+            node_inode: Some(n.inode),
+        })
+        .collect()
 }
 
 /// The machine: PID 1, container markers, and the tunnels the node needs.

@@ -7,6 +7,7 @@ pub mod cni_plugin;
 pub mod cni_runtime;
 pub mod completions;
 pub mod doctor;
+pub mod doctor_peers;
 pub mod ethtool;
 pub mod exec;
 pub mod inventory;

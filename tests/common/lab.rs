@@ -23,14 +23,15 @@ use serde_json::Value;
 use super::node::podnet_on_node;
 
 /// The doctor's check ids, in the order it shows them (the list).
-pub const CHECK_IDS: [&str; 12] = [
+pub const CHECK_IDS: [&str; 13] = [
     "ip-forward",
     "rp-filter",
     "mtu",
     "tunnel",
     "routes",
-    "forward-policy",
+    "firewall",
     "veth",
+    "pods",
     "bridge-nf",
     "conntrack",
     "cni",
@@ -279,7 +280,7 @@ pub fn check_text(c: &Value) -> String {
 
 /// The JSON contract of `doctor -o json`: `{"node", "checks":[{"id",
 /// "status", "summary", "evidence":[{"fact","from"}], "hint"}], "warnings"}`
-/// with the twelve checks in order.
+/// with the thirteen checks in order.
 pub fn assert_doctor_shape(v: &Value) {
     let top: Vec<&str> = v
         .as_object()

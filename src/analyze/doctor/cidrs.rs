@@ -65,6 +65,7 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
                     "route via {}{dev}",
                     r.gateway.map(|g| format!("{g} dev ")).unwrap_or_default()
                 ),
+                node_inode: None,
             });
         }
     }
@@ -88,6 +89,7 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
         out.push(RemoteCidr {
             cidr,
             source: format!("VXLAN neighbour {} on {dev} (a /24 assumed)", n.ip),
+            node_inode: None,
         });
     }
     out
@@ -193,14 +195,8 @@ mod tests {
         merge(
             &mut known,
             vec![
-                RemoteCidr {
-                    cidr: "10.244.4.0/24".parse().unwrap(),
-                    source: "lab".into(),
-                },
-                RemoteCidr {
-                    cidr: "10.244.1.0/24".parse().unwrap(),
-                    source: "lab".into(),
-                },
+                RemoteCidr::new("10.244.4.0/24".parse().unwrap(), "lab"),
+                RemoteCidr::new("10.244.1.0/24".parse().unwrap(), "lab"),
             ],
             &local,
         );

@@ -1,4 +1,4 @@
-//! The `forward-policy` check: walks every FORWARD-hook chain of both
+//! The `firewall` check (once `forward-policy`): walks every FORWARD-hook chain of both
 //! firewall backends (nftables, which holds iptables-nft's rules, and legacy
 //! iptables, which nft cannot see) with packets standing for pod traffic
 //! between nodes, and reports the rule or policy that drops them. No I/O.
@@ -33,7 +33,7 @@ pub fn pod_packets(f: &NodeFacts, cx: &Context) -> Vec<Packet> {
 }
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
-    const ID: &str = "forward-policy";
+    const ID: &str = "firewall";
     let node = &cx.node_label;
     let mut evidence: Vec<Evidence> = f
         .netfilter_errors

@@ -31,6 +31,8 @@ pub struct NodePod {
     pub pod_tx_dropped: u64,
     /// The host veth's ifindex in the node's namespace.
     pub host_ifindex: u32,
+    /// The pod's netns inode.
+    pub inode: Option<u64>,
 }
 
 /// A pod CIDR of another node, and how podnet learnt it.
@@ -39,6 +41,66 @@ pub struct RemoteCidr {
     pub cidr: IpNet,
     /// `route`, `vxlan neighbour 10.244.2.0 on flannel.1`, `kubernetes API node n2`, `lab state …`.
     pub source: String,
+    /// The netns inode of the node that owns it, when that node is on this machine (a lab).
+    pub node_inode: Option<u64>,
+}
+
+impl RemoteCidr {
+    pub fn new(cidr: IpNet, source: impl Into<String>) -> Self {
+        RemoteCidr {
+            cidr,
+            source: source.into(),
+            node_inode: None,
+        }
+    }
+}
+
+/// Another node whose network namespace is on this machine (a lab node, a
+/// test layout's node2), as far as doctor needs it: its interfaces and
+/// tunnels, and how it routes packets to this node's pods.
+#[derive(Debug, Clone, Default)]
+pub struct PeerNode {
+    pub label: String,
+    pub inode: u64,
+    pub interfaces: Vec<Interface>,
+    pub vxlans: Vec<crate::model::doctor::VxlanInfo>,
+    /// Its own output lookups towards this node's pods (`ip route get <pod>` there).
+    pub fib: Vec<FibLookup>,
+}
+
+impl PeerNode {
+    /// Every address it holds.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        self.interfaces
+            .iter()
+            .flat_map(|i| i.addresses.iter())
+            .filter_map(|a| a.split('/').next()?.parse().ok())
+            .collect()
+    }
+
+    pub fn owns(&self, ip: IpAddr) -> bool {
+        self.addresses().contains(&ip)
+    }
+
+    /// Its VXLAN devices with their MACs.
+    pub fn vxlan_macs(&self) -> Vec<(&Interface, &str)> {
+        self.vxlans
+            .iter()
+            .filter_map(|v| self.interfaces.iter().find(|i| i.ifindex == v.ifindex))
+            .filter_map(|i| Some((i, i.mac.as_deref()?)))
+            .collect()
+    }
+}
+
+/// A pod's own view from inside its namespace: its interfaces and routes.
+#[derive(Debug, Clone, Default)]
+pub struct PodView {
+    pub label: String,
+    /// Netns inode.
+    pub inode: u64,
+    pub interfaces: Vec<Interface>,
+    /// Main-table routes, when they could be read.
+    pub routes: Option<Vec<crate::model::Route>>,
 }
 
 /// Everything else a check may need besides the node's own facts.
@@ -57,6 +119,16 @@ pub struct Context {
     pub orphan_netns: Vec<String>,
     /// `uname -r`.
     pub kernel_release: String,
+    /// Other nodes on this machine (lab nodes, test layouts).
+    pub peers: Vec<PeerNode>,
+    /// Every address held by any network namespace on this machine, when
+    /// other nodes are on it (empty otherwise: then nothing is judged by it).
+    pub machine_addresses: Vec<IpAddr>,
+    /// Every pod netns attached to this node (by a veth) or named as a pod,
+    /// with what is inside it; pods without a usable eth0 are only here.
+    pub pod_views: Vec<PodView>,
+    /// This node plays no node: it holds no pod (a lab's host).
+    pub hostonly: bool,
 }
 
 /// Every check, in the order they are shown.
@@ -69,6 +141,7 @@ pub fn run_all(f: &NodeFacts, cx: &Context) -> Vec<Check> {
         routes::check(f, cx),
         firewall::check(f, cx),
         pods::veth(f, cx),
+        pods::pods(f, cx),
         pods::bridge_nf(f, cx),
         pods::conntrack(f),
         env::cni(cx),
@@ -87,37 +160,76 @@ pub struct FibQuery {
 
 /// The lookups `routes` (pod → remote, entering where the pod's packets
 /// enter) and `rp-filter` (remote → pod, entering where the remote's
-/// packets arrive, and on each strict underlay interface) need.
+/// packets arrive) need, for every pod × remote pod CIDR; plus an output
+/// lookup (no iif, no source) to each remote CIDR, whose errno names the
+/// route type.
 pub fn fib_queries(f: &NodeFacts, cx: &Context) -> Vec<FibQuery> {
-    let mut out = Vec::new();
-    let Some(sample) = sample_pod(f, cx) else {
-        return out;
+    let mut out: Vec<FibQuery> = Vec::new();
+    let mut push = |q: FibQuery| {
+        if !out.contains(&q) {
+            out.push(q);
+        }
     };
     for r in &cx.remote_cidrs {
         let Some(remote) = sample_host(&r.cidr) else {
             continue;
         };
-        if let Some(ip) = sample.pod_ip
-            && ip.is_ipv4() == remote.is_ipv4()
-        {
-            out.push(FibQuery {
+        push(FibQuery {
+            dst: remote,
+            src: None,
+            iif: None,
+        });
+        for p in &cx.pods {
+            let Some(ip) = p.pod_ip.filter(|ip| ip.is_ipv4() == remote.is_ipv4()) else {
+                continue;
+            };
+            push(FibQuery {
                 dst: remote,
                 src: Some(ip),
-                iif: Some(ingress_of(f, sample)),
+                iif: Some(ingress_of(f, p)),
             });
-            if let Some(arrival) = forwarding::arrival_interface(f, &r.cidr) {
-                for u in forwarding::strict_underlays(f, &arrival) {
-                    out.push(FibQuery {
-                        dst: ip,
-                        src: Some(remote),
-                        iif: Some(u),
-                    });
-                }
-                out.push(FibQuery {
+            push(FibQuery {
+                dst: ip,
+                src: None,
+                iif: None,
+            });
+            for arrival in forwarding::arrivals(f, cx, r, ip) {
+                push(FibQuery {
                     dst: ip,
                     src: Some(remote),
-                    iif: Some(arrival),
+                    iif: Some(arrival.dev),
                 });
+            }
+        }
+        // strict underlays, where unencapsulated packets would be refused
+        if let Some(ip) = sample_pod(f, cx).and_then(|p| p.pod_ip)
+            && ip.is_ipv4() == remote.is_ipv4()
+            && let Some(arrival) = forwarding::arrival_interface(f, &r.cidr)
+        {
+            for u in forwarding::strict_underlays(f, &arrival) {
+                push(FibQuery {
+                    dst: ip,
+                    src: Some(remote),
+                    iif: Some(u),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The output lookups a peer node answers for doctor: to each of this node's pods.
+pub fn peer_queries(cx: &Context) -> Vec<FibQuery> {
+    let mut out: Vec<FibQuery> = Vec::new();
+    for p in &cx.pods {
+        if let Some(ip) = p.pod_ip {
+            let q = FibQuery {
+                dst: ip,
+                src: None,
+                iif: None,
+            };
+            if !out.contains(&q) {
+                out.push(q);
             }
         }
     }

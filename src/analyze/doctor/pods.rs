@@ -1,10 +1,33 @@
-//! The `veth`, `bridge-nf` and `conntrack` checks. No I/O.
+//! The `veth`, `pods`, `bridge-nf` and `conntrack` checks. No I/O.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+use crate::model::{Interface, Route};
 
-use super::{Context, iface, sysctl_evidence};
+use super::{Context, PodView, iface, sample_host, sysctl_evidence};
+
+/// The pod's gateway when it is a Calico-style link-local one reached
+/// on-link (`default via 169.254.1.1 dev eth0 onlink`): the host veth must
+/// answer ARP for it.
+fn link_local_gateway(view: &PodView) -> Option<IpAddr> {
+    view.routes
+        .as_ref()?
+        .iter()
+        .filter(|r| r.dst.is_none() && r.table == 254)
+        .filter_map(|r| r.gateway)
+        .find(|g| match g {
+            IpAddr::V4(v4) => v4.is_link_local(),
+            IpAddr::V6(_) => false,
+        })
+}
+
+fn addr_of(a: &str) -> Option<IpAddr> {
+    a.split('/').next()?.parse().ok()
+}
 
 /// Every pod's host veth is up, a port of its bridge where the node's pods
 /// use one, and its drop counters do not grow.
@@ -65,6 +88,30 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
                 format!("link dump of {node}"),
             ));
         }
+        let view = p
+            .inode
+            .and_then(|i| cx.pod_views.iter().find(|v| v.inode == i));
+        if let Some(gw) = view.and_then(link_local_gateway)
+            && h.master_ifindex.is_none()
+        {
+            let key = format!("net/ipv4/conf/{}/proxy_arp", h.name);
+            let on = f.sysctls.get(&key).map(String::as_str) == Some("1");
+            let owns = h.addresses.iter().any(|a| addr_of(a) == Some(gw));
+            if !on && !owns {
+                evidence.push(sysctl_evidence(f, &key, node));
+                evidence.push(Evidence::new(
+                    format!(
+                        "{} routes by default via {gw} on-link, which only the host veth {} can answer ARP for (proxy ARP), and it holds no {gw}",
+                        p.label, h.name
+                    ),
+                    format!("routes of {} and addresses of {node}", p.label),
+                ));
+                problems.push(format!(
+                    "proxy_arp is off on {} of {}: nothing answers ARP for its gateway {gw}",
+                    h.name, p.label
+                ));
+            }
+        }
         if let (Some(a), Some(b)) = (h.stats, f.stats_later.get(&h.ifindex)) {
             let grew = (b.rx_dropped + b.tx_dropped).saturating_sub(a.rx_dropped + a.tx_dropped);
             if grew > 0 {
@@ -84,6 +131,10 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
     }
     if !problems.is_empty() {
         let hint = match bridge {
+            _ if problems.iter().any(|p| p.starts_with("proxy_arp")) => {
+                "sysctl -w net.ipv4.conf.<veth>.proxy_arp=1 (Calico's Felix sets it on every cali* veth)"
+                    .to_string()
+            }
             Some(b) => format!(
                 "ip link set <veth> up; ip link set <veth> master {}",
                 b.name
@@ -114,6 +165,157 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
         ID,
         Status::Pass,
         format!("every pod's host veth is up ({} pods)", cx.pods.len()),
+    )
+    .with(evidence)
+}
+
+/// The pod's main-table route to `ip` (the most specific), if its routes were read.
+fn pod_route(routes: &[Route], ip: IpAddr) -> Option<&Route> {
+    routes
+        .iter()
+        .filter(|r| r.table == 254 && r.ipv6 == ip.is_ipv6())
+        .filter(|r| r.dst.is_none_or(|d| d.contains(&ip)))
+        .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0))
+}
+
+/// A gateway the pod can reach: on-link, or inside one of its interface's subnets.
+fn gateway_reachable(r: &Route, dev: &Interface) -> bool {
+    let Some(gw) = r.gateway else {
+        return true;
+    };
+    r.onlink
+        || dev
+            .addresses
+            .iter()
+            .filter_map(|a| a.parse::<IpNet>().ok())
+            .any(|n| n.contains(&gw))
+}
+
+/// What is wrong inside one pod, if anything.
+fn pod_problem(v: &PodView, cx: &Context) -> Option<String> {
+    let links: Vec<&Interface> = v
+        .interfaces
+        .iter()
+        .filter(|i| i.kind != "loopback" && i.name != "lo")
+        .collect();
+    let Some(dev) = links
+        .iter()
+        .find(|i| i.name == "eth0")
+        .or_else(|| links.first())
+    else {
+        return Some(format!(
+            "{} has no network interface but lo (no eth0)",
+            v.label
+        ));
+    };
+    // an eth0 that is up but has no carrier is its host veth's fault (`veth`)
+    if !dev.admin_up {
+        return Some(format!(
+            "{} of {} is down (admin down, {})",
+            dev.name, v.label, dev.oper_state
+        ));
+    }
+    let has_ip = dev
+        .addresses
+        .iter()
+        .filter_map(|a| addr_of(a))
+        .any(|ip| !matches!(ip, IpAddr::V4(v4) if v4.is_link_local()) && !ip.is_loopback());
+    if !has_ip {
+        return Some(format!("{} of {} has no IP address", dev.name, v.label));
+    }
+    let routes = v.routes.as_ref()?;
+    for r in &cx.remote_cidrs {
+        let Some(host) = sample_host(&r.cidr) else {
+            continue;
+        };
+        let route = pod_route(routes, host).filter(|x| x.kind == "unicast");
+        match route {
+            None => {
+                return Some(format!(
+                    "{} has no route to {} (no default route, no route to the remote pod CIDR)",
+                    v.label, r.cidr
+                ));
+            }
+            Some(x) if x.oif.is_some_and(|o| o != dev.ifindex) => {}
+            Some(x) if !gateway_reachable(x, dev) => {
+                return Some(format!(
+                    "{}'s route to {} goes via {}, which is not on {}'s subnets (and not on-link)",
+                    v.label,
+                    r.cidr,
+                    x.gateway.map(|g| g.to_string()).unwrap_or_default(),
+                    dev.name
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// Every pod namespace of the node has an interface besides lo, up, with
+/// an address, and a route (default or specific) to the remote pod CIDRs
+/// via a gateway it can reach.
+pub fn pods(_f: &NodeFacts, cx: &Context) -> Check {
+    const ID: &str = "pods";
+    if cx.pod_views.is_empty() {
+        return Check::new(ID, Status::Skip, "no pod network namespace on this node");
+    }
+    let mut evidence = Vec::new();
+    let mut problems = Vec::new();
+    for v in &cx.pod_views {
+        let routes = match &v.routes {
+            Some(rs) => rs
+                .iter()
+                .filter(|r| r.table == 254 && !r.ipv6)
+                .map(|r| {
+                    let dev = r
+                        .oif
+                        .and_then(|o| v.interfaces.iter().find(|i| i.ifindex == o))
+                        .map(|i| format!(" dev {}", i.name))
+                        .unwrap_or_default();
+                    format!("{}{dev}", r.summary())
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            None => "(routes not read)".into(),
+        };
+        let links: Vec<String> = v
+            .interfaces
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} {}{}",
+                    i.name,
+                    if i.admin_up { &i.oper_state } else { "DOWN" },
+                    if i.addresses.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", i.addresses.join(" "))
+                    }
+                )
+            })
+            .collect();
+        let problem = pod_problem(v, cx);
+        if problem.is_some() || evidence.len() < 3 {
+            evidence.push(Evidence::new(
+                format!("{}: {}; routes: {routes}", v.label, links.join(", ")),
+                format!("links, addresses and routes in netns {}", v.inode),
+            ));
+        }
+        problems.extend(problem);
+    }
+    if !problems.is_empty() {
+        return Check::new(ID, Status::Fail, problems.join("; "))
+            .with(evidence)
+            .hint("recreate the pod's sandbox (its CNI ADD did not finish), or restore what is missing inside it: `ip -n <netns> link set eth0 up`, `ip -n <netns> route add default via <gateway> dev eth0`");
+    }
+    Check::new(
+        ID,
+        Status::Pass,
+        format!(
+            "every pod has an interface up with an address and a route to the remote pod CIDRs ({} pods)",
+            cx.pod_views.len()
+        ),
     )
     .with(evidence)
 }

@@ -140,10 +140,10 @@ mod tests {
     fn a_missing_route_says_whether_a_default_route_is_there() {
         let cx = Context {
             node_label: "netns 1".into(),
-            remote_cidrs: vec![RemoteCidr {
-                cidr: "10.244.1.0/24".parse().unwrap(),
-                source: "lab lab: node node1".into(),
-            }],
+            remote_cidrs: vec![RemoteCidr::new(
+                "10.244.1.0/24".parse().unwrap(),
+                "lab lab: node node1",
+            )],
             ..Default::default()
         };
         let mut f = NodeFacts::default();
