@@ -4,10 +4,12 @@
 #![allow(dead_code)]
 
 pub mod bounded;
+pub mod corpus;
 pub mod cri;
 pub mod fixture;
 pub mod hostile;
 pub mod lab;
+pub mod layouts;
 pub mod node;
 pub mod podman;
 pub mod sandbox_oracle;

@@ -1,0 +1,1044 @@
+//! The fault corpus: every fault of the Step 8 table, injected with plain
+//! commands (ip, bridge, sysctl, nft, iptables, iptables-legacy) on the
+//! layouts where it applies, its ground truth checked (the affected
+//! traffic fails with it and works after its exact inverse), then judged:
+//! doctor on the faulted node FAILS the expected check naming the object,
+//! trace in the broken direction is blocked with the expected cause and
+//! direction at a hop in the expected namespace, and after the revert both
+//! nodes are clean and trace delivers both ways. One test per layout (they
+//! run in parallel); each renders its rows of the accuracy table in
+//! docs/troubleshooting.md (`PODNET_BLESS=1` rewrites them) and asserts
+//! once, with the whole table. A plain test checks the totals.
+
+mod common;
+
+use common::corpus::{
+    BEGIN, Case, END, Place, Step, Traffic, assert_all, between, docs_path, replace_between,
+    run_all, sub_begin, sub_end, with_docs_lock,
+};
+use common::layouts::{Kind, Layout, ns_sh};
+
+/// The layouts the corpus runs on (Cilium-like has no faults podnet may judge).
+const LAYOUTS: [Kind; 6] = [
+    Kind::FlannelVxlan,
+    Kind::HostGw,
+    Kind::CalicoBird,
+    Kind::CalicoVxlan,
+    Kind::LabVxlan,
+    Kind::LabPtp,
+];
+
+const TOTALS_BEGIN: &str = "<!-- corpus:totals:begin -->";
+const TOTALS_END: &str = "<!-- corpus:totals:end -->";
+
+fn step(netns: &str, inject: impl Into<String>, revert: impl Into<String>) -> Step {
+    Step {
+        netns: netns.into(),
+        inject: inject.into(),
+        revert: revert.into(),
+    }
+}
+
+/// The case builder: everything but the fault's own details defaults to
+/// "node1's first pod → node2's first pod".
+struct C<'a> {
+    l: &'a Layout,
+}
+
+/// (from, to, direction, hop) of a case.
+type Path = (usize, usize, &'static str, Place);
+
+impl C<'_> {
+    fn a(&self) -> usize {
+        self.l.pods_on(0)[0]
+    }
+
+    fn b(&self) -> usize {
+        self.l.pods_on(1)[0]
+    }
+
+    /// A fault on node `n` on the way out to the other node: traffic a → b
+    /// dies in the request on node1, in the reply on node2.
+    fn outbound(&self, n: usize) -> Path {
+        let dir = if n == 0 { "request" } else { "reply" };
+        (self.a(), self.b(), dir, Place::Node(n))
+    }
+
+    /// A fault on node `n` on the way in from the other node.
+    fn inbound(&self, n: usize) -> Path {
+        let dir = if n == 1 { "request" } else { "reply" };
+        (self.a(), self.b(), dir, Place::Node(n))
+    }
+
+    /// A fault on node `n` that stops the first packet it forwards.
+    fn forwarded(&self, n: usize) -> Path {
+        (self.a(), self.b(), "request", Place::Node(n))
+    }
+
+    /// A pod on the other node than pod `x`'s.
+    fn peer_of(&self, x: usize) -> usize {
+        self.l.pods_on(1 - self.l.pod(x).node)[0]
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn case(
+        &self,
+        fault: &str,
+        at: usize,
+        steps: Vec<Step>,
+        check: &'static str,
+        names: Vec<String>,
+        path: Path,
+        traffic: Traffic,
+        cause: &'static str,
+    ) -> Case {
+        Case {
+            fault: fault.into(),
+            at,
+            steps,
+            check,
+            names,
+            from: path.0,
+            to: path.1,
+            traffic,
+            cause,
+            direction: path.2,
+            hop: path.3,
+        }
+    }
+
+    fn ns(&self, n: usize) -> &str {
+        &self.l.node(n).netns
+    }
+
+    fn other_cidr(&self, n: usize) -> String {
+        self.l.node(1 - n).pod_cidr.clone()
+    }
+
+    fn remote_route(&self, n: usize) -> String {
+        self.l
+            .node(n)
+            .remote_route
+            .clone()
+            .expect("a route to the other node")
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    fn ip_forward(&self, n: usize) -> Case {
+        self.case(
+            &format!("ip_forward off ({})", self.l.node(n).name),
+            n,
+            vec![step(
+                self.ns(n),
+                "sysctl -qw net.ipv4.ip_forward=0",
+                "sysctl -qw net.ipv4.ip_forward=1",
+            )],
+            "ip-forward",
+            vec!["ip_forward".into()],
+            self.forwarded(n),
+            Traffic::Ping,
+            "forwarding-off",
+        )
+    }
+
+    fn route_gone(&self, n: usize) -> Case {
+        let cidr = self.other_cidr(n);
+        self.case(
+            &format!("route to remote pod CIDR missing ({})", self.l.node(n).name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip route del {cidr}"),
+                format!("ip route add {}", self.remote_route(n)),
+            )],
+            "routes",
+            vec![cidr],
+            self.outbound(n),
+            Traffic::Ping,
+            "no-route",
+        )
+    }
+
+    fn route_type(&self, n: usize, typ: &str, cause: &'static str) -> Case {
+        let cidr = self.other_cidr(n);
+        self.case(
+            &format!("{typ} route to remote pod CIDR ({})", self.l.node(n).name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip route replace {typ} {cidr}"),
+                format!("ip route replace {}", self.remote_route(n)),
+            )],
+            "routes",
+            vec![cidr],
+            self.outbound(n),
+            Traffic::Ping,
+            cause,
+        )
+    }
+
+    fn ip_rule(&self, n: usize) -> Case {
+        let cidr = self.other_cidr(n);
+        self.case(
+            &format!(
+                "ip rule → table with only unreachable default ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![
+                step(
+                    self.ns(n),
+                    "ip route add unreachable default table 100",
+                    "ip route del unreachable default table 100",
+                ),
+                step(
+                    self.ns(n),
+                    format!("ip rule add to {cidr} lookup 100 pref 100"),
+                    "ip rule del pref 100",
+                ),
+            ],
+            "routes",
+            vec!["100".into()],
+            self.outbound(n),
+            Traffic::Ping,
+            "route-unreachable",
+        )
+    }
+
+    fn fw_policy_nft(&self, n: usize) -> Case {
+        self.case(
+            &format!("FORWARD policy drop, nft ({})", self.l.node(n).name),
+            n,
+            vec![step(
+                self.ns(n),
+                "nft add table ip pnfault && nft add chain ip pnfault pnfwd '{ type filter hook forward priority 0; policy drop; }'",
+                "nft delete table ip pnfault",
+            )],
+            "firewall",
+            vec!["pnfault".into()],
+            self.forwarded(n),
+            Traffic::Ping,
+            "firewall",
+        )
+    }
+
+    fn fw_policy(&self, n: usize, iptables: &str) -> Case {
+        self.case(
+            &format!("FORWARD policy DROP, {iptables} ({})", self.l.node(n).name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("{iptables} -w -P FORWARD DROP"),
+                format!("{iptables} -w -P FORWARD ACCEPT"),
+            )],
+            "firewall",
+            vec!["FORWARD".into()],
+            self.forwarded(n),
+            Traffic::Ping,
+            "firewall",
+        )
+    }
+
+    fn fw_icmp_reject(&self, n: usize, iptables: &str) -> Case {
+        let rule = "FORWARD -p icmp -j REJECT";
+        self.case(
+            &format!(
+                "FORWARD -p icmp -j REJECT, {iptables} ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("{iptables} -w -A {rule}"),
+                format!("{iptables} -w -D {rule}"),
+            )],
+            "firewall",
+            vec!["REJECT".into()],
+            self.forwarded(n),
+            Traffic::Ping,
+            "firewall",
+        )
+    }
+
+    /// A per-protocol FORWARD drop: TCP 8080 or UDP 5353, nft or legacy.
+    fn fw_proto(&self, n: usize, udp: bool, legacy: bool) -> Case {
+        let (proto, port) = if udp { ("udp", 5353) } else { ("tcp", 8080) };
+        let (inject, revert, backend) = if legacy {
+            let rule = format!("FORWARD -p {proto} --dport {port} -j DROP");
+            (
+                format!("iptables-legacy -w -A {rule}"),
+                format!("iptables-legacy -w -D {rule}"),
+                "iptables-legacy",
+            )
+        } else {
+            (
+                format!(
+                    "nft add table ip pnfault && nft add chain ip pnfault pnfwd '{{ type filter hook forward priority 0; policy accept; }}' && \
+                     nft add rule ip pnfault pnfwd {proto} dport {port} drop"
+                ),
+                "nft delete table ip pnfault".to_string(),
+                "nft",
+            )
+        };
+        self.case(
+            &format!(
+                "FORWARD drop {proto}/{port}, {backend} ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![step(self.ns(n), inject, revert)],
+            "firewall",
+            vec![port.to_string()],
+            self.forwarded(n),
+            if udp {
+                Traffic::Udp(port)
+            } else {
+                Traffic::Tcp(port)
+            },
+            "firewall",
+        )
+    }
+
+    fn fw_prerouting(&self, n: usize, table: &str, iptables: &str) -> Case {
+        let rule = format!("PREROUTING -s {} -j DROP", self.other_cidr(n));
+        self.case(
+            &format!(
+                "{table} PREROUTING drop from remote pods, {iptables} ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("{iptables} -w -t {table} -A {rule}"),
+                format!("{iptables} -w -t {table} -D {rule}"),
+            )],
+            "firewall",
+            vec!["PREROUTING".into()],
+            self.inbound(n),
+            Traffic::Ping,
+            "firewall",
+        )
+    }
+
+    /// The steps that bring pod `x`'s host veth back up with what the
+    /// kernel removed with it (a /32 route and neighbour on routed layouts).
+    fn veth_up(&self, x: usize) -> String {
+        let p = self.l.pod(x);
+        let mut s = format!("ip link set {} up", p.host_veth);
+        if let Some(r) = &p.host_route {
+            s.push_str(&format!(" && ip route replace {r}"));
+        }
+        if let Some(nb) = &p.host_neigh {
+            s.push_str(&format!(" && ip neigh replace {nb}"));
+        }
+        s
+    }
+
+    fn veth_down(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        let n = p.node;
+        self.case(
+            &format!("host veth down (pod {})", p.name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip link set {} down", p.host_veth),
+                self.veth_up(x),
+            )],
+            "veth",
+            vec![p.host_veth.clone()],
+            (self.peer_of(x), x, "request", Place::Node(n)),
+            Traffic::Ping,
+            "link-down",
+        )
+    }
+
+    fn veth_down_stale(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        let n = p.node;
+        let br = self.l.node(n).bridge.clone().expect("a bridge");
+        self.case(
+            &format!("host veth down + stale neighbour (pod {})", p.name),
+            n,
+            vec![
+                step(
+                    self.ns(n),
+                    format!("ip link set {} down", p.host_veth),
+                    self.veth_up(x),
+                ),
+                step(
+                    self.ns(n),
+                    format!(
+                        "ip neigh replace {} lladdr {} dev {br} nud stale",
+                        p.ip, p.mac
+                    ),
+                    format!("ip neigh del {} dev {br}", p.ip),
+                ),
+            ],
+            "veth",
+            vec![p.host_veth.clone()],
+            (self.peer_of(x), x, "request", Place::Node(n)),
+            Traffic::Ping,
+            "link-down",
+        )
+    }
+
+    fn veth_detached(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        let n = p.node;
+        let br = self.l.node(n).bridge.clone().expect("a bridge");
+        self.case(
+            &format!("host veth detached from the bridge (pod {})", p.name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip link set {} nomaster", p.host_veth),
+                format!(
+                    "ip link set {hv} master {br} && bridge link set dev {hv} hairpin on",
+                    hv = p.host_veth
+                ),
+            )],
+            "veth",
+            vec![p.host_veth.clone()],
+            (self.peer_of(x), x, "request", Place::Node(n)),
+            Traffic::Ping,
+            "veth-detached",
+        )
+    }
+
+    fn proxy_arp_off(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        let n = p.node;
+        let knob = format!("/proc/sys/net/ipv4/conf/{}/proxy_arp", p.host_veth);
+        self.case(
+            &format!("proxy_arp off on the host veth (pod {})", p.name),
+            n,
+            vec![
+                step(
+                    self.ns(n),
+                    format!("echo 0 > {knob}"),
+                    format!("echo 1 > {knob}"),
+                ),
+                // the pod forgets the gateway's MAC (it learns it again after the revert)
+                step(&p.netns, "ip neigh flush dev eth0", "true"),
+            ],
+            "veth",
+            vec![p.host_veth.clone()],
+            (x, self.peer_of(x), "request", Place::Pod(x)),
+            Traffic::Ping,
+            "proxy-arp-off",
+        )
+    }
+
+    fn pod_route_gone(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        let n = p.node;
+        let r = p.host_route.clone().expect("a host route");
+        self.case(
+            &format!("pod /32 host route missing (pod {})", p.name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip route del {r}"),
+                format!("ip route add {r}"),
+            )],
+            "routes",
+            vec![p.ip.clone()],
+            (self.peer_of(x), x, "request", Place::Node(n)),
+            Traffic::Ping,
+            "pod-route-missing",
+        )
+    }
+
+    fn pod_default_gone(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        let onlink = if p.host_route.is_some() {
+            " onlink"
+        } else {
+            ""
+        };
+        self.case(
+            &format!("pod default route missing (pod {})", p.name),
+            p.node,
+            vec![step(
+                &p.netns,
+                "ip route del default",
+                format!("ip route add default via {} dev eth0{onlink}", p.gateway),
+            )],
+            "pods",
+            vec![p.name.clone()],
+            (x, self.peer_of(x), "request", Place::Pod(x)),
+            Traffic::Ping,
+            "no-route",
+        )
+    }
+
+    // ------------------------------------------------------------- overlay
+
+    /// (tunnel dev on n, the other node's VTEP MAC, VTEP IP, underlay IP).
+    fn overlay(&self, n: usize) -> (String, String, String, String) {
+        let dev = self
+            .l
+            .node(n)
+            .tunnel
+            .as_ref()
+            .expect("a tunnel")
+            .dev
+            .clone();
+        let o = self.l.node(1 - n);
+        let t = o.tunnel.as_ref().expect("a tunnel");
+        (dev, t.mac.clone(), t.vtep_ip.clone(), o.underlay_ip.clone())
+    }
+
+    fn fdb_deleted(&self, n: usize) -> Case {
+        let (dev, mac, _, dst) = self.overlay(n);
+        self.case(
+            &format!(
+                "FDB entry of the remote VTEP deleted ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("bridge fdb del {mac} dev {dev} dst {dst}"),
+                format!("bridge fdb append {mac} dev {dev} dst {dst} self permanent"),
+            )],
+            "tunnel",
+            vec![mac],
+            self.outbound(n),
+            Traffic::Ping,
+            "fdb-missing",
+        )
+    }
+
+    fn fdb_wrong_dst(&self, n: usize) -> Case {
+        let (dev, mac, _, dst) = self.overlay(n);
+        let bogus = format!("{}.99", dst.rsplit_once('.').expect("an IPv4 address").0);
+        self.case(
+            &format!(
+                "FDB entry points at a VTEP IP that does not exist ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("bridge fdb replace {mac} dev {dev} dst {bogus} self permanent"),
+                format!("bridge fdb replace {mac} dev {dev} dst {dst} self permanent"),
+            )],
+            "tunnel",
+            vec![bogus],
+            self.outbound(n),
+            Traffic::Ping,
+            "fdb-wrong-dst",
+        )
+    }
+
+    fn fdb_wrong_mac(&self, n: usize) -> Case {
+        let (dev, mac, _, dst) = self.overlay(n);
+        let bogus = "0e:de:ad:be:ef:01";
+        self.case(
+            &format!("FDB entry under a wrong MAC ({})", self.l.node(n).name),
+            n,
+            vec![
+                step(
+                    self.ns(n),
+                    format!("bridge fdb del {mac} dev {dev} dst {dst}"),
+                    format!("bridge fdb append {mac} dev {dev} dst {dst} self permanent"),
+                ),
+                step(
+                    self.ns(n),
+                    format!("bridge fdb append {bogus} dev {dev} dst {dst} self permanent"),
+                    format!("bridge fdb del {bogus} dev {dev} dst {dst}"),
+                ),
+            ],
+            "tunnel",
+            vec![mac],
+            self.outbound(n),
+            Traffic::Ping,
+            "fdb-missing",
+        )
+    }
+
+    fn neigh_gone(&self, n: usize) -> Case {
+        let (dev, mac, vtep, _) = self.overlay(n);
+        self.case(
+            &format!(
+                "VXLAN neighbour of the remote VTEP missing ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip neigh del {vtep} dev {dev}"),
+                format!("ip neigh replace {vtep} lladdr {mac} dev {dev} nud permanent"),
+            )],
+            "tunnel",
+            vec![vtep],
+            self.outbound(n),
+            Traffic::Ping,
+            "vxlan-neighbour-missing",
+        )
+    }
+
+    fn neigh_wrong(&self, n: usize) -> Case {
+        let (dev, mac, vtep, _) = self.overlay(n);
+        self.case(
+            &format!("VXLAN neighbour with a wrong MAC ({})", self.l.node(n).name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip neigh replace {vtep} lladdr 0e:de:ad:be:ef:02 dev {dev} nud permanent"),
+                format!("ip neigh replace {vtep} lladdr {mac} dev {dev} nud permanent"),
+            )],
+            "tunnel",
+            vec![vtep],
+            self.outbound(n),
+            Traffic::Ping,
+            "vtep-mac-mismatch",
+        )
+    }
+
+    /// node2's VTEP changes its MAC (a flannel restart); node1's entries
+    /// still point at the old one: node1's doctor and trace must see it.
+    fn vtep_mac_changed(&self) -> Case {
+        let (dev2, mac2, _, _) = self.overlay(0);
+        // a MAC change flushes the device's neighbours (permanent ones too):
+        // the inverse puts node2's entry for node1's VTEP back
+        let (_, mac1, vtep1, _) = self.overlay(1);
+        self.case(
+            "remote VTEP MAC changed (node2's tunnel)",
+            0,
+            vec![step(
+                self.ns(1),
+                format!("ip link set {dev2} address 0e:de:ad:be:ef:03"),
+                format!(
+                    "ip link set {dev2} address {mac2} && \
+                     ip neigh replace {vtep1} lladdr {mac1} dev {dev2} nud permanent"
+                ),
+            )],
+            "tunnel",
+            vec![mac2],
+            self.outbound(0),
+            Traffic::Ping,
+            "vtep-mac-mismatch",
+        )
+    }
+
+    fn tunnel_down(&self, n: usize) -> Case {
+        let (dev, mac, vtep, dst) = self.overlay(n);
+        self.case(
+            &format!("tunnel device down ({})", self.l.node(n).name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip link set {dev} down"),
+                format!(
+                    "ip link set {dev} up && ip route replace {} && \
+                     ip neigh replace {vtep} lladdr {mac} dev {dev} nud permanent && \
+                     bridge fdb replace {mac} dev {dev} dst {dst} self permanent",
+                    self.remote_route(n)
+                ),
+            )],
+            "tunnel",
+            vec![dev],
+            self.outbound(n),
+            Traffic::Ping,
+            "link-down",
+        )
+    }
+
+    // ----------------------------------------------------------------- MTU
+
+    /// Forgets path MTUs the pod learnt from "fragmentation needed".
+    fn forget_pmtu(&self, x: usize) -> Step {
+        step(&self.l.pod(x).netns, "true", "ip route flush cache")
+    }
+
+    fn mtu_pod_above(&self, x: usize, big: u32) -> Case {
+        let p = self.l.pod(x);
+        self.case(
+            &format!("pod eth0 MTU {big} above its host veth (pod {})", p.name),
+            p.node,
+            vec![step(
+                &p.netns,
+                format!("ip link set eth0 mtu {big}"),
+                format!("ip link set eth0 mtu {}", p.mtu),
+            )],
+            "mtu",
+            vec![p.name.clone()],
+            (x, self.peer_of(x), "request", Place::Pod(x)),
+            Traffic::Size {
+                size: big - 28,
+                df: false,
+            },
+            "mtu",
+        )
+    }
+
+    fn mtu_pod_below(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        self.case(
+            &format!("pod eth0 MTU below its host veth (pod {})", p.name),
+            p.node,
+            vec![step(
+                &p.netns,
+                format!("ip link set eth0 mtu {}", p.mtu - 50),
+                format!("ip link set eth0 mtu {}", p.mtu),
+            )],
+            "mtu",
+            vec![p.name.clone()],
+            (x, self.peer_of(x), "reply", Place::Node(p.node)),
+            Traffic::Size {
+                size: p.mtu - 28,
+                df: false,
+            },
+            "mtu",
+        )
+    }
+
+    fn mtu_veth_narrow(&self, x: usize) -> Case {
+        let p = self.l.pod(x);
+        let n = p.node;
+        self.case(
+            &format!("host veth MTU narrower than the pod (pod {})", p.name),
+            n,
+            vec![step(
+                self.ns(n),
+                format!("ip link set {} mtu {}", p.host_veth, p.mtu - 50),
+                format!("ip link set {} mtu {}", p.host_veth, p.mtu),
+            )],
+            "mtu",
+            vec![p.host_veth.clone()],
+            (x, self.peer_of(x), "request", Place::Pod(x)),
+            Traffic::Size {
+                size: p.mtu - 28,
+                df: false,
+            },
+            "mtu",
+        )
+    }
+
+    fn mtu_tunnel_narrow(&self, n: usize) -> Case {
+        let (dev, ..) = self.overlay(n);
+        let a = self.a();
+        let mtu = self.l.pod(a).mtu;
+        self.case(
+            &format!("tunnel MTU below the pods' ({})", self.l.node(n).name),
+            n,
+            vec![
+                self.forget_pmtu(a),
+                step(
+                    self.ns(n),
+                    format!("ip link set {dev} mtu {}", mtu - 50),
+                    format!("ip link set {dev} mtu {mtu}"),
+                ),
+            ],
+            "mtu",
+            vec![dev],
+            self.outbound(n),
+            Traffic::Size {
+                size: mtu - 28,
+                df: true,
+            },
+            "mtu",
+        )
+    }
+
+    fn mtu_underlay(&self, n: usize) -> Case {
+        let a = self.a();
+        let mtu = self.l.pod(a).mtu;
+        let dev = self.l.node(n).underlay_if.clone();
+        let narrow = if mtu == 1500 { 1400 } else { 1450 };
+        self.case(
+            &format!(
+                "underlay MTU too small for the pods' packets ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![
+                self.forget_pmtu(a),
+                step(
+                    self.ns(n),
+                    format!("ip link set {dev} mtu {narrow}"),
+                    format!("ip link set {dev} mtu 1500"),
+                ),
+            ],
+            "mtu",
+            vec![dev],
+            self.outbound(n),
+            Traffic::Size {
+                size: mtu - 28,
+                df: true,
+            },
+            "mtu",
+        )
+    }
+
+    // ----------------------------------------------------------- rp_filter
+
+    /// Strict rp_filter on node `n` with an asymmetric route: node n sends
+    /// to the other node's first pod (or node2 to node1's) over the
+    /// underlay, while that pod's packets come in over the tunnel.
+    fn rp_filter(&self, n: usize) -> Case {
+        let (dev, ..) = self.overlay(n);
+        let far = if n == 0 { self.b() } else { self.a() };
+        let far_ip = self.l.pod(far).ip.clone();
+        let via = self.l.node(1 - n).underlay_ip.clone();
+        let ul = self.l.node(n).underlay_if.clone();
+        let knob = |i: &str| format!("/proc/sys/net/ipv4/conf/{i}/rp_filter");
+        let was = |i: &str| {
+            ns_sh(self.ns(n), &format!("cat {}", knob(i)))
+                .trim()
+                .to_string()
+        };
+        let (all, tun) = (was("all"), was(&dev));
+        let path = if n == 0 {
+            self.outbound(0)
+        } else {
+            self.inbound(1)
+        };
+        self.case(
+            &format!(
+                "strict rp_filter + asymmetric route ({})",
+                self.l.node(n).name
+            ),
+            n,
+            vec![
+                step(
+                    self.ns(n),
+                    format!("ip route add {far_ip}/32 via {via} dev {ul}"),
+                    format!("ip route del {far_ip}/32 via {via} dev {ul}"),
+                ),
+                step(
+                    self.ns(n),
+                    format!("echo 1 > {}", knob("all")),
+                    format!("echo {all} > {}", knob("all")),
+                ),
+                step(
+                    self.ns(n),
+                    format!("echo 1 > {}", knob(&dev)),
+                    format!("echo {tun} > {}", knob(&dev)),
+                ),
+            ],
+            "rp-filter",
+            vec![dev],
+            path,
+            Traffic::Ping,
+            "rp-filter",
+        )
+    }
+}
+
+fn cases(l: &Layout) -> Vec<Case> {
+    let c = C { l };
+    let (a, b) = (c.a(), c.b());
+    let a2 = l.pods_on(0)[1];
+    match l.kind {
+        Kind::FlannelVxlan => vec![
+            c.ip_forward(0),
+            c.ip_forward(1),
+            c.fdb_deleted(0),
+            c.fdb_deleted(1),
+            c.fdb_wrong_dst(0),
+            c.fdb_wrong_mac(0),
+            c.neigh_gone(0),
+            c.neigh_wrong(1),
+            c.vtep_mac_changed(),
+            c.tunnel_down(0),
+            c.mtu_pod_above(a, 1500),
+            c.mtu_pod_below(a2),
+            c.mtu_veth_narrow(a),
+            c.mtu_tunnel_narrow(0),
+            c.mtu_underlay(0),
+            c.route_gone(0),
+            c.route_gone(1),
+            c.route_type(0, "blackhole", "route-blackhole"),
+            c.route_type(1, "unreachable", "route-unreachable"),
+            c.route_type(0, "prohibit", "route-prohibit"),
+            c.ip_rule(0),
+            c.rp_filter(0),
+            c.rp_filter(1),
+            c.fw_policy_nft(0),
+            c.fw_policy(1, "iptables-legacy"),
+            c.fw_icmp_reject(0, "iptables"),
+            c.fw_proto(1, false, false),
+            c.fw_proto(0, true, true),
+            c.fw_prerouting(1, "raw", "iptables"),
+            c.fw_prerouting(0, "mangle", "iptables-legacy"),
+            c.veth_down(b),
+            c.veth_down_stale(a),
+            c.veth_detached(b),
+            c.pod_default_gone(a),
+        ],
+        Kind::HostGw => vec![
+            c.ip_forward(1),
+            c.route_gone(0),
+            c.route_type(1, "blackhole", "route-blackhole"),
+            c.route_type(0, "unreachable", "route-unreachable"),
+            c.route_type(1, "prohibit", "route-prohibit"),
+            c.ip_rule(1),
+            c.fw_policy_nft(1),
+            c.fw_policy(0, "iptables-legacy"),
+            c.fw_icmp_reject(1, "iptables-legacy"),
+            c.fw_proto(0, true, false),
+            c.fw_prerouting(0, "raw", "iptables-legacy"),
+            c.veth_down(a),
+            c.veth_detached(b),
+            c.pod_default_gone(b),
+            c.mtu_pod_above(b, 9000),
+            c.mtu_underlay(0),
+        ],
+        Kind::CalicoBird => vec![
+            c.ip_forward(0),
+            c.pod_route_gone(b),
+            c.proxy_arp_off(a),
+            c.route_type(1, "blackhole", "route-blackhole"),
+            c.route_type(0, "unreachable", "route-unreachable"),
+            c.route_type(1, "prohibit", "route-prohibit"),
+            c.ip_rule(0),
+            c.fw_policy_nft(1),
+            c.fw_policy(0, "iptables-legacy"),
+            c.fw_proto(0, false, false),
+            c.fw_prerouting(1, "raw", "iptables-legacy"),
+            c.fw_prerouting(0, "mangle", "iptables"),
+            c.veth_down(b),
+            c.pod_default_gone(a),
+            c.mtu_pod_above(a, 9000),
+        ],
+        Kind::CalicoVxlan => vec![
+            c.ip_forward(1),
+            c.fdb_deleted(0),
+            c.fdb_wrong_dst(1),
+            c.neigh_gone(0),
+            c.neigh_wrong(0),
+            c.vtep_mac_changed(),
+            c.tunnel_down(0),
+            c.pod_route_gone(a),
+            c.proxy_arp_off(b),
+            c.rp_filter(1),
+            c.mtu_underlay(0),
+            c.mtu_tunnel_narrow(0),
+            c.route_type(0, "blackhole", "route-blackhole"),
+            c.fw_policy(1, "iptables-legacy"),
+            c.fw_proto(0, true, true),
+            c.pod_default_gone(b),
+            c.veth_down(a),
+        ],
+        // the lab's seven faults (`podnet lab break`), made by plain commands
+        Kind::LabVxlan => vec![
+            c.mtu_pod_above(a, 1500),
+            c.fdb_deleted(0),
+            c.ip_forward(1),
+            c.rp_filter(0),
+            c.route_gone(1),
+            c.fw_policy(0, "iptables"),
+            c.veth_down(b),
+        ],
+        Kind::LabPtp => vec![
+            c.mtu_pod_above(a, 9000),
+            c.ip_forward(1),
+            c.route_gone(0),
+            c.fw_policy(1, "iptables"),
+            c.fw_policy(0, "iptables-legacy"),
+            c.veth_down(b),
+        ],
+        Kind::CiliumLike => Vec::new(),
+    }
+}
+
+fn corpus(kind: Kind) {
+    let l = Layout::build(kind);
+    let cases = cases(&l);
+    let rows = run_all(&l, &cases);
+    assert_all(kind.slug(), &rows);
+}
+
+node_test! {
+    fn corpus_flannel_vxlan() { corpus(Kind::FlannelVxlan) }
+}
+
+node_test! {
+    fn corpus_host_gw() { corpus(Kind::HostGw) }
+}
+
+node_test! {
+    fn corpus_calico_bird() { corpus(Kind::CalicoBird) }
+}
+
+node_test! {
+    fn corpus_calico_vxlan() { corpus(Kind::CalicoVxlan) }
+}
+
+node_test! {
+    fn corpus_lab_vxlan() { corpus(Kind::LabVxlan) }
+}
+
+node_test! {
+    fn corpus_lab_ptp() { corpus(Kind::LabPtp) }
+}
+
+/// (right, all) rows of one layout's section.
+fn count_rows(section: &str) -> (usize, usize) {
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| layout "))
+        .collect();
+    let ok = rows
+        .iter()
+        .filter(|r| r.trim_end().ends_with("| ✓ |"))
+        .count();
+    (ok, rows.len())
+}
+
+/// The totals line of the corpus section, from every layout's rows.
+fn totals(doc: &str) -> String {
+    let corpus = between(doc, BEGIN, END).unwrap_or_default();
+    let (mut ok, mut all, mut layouts) = (0, 0, 0);
+    for k in LAYOUTS {
+        if let Some(s) = between(corpus, &sub_begin(k.slug()), &sub_end(k.slug())) {
+            let (o, a) = count_rows(s);
+            ok += o;
+            all += a;
+            layouts += 1;
+        }
+    }
+    let pct = if all == 0 {
+        0.0
+    } else {
+        100.0 * ok as f64 / all as f64
+    };
+    format!("\n**{ok} of {all} cases right ({pct:.1} %) over {layouts} layouts.**\n")
+}
+
+/// The totals in docs/troubleshooting.md match the layouts' rows (a plain
+/// test: it reads the file only); `PODNET_BLESS=1` rewrites them.
+#[test]
+fn corpus_totals_are_up_to_date() {
+    with_docs_lock(|| {
+        let path = docs_path();
+        let doc = std::fs::read_to_string(&path).expect("read docs/troubleshooting.md");
+        assert!(
+            doc.contains(BEGIN) && doc.contains(END) && doc.contains(TOTALS_BEGIN),
+            "docs/troubleshooting.md lacks the corpus markers"
+        );
+        let want = totals(&doc);
+        if std::env::var("PODNET_BLESS").as_deref() == Ok("1") {
+            let new = replace_between(&doc, TOTALS_BEGIN, TOTALS_END, &want).expect("markers");
+            std::fs::write(&path, new).expect("write docs/troubleshooting.md");
+            return;
+        }
+        assert_eq!(
+            between(&doc, TOTALS_BEGIN, TOTALS_END),
+            Some(want.as_str()),
+            "the corpus totals in docs/troubleshooting.md are stale; run: \
+             PODNET_BLESS=1 cargo test --test fault_corpus_node corpus_totals"
+        );
+    });
+}
+
+#[test]
+fn row_counting_reads_the_check_column() {
+    let s = "| layout | x |\n|---|---|\n| a | b | ✓ |\n| a | c | ✗ |\n";
+    assert_eq!(count_rows(s), (1, 2));
+}
