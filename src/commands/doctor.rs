@@ -311,8 +311,13 @@ fn add_peers(
     pairs: &[VethPair],
     cx: &mut Context,
 ) {
-    let pod_inodes: std::collections::BTreeSet<u64> =
-        pairs.iter().filter_map(|p| p.netns_inode).collect();
+    // a node's underlay can be a veth to the other node: only a namespace
+    // with a pod or a pause process is a pod
+    let pod_inodes: std::collections::BTreeSet<u64> = pairs
+        .iter()
+        .filter(|p| p.pod.is_some() || p.pause_pid.is_some())
+        .filter_map(|p| p.netns_inode)
+        .collect();
     let lab_nodes: Vec<u64> = cx
         .remote_cidrs
         .iter()
@@ -323,6 +328,18 @@ fn add_peers(
         if let Some(p) = super::doctor_peers::read(&ctx.root, &nss[i], &queries) {
             cx.peers.push(p);
         }
+    }
+    for p in &cx.peers {
+        let more = p
+            .pod_cidrs
+            .iter()
+            .map(|(cidr, what)| RemoteCidr {
+                cidr: *cidr,
+                source: format!("{} holds {what}", p.label),
+                node_inode: Some(p.inode),
+            })
+            .collect();
+        cidrs::merge(&mut cx.remote_cidrs, more, &cx.local_cidrs);
     }
     if !cx.peers.is_empty() {
         cx.machine_addresses = nss

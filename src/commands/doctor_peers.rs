@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use crate::analyze::doctor::{FibQuery, PeerNode};
+use crate::analyze::doctor::{FibQuery, PeerNode, cidrs};
 use crate::discover;
 use crate::model::Netns;
 use crate::model::doctor::NodeFacts;
@@ -55,12 +55,15 @@ pub fn candidates(
         )
         .map(|m| m.to_ascii_lowercase())
         .collect();
+    let segments = underlay_segments(f);
     nss.iter()
         .enumerate()
         .filter(|(_, n)| n.inode != node.inode && !pod_inodes.contains(&n.inode))
         .filter(|(_, n)| {
             extra.contains(&n.inode)
-                || addresses(n).iter().any(|a| ips.contains(a))
+                || addresses(n)
+                    .iter()
+                    .any(|a| ips.contains(a) || segments.iter().any(|s| s.contains(a)))
                 || n.interfaces.iter().any(|i| {
                     i.kind == "vxlan"
                         && i.mac
@@ -69,6 +72,21 @@ pub fn candidates(
                 })
         })
         .map(|(i, _)| i)
+        .collect()
+}
+
+/// The subnets this node shares with other nodes: those of its addresses
+/// on interfaces that are not bridges (pods sit on those) and not loopback,
+/// shorter than a host route.
+fn underlay_segments(f: &NodeFacts) -> Vec<ipnet::IpNet> {
+    f.interfaces
+        .iter()
+        .filter(|i| i.kind != "bridge" && i.kind != "loopback" && i.name != "lo")
+        .flat_map(|i| i.addresses.iter())
+        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
+        .filter(|n| n.prefix_len() < if n.addr().is_ipv4() { 31 } else { 127 })
+        .filter(|n| !matches!(n.addr(), IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80))
+        .map(|n| n.trunc())
         .collect()
 }
 
@@ -82,6 +100,7 @@ pub fn read(root: &HostRoot, n: &Netns, queries: &[FibQuery]) -> Option<PeerNode
     visit(&target, |inside: &mut netns::Inside<'_>| {
         let links = inside.sock.dump_links()?;
         let addrs = inside.sock.dump_addresses()?;
+        let routes = discover::routes::routes(&inside.sock.dump_routes(0, false)?);
         let mut facts = NodeFacts {
             vxlans: links
                 .iter()
@@ -95,6 +114,7 @@ pub fn read(root: &HostRoot, n: &Netns, queries: &[FibQuery]) -> Option<PeerNode
         };
         facts.fib = queries.iter().map(|q| lookup(inside, &facts, q)).collect();
         Ok(PeerNode {
+            pod_cidrs: cidrs::peer_local(&facts.interfaces, &routes),
             label: label.clone(),
             inode: n.inode,
             interfaces: facts.interfaces,

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::model::doctor::NodeFacts;
+use crate::model::{Interface, Route};
 
 use super::{NodePod, RemoteCidr, iface};
 
@@ -18,6 +19,15 @@ pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> 
         .filter_map(|(ip, len)| IpNet::new(*ip, *len).ok().map(|n| n.trunc()))
         .filter(|n| n.prefix_len() < if n.addr().is_ipv4() { 32 } else { 128 })
         .collect();
+    // a blackhole for a block holding this node's pods (Calico's own
+    // aggregate: the /32s of its pods are more specific)
+    out.extend(
+        f.routes
+            .iter()
+            .filter(|r| r.table == 254 && r.kind == "blackhole")
+            .filter_map(|r| r.dst)
+            .filter(|d| d.prefix_len() > 0 && pods.iter().any(|p| p.pod_ip.is_some_and(|ip| d.contains(&ip)))),
+    );
     for p in pods {
         if let Some(b) = iface(f, p.host_ifindex)
             .and_then(|h| h.master_ifindex)
@@ -53,6 +63,14 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
             f.vxlans.iter().any(|v| v.ifindex == d.ifindex)
                 || matches!(d.kind.as_str(), "ipip" | "geneve" | "wireguard")
         });
+        // a route that refuses: another node's CIDR when this node's pods
+        // are of its family (a routing daemon's withdrawn route, or a fault)
+        if matches!(r.kind.as_str(), "blackhole" | "unreachable" | "prohibit") {
+            if local.iter().any(|l| l.addr().is_ipv4() == dst.addr().is_ipv4()) {
+                out.push(RemoteCidr::new(dst, format!("a {} route", r.kind)));
+            }
+            continue;
+        }
         if r.gateway.is_some() || via_tunnel {
             let dev = r
                 .oif
@@ -91,6 +109,35 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
             source: format!("VXLAN neighbour {} on {dev} (a /24 assumed)", n.ip),
             node_inode: None,
         });
+    }
+    out
+}
+
+/// Another node's pod CIDRs as its own namespace shows them: the subnets
+/// of addresses on its bridges that have veth ports, and its blackhole
+/// routes (Calico's per-node block), each with the object.
+pub fn peer_local(interfaces: &[Interface], routes: &[Route]) -> Vec<(IpNet, String)> {
+    let mut out: Vec<(IpNet, String)> = Vec::new();
+    for b in interfaces.iter().filter(|i| i.kind == "bridge") {
+        let has_veth = interfaces
+            .iter()
+            .any(|p| p.kind == "veth" && p.master_ifindex == Some(b.ifindex));
+        if !has_veth {
+            continue;
+        }
+        for a in &b.addresses {
+            if let Ok(n) = a.parse::<IpNet>()
+                && is_unicast_net(&n)
+                && n.prefix_len() < if n.addr().is_ipv4() { 32 } else { 128 }
+            {
+                out.push((n.trunc(), format!("{} {a}", b.name)));
+            }
+        }
+    }
+    for r in routes.iter().filter(|r| r.table == 254 && r.kind == "blackhole") {
+        if let Some(d) = r.dst.filter(|d| d.prefix_len() > 0 && is_unicast_net(d)) {
+            out.push((d, format!("blackhole {d}")));
+        }
     }
     out
 }

@@ -1,16 +1,25 @@
-//! The `firewall` check (once `forward-policy`): walks every FORWARD-hook chain of both
-//! firewall backends (nftables, which holds iptables-nft's rules, and legacy
-//! iptables, which nft cannot see) with packets standing for pod traffic
-//! between nodes, and reports the rule or policy that drops them. No I/O.
+//! The `firewall` check (once `forward-policy`): runs packets standing for
+//! pod traffic between nodes (both ways, new and reply, ICMP, TCP and UDP,
+//! with every port a rule names) through every netfilter hook a forwarded
+//! packet meets (raw, mangle and nat PREROUTING, FORWARD, mangle and nat
+//! POSTROUTING) in both backends (nftables, which holds iptables-nft's
+//! rules, and legacy iptables, which nft cannot see), and reports the rule
+//! or policy that drops them. A rule podnet cannot read fully is never a
+//! verdict. No I/O.
 
-use crate::model::doctor::{Check, Evidence, FwChain, NodeFacts, Status};
+use std::collections::BTreeSet;
 
-pub use crate::analyze::netfilter_path::{ChainFate as Fate, Packet, forward_chains, walk};
+use crate::analyze::netfilter_path::{Block, Fate, PathKind, Proto, crossed, judge};
+use crate::model::doctor::{Check, Evidence, FwField, FwVerdict, NodeFacts, Status};
+
+pub use crate::analyze::netfilter_path::{ChainFate, Packet, forward_chains, walk};
 
 use super::forwarding::{arrival_interface, route_dev};
 use super::{Context, ingress_of, sample_host, sample_pod};
 
-/// Packets standing for pod traffic leaving this node and arriving from other nodes.
+/// Packets standing for pod traffic leaving this node and arriving from
+/// other nodes, as ICMP: one pod (they share the bridge or the rules) to a
+/// host of each remote pod CIDR, and back.
 pub fn pod_packets(f: &NodeFacts, cx: &Context) -> Vec<Packet> {
     let Some(p) = sample_pod(f, cx) else {
         return Vec::new();
@@ -24,13 +33,125 @@ pub fn pod_packets(f: &NodeFacts, cx: &Context) -> Vec<Packet> {
         let Some(remote) = sample_host(&r.cidr).filter(|h| h.is_ipv4() == pod_ip.is_ipv4()) else {
             continue;
         };
-        let egress = route_dev(f, remote).unwrap_or_else(|| "?".into());
+        let egress = route_dev(f, remote).unwrap_or_default();
         let arrival = arrival_interface(f, &r.cidr).unwrap_or_else(|| egress.clone());
         out.push(Packet::icmp(pod_ip, remote, &ingress, &egress));
         out.push(Packet::icmp(remote, pod_ip, &arrival, &ingress));
     }
     out
 }
+
+/// The most ports tried (kube-proxy names a port per Service: the check
+/// stays fast on a node with thousands).
+const MAX_PORTS: usize = 32;
+
+/// The ports named by rules that drop, reject or jump (`dport 8080`,
+/// `--sport 53`, a range's first port): a drop of one port is found only by
+/// a packet to that port.
+fn ports_named(f: &NodeFacts) -> BTreeSet<u16> {
+    f.chains
+        .iter()
+        .flat_map(|c| &c.rules)
+        .filter(|r| !matches!(r.verdict, FwVerdict::Accept | FwVerdict::Return | FwVerdict::Continue))
+        .flat_map(|r| &r.matches)
+        .filter(|m| matches!(m.field, FwField::Dport | FwField::Sport))
+        .flat_map(|m| &m.values)
+        .filter_map(|v| v.split('-').next()?.trim().parse::<u16>().ok())
+        .take(MAX_PORTS)
+        .collect()
+}
+
+/// Every variant of an ICMP packet the check tries: the same flow as ICMP,
+/// TCP and UDP (no port, and to and from every port named), each as a new
+/// connection and as a reply.
+fn variants(icmp: &Packet, ports: &BTreeSet<u16>) -> Vec<Packet> {
+    let mut out = vec![icmp.clone()];
+    for proto in [Proto::Tcp, Proto::Udp] {
+        let with = |sport, dport| Packet {
+            proto,
+            sport,
+            dport,
+            ..icmp.clone()
+        };
+        out.push(with(None, None));
+        for &p in ports {
+            out.push(with(Some(40000), Some(p)));
+            out.push(with(Some(p), Some(40000)));
+        }
+    }
+    let replies: Vec<Packet> = out
+        .iter()
+        .map(|p| Packet {
+            reply: true,
+            ..p.clone()
+        })
+        .collect();
+    out.extend(replies);
+    out
+}
+
+/// `icmp`, `tcp dport 8080`, `udp sport 53 (reply)`.
+fn traffic_name(p: &Packet) -> String {
+    let mut s = p.proto.as_str().to_string();
+    if let Some(d) = p.dport.filter(|d| *d != 40000) {
+        s.push_str(&format!(" dport {d}"));
+    }
+    if let Some(d) = p.sport.filter(|d| *d != 40000) {
+        s.push_str(&format!(" sport {d}"));
+    }
+    if p.reply {
+        s.push_str(" (reply)");
+    }
+    s
+}
+
+/// One rule that drops pod traffic, with the traffic it drops.
+struct Dropper {
+    block: Block,
+    flows: Vec<String>,
+    traffic: Vec<String>,
+}
+
+/// The rules that drop any variant of the pod packets, each once.
+fn droppers(f: &NodeFacts, packets: &[Packet]) -> Vec<Dropper> {
+    let ports = ports_named(f);
+    let mut out: Vec<Dropper> = Vec::new();
+    for icmp in packets {
+        for p in variants(icmp, &ports) {
+            let Fate::Dropped(block) = judge(&f.chains, &p, PathKind::Forwarded) else {
+                continue;
+            };
+            let flow = format!("{} → {} ({} → {})", p.src, p.dst, side(&p.iif), side(&p.oif));
+            let i = match out.iter().position(|d| d.block == block) {
+                Some(i) => i,
+                None => {
+                    out.push(Dropper {
+                        block,
+                        flows: Vec::new(),
+                        traffic: Vec::new(),
+                    });
+                    out.len() - 1
+                }
+            };
+            let d = &mut out[i];
+            if !d.flows.contains(&flow) {
+                d.flows.push(flow);
+            }
+            let t = traffic_name(&p);
+            if !d.traffic.contains(&t) {
+                d.traffic.push(t);
+            }
+        }
+    }
+    out
+}
+
+fn side(n: &str) -> &str {
+    if n.is_empty() { "-" } else { n }
+}
+
+/// How many variants of each kind to name before "…".
+const NAMED_TRAFFIC: usize = 4;
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "firewall";
@@ -40,103 +161,105 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         .iter()
         .map(|e| Evidence::new(e.clone(), "firewall tools"))
         .collect();
-    let forward: Vec<&FwChain> = f
-        .chains
-        .iter()
-        .filter(|c| c.hook.as_deref() == Some("forward"))
-        .collect();
-    if forward.is_empty() {
-        let status = if f.netfilter_errors.is_empty() {
-            Status::Pass
-        } else {
-            Status::Skip
-        };
-        let summary = if f.netfilter_errors.is_empty() {
-            "no FORWARD chain in nftables or legacy iptables: nothing filters forwarded pod traffic"
-                .to_string()
-        } else {
-            "the firewall could not be read".to_string()
-        };
-        return Check::new(ID, status, summary).with(evidence);
+    let v6 = sample_pod(f, cx)
+        .and_then(|p| p.pod_ip)
+        .is_some_and(|i| i.is_ipv6());
+    let chains = crossed(&f.chains, v6, PathKind::Forwarded);
+    if chains.is_empty() {
+        if !f.netfilter_errors.is_empty() {
+            return Check::new(ID, Status::Skip, "the firewall could not be read").with(evidence);
+        }
+        return Check::new(
+            ID,
+            Status::Pass,
+            "no netfilter chain on a forwarded packet's path, in nftables or legacy iptables",
+        )
+        .with(evidence);
     }
-    for c in &forward {
-        evidence.push(Evidence::new(
-            format!(
-                "{}: policy {}, {} rules",
-                c.label(),
-                c.policy.as_deref().unwrap_or("accept"),
-                c.rules.len()
-            ),
-            if c.backend == "nft" {
-                format!("nft -j list ruleset in {node}")
-            } else {
-                format!("iptables-legacy-save -t filter in {node}")
-            },
-        ));
-    }
+    evidence.extend(chains.iter().map(|c| {
+        Evidence::new(
+            c.clone(),
+            format!("nft -j list ruleset and iptables-legacy-save in {node}"),
+        )
+    }));
     let packets = pod_packets(f, cx);
     if packets.is_empty() {
-        let drops: Vec<String> = forward
+        let drops: Vec<String> = f
+            .chains
             .iter()
-            .filter(|c| c.policy.as_deref() == Some("drop"))
+            .filter(|c| c.hook.is_some() && c.policy.as_deref() == Some("drop"))
             .map(|c| c.label())
             .collect();
         if drops.is_empty() {
-            return Check::new(ID, Status::Pass, "every FORWARD chain's policy is accept")
-                .with(evidence);
+            return Check::new(
+                ID,
+                Status::Pass,
+                "every base chain's policy is accept (no pod and remote pod CIDR to test rules with)",
+            )
+            .with(evidence);
         }
         return Check::new(
             ID,
             Status::Warn,
             format!(
-                "{} drop by default, and no pod and remote CIDR are known to test them with",
+                "{} drop by default, and no pod and remote pod CIDR are known to test them with",
                 drops.join(", ")
             ),
         )
         .with(evidence);
     }
-    let mut dropped = Vec::new();
-    for p in &packets {
-        for c in forward_chains(&f.chains, p.src.is_ipv6()) {
-            match walk(&f.chains, c, p, 0) {
-                Fate::Dropped(at) => {
-                    evidence.push(Evidence::new(
-                        format!("{} is dropped by {at}", p.describe()),
-                        c.label(),
-                    ));
-                    dropped.push(c.label());
-                }
-                Fate::Accepted(at) => evidence.push(Evidence::new(
-                    format!("{} is accepted by {at}", p.describe()),
-                    c.label(),
-                )),
-                Fate::Returned => {}
-            }
-        }
+    let found = droppers(f, &packets);
+    if found.is_empty() {
+        evidence.extend(packets.iter().map(|p| {
+            Evidence::new(
+                format!("{} and its TCP/UDP variants pass every hook", p.describe()),
+                format!("netfilter hooks of a forwarded packet in {node}"),
+            )
+        }));
+        return Check::new(
+            ID,
+            Status::Pass,
+            format!(
+                "no rule or policy on a forwarded packet's path ({} chains) drops pod traffic between nodes",
+                chains.len()
+            ),
+        )
+        .with(evidence);
     }
-    if !dropped.is_empty() {
-        dropped.sort();
-        dropped.dedup();
-        let verb = if dropped.len() == 1 { "drops" } else { "drop" };
-        return Check::new(ID, Status::Fail, format!("{} {verb} pod traffic between nodes", dropped.join(" and ")))
-            .with(evidence)
-            .hint("accept the pod CIDR in FORWARD (`iptables -A FORWARD -s <cluster cidr> -j ACCEPT` and `-d …`), or set the policy back: `iptables -P FORWARD ACCEPT` (use iptables-legacy for legacy tables)");
+    let mut what = Vec::new();
+    for d in &found {
+        let mut traffic: Vec<String> = d.traffic.iter().take(NAMED_TRAFFIC).cloned().collect();
+        if d.traffic.len() > NAMED_TRAFFIC {
+            traffic.push("…".into());
+        }
+        what.push(format!(
+            "{} {} ({})",
+            d.block.chain,
+            if d.block.rule.starts_with("policy ") {
+                d.block.rule.clone()
+            } else {
+                format!("`{}`", d.block.rule)
+            },
+            traffic.join(", ")
+        ));
+        evidence.push(Evidence::new(
+            format!("{}: {}", d.flows.join(", "), d.block.describe()),
+            format!("{} in {node}", d.block.chain),
+        ));
     }
     Check::new(
         ID,
-        Status::Pass,
-        format!(
-            "every FORWARD chain ({}) lets pod traffic between nodes through",
-            forward.len()
-        ),
+        Status::Fail,
+        format!("pod traffic between nodes is dropped by {}", what.join("; ")),
     )
     .with(evidence)
+    .hint("accept pod traffic where it is dropped: delete the rule (`iptables -D …`, `nft delete rule … handle N`), accept the pod CIDRs before it, or set the policy back (`iptables -P FORWARD ACCEPT`; use iptables-legacy for legacy tables)")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::doctor::{FwField, FwMatch, FwRule, FwVerdict};
+    use crate::model::doctor::{FwChain, FwField, FwMatch, FwRule, FwVerdict};
 
     fn chain(
         backend: &str,
@@ -187,7 +310,7 @@ mod tests {
     fn policy_drop_with_and_without_an_accepting_rule() {
         let bare = chain("nft", "FORWARD", Some("forward"), Some("drop"), vec![]);
         assert!(
-            matches!(walk(std::slice::from_ref(&bare), &bare, &pkt(), 0), Fate::Dropped(s) if s.to_string().contains("policy drop"))
+            matches!(walk(std::slice::from_ref(&bare), &bare, &pkt(), 0), ChainFate::Dropped(s) if s.to_string().contains("policy drop"))
         );
         let ok = chain(
             "nft",
@@ -201,7 +324,7 @@ mod tests {
         );
         assert!(matches!(
             walk(std::slice::from_ref(&ok), &ok, &pkt(), 0),
-            Fate::Accepted(_)
+            ChainFate::Accepted(_)
         ));
     }
 
@@ -237,11 +360,11 @@ mod tests {
         );
         let all = vec![fwd.clone(), kube];
         assert!(
-            matches!(walk(&all, &fwd, &pkt(), 0), Fate::Accepted(s) if s.to_string().contains("KUBE-FORWARD"))
+            matches!(walk(&all, &fwd, &pkt(), 0), ChainFate::Accepted(s) if s.to_string().contains("KUBE-FORWARD"))
         );
         let mut outside = pkt();
         outside.src = "192.168.1.1".parse().unwrap();
-        assert!(matches!(walk(&all, &fwd, &outside, 0), Fate::Dropped(_)));
+        assert!(matches!(walk(&all, &fwd, &outside, 0), ChainFate::Dropped(_)));
         let unconditional = chain(
             "nft",
             "f",
@@ -256,7 +379,7 @@ mod tests {
                 &pkt(),
                 0
             ),
-            Fate::Dropped(_)
+            ChainFate::Dropped(_)
         ));
     }
 }

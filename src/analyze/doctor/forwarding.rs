@@ -724,6 +724,7 @@ mod tests {
                 }),
                 errno: None,
             }],
+            ..Default::default()
         }];
         let iifs: Vec<Option<String>> = fib_queries(&f, &cx)
             .into_iter()

@@ -66,6 +66,8 @@ pub struct PeerNode {
     pub vxlans: Vec<crate::model::doctor::VxlanInfo>,
     /// Its own output lookups towards this node's pods (`ip route get <pod>` there).
     pub fib: Vec<FibLookup>,
+    /// Its pod CIDRs, each with the object that shows it (`cni0 10.244.2.1/24`).
+    pub pod_cidrs: Vec<(IpNet, String)>,
 }
 
 impl PeerNode {
@@ -170,6 +172,14 @@ pub fn fib_queries(f: &NodeFacts, cx: &Context) -> Vec<FibQuery> {
             out.push(q);
         }
     };
+    // the node's own way to each pod (`routes`)
+    for ip in cx.pods.iter().filter_map(|p| p.pod_ip) {
+        push(FibQuery {
+            dst: ip,
+            src: None,
+            iif: None,
+        });
+    }
     for r in &cx.remote_cidrs {
         let Some(remote) = sample_host(&r.cidr) else {
             continue;
@@ -187,11 +197,6 @@ pub fn fib_queries(f: &NodeFacts, cx: &Context) -> Vec<FibQuery> {
                 dst: remote,
                 src: Some(ip),
                 iif: Some(ingress_of(f, p)),
-            });
-            push(FibQuery {
-                dst: ip,
-                src: None,
-                iif: None,
             });
             for arrival in forwarding::arrivals(f, cx, r, ip) {
                 push(FibQuery {

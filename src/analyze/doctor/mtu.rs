@@ -1,4 +1,4 @@
-//! The `mtu` check: pod eth0 ≤ host veth ≤ tunnel ≤ uplink − encapsulation
+//! The `mtu` check: pod eth0 = host veth ≤ tunnel ≤ uplink − encapsulation
 //! overhead, per pod. No I/O.
 
 use crate::model::Interface;
@@ -123,6 +123,8 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         let mut bad = Vec::new();
         if pm > hm {
             bad.push(format!("{} of {} has MTU {pm} but its host veth {} only {hm}: larger frames die on the veth", p.pod_if, p.label, host.name));
+        } else if pm < hm {
+            bad.push(format!("{} of {} has MTU {pm} below its host veth {}'s {hm}: the node sends it frames up to {hm} bytes, which the pod's side drops", p.pod_if, p.label, host.name));
         } else if let (Some(dev), Some(t)) = (path, path_mtu)
             && pm > t
         {

@@ -178,17 +178,25 @@ fn pod_route(routes: &[Route], ip: IpAddr) -> Option<&Route> {
         .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0))
 }
 
-/// A gateway the pod can reach: on-link, or inside one of its interface's subnets.
-fn gateway_reachable(r: &Route, dev: &Interface) -> bool {
+/// A gateway the pod can reach: on-link, inside one of its interface's
+/// subnets, or covered by a link-scope route on that interface
+/// (`169.254.1.1 dev eth0 scope link`, as the ptp plugin writes it).
+fn gateway_reachable(r: &Route, dev: &Interface, routes: &[Route]) -> bool {
     let Some(gw) = r.gateway else {
         return true;
     };
-    r.onlink
-        || dev
-            .addresses
-            .iter()
-            .filter_map(|a| a.parse::<IpNet>().ok())
-            .any(|n| n.contains(&gw))
+    let on_subnet = dev
+        .addresses
+        .iter()
+        .filter_map(|a| a.parse::<IpNet>().ok())
+        .any(|n| n.contains(&gw));
+    let link_route = routes.iter().any(|x| {
+        x.gateway.is_none()
+            && x.oif == Some(dev.ifindex)
+            && x.kind == "unicast"
+            && x.dst.is_some_and(|d| d.contains(&gw))
+    });
+    r.onlink || on_subnet || link_route
 }
 
 /// What is wrong inside one pod, if anything.
@@ -237,7 +245,7 @@ fn pod_problem(v: &PodView, cx: &Context) -> Option<String> {
                 ));
             }
             Some(x) if x.oif.is_some_and(|o| o != dev.ifindex) => {}
-            Some(x) if !gateway_reachable(x, dev) => {
+            Some(x) if !gateway_reachable(x, dev, routes) => {
                 return Some(format!(
                     "{}'s route to {} goes via {}, which is not on {}'s subnets (and not on-link)",
                     v.label,

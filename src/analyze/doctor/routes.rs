@@ -2,21 +2,57 @@
 //! from a sample pod towards each (as `ip route get … from <pod> iif <bridge>`).
 //! No I/O.
 
+use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 
 use super::{Context, fib, fib_command, fib_outcome, iface, ingress_of, sample_host, sample_pod};
 
+/// The node's way to each of its pods: the kernel's output lookup to the
+/// pod's address must leave by the pod's host veth (or its bridge).
+/// Problems, and evidence for every pod.
+fn pod_routes(f: &NodeFacts, cx: &Context) -> (Vec<String>, Vec<Evidence>) {
+    let mut problems = Vec::new();
+    let mut evidence = Vec::new();
+    for p in &cx.pods {
+        let Some(ip) = p.pod_ip else { continue };
+        let Some(l) = fib(f, ip, None, None) else {
+            continue;
+        };
+        let want = ingress_of(f, p);
+        let fact = format!("{} {} (pod {})", fib_command(l), fib_outcome(l), p.label);
+        let ok = matches!(&l.result, Ok(a) if a.oif.as_deref() == Some(want.as_str()));
+        if !ok {
+            problems.push(format!(
+                "no route to pod {} ({ip}) through {want}: {}",
+                p.label,
+                fib_outcome(l)
+            ));
+        }
+        if !ok || evidence.len() < 3 {
+            evidence.push(Evidence::new(fact, format!("RTM_GETROUTE in {}", cx.node_label)));
+        }
+    }
+    (problems, evidence)
+}
+
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "routes";
     let node = &cx.node_label;
+    let (pod_problems, pod_evidence) = pod_routes(f, cx);
+    if !pod_problems.is_empty() {
+        return Check::new(ID, Status::Fail, pod_problems.join("; "))
+            .with(pod_evidence)
+            .hint("restore the pod's host route (`ip route add <pod ip> dev <host veth> scope link`), or recreate the pod so its CNI plugin writes it");
+    }
     if cx.remote_cidrs.is_empty() {
         return Check::new(
             ID,
             Status::Skip,
-            "no remote pod CIDR is known (no overlay routes or tunnel entries, no API, no lab state)",
-        );
+            "no remote pod CIDR is known (no routes to other nodes' pods or tunnel entries, no other node on this machine, no API, no lab state)",
+        )
+        .with(pod_evidence);
     }
-    let mut evidence = Vec::new();
+    let mut evidence = pod_evidence;
     let mut missing = Vec::new();
     let mut lookup_failures = Vec::new();
     let mut blocked_by_forwarding = false;
@@ -93,7 +129,10 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
                 if forwarding_off && l.errno == Some(libc::EHOSTUNREACH) {
                     blocked_by_forwarding = true;
                 } else {
-                    lookup_failures.push(format!("{} from {}", r.cidr, p.label));
+                    let why = fib_explain::explain(f, l, None)
+                        .map(|e| format!(": {}", e.reason))
+                        .unwrap_or_default();
+                    lookup_failures.push(format!("{} from {}{why}", r.cidr, p.label));
                 }
             }
         }

@@ -2,6 +2,10 @@
 //! for every remote node the routes point at, the VTEPs reachable on the
 //! underlay, and offload settings known to break. No I/O.
 
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 
 use super::{Context, iface};
@@ -29,6 +33,52 @@ fn is_tunnel(name: &str, kind: &str) -> bool {
 fn kernel_version(release: &str) -> Option<(u32, u32)> {
     let mut it = release.split(['.', '-']);
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// Whether `ip` lies in a subnet of one of the node's addresses on a
+/// device that is not a tunnel (the underlay segment).
+fn on_underlay_segment(f: &NodeFacts, ip: IpAddr) -> bool {
+    f.interfaces
+        .iter()
+        .filter(|i| !is_tunnel(&i.name, &i.kind))
+        .flat_map(|i| i.addresses.iter())
+        .filter_map(|a| a.parse::<IpNet>().ok())
+        .any(|n| n.prefix_len() > 0 && n.contains(&ip))
+}
+
+/// When the other nodes are on this machine: the FDB's VTEP must be an
+/// address one of them holds, and that node's VXLAN device must still
+/// have the MAC this node's neighbour entry names (a restarted flannel
+/// makes a new one).
+fn remote_vtep_problem(
+    f: &NodeFacts,
+    cx: &Context,
+    dev: &str,
+    mac: &str,
+    vtep: IpAddr,
+    dst: &str,
+) -> Option<String> {
+    if cx.machine_addresses.is_empty() {
+        return None;
+    }
+    if !cx.machine_addresses.contains(&vtep) {
+        return on_underlay_segment(f, vtep).then(|| {
+            format!(
+                "fdb {mac} on {dev} points at VTEP {vtep} (for {dst}), which no node on this machine holds"
+            )
+        });
+    }
+    let peer = cx.peers.iter().find(|p| p.owns(vtep))?;
+    let macs = peer.vxlan_macs();
+    if macs.is_empty() || macs.iter().any(|(_, m)| m.eq_ignore_ascii_case(mac)) {
+        return None;
+    }
+    let theirs: Vec<String> = macs.iter().map(|(i, m)| format!("{} {m}", i.name)).collect();
+    Some(format!(
+        "the neighbour entry on {dev} for {dst} names VTEP MAC {mac}, but {} (VTEP {vtep}) has {}: the remote VTEP's MAC changed",
+        peer.label,
+        theirs.join(", ")
+    ))
 }
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
@@ -134,6 +184,7 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
                         format!("{dst} via {gw} dev {}: neighbour {gw} lladdr {mac} ({}), fdb {mac} dst {vtep}", dev.name, n.state),
                         format!("routes, neighbours and the forwarding database of {node}"),
                     ));
+                    problems.extend(remote_vtep_problem(f, cx, &dev.name, &mac, vtep, &dst));
                     vteps.push((vtep, dst.clone()));
                 }
                 None => problems.push(format!(
