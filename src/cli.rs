@@ -439,6 +439,10 @@ pub struct DoctorArgs {
     /// or any PID in it) instead of the host's; how a lab node is checked.
     #[arg(long, value_name = "NETNS")]
     pub node_netns: Option<String>,
+    /// Judge every node of a `podnet lab` at once, one section per node
+    /// (NAME may be left out when one lab is up).
+    #[arg(long, value_name = "NAME", num_args = 0..=1, conflicts_with = "node_netns")]
+    pub lab: Option<Option<String>>,
     /// Run only these checks (repeatable).
     #[arg(long, value_name = "ID")]
     pub check: Vec<String>,

@@ -61,6 +61,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         .map(|c| check_id(c))
         .collect::<Result<_>>()?;
     let started = Instant::now();
+    let api = start_node_cidrs(ctx);
     let mut inv = inventory::scan(
         ctx,
         "doctor",
@@ -74,63 +75,281 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         },
     )?;
     let nss = &inv.report.namespaces;
-    let node = match &args.node_netns {
-        Some(r) => &nss[resolve::resolve(nss, r)?],
-        None => nss.iter().find(|n| n.host).ok_or_else(|| {
-            Error::other("the host network namespace was not found (is PID 1 readable?)")
-        })?,
+    let lab = match &args.lab {
+        Some(name) => Some(lab_named(name.as_deref())?),
+        None => None,
     };
-    let label = match (node.host, node.paths.first()) {
-        (true, _) => format!("the host netns {}", node.inode),
-        (false, Some(p)) => format!("netns {} ({p})", node.inode),
-        (false, None) => format!("netns {}", node.inode),
+    let judged: Vec<usize> = match (&lab, &args.node_netns) {
+        (Some((name, state)), _) => lab_node_indices(nss, name, state)?,
+        (None, Some(r)) => vec![resolve::resolve(nss, r)?],
+        (None, None) => vec![nss.iter().position(|n| n.host).ok_or_else(|| {
+            Error::other("the host network namespace was not found (is PID 1 readable?)")
+        })?],
     };
     let pairs = veth::pair_all(nss, &mut inv.extra, true);
+    let api = join_node_cidrs(api, &mut inv.report.warnings);
 
-    let target = inventory::target(&ctx.root, node);
-    let mut facts = visit(&target, |inside| read_facts(inside, None))?;
-    facts.netns_inode = node.inode;
-    let mut cx = context(ctx, &facts, node, nss, &pairs, &label, &inv.extra);
-    add_peers(ctx, &facts, node, nss, &pairs, &mut cx);
-    let queries = doctor::fib_queries(&facts, &cx);
-
-    // the second read, a moment after the first
+    // the first read of every judged node, then one pause, then the second
+    let mut nodes = Vec::new();
+    for &i in &judged {
+        let node = &nss[i];
+        let label = node_label(node);
+        let target = inventory::target(&ctx.root, node);
+        let mut facts = visit(&target, |inside| read_facts(inside, None))?;
+        facts.netns_inode = node.inode;
+        let mut cx = context(ctx, &facts, node, nss, &pairs, &label, &inv.extra);
+        if let Some(api) = &api {
+            add_api_cidrs(&mut cx, api, node_name_for_api(ctx, node, lab.as_ref()));
+        }
+        add_peers(ctx, &facts, node, nss, &pairs, &mut cx);
+        let queries = doctor::fib_queries(&facts, &cx);
+        nodes.push((node, label, target, facts, cx, queries));
+    }
     let sample = args.sample;
     std::thread::sleep(sample.saturating_sub(started.elapsed().min(sample / 2)));
-    let later = visit(&target, |inside| read_facts(inside, Some(&queries)))?;
-    facts.sample_secs = started.elapsed().as_secs_f64();
-    facts.counters_after = later.counters_before;
-    facts.stats_later = later
-        .interfaces
-        .iter()
-        .filter_map(|i| Some((i.ifindex, i.stats?)))
-        .collect();
-    facts.fib = later.fib;
-
-    let mut checks: Vec<Check> = doctor::run_all(&facts, &cx);
-    if !wanted.is_empty() {
-        checks.retain(|c| wanted.contains(&c.id));
+    let mut reports = Vec::new();
+    for (node, label, target, mut facts, cx, queries) in nodes {
+        let later = visit(&target, |inside| read_facts(inside, Some(&queries)))?;
+        facts.sample_secs = started.elapsed().as_secs_f64();
+        facts.counters_after = later.counters_before;
+        facts.stats_later = later
+            .interfaces
+            .iter()
+            .filter_map(|i| Some((i.ifindex, i.stats?)))
+            .collect();
+        facts.fib = later.fib;
+        let mut checks: Vec<Check> = doctor::run_all(&facts, &cx);
+        if !wanted.is_empty() {
+            checks.retain(|c| wanted.contains(&c.id));
+        }
+        reports.push(DoctorReport {
+            node: NodeRef {
+                netns_inode: node.inode,
+                label,
+            },
+            checks,
+            warnings: Vec::new(),
+        });
     }
-    let failed = checks.iter().any(|c| c.status == Status::Fail);
-    let report = DoctorReport {
-        node: NodeRef {
-            netns_inode: node.inode,
-            label,
-        },
-        checks,
-        warnings: inv.report.warnings,
-    };
-    if ctx.json() {
-        render::write_json(out, &report)?;
-    } else {
-        render::doctor::text(out, &report, &ctx.style)?;
-        ctx.warn(&report.warnings);
+    let mut warnings = std::mem::take(&mut inv.report.warnings);
+    if lab.is_none() && args.node_netns.is_none() {
+        warnings.extend(lab_hint(reports.first()));
+    }
+    let failed = reports
+        .iter()
+        .flat_map(|r| &r.checks)
+        .any(|c| c.status == Status::Fail);
+    match lab {
+        Some((name, _)) => {
+            let report = LabDoctorReport {
+                lab: name,
+                nodes: reports,
+                warnings,
+            };
+            if ctx.json() {
+                render::write_json(out, &report)?;
+            } else {
+                for r in &report.nodes {
+                    render::doctor::text(out, r, &ctx.style)?;
+                    writeln!(out)?;
+                }
+                ctx.warn(&report.warnings);
+            }
+        }
+        None => {
+            let mut report = reports.remove(0);
+            report.warnings = warnings;
+            if ctx.json() {
+                render::write_json(out, &report)?;
+            } else {
+                render::doctor::text(out, &report, &ctx.style)?;
+                ctx.warn(&report.warnings);
+            }
+        }
     }
     Ok(if failed {
         Outcome::Problems
     } else {
         Outcome::Clean
     })
+}
+
+/// `doctor --lab`'s report: one section per node of the lab.
+#[derive(Debug, serde::Serialize)]
+struct LabDoctorReport {
+    lab: String,
+    nodes: Vec<DoctorReport>,
+    warnings: Vec<String>,
+}
+
+/// How a judged namespace is named in evidence.
+fn node_label(node: &Netns) -> String {
+    match (node.host, node.paths.first()) {
+        (true, _) => format!("the host netns {}", node.inode),
+        (false, Some(p)) => format!("netns {} ({p})", node.inode),
+        (false, None) => format!("netns {}", node.inode),
+    }
+}
+
+/// Every lab on this machine with its state (unreadable ones left out).
+fn labs() -> Vec<(String, crate::lab::state::LabState)> {
+    use crate::sys::lab_store;
+    lab_store::list()
+        .into_iter()
+        .filter_map(|name| {
+            let bytes = lab_store::read_state(&lab_store::lab_dir(&name)).ok()??;
+            let state = serde_json::from_slice(&bytes).ok()?;
+            Some((name, state))
+        })
+        .collect()
+}
+
+/// The lab `--lab [NAME]` names: the only one when no name is given.
+fn lab_named(name: Option<&str>) -> Result<(String, crate::lab::state::LabState)> {
+    let mut all = labs();
+    let names: Vec<String> = all.iter().map(|(n, _)| n.clone()).collect();
+    match name {
+        Some(n) => match all.iter().position(|(x, _)| x == n) {
+            Some(i) => Ok(all.swap_remove(i)),
+            None if names.is_empty() => Err(Error::Usage(format!(
+                "no lab {n:?}: no lab is up on this machine (`podnet lab up`)"
+            ))),
+            None => Err(Error::Usage(format!(
+                "no lab {n:?}; the labs are {}",
+                names.join(", ")
+            ))),
+        },
+        None => match all.len() {
+            1 => Ok(all.remove(0)),
+            0 => Err(Error::Usage(
+                "no lab is up on this machine (`podnet lab up`)".into(),
+            )),
+            _ => Err(Error::Usage(format!(
+                "{} labs are up ({}): name one, `--lab NAME`",
+                names.len(),
+                names.join(", ")
+            ))),
+        },
+    }
+}
+
+/// The namespaces of a lab's nodes, in the lab's order.
+fn lab_node_indices(
+    nss: &[Netns],
+    name: &str,
+    state: &crate::lab::state::LabState,
+) -> Result<Vec<usize>> {
+    state
+        .nodes
+        .iter()
+        .map(|n| {
+            nss.iter().position(|x| x.inode == n.inode).ok_or_else(|| {
+                Error::other(format!(
+                    "lab {name}: node {}'s network namespace ({}) is gone; `podnet lab status {name}`",
+                    n.name, n.netns
+                ))
+            })
+        })
+        .collect()
+}
+
+/// On a machine with a lab, plain `doctor` judges the host, which plays no
+/// node when it holds no pod: say so, and how to judge the lab.
+fn lab_hint(host: Option<&DoctorReport>) -> Option<String> {
+    let names: Vec<String> = labs().into_iter().map(|(n, _)| n).collect();
+    if names.is_empty() {
+        return None;
+    }
+    let no_pods = host.is_none_or(|r| {
+        r.checks
+            .iter()
+            .any(|c| c.id == "pods" && c.status == Status::Skip)
+    });
+    let what = if no_pods {
+        "this judged the host, which holds no pod"
+    } else {
+        "this judged the host"
+    };
+    Some(format!(
+        "lab {} is up on this machine; {what}: `podnet doctor --lab {}` judges every lab node, `--node-netns <node netns>` one of them",
+        names.join(", "),
+        names[0]
+    ))
+}
+
+type NodeCidrsJob = std::thread::JoinHandle<std::result::Result<Vec<discover::kube_nodes::NodeCidrs>, String>>;
+
+/// Starts the optional query of the nodes' pod CIDRs, under the same rules
+/// as the pods' (asked when a kubeconfig is found or `--kube` is given).
+fn start_node_cidrs(ctx: &Ctx) -> Option<NodeCidrsJob> {
+    let args = &ctx.kube;
+    if args.no_kube || !(args.kube || args.kubeconfig.is_some() || crate::sys::kube::config_present()) {
+        return None;
+    }
+    let req = crate::sys::kube::KubeRequest {
+        kubeconfig: args.kubeconfig.clone(),
+        node_name: String::new(),
+        timeout: Duration::from_secs(5),
+    };
+    Some(std::thread::spawn(move || {
+        let (_, nodes) = crate::sys::kube::list_nodes(&req)?;
+        Ok(discover::kube_nodes::pod_cidrs(&nodes))
+    }))
+}
+
+/// The nodes' pod CIDRs from the API, or a warning why not.
+fn join_node_cidrs(
+    job: Option<NodeCidrsJob>,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<discover::kube_nodes::NodeCidrs>> {
+    match job?.join() {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            warnings.push(format!("the nodes' pod CIDRs could not be read from the API: {e}"));
+            None
+        }
+        Err(_) => {
+            warnings.push("the query of the nodes' pod CIDRs failed".into());
+            None
+        }
+    }
+}
+
+/// The name the API knows the judged node by: a lab node's own name, else
+/// --node-name / $NODE_NAME, else the hostname.
+fn node_name_for_api(
+    ctx: &Ctx,
+    node: &Netns,
+    lab: Option<&(String, crate::lab::state::LabState)>,
+) -> Option<String> {
+    if let Some((_, state)) = lab
+        && let Some(n) = state.nodes.iter().find(|n| n.inode == node.inode)
+    {
+        return Some(n.name.clone());
+    }
+    ctx.kube.node_name.clone().or_else(crate::sys::node::hostname)
+}
+
+/// The API's pod CIDRs: the judged node's are local, every other node's remote.
+fn add_api_cidrs(cx: &mut Context, api: &[discover::kube_nodes::NodeCidrs], me: Option<String>) {
+    for n in api.iter().filter(|n| Some(&n.name) == me.as_ref()) {
+        for c in &n.pod_cidrs {
+            if !cx.local_cidrs.contains(c) {
+                cx.local_cidrs.push(*c);
+            }
+        }
+    }
+    cx.remote_cidrs.retain(|r| !cx.local_cidrs.iter().any(|l| l.contains(&r.cidr) || r.cidr.contains(l)));
+    let more = api
+        .iter()
+        .filter(|n| Some(&n.name) != me.as_ref())
+        .flat_map(|n| {
+            n.pod_cidrs
+                .iter()
+                .map(move |c| RemoteCidr::new(*c, format!("Kubernetes API: node {} spec.podCIDRs", n.name)))
+        })
+        .collect();
+    cidrs::merge(&mut cx.remote_cidrs, more, &cx.local_cidrs);
 }
 
 /// The pods attached to the node, the CIDRs, the machine and the CNI setup.
@@ -358,17 +577,9 @@ fn is_link_local(ip: &IpAddr) -> bool {
 
 /// The `podnet lab` this namespace is a node of, with its state.
 fn lab_of(inode: u64) -> Option<(String, crate::lab::state::LabState)> {
-    use crate::sys::lab_store;
-    lab_store::list().into_iter().find_map(|name| {
-        let dir = lab_store::lab_dir(&name);
-        let bytes = lab_store::read_state(&dir).ok()??;
-        let state = serde_json::from_slice::<crate::lab::state::LabState>(&bytes).ok()?;
-        state
-            .nodes
-            .iter()
-            .any(|n| n.inode == inode)
-            .then_some((name, state))
-    })
+    labs()
+        .into_iter()
+        .find(|(_, state)| state.nodes.iter().any(|n| n.inode == inode))
 }
 
 /// Pod CIDRs of the other nodes of a lab.

@@ -7,6 +7,7 @@ pub mod cni_cache;
 pub mod dns;
 pub mod ethtool;
 pub mod kconfig;
+pub mod kube_nodes;
 pub mod kube_pods;
 pub mod links;
 pub mod mountinfo;

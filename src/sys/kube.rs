@@ -1,11 +1,11 @@
-//! Lists this node's pods from the Kubernetes API (network I/O to the API
-//! server only), on a private tokio current-thread runtime. Optional: every
-//! caller must work without it.
+//! Lists this node's pods, and the cluster's nodes, from the Kubernetes API
+//! (network I/O to the API server only), on a private tokio current-thread
+//! runtime. Optional: every caller must work without it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
@@ -36,19 +36,33 @@ pub fn config_present() -> bool {
 /// The pods bound to `node_name` (`fieldSelector=spec.nodeName=…`), with
 /// the API server's URL. Errors are worded for a warning line.
 pub fn list_node_pods(req: &KubeRequest) -> Result<(String, Vec<Pod>), String> {
+    run(req, list_pods(req))
+}
+
+/// Every node of the cluster (their `spec.podCIDRs`), with the API server's URL.
+pub fn list_nodes(req: &KubeRequest) -> Result<(String, Vec<Node>), String> {
+    run(req, list_all_nodes(req))
+}
+
+/// Runs one exchange on a private runtime, bounded by the request's timeout.
+fn run<T>(
+    req: &KubeRequest,
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
-        match tokio::time::timeout(req.timeout, list(req)).await {
+        match tokio::time::timeout(req.timeout, work).await {
             Ok(result) => result,
             Err(_) => Err(format!("no answer within {:?}", req.timeout)),
         }
     })
 }
 
-async fn list(req: &KubeRequest) -> Result<(String, Vec<Pod>), String> {
+/// A client for the configured API server, and its URL.
+async fn client(req: &KubeRequest) -> Result<(String, kube::Client), String> {
     let mut config = match &req.kubeconfig {
         Some(path) => {
             let kc = Kubeconfig::read_from(path)
@@ -66,11 +80,26 @@ async fn list(req: &KubeRequest) -> Result<(String, Vec<Pod>), String> {
     let url = config.cluster_url.to_string();
     let client =
         kube::Client::try_from(config).map_err(|e| format!("API client for {url}: {e}"))?;
+    Ok((url, client))
+}
+
+async fn list_pods(req: &KubeRequest) -> Result<(String, Vec<Pod>), String> {
+    let (url, client) = client(req).await?;
     let pods: Api<Pod> = Api::all(client);
     let params = ListParams::default().fields(&format!("spec.nodeName={}", req.node_name));
     let list = pods
         .list(&params)
         .await
         .map_err(|e| format!("listing pods on node {} from {url}: {e}", req.node_name))?;
+    Ok((url, list.items))
+}
+
+async fn list_all_nodes(req: &KubeRequest) -> Result<(String, Vec<Node>), String> {
+    let (url, client) = client(req).await?;
+    let nodes: Api<Node> = Api::all(client);
+    let list = nodes
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| format!("listing nodes from {url}: {e}"))?;
     Ok((url, list.items))
 }

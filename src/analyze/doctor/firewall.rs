@@ -155,6 +155,9 @@ const NAMED_TRAFFIC: usize = 4;
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "firewall";
+    if let Some(skip) = super::skip_on_ebpf(ID, f) {
+        return skip;
+    }
     let node = &cx.node_label;
     let mut evidence: Vec<Evidence> = f
         .netfilter_errors

@@ -51,13 +51,22 @@ pub fn ip_forward(f: &NodeFacts, cx: &Context) -> Check {
         )
         .with(evidence);
     }
+    // no pod here: nothing is dropped yet (a lab's host, a fresh node)
+    let (status, consequence) = if cx.pods.is_empty() {
+        (
+            Status::Warn,
+            "no pod is attached to it, but pods placed here would not reach other nodes",
+        )
+    } else {
+        (
+            Status::Fail,
+            "packets between pods on different nodes are silently dropped",
+        )
+    };
     Check::new(
         ID,
-        Status::Fail,
-        format!(
-            "{} is off in {node}: packets between pods on different nodes are silently dropped",
-            off.join(" and ")
-        ),
+        status,
+        format!("{} is off in {node}: {consequence}", off.join(" and ")),
     )
     .with(evidence)
     .hint(
@@ -352,6 +361,9 @@ pub fn classify_input_failure(f: &NodeFacts, dst: IpAddr, src: IpAddr, iif: &str
 /// TcpExt:IPReversePathFilter counter is extra evidence.
 pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "rp-filter";
+    if let Some(skip) = super::skip_on_ebpf(ID, f) {
+        return skip;
+    }
     let node = &cx.node_label;
     if !f.sysctls.contains_key("net/ipv4/conf/all/rp_filter") {
         return Check::new(ID, Status::Skip, "rp_filter could not be read");

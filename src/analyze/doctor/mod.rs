@@ -152,6 +152,32 @@ pub fn run_all(f: &NodeFacts, cx: &Context) -> Vec<Check> {
     ]
 }
 
+/// Why the node's pod traffic is forwarded by eBPF programs podnet cannot
+/// read (Cilium-style): a collect-metadata (external) VXLAN or Geneve
+/// device, or a `cilium_host` device. Routes, netfilter and the
+/// reverse-path filter do not decide then; `None` for a kernel datapath.
+pub fn ebpf_datapath(f: &NodeFacts) -> Option<String> {
+    let external = f
+        .vxlans
+        .iter()
+        .filter(|v| v.vni.is_none())
+        .filter_map(|v| iface(f, v.ifindex))
+        .map(|i| format!("{} is a collect-metadata (external) VXLAN device", i.name));
+    let host = iface_named(f, "cilium_host").map(|_| "cilium_host is present".to_string());
+    let why: Vec<String> = external.chain(host).collect();
+    (!why.is_empty()).then(|| {
+        format!(
+            "eBPF datapath: {} — eBPF programs forward pod traffic here, which podnet cannot read",
+            why.join(", ")
+        )
+    })
+}
+
+/// The same check skipped on an eBPF datapath, with the reason.
+pub fn skip_on_ebpf(id: &'static str, f: &NodeFacts) -> Option<Check> {
+    ebpf_datapath(f).map(|why| Check::new(id, crate::model::doctor::Status::Skip, why))
+}
+
 /// A FIB lookup the checks want answered in the node's namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FibQuery {

@@ -37,6 +37,9 @@ fn pod_routes(f: &NodeFacts, cx: &Context) -> (Vec<String>, Vec<Evidence>) {
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "routes";
+    if let Some(skip) = super::skip_on_ebpf(ID, f) {
+        return skip;
+    }
     let node = &cx.node_label;
     let (pod_problems, pod_evidence) = pod_routes(f, cx);
     if !pod_problems.is_empty() {
@@ -136,6 +139,28 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
                 }
             }
         }
+    }
+    // the kernel removes the routes through a device that goes down: the
+    // device is the fault (`tunnel` fails it), the routes only follow
+    let down: Vec<&str> = f
+        .vxlans
+        .iter()
+        .filter_map(|v| iface(f, v.ifindex))
+        .filter(|i| !i.admin_up || i.oper_state == "down")
+        .map(|i| i.name.as_str())
+        .collect();
+    if !missing.is_empty() && !down.is_empty() {
+        return Check::new(
+            ID,
+            Status::Warn,
+            format!(
+                "no route to remote pod CIDR {}: {} is down, and the kernel removed the routes through it (see tunnel)",
+                missing.join(", "),
+                down.join(", ")
+            ),
+        )
+        .with(evidence)
+        .hint(format!("bring the tunnel back (`ip link set {} up`) and restart the CNI agent so it restores its routes", down[0]));
     }
     if !missing.is_empty() {
         return Check::new(ID, Status::Fail, format!("no route to remote pod CIDR {}", missing.join(", ")))

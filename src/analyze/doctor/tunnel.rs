@@ -146,6 +146,15 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         else {
             continue;
         };
+        // a collect-metadata device takes its VTEP from eBPF or the route's
+        // tunnel key, not from neighbour and FDB entries
+        if f.vxlans.iter().any(|v| v.ifindex == dev.ifindex && v.vni.is_none()) {
+            evidence.push(Evidence::new(
+                format!("{}: collect-metadata (external): its VTEPs are set by eBPF, not by neighbour and FDB entries", dev.name),
+                format!("IFLA_VXLAN_COLLECT_METADATA in {node}"),
+            ));
+            continue;
+        }
         let Some(gw) = r.gateway else { continue };
         let dst = r
             .dst
