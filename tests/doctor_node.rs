@@ -175,6 +175,39 @@ fn healthy(name: &str, args: &[&str]) {
         }
     }
 
+    // --lab judges every node at once, one section each, with the same verdicts
+    let (code, all) = podnet_json_code(&[
+        "doctor", "--lab", &lab.name, "--sample", "0.3", "-o", "json",
+    ]);
+    assert_eq!(code, 0, "{all:#}");
+    assert_eq!(all["lab"], lab.name.as_str(), "{all:#}");
+    let sections = all["nodes"].as_array().unwrap();
+    assert_eq!(sections.len(), lab.nodes.len(), "{all:#}");
+    for (s, n) in sections.iter().zip(&lab.nodes) {
+        assert_doctor_shape(s);
+        assert_eq!(s["node"]["netns_inode"], n.inode, "{s:#}");
+        assert!(with_status(s, "fail").is_empty(), "{}: {s:#}", n.name);
+    }
+    // plain doctor judges the host, which holds no pod: it says the lab is
+    // up and how to judge it, and fails nothing for the lab's sake
+    let (code, host) = podnet_json_code(&["doctor", "--sample", "0", "-o", "json"]);
+    let hint = format!("podnet doctor --lab {}", lab.name);
+    assert!(
+        host["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(&hint)),
+        "{host:#}"
+    );
+    assert_ne!(check(&host, "ip-forward")["status"], "fail", "{host:#}");
+    assert_eq!(check(&host, "pods")["status"], "skip", "{host:#}");
+    assert_eq!(
+        code,
+        i32::from(!with_status(&host, "fail").is_empty()),
+        "{host:#}"
+    );
+
     // --check picks checks, in the usual order
     let (code, v) = podnet_json_code(&[
         "doctor",

@@ -7,13 +7,14 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::fake_api::{self, write_kubeconfig};
 use common::node::*;
 use common::sh;
 use serde_json::{Value, json};
@@ -1476,97 +1477,15 @@ node_test! {
 
 // ------------------------------------------------------- the API source
 
-/// Decodes `%XX` escapes and `+` of a query component.
-fn url_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
-                out.push(u8::from_str_radix(hex, 16).expect("a %XX escape"));
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 /// A minimal Kubernetes API: answers `GET /api/v1/pods?fieldSelector=spec.nodeName=<node>`
 /// with `pods` on 127.0.0.1 of the private node. Returns the port and the request targets seen.
 fn start_api_server(node: &str, pods: Vec<Value>) -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let seen2 = seen.clone();
     let node = node.to_string();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let mut request_line = String::new();
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                    break;
-                }
-            }
-            let target = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("")
-                .to_string();
-            seen2.lock().unwrap().push(format!(
-                "{} {target}",
-                request_line.split_whitespace().next().unwrap_or("")
-            ));
-            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-            let selector = query
-                .split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == "fieldSelector")
-                .map(|(_, v)| url_decode(v));
-            let (status, body) = if path == "/api/v1/pods"
-                && selector.as_deref() == Some(&format!("spec.nodeName={node}"))
-            {
-                (
-                    "200 OK",
-                    json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": pods}),
-                )
-            } else {
-                (
-                    "404 Not Found",
-                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": format!("unexpected {target}")}),
-                )
-            };
-            let body = body.to_string();
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (port, seen)
-}
-
-fn write_kubeconfig(path: &str, server: &str) {
-    let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: test\n  cluster:\n    server: {server}\ncontexts:\n- name: test\n  context:\n    cluster: test\n    user: test\ncurrent-context: test\nusers:\n- name: test\n  user:\n    token: not-a-secret\n"
-    );
-    write_file(Path::new(path), text.as_bytes());
+    fake_api::start(move |path, query| {
+        let selector = fake_api::query_param(query, "fieldSelector");
+        (path == "/api/v1/pods" && selector.as_deref() == Some(&format!("spec.nodeName={node}")))
+            .then(|| json!({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "42"}, "items": pods}))
+    })
 }
 
 fn api_pod(id: &PodIdentity, node: &str, ip: Option<&str>, host_network: bool) -> Value {
@@ -1650,7 +1569,7 @@ node_test! {
             let selector = reqs[0]
                 .split(['?', '&'])
                 .find_map(|kv| kv.strip_prefix("fieldSelector="))
-                .map(url_decode);
+                .map(fake_api::url_decode);
             assert_eq!(
                 selector.as_deref(),
                 Some("spec.nodeName=test-node-1"),

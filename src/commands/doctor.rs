@@ -277,13 +277,16 @@ fn lab_hint(host: Option<&DoctorReport>) -> Option<String> {
     ))
 }
 
-type NodeCidrsJob = std::thread::JoinHandle<std::result::Result<Vec<discover::kube_nodes::NodeCidrs>, String>>;
+type NodeCidrsJob =
+    std::thread::JoinHandle<std::result::Result<Vec<discover::kube_nodes::NodeCidrs>, String>>;
 
 /// Starts the optional query of the nodes' pod CIDRs, under the same rules
 /// as the pods' (asked when a kubeconfig is found or `--kube` is given).
 fn start_node_cidrs(ctx: &Ctx) -> Option<NodeCidrsJob> {
     let args = &ctx.kube;
-    if args.no_kube || !(args.kube || args.kubeconfig.is_some() || crate::sys::kube::config_present()) {
+    if args.no_kube
+        || !(args.kube || args.kubeconfig.is_some() || crate::sys::kube::config_present())
+    {
         return None;
     }
     let req = crate::sys::kube::KubeRequest {
@@ -305,7 +308,9 @@ fn join_node_cidrs(
     match job?.join() {
         Ok(Ok(v)) => Some(v),
         Ok(Err(e)) => {
-            warnings.push(format!("the nodes' pod CIDRs could not be read from the API: {e}"));
+            warnings.push(format!(
+                "the nodes' pod CIDRs could not be read from the API: {e}"
+            ));
             None
         }
         Err(_) => {
@@ -327,7 +332,10 @@ fn node_name_for_api(
     {
         return Some(n.name.clone());
     }
-    ctx.kube.node_name.clone().or_else(crate::sys::node::hostname)
+    ctx.kube
+        .node_name
+        .clone()
+        .or_else(crate::sys::node::hostname)
 }
 
 /// The API's pod CIDRs: the judged node's are local, every other node's remote.
@@ -339,14 +347,18 @@ fn add_api_cidrs(cx: &mut Context, api: &[discover::kube_nodes::NodeCidrs], me: 
             }
         }
     }
-    cx.remote_cidrs.retain(|r| !cx.local_cidrs.iter().any(|l| l.contains(&r.cidr) || r.cidr.contains(l)));
+    cx.remote_cidrs.retain(|r| {
+        !cx.local_cidrs
+            .iter()
+            .any(|l| l.contains(&r.cidr) || r.cidr.contains(l))
+    });
     let more = api
         .iter()
         .filter(|n| Some(&n.name) != me.as_ref())
         .flat_map(|n| {
-            n.pod_cidrs
-                .iter()
-                .map(move |c| RemoteCidr::new(*c, format!("Kubernetes API: node {} spec.podCIDRs", n.name)))
+            n.pod_cidrs.iter().map(move |c| {
+                RemoteCidr::new(*c, format!("Kubernetes API: node {} spec.podCIDRs", n.name))
+            })
         })
         .collect();
     cidrs::merge(&mut cx.remote_cidrs, more, &cx.local_cidrs);

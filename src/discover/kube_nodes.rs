@@ -45,14 +45,21 @@ mod tests {
         let nodes = vec![
             node(serde_json::json!({"metadata": {"name": "n1"},
                 "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24", "fd00:10:244::/64"]}})),
-            node(serde_json::json!({"metadata": {"name": "n2"}, "spec": {"podCIDR": "10.244.1.7/24"}})),
-            node(serde_json::json!({"metadata": {"name": "n3"}, "spec": {"podCIDR": "not a cidr"}})),
+            node(
+                serde_json::json!({"metadata": {"name": "n2"}, "spec": {"podCIDR": "10.244.1.7/24"}}),
+            ),
+            node(
+                serde_json::json!({"metadata": {"name": "n3"}, "spec": {"podCIDR": "not a cidr"}}),
+            ),
             node(serde_json::json!({"metadata": {"name": "n4"}, "spec": {}})),
         ];
         let got = pod_cidrs(&nodes);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].name, "n1");
         assert_eq!(got[0].pod_cidrs.len(), 2);
-        assert_eq!(got[1].pod_cidrs, vec!["10.244.1.0/24".parse::<IpNet>().unwrap()]);
+        assert_eq!(
+            got[1].pod_cidrs,
+            vec!["10.244.1.0/24".parse::<IpNet>().unwrap()]
+        );
     }
 }

@@ -6,6 +6,7 @@
 pub mod bounded;
 pub mod corpus;
 pub mod cri;
+pub mod fake_api;
 pub mod fixture;
 pub mod hostile;
 pub mod lab;

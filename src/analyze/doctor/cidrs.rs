@@ -26,7 +26,12 @@ pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> 
             .iter()
             .filter(|r| r.table == 254 && r.kind == "blackhole")
             .filter_map(|r| r.dst)
-            .filter(|d| d.prefix_len() > 0 && pods.iter().any(|p| p.pod_ip.is_some_and(|ip| d.contains(&ip)))),
+            .filter(|d| {
+                d.prefix_len() > 0
+                    && pods
+                        .iter()
+                        .any(|p| p.pod_ip.is_some_and(|ip| d.contains(&ip)))
+            }),
     );
     for p in pods {
         if let Some(b) = iface(f, p.host_ifindex)
@@ -66,7 +71,10 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
         // a route that refuses: another node's CIDR when this node's pods
         // are of its family (a routing daemon's withdrawn route, or a fault)
         if matches!(r.kind.as_str(), "blackhole" | "unreachable" | "prohibit") {
-            if local.iter().any(|l| l.addr().is_ipv4() == dst.addr().is_ipv4()) {
+            if local
+                .iter()
+                .any(|l| l.addr().is_ipv4() == dst.addr().is_ipv4())
+            {
                 out.push(RemoteCidr::new(dst, format!("a {} route", r.kind)));
             }
             continue;
@@ -134,7 +142,10 @@ pub fn peer_local(interfaces: &[Interface], routes: &[Route]) -> Vec<(IpNet, Str
             }
         }
     }
-    for r in routes.iter().filter(|r| r.table == 254 && r.kind == "blackhole") {
+    for r in routes
+        .iter()
+        .filter(|r| r.table == 254 && r.kind == "blackhole")
+    {
         if let Some(d) = r.dst.filter(|d| d.prefix_len() > 0 && is_unicast_net(d)) {
             out.push((d, format!("blackhole {d}")));
         }
@@ -153,7 +164,8 @@ fn is_unicast_net(n: &IpNet) -> bool {
     }
 }
 
-/// Adds CIDRs from another source (the API, a lab) that are not already known.
+/// Adds CIDRs from another source (the API, a lab, a node on this machine);
+/// one already known gains the source.
 pub fn merge(known: &mut Vec<RemoteCidr>, more: Vec<RemoteCidr>, local: &[IpNet]) {
     for m in more {
         if local
@@ -162,8 +174,15 @@ pub fn merge(known: &mut Vec<RemoteCidr>, more: Vec<RemoteCidr>, local: &[IpNet]
         {
             continue;
         }
-        if !known.iter().any(|k| k.cidr == m.cidr) {
-            known.push(m);
+        match known.iter_mut().find(|k| k.cidr == m.cidr) {
+            // one CIDR, several witnesses: name them all
+            Some(k) => {
+                if !k.source.split("; ").any(|s| s == m.source) {
+                    k.source = format!("{}; {}", k.source, m.source);
+                }
+                k.node_inode = k.node_inode.or(m.node_inode);
+            }
+            None => known.push(m),
         }
     }
 }
@@ -248,5 +267,83 @@ mod tests {
             &local,
         );
         assert_eq!(known.len(), 3);
+    }
+
+    /// Calico's own block blackhole is local; another node's CIDR left as
+    /// a refusing route is remote; an IPv6 one is not when pods are IPv4.
+    #[test]
+    fn refusing_routes_name_remote_cidrs_and_a_block_blackhole_is_local() {
+        let mut own = route("10.65.1.0/26", None, 0);
+        own.kind = "blackhole".into();
+        own.oif = None;
+        let mut theirs = route("10.65.2.0/26", None, 0);
+        theirs.kind = "prohibit".into();
+        theirs.oif = None;
+        let mut v6 = route("fd00::/64", None, 0);
+        v6.kind = "unreachable".into();
+        v6.dst = Some("fd00::/64".parse().unwrap());
+        v6.ipv6 = true;
+        let f = NodeFacts {
+            routes: vec![own, theirs, v6],
+            ..Default::default()
+        };
+        let pods = vec![crate::analyze::doctor::NodePod {
+            label: "default/cb-1-1".into(),
+            pod_if: "eth0".into(),
+            pod_ip: Some("10.65.1.2".parse().unwrap()),
+            pod_mtu: Some(1500),
+            pod_tx_dropped: 0,
+            host_ifindex: 9,
+            inode: None,
+        }];
+        let local = local(&f, &pods, &[]);
+        assert_eq!(local, vec!["10.65.1.0/26".parse::<IpNet>().unwrap()]);
+        let r = remote_from_node(&f, &local);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].cidr.to_string(), "10.65.2.0/26");
+        assert_eq!(r[0].source, "a prohibit route");
+    }
+
+    /// Another node's pod CIDRs from its own namespace: a bridge with veth
+    /// ports, and a block blackhole; a bridge without pods is not one.
+    #[test]
+    fn a_peers_pod_cidrs_come_from_its_pod_bridge_and_blackholes() {
+        let mut cni0 = ifc(4, "cni0", "bridge");
+        cni0.addresses = vec!["10.245.2.1/24".into()];
+        let mut lonely = ifc(5, "br-x", "bridge");
+        lonely.addresses = vec!["172.18.0.1/16".into()];
+        let mut port = ifc(6, "veth1", "veth");
+        port.master_ifindex = Some(4);
+        let mut bh = route("10.65.2.0/26", None, 0);
+        bh.kind = "blackhole".into();
+        let got = peer_local(&[cni0, lonely, port], &[bh]);
+        let cidrs: Vec<String> = got.iter().map(|(c, w)| format!("{c} {w}")).collect();
+        assert_eq!(
+            cidrs,
+            vec![
+                "10.245.2.0/24 cni0 10.245.2.1/24",
+                "10.65.2.0/26 blackhole 10.65.2.0/26"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cidr_known_twice_names_both_witnesses() {
+        let mut known = vec![RemoteCidr::new(
+            "10.99.2.0/24".parse().unwrap(),
+            "route via 192.168.78.2 dev up",
+        )];
+        let mut api = RemoteCidr::new(
+            "10.99.2.0/24".parse().unwrap(),
+            "Kubernetes API: node n2 spec.podCIDRs",
+        );
+        api.node_inode = Some(7);
+        merge(&mut known, vec![api.clone(), api], &[]);
+        assert_eq!(known.len(), 1);
+        assert_eq!(
+            known[0].source,
+            "route via 192.168.78.2 dev up; Kubernetes API: node n2 spec.podCIDRs"
+        );
+        assert_eq!(known[0].node_inode, Some(7));
     }
 }

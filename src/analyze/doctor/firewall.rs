@@ -52,7 +52,12 @@ fn ports_named(f: &NodeFacts) -> BTreeSet<u16> {
     f.chains
         .iter()
         .flat_map(|c| &c.rules)
-        .filter(|r| !matches!(r.verdict, FwVerdict::Accept | FwVerdict::Return | FwVerdict::Continue))
+        .filter(|r| {
+            !matches!(
+                r.verdict,
+                FwVerdict::Accept | FwVerdict::Return | FwVerdict::Continue
+            )
+        })
         .flat_map(|r| &r.matches)
         .filter(|m| matches!(m.field, FwField::Dport | FwField::Sport))
         .flat_map(|m| &m.values)
@@ -90,7 +95,7 @@ fn variants(icmp: &Packet, ports: &BTreeSet<u16>) -> Vec<Packet> {
     out
 }
 
-/// `icmp`, `tcp dport 8080`, `udp sport 53 (reply)`.
+/// `icmp`, `tcp dport 8080`, `udp sport 53`.
 fn traffic_name(p: &Packet) -> String {
     let mut s = p.proto.as_str().to_string();
     if let Some(d) = p.dport.filter(|d| *d != 40000) {
@@ -98,9 +103,6 @@ fn traffic_name(p: &Packet) -> String {
     }
     if let Some(d) = p.sport.filter(|d| *d != 40000) {
         s.push_str(&format!(" sport {d}"));
-    }
-    if p.reply {
-        s.push_str(" (reply)");
     }
     s
 }
@@ -110,6 +112,9 @@ struct Dropper {
     block: Block,
     flows: Vec<String>,
     traffic: Vec<String>,
+    /// Whether new connections, replies, or both are dropped.
+    new: bool,
+    reply: bool,
 }
 
 /// The rules that drop any variant of the pod packets, each once.
@@ -121,7 +126,13 @@ fn droppers(f: &NodeFacts, packets: &[Packet]) -> Vec<Dropper> {
             let Fate::Dropped(block) = judge(&f.chains, &p, PathKind::Forwarded) else {
                 continue;
             };
-            let flow = format!("{} → {} ({} → {})", p.src, p.dst, side(&p.iif), side(&p.oif));
+            let flow = format!(
+                "{} → {} ({} → {})",
+                p.src,
+                p.dst,
+                side(&p.iif),
+                side(&p.oif)
+            );
             let i = match out.iter().position(|d| d.block == block) {
                 Some(i) => i,
                 None => {
@@ -129,11 +140,15 @@ fn droppers(f: &NodeFacts, packets: &[Packet]) -> Vec<Dropper> {
                         block,
                         flows: Vec::new(),
                         traffic: Vec::new(),
+                        new: false,
+                        reply: false,
                     });
                     out.len() - 1
                 }
             };
             let d = &mut out[i];
+            d.new |= !p.reply;
+            d.reply |= p.reply;
             if !d.flows.contains(&flow) {
                 d.flows.push(flow);
             }
@@ -235,8 +250,13 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         if d.traffic.len() > NAMED_TRAFFIC {
             traffic.push("…".into());
         }
+        let which = match (d.new, d.reply) {
+            (true, false) => ", new connections only",
+            (false, true) => ", replies only",
+            _ => "",
+        };
         what.push(format!(
-            "{} {} ({})",
+            "{}: {} ({}{which})",
             d.block.chain,
             if d.block.rule.starts_with("policy ") {
                 d.block.rule.clone()
@@ -367,7 +387,10 @@ mod tests {
         );
         let mut outside = pkt();
         outside.src = "192.168.1.1".parse().unwrap();
-        assert!(matches!(walk(&all, &fwd, &outside, 0), ChainFate::Dropped(_)));
+        assert!(matches!(
+            walk(&all, &fwd, &outside, 0),
+            ChainFate::Dropped(_)
+        ));
         let unconditional = chain(
             "nft",
             "f",
@@ -384,5 +407,79 @@ mod tests {
             ),
             ChainFate::Dropped(_)
         ));
+    }
+
+    fn facts(chains: Vec<FwChain>) -> NodeFacts {
+        NodeFacts {
+            chains,
+            ..Default::default()
+        }
+    }
+
+    fn both_ways() -> Vec<Packet> {
+        let out = pkt();
+        let back = Packet::icmp(out.dst, out.src, "flannel.1", "cni0");
+        vec![out, back]
+    }
+
+    /// A drop of one TCP port is found by a packet to that port, and only
+    /// TCP to it is named: ICMP still passes.
+    #[test]
+    fn a_per_port_drop_is_found_with_the_port_the_rule_names() {
+        let fwd = chain(
+            "nft",
+            "pnfwd",
+            Some("forward"),
+            Some("accept"),
+            vec![rule(
+                vec![m(FwField::Proto, "tcp"), m(FwField::Dport, "8080")],
+                FwVerdict::Drop,
+            )],
+        );
+        let found = droppers(&facts(vec![fwd]), &both_ways());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].traffic, vec!["tcp dport 8080".to_string()]);
+        assert!(found[0].new && found[0].reply);
+    }
+
+    /// A raw PREROUTING drop of the remote pod CIDR catches only what
+    /// arrives from it, before FORWARD is reached.
+    #[test]
+    fn a_raw_prerouting_drop_catches_what_arrives_from_the_remote_cidr() {
+        let mut raw = chain(
+            "iptables-legacy",
+            "PREROUTING",
+            Some("prerouting"),
+            Some("accept"),
+            vec![rule(
+                vec![m(FwField::Saddr, "10.244.2.0/24")],
+                FwVerdict::Drop,
+            )],
+        );
+        raw.table = "raw".into();
+        let found = droppers(&facts(vec![raw]), &both_ways());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].block.base_chain, "PREROUTING");
+        assert_eq!(
+            found[0].flows,
+            vec!["10.244.2.2 → 10.244.1.5 (flannel.1 → cni0)".to_string()]
+        );
+        assert!(found[0].traffic.contains(&"icmp".to_string()));
+    }
+
+    /// A rule podnet cannot read (a mark, an ipset) is never a verdict.
+    #[test]
+    fn an_unreadable_drop_is_not_a_verdict() {
+        let fwd = chain(
+            "nft",
+            "FORWARD",
+            Some("forward"),
+            Some("accept"),
+            vec![rule(
+                vec![m(FwField::Other("meta mark 0x4000".into()), "")],
+                FwVerdict::Drop,
+            )],
+        );
+        assert!(droppers(&facts(vec![fwd]), &both_ways()).is_empty());
     }
 }

@@ -784,4 +784,42 @@ mod tests {
         assert!(strict_underlays(&f, "flannel.1").is_empty());
         assert_eq!(rp_filter(&f, &cx).status, Status::Pass);
     }
+
+    /// Forwarding off fails a node with pods, warns one without (a lab's
+    /// host), passes when on, and skips when it cannot be read.
+    #[test]
+    fn ip_forward_statuses() {
+        use crate::analyze::doctor::NodePod;
+        let facts = |v: Option<&str>| NodeFacts {
+            sysctls: v
+                .map(|v| [("net/ipv4/ip_forward".to_string(), v.to_string())].into())
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        let with_pod = Context {
+            pods: vec![NodePod {
+                label: "default/a".into(),
+                pod_if: "eth0".into(),
+                pod_ip: Some("10.244.1.2".parse().unwrap()),
+                pod_mtu: None,
+                pod_tx_dropped: 0,
+                host_ifindex: 7,
+                inode: None,
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            ip_forward(&facts(Some("1")), &with_pod).status,
+            Status::Pass
+        );
+        assert_eq!(
+            ip_forward(&facts(Some("0")), &with_pod).status,
+            Status::Fail
+        );
+        assert_eq!(
+            ip_forward(&facts(Some("0")), &Context::default()).status,
+            Status::Warn
+        );
+        assert_eq!(ip_forward(&facts(None), &with_pod).status, Status::Skip);
+    }
 }

@@ -381,7 +381,25 @@ pub fn grown(f: &NodeFacts, keys: &[&str]) -> BTreeMap<String, u64> {
 /// Builders shared by the checks' unit tests.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use crate::model::Route;
+    use crate::model::{Interface, Route};
+
+    /// An interface that is up, with no address.
+    pub fn link(ifindex: u32, name: &str, kind: &str) -> Interface {
+        Interface {
+            name: name.into(),
+            ifindex,
+            kind: kind.into(),
+            addresses: vec![],
+            mac: None,
+            mtu: Some(1450),
+            oper_state: "up".into(),
+            admin_up: true,
+            link_ifindex: None,
+            link_netnsid: None,
+            master_ifindex: None,
+            stats: None,
+        }
+    }
 
     /// A main-table unicast IPv4 route, on-link when it has a gateway.
     pub fn route(dst: &str, gw: Option<&str>, oif: u32) -> Route {
@@ -411,6 +429,40 @@ mod tests {
             "net.ipv4.conf.flannel/1.rp_filter"
         );
         assert_eq!(sysctl_name("net/ipv4/ip_forward"), "net.ipv4.ip_forward");
+    }
+
+    #[test]
+    fn an_external_vxlan_or_cilium_host_is_an_ebpf_datapath() {
+        use crate::model::doctor::VxlanInfo;
+        let mut f = NodeFacts {
+            interfaces: vec![fixtures::link(3, "flannel.1", "vxlan")],
+            vxlans: vec![VxlanInfo {
+                ifindex: 3,
+                vni: Some(1),
+                local: None,
+                link: None,
+                port: Some(8472),
+                learning: Some(false),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(ebpf_datapath(&f), None);
+        f.vxlans[0].vni = None;
+        f.interfaces[0].name = "cilium_vxlan".into();
+        let why = ebpf_datapath(&f).unwrap();
+        assert!(
+            why.contains("cilium_vxlan is a collect-metadata (external) VXLAN device"),
+            "{why}"
+        );
+        let skip = skip_on_ebpf("routes", &f).unwrap();
+        assert_eq!(skip.status, crate::model::doctor::Status::Skip);
+        f.vxlans.clear();
+        f.interfaces[0] = fixtures::link(4, "cilium_host", "veth");
+        assert!(
+            ebpf_datapath(&f)
+                .unwrap()
+                .contains("cilium_host is present")
+        );
     }
 
     #[test]

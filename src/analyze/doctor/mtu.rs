@@ -181,4 +181,43 @@ mod tests {
         assert_eq!(overhead("wireguard"), Some(60));
         assert_eq!(overhead("veth"), None);
     }
+
+    #[test]
+    fn a_pod_mtu_below_or_above_its_host_veth_fails() {
+        use crate::analyze::doctor::NodePod;
+        use crate::analyze::doctor::fixtures::link;
+        let pod = |mtu| NodePod {
+            label: "default/fl-1-2".into(),
+            pod_if: "eth0".into(),
+            pod_ip: Some("10.244.1.3".parse().unwrap()),
+            pod_mtu: Some(mtu),
+            pod_tx_dropped: 0,
+            host_ifindex: 7,
+            inode: None,
+        };
+        let f = NodeFacts {
+            interfaces: vec![link(7, "vethab12", "veth")],
+            ..Default::default()
+        };
+        let run = |mtu| {
+            check(
+                &f,
+                &Context {
+                    pods: vec![pod(mtu)],
+                    ..Default::default()
+                },
+            )
+        };
+        assert_eq!(run(1450).status, Status::Pass);
+        let below = run(1400);
+        assert_eq!(below.status, Status::Fail);
+        assert!(
+            below
+                .summary
+                .contains("MTU 1400 below its host veth vethab12's 1450"),
+            "{}",
+            below.summary
+        );
+        assert_eq!(run(9000).status, Status::Fail);
+    }
 }

@@ -421,3 +421,71 @@ pub fn conntrack(f: &NodeFacts) -> Check {
         c.hint("raise net.netfilter.nf_conntrack_max, or find what opens so many connections (conntrack -L)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::doctor::fixtures::{link, route};
+    use crate::analyze::doctor::{PodView, RemoteCidr};
+
+    /// A pod of the ptp plugin: `default via 169.254.1.1 dev eth0` with
+    /// `169.254.1.1 dev eth0 scope link`; without that route, or without
+    /// eth0, or with eth0 down, the pod cannot send.
+    #[test]
+    fn pod_views_pass_with_a_link_scope_gateway_and_fail_what_is_missing() {
+        let mut eth0 = link(2, "eth0", "veth");
+        eth0.addresses = vec!["10.244.1.2/32".into()];
+        let view = |interfaces: Vec<Interface>, routes: Vec<Route>| PodView {
+            label: "default/web-1-1".into(),
+            inode: 5,
+            interfaces,
+            routes: Some(routes),
+        };
+        let default = route("0.0.0.0/0", Some("169.254.1.1"), 2);
+        let mut default = Route {
+            dst: None,
+            onlink: false,
+            ..default
+        };
+        let link_route = route("169.254.1.1/32", None, 2);
+        let cx = |v: PodView| Context {
+            pod_views: vec![v],
+            remote_cidrs: vec![RemoteCidr::new("10.244.2.0/24".parse().unwrap(), "lab")],
+            ..Default::default()
+        };
+        let f = NodeFacts::default();
+        let ok = pods(
+            &f,
+            &cx(view(vec![eth0.clone()], vec![default.clone(), link_route])),
+        );
+        assert_eq!(ok.status, Status::Pass, "{}", ok.summary);
+        let unreachable = pods(&f, &cx(view(vec![eth0.clone()], vec![default.clone()])));
+        assert_eq!(unreachable.status, Status::Fail);
+        assert!(
+            unreachable
+                .summary
+                .contains("goes via 169.254.1.1, which is not on eth0's subnets")
+        );
+        default.onlink = true;
+        assert_eq!(
+            pods(&f, &cx(view(vec![eth0.clone()], vec![default]))).status,
+            Status::Pass
+        );
+        let no_route = pods(&f, &cx(view(vec![eth0.clone()], vec![])));
+        assert!(
+            no_route.summary.contains("has no route to 10.244.2.0/24"),
+            "{}",
+            no_route.summary
+        );
+        let no_eth0 = pods(&f, &cx(view(vec![link(1, "lo", "loopback")], vec![])));
+        assert!(
+            no_eth0
+                .summary
+                .contains("no network interface but lo (no eth0)")
+        );
+        eth0.admin_up = false;
+        let down = pods(&f, &cx(view(vec![eth0], vec![])));
+        assert!(down.summary.contains("eth0 of default/web-1-1 is down"));
+        assert_eq!(pods(&f, &Context::default()).status, Status::Skip);
+    }
+}

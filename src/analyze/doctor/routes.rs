@@ -29,7 +29,10 @@ fn pod_routes(f: &NodeFacts, cx: &Context) -> (Vec<String>, Vec<Evidence>) {
             ));
         }
         if !ok || evidence.len() < 3 {
-            evidence.push(Evidence::new(fact, format!("RTM_GETROUTE in {}", cx.node_label)));
+            evidence.push(Evidence::new(
+                fact,
+                format!("RTM_GETROUTE in {}", cx.node_label),
+            ));
         }
     }
     (problems, evidence)
@@ -236,6 +239,53 @@ mod tests {
         assert_eq!(
             c.evidence[0].fact,
             "10.244.1.0/24 (lab lab: node node1): no route but the default"
+        );
+    }
+
+    /// Calico: the node reaches its pod through the pod's /32 to its cali
+    /// veth; without it the kernel's lookup leaves by the default route.
+    #[test]
+    fn a_pod_is_reached_through_its_host_veth_or_routes_fails() {
+        use crate::analyze::doctor::NodePod;
+        use crate::analyze::doctor::fixtures::link;
+        use crate::model::doctor::{FibAnswer, FibLookup};
+        let cx = Context {
+            node_label: "node2".into(),
+            pods: vec![NodePod {
+                label: "default/cb-2-1".into(),
+                pod_if: "eth0".into(),
+                pod_ip: Some("10.65.2.2".parse().unwrap()),
+                pod_mtu: Some(1500),
+                pod_tx_dropped: 0,
+                host_ifindex: 7,
+                inode: None,
+            }],
+            ..Default::default()
+        };
+        let answer = |dev: &str| FibLookup {
+            dst: "10.65.2.2".parse().unwrap(),
+            src: None,
+            iif: None,
+            result: Ok(FibAnswer {
+                oif: Some(dev.into()),
+                gateway: None,
+                kind: "unicast".into(),
+            }),
+            errno: None,
+        };
+        let mut f = NodeFacts {
+            interfaces: vec![link(7, "cali7e894d52905", "veth"), link(8, "ext0", "veth")],
+            fib: vec![answer("cali7e894d52905")],
+            ..Default::default()
+        };
+        // no remote CIDR is known: the pods' own routes are still judged
+        assert_eq!(check(&f, &cx).status, Status::Skip);
+        f.fib = vec![answer("ext0")];
+        let c = check(&f, &cx);
+        assert_eq!(c.status, Status::Fail);
+        assert_eq!(
+            c.summary,
+            "no route to pod default/cb-2-1 (10.65.2.2) through cali7e894d52905: → dev ext0"
         );
     }
 }

@@ -73,7 +73,10 @@ fn remote_vtep_problem(
     if macs.is_empty() || macs.iter().any(|(_, m)| m.eq_ignore_ascii_case(mac)) {
         return None;
     }
-    let theirs: Vec<String> = macs.iter().map(|(i, m)| format!("{} {m}", i.name)).collect();
+    let theirs: Vec<String> = macs
+        .iter()
+        .map(|(i, m)| format!("{} {m}", i.name))
+        .collect();
     Some(format!(
         "the neighbour entry on {dev} for {dst} names VTEP MAC {mac}, but {} (VTEP {vtep}) has {}: the remote VTEP's MAC changed",
         peer.label,
@@ -148,7 +151,10 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         };
         // a collect-metadata device takes its VTEP from eBPF or the route's
         // tunnel key, not from neighbour and FDB entries
-        if f.vxlans.iter().any(|v| v.ifindex == dev.ifindex && v.vni.is_none()) {
+        if f.vxlans
+            .iter()
+            .any(|v| v.ifindex == dev.ifindex && v.vni.is_none())
+        {
             evidence.push(Evidence::new(
                 format!("{}: collect-metadata (external): its VTEPs are set by eBPF, not by neighbour and FDB entries", dev.name),
                 format!("IFLA_VXLAN_COLLECT_METADATA in {node}"),
@@ -298,5 +304,95 @@ mod tests {
                 && is_tunnel("tunl0", "ipip")
                 && !is_tunnel("eth0", "veth")
         );
+    }
+
+    /// flannel.1 on node1 with the route, neighbour and FDB entry for
+    /// node2's subnet; node2 (on this machine) holds 192.168.50.2 and its
+    /// own flannel.1 with `peer_mac`.
+    fn overlay(fdb_dst: &str, peer_mac: &str) -> (NodeFacts, Context) {
+        use crate::analyze::doctor::PeerNode;
+        use crate::analyze::doctor::fixtures::{link, route};
+        use crate::model::doctor::{FdbEntry, Neighbour, VxlanInfo};
+        let mut eth0 = link(2, "eth0", "veth");
+        eth0.addresses = vec!["192.168.50.1/24".into()];
+        let vx = |ifindex| VxlanInfo {
+            ifindex,
+            vni: Some(1),
+            local: None,
+            link: Some(2),
+            port: Some(8472),
+            learning: Some(false),
+        };
+        let f = NodeFacts {
+            interfaces: vec![eth0, link(3, "flannel.1", "vxlan")],
+            vxlans: vec![vx(3)],
+            routes: vec![
+                route("10.244.2.0/24", Some("10.244.2.0"), 3),
+                route("192.168.50.0/24", None, 2),
+            ],
+            neighbours: vec![Neighbour {
+                ifindex: 3,
+                ip: "10.244.2.0".parse().unwrap(),
+                mac: Some("0e:fa:32:00:00:02".into()),
+                state: "permanent".into(),
+            }],
+            fdb: vec![FdbEntry {
+                ifindex: 3,
+                mac: "0e:fa:32:00:00:02".into(),
+                dst: Some(fdb_dst.parse().unwrap()),
+            }],
+            ..Default::default()
+        };
+        let mut peer_eth0 = link(2, "eth0", "veth");
+        peer_eth0.addresses = vec!["192.168.50.2/24".into()];
+        let mut peer_vx = link(3, "flannel.1", "vxlan");
+        peer_vx.mac = Some(peer_mac.into());
+        let cx = Context {
+            node_label: "node1".into(),
+            peers: vec![PeerNode {
+                label: "node netns 22".into(),
+                inode: 22,
+                interfaces: vec![peer_eth0, peer_vx],
+                vxlans: vec![vx(3)],
+                ..Default::default()
+            }],
+            machine_addresses: vec![
+                "192.168.50.1".parse().unwrap(),
+                "192.168.50.2".parse().unwrap(),
+            ],
+            ..Default::default()
+        };
+        (f, cx)
+    }
+
+    #[test]
+    fn the_remote_vtep_is_checked_against_the_node_on_this_machine() {
+        let (f, cx) = overlay("192.168.50.2", "0e:fa:32:00:00:02");
+        assert_eq!(check(&f, &cx).status, Status::Pass);
+        // the FDB points at an address no node holds
+        let (f, cx) = overlay("192.168.50.99", "0e:fa:32:00:00:02");
+        let c = check(&f, &cx);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.summary.contains("points at VTEP 192.168.50.99"),
+            "{}",
+            c.summary
+        );
+        // node2's VXLAN device has a new MAC (flannel restarted)
+        let (f, cx) = overlay("192.168.50.2", "0e:de:ad:be:ef:03");
+        let c = check(&f, &cx);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.summary
+                .contains("names VTEP MAC 0e:fa:32:00:00:02, but node netns 22")
+                && c.summary.contains("flannel.1 0e:de:ad:be:ef:03"),
+            "{}",
+            c.summary
+        );
+        // with no other node on this machine neither can be judged
+        let (f, mut cx) = overlay("192.168.50.99", "0e:de:ad:be:ef:03");
+        cx.peers.clear();
+        cx.machine_addresses.clear();
+        assert_eq!(check(&f, &cx).status, Status::Pass);
     }
 }
