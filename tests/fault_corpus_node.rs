@@ -142,8 +142,53 @@ impl C<'_> {
         )
     }
 
+    /// The reverse-path filter mode (0 off, 1 strict, 2 loose) node `n`
+    /// applies to packets from the other node (the larger of `all` and the
+    /// device they arrive on: the tunnel, or the underlay).
+    fn rp_mode(&self, n: usize) -> u32 {
+        let node = self.l.node(n);
+        let dev = node
+            .tunnel
+            .as_ref()
+            .map_or(node.underlay_if.as_str(), |t| t.dev.as_str());
+        ["all", dev]
+            .iter()
+            .map(|i| {
+                ns_sh(
+                    self.ns(n),
+                    &format!("cat /proc/sys/net/ipv4/conf/{i}/rp_filter"),
+                )
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     fn route_gone(&self, n: usize) -> Case {
         let cidr = self.other_cidr(n);
+        // With node n's route back gone, a reverse-path filter on node n
+        // (strict, or loose with no default route: podnet's lab runs
+        // rp_filter 2 and no default) refuses the other node's packets on
+        // arrival, since no route leads back to their source: on node2 that
+        // is a→b's request, which dies before b can answer (tcpdump: it
+        // reaches node2's flannel.1 and never leaves on cni0). With the
+        // filter off, the request is delivered and b's reply finds no route.
+        let no_default = ns_sh(self.ns(n), "ip -4 route show default")
+            .trim()
+            .is_empty();
+        let refused_on_arrival = match self.rp_mode(n) {
+            1 => true,
+            2 => no_default,
+            _ => false,
+        };
+        // (on node1 a's request dies first either way: no route out)
+        let path = if n == 1 && refused_on_arrival {
+            self.inbound(n)
+        } else {
+            self.outbound(n)
+        };
         self.case(
             &format!("route to remote pod CIDR missing ({})", self.l.node(n).name),
             n,
@@ -154,7 +199,7 @@ impl C<'_> {
             )],
             "routes",
             vec![cidr],
-            self.outbound(n),
+            path,
             Traffic::Ping,
             "no-route",
         )
@@ -793,11 +838,14 @@ impl C<'_> {
                 .to_string()
         };
         let (all, tun) = (was("all"), was(&dev));
-        let path = if n == 0 {
-            self.outbound(0)
-        } else {
-            self.inbound(1)
-        };
+        // The packet refused is the one arriving at node n over the tunnel
+        // from the far pod, whose route back now leaves by the underlay:
+        // on node1 that is b's REPLY (a's request leaves node1 by the
+        // underlay, node2, not strict, delivers it, b answers over the
+        // tunnel and node1 drops it: tcpdump shows the reply on node1's
+        // flannel.1 and never on the pod's veth, IPReversePathFilter
+        // counts it); on node2 it is a's request. Both are `inbound(n)`.
+        let path = self.inbound(n);
         self.case(
             &format!(
                 "strict rp_filter + asymmetric route ({})",

@@ -2,11 +2,14 @@
 //! (`ip`, `bridge`, `sysctl`, `iptables`) into a two-node VXLAN lab, each
 //! checked against ping first: the reply direction dying while the request
 //! gets through, blackhole vs unreachable rule vs reverse-path filter,
-//! firewall rules per protocol, and the underlay MTU.
+//! firewall rules per protocol, and the underlay MTU; and, on a Calico
+//! VXLAN node made by plain commands, a down tunnel and proxy_arp off named
+//! before the neighbour they leave unanswered.
 
 mod common;
 
 use common::lab::{Lab, nsenter, ping, podnet_json_code};
+use common::layouts::{Kind, Layout, ns_sh};
 use serde_json::Value;
 
 fn trace(args: &[&str]) -> (i32, Value) {
@@ -210,5 +213,61 @@ node_test! {
             assert_eq!((&last["step"], &last["netns_inode"]), (&Value::from("delivered"), &Value::from(a.inode)), "{t:#}");
         }
         lab.down();
+    }
+}
+
+node_test! {
+    /// On a Calico-VXLAN node (made with plain commands, not by podnet):
+    /// `vxlan.calico` down takes its route with it, so the lookup falls to
+    /// the default route whose gateway never answers: the down tunnel is
+    /// the cause. proxy_arp off on a pod's host veth leaves the pod's ARP
+    /// for 169.254.1.1 unanswered: proxy-arp-off, not the failed neighbour.
+    fn a_down_tunnel_and_proxy_arp_off_are_named_not_their_symptoms() {
+        let l = Layout::build(Kind::CalicoVxlan);
+        let (a, b) = (l.pod(l.pods_on(0)[0]), l.pod(l.pods_on(1)[0]));
+        let (n1, n2) = (l.node(0), l.node(1));
+        assert!(ping(&a.netns, &b.ip, &[]).0, "baseline");
+        delivered_both_ways(&trace(&[&a.netns, &b.ip]).1);
+        // 1. the tunnel down on node1
+        let t2 = n2.tunnel.clone().unwrap();
+        let dev = n1.tunnel.clone().unwrap().dev;
+        ns_sh(&n1.netns, &format!("ip link set {dev} down"));
+        let (ok, out) = ping(&a.netns, &b.ip, &[]);
+        assert!(!ok, "ping works with {dev} down: {out}");
+        let (code, t) = trace(&[&a.netns, &b.ip]);
+        assert_eq!(code, 1, "{t:#}");
+        let (dir, cause, reason, hop) = blocked(&t);
+        assert_eq!((dir.as_str(), cause.as_str()), ("request", "link-down"), "{t:#}");
+        assert_eq!(hop["netns_inode"], n1.inode, "{t:#}");
+        assert!(reason.contains(&dev), "{reason}");
+        ns_sh(
+            &n1.netns,
+            &format!(
+                "ip link set {dev} up && ip route replace {} && \
+                 ip neigh replace {} lladdr {} dev {dev} nud permanent && \
+                 bridge fdb replace {} dev {dev} dst {} self permanent",
+                n1.remote_route.clone().unwrap(),
+                t2.vtep_ip,
+                t2.mac,
+                t2.mac,
+                n2.underlay_ip
+            ),
+        );
+        assert!(ping(&a.netns, &b.ip, &[]).0, "after {dev} is back");
+        // 2. proxy_arp off on a's host veth; a forgets its gateway's MAC
+        let knob = format!("/proc/sys/net/ipv4/conf/{}/proxy_arp", a.host_veth);
+        ns_sh(&n1.netns, &format!("echo 0 > {knob}"));
+        ns_sh(&a.netns, "ip neigh flush dev eth0");
+        let (ok, out) = ping(&a.netns, &b.ip, &[]);
+        assert!(!ok, "ping works with proxy_arp off: {out}");
+        let (code, t) = trace(&[&a.netns, &b.ip]);
+        assert_eq!(code, 1, "{t:#}");
+        let (dir, cause, reason, hop) = blocked(&t);
+        assert_eq!((dir.as_str(), cause.as_str()), ("request", "proxy-arp-off"), "{t:#}");
+        assert_eq!(hop["netns_inode"], a.inode, "{t:#}");
+        assert!(reason.contains(&a.host_veth) && reason.contains(&a.gateway), "{reason}");
+        ns_sh(&n1.netns, &format!("echo 1 > {knob}"));
+        assert!(ping(&a.netns, &b.ip, &[]).0, "after proxy_arp is back");
+        delivered_both_ways(&trace(&[&a.netns, &b.ip]).1);
     }
 }

@@ -255,6 +255,107 @@ pub fn forward_hop(
     h
 }
 
+/// Device kinds that tunnel pod traffic to another node.
+const TUNNEL_KINDS: &[&str] = &[
+    "vxlan",
+    "geneve",
+    "ipip",
+    "gre",
+    "gretap",
+    "sit",
+    "ip6tnl",
+    "wireguard",
+];
+
+fn is_tunnel(f: &NodeFacts, i: &Interface) -> bool {
+    let external = f
+        .vxlans
+        .iter()
+        .any(|v| v.ifindex == i.ifindex && v.vni.is_none());
+    TUNNEL_KINDS.contains(&i.kind.as_str()) && !external
+}
+
+/// Why a down tunnel device is the one that would carry the packet.
+fn tunnel_evidence(f: &NodeFacts, dev: &Interface, far: &[IpAddr], only: bool) -> Option<String> {
+    if let Some(e) = f
+        .fdb
+        .iter()
+        .find(|e| e.ifindex == dev.ifindex && e.dst.is_some_and(|d| far.contains(&d)))
+    {
+        let dst = e.dst.map(|d| d.to_string()).unwrap_or_default();
+        return Some(format!(
+            "its FDB entry {} dst {dst} leads to the destination's node",
+            e.mac
+        ));
+    }
+    if let Some(n) = f
+        .neighbours
+        .iter()
+        .find(|n| n.ifindex == dev.ifindex && far.contains(&n.ip))
+    {
+        return Some(format!(
+            "its neighbour {} is the destination node's VTEP",
+            n.ip
+        ));
+    }
+    only.then(|| "it is the node's only tunnel device".into())
+}
+
+/// A tunnel device of this node that is down and would carry the packet
+/// to `l.dst`. Taking a device down removes the routes through it, so the
+/// lookup fails (or falls to a default route) and the missing route or the
+/// default's neighbour would be blamed: the down device is the cause. `far`:
+/// the addresses of the node that holds the destination, when it is
+/// another namespace on this machine (its VTEP and underlay addresses).
+/// `None` when a specific route answers the lookup (the tunnel is not on
+/// this packet's way) or no down tunnel is tied to the destination.
+pub fn down_tunnel_hop(
+    at: &str,
+    inode: u64,
+    f: &NodeFacts,
+    l: &FibLookup,
+    far: &[IpAddr],
+) -> Option<Hop> {
+    let flow = fib_explain::Flow {
+        src: l.src,
+        dst: l.dst,
+        iif: l.iif.as_deref().unwrap_or("lo"),
+        fwmark: 0,
+    };
+    let failed = match fib_explain::select(f, &flow) {
+        fib_explain::Selection::Route { route, .. }
+            if route.dst.is_some_and(|d| d.prefix_len() > 0) =>
+        {
+            return None;
+        }
+        fib_explain::Selection::Route { .. } => l.result.is_err(),
+        _ => true,
+    };
+    if l.result.as_ref().is_ok_and(|a| a.kind == "local") {
+        return None;
+    }
+    let tunnels: Vec<&Interface> = f.interfaces.iter().filter(|i| is_tunnel(f, i)).collect();
+    let only = tunnels.len() == 1 && (failed || !far.is_empty());
+    let (dev, why) = tunnels
+        .iter()
+        .filter(|i| !is_up(i))
+        .find_map(|i| Some((*i, tunnel_evidence(f, i, far, only)?)))?;
+    Some(hop(
+        at,
+        inode,
+        format!("tunnel {}", dev.name),
+        link_state(dev),
+        blocked(
+            Cause::LinkDown,
+            format!(
+                "the tunnel {} is down ({why}): the kernel removed the routes through it, so {} has no way into the tunnel",
+                link_state(dev),
+                l.dst
+            ),
+        ),
+    ))
+}
+
 /// A VXLAN device's next hop: neighbour → MAC → FDB → remote VTEP. A
 /// collect-metadata (external) device is steered by eBPF or by routes with
 /// tunnel keys podnet cannot read: unknown, cause `ebpf`.
@@ -571,6 +672,31 @@ pub fn gateway_hop(
     ))
 }
 
+/// Where a pod hands its packet on: its namespace, facts, egress device,
+/// the next hop's address (its gateway, or the destination on-link) and
+/// its gateway.
+pub struct PodExit<'a> {
+    pub at: &'a str,
+    pub inode: u64,
+    pub facts: &'a NodeFacts,
+    pub dev: &'a Interface,
+    pub next: IpAddr,
+    pub gateway: Option<IpAddr>,
+}
+
+/// The pod's handover to its next hop, judged at the pod: who on the node
+/// (`node`, where the host veth `host` is) answers ARP for the pod's
+/// gateway comes first — a detached veth or proxy_arp off is why the pod's
+/// neighbour entry for the gateway fails — then that entry itself.
+pub fn pod_exit_hop(exit: &PodExit<'_>, node: &NodeFacts, host: Option<&Interface>) -> Option<Hop> {
+    if let (Some(gw), Some(h)) = (exit.gateway, host)
+        && let Some(hop) = gateway_hop(exit.at, exit.inode, node, h, gw)
+    {
+        return Some(hop);
+    }
+    neighbour_hop(exit.at, exit.inode, exit.facts, exit.dev, exit.next)
+}
+
 /// The MAC a node's neighbour entry gives an overlay gateway.
 pub fn neighbour_mac_of(f: &NodeFacts, dev: &Interface, gw: IpAddr) -> Option<String> {
     f.neighbours
@@ -618,6 +744,16 @@ pub fn underlay_peers<'a>(
                     .is_some_and(|ip| nets.iter().any(|net| net.contains(&ip)))
             })
         })
+        .collect()
+}
+
+/// A namespace's addresses on interfaces other than loopback.
+pub fn addresses(n: &Netns) -> Vec<IpAddr> {
+    n.interfaces
+        .iter()
+        .filter(|i| i.kind != "loopback")
+        .flat_map(|i| &i.addresses)
+        .filter_map(|a| a.split('/').next()?.parse().ok())
         .collect()
 }
 
@@ -717,6 +853,8 @@ pub fn fdb_wrong_dst_hop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Route;
+    use crate::model::doctor::{FdbEntry, FibAnswer, Neighbour, VxlanInfo};
 
     fn link(name: &str, mtu: u32, admin_up: bool) -> Interface {
         Interface {
@@ -831,5 +969,169 @@ mod tests {
         assert!(bridge_port_hop("node", 1, &cni0, &port, dst).is_none());
         let h = bridge_port_hop("node", 1, &cni0, &loose, dst).unwrap();
         assert_eq!(h.cause, Some(Cause::VethDetached));
+    }
+
+    fn lookup(dst: &str, result: Result<FibAnswer, i32>) -> FibLookup {
+        FibLookup {
+            dst: dst.parse().unwrap(),
+            src: Some("10.244.1.5".parse().unwrap()),
+            iif: Some("cni0".into()),
+            errno: result.as_ref().err().copied(),
+            result: result.map_err(|e| std::io::Error::from_raw_os_error(e).to_string()),
+        }
+    }
+
+    fn route(dst: Option<&str>, oif: u32) -> Route {
+        Route {
+            dst: dst.map(|d| d.parse().unwrap()),
+            gateway: None,
+            oif: Some(oif),
+            table: 254,
+            kind: "unicast".into(),
+            scope: "universe".into(),
+            prefsrc: None,
+            metric: None,
+            onlink: false,
+            ipv6: false,
+        }
+    }
+
+    /// A flannel-style node whose flannel.1 (ifindex 4) is down: its route
+    /// to 10.244.2.0/24 went with it; the permanent FDB entry stays.
+    fn tunnel_down_node() -> NodeFacts {
+        let mut eth0 = link("eth0", 1500, true);
+        let mut cni0 = link("cni0", 1450, true);
+        let mut fl = link("flannel.1", 1450, false);
+        (eth0.ifindex, cni0.ifindex, fl.ifindex) = (2, 3, 4);
+        (cni0.kind, fl.kind) = ("bridge".into(), "vxlan".into());
+        NodeFacts {
+            interfaces: vec![eth0, cni0, fl],
+            routes: vec![
+                route(Some("10.244.1.0/24"), 3),
+                route(Some("192.168.0.0/24"), 2),
+            ],
+            fdb: vec![FdbEntry {
+                ifindex: 4,
+                mac: "0e:00:00:00:00:02".into(),
+                dst: Some("192.168.0.2".parse().unwrap()),
+            }],
+            vxlans: vec![VxlanInfo {
+                ifindex: 4,
+                vni: Some(1),
+                local: None,
+                link: Some(2),
+                port: Some(8472),
+                learning: Some(false),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_down_tunnel_is_the_cause_not_the_route_it_took_with_it() {
+        let f = tunnel_down_node();
+        let far: Vec<IpAddr> = vec![
+            "192.168.0.2".parse().unwrap(),
+            "10.244.2.0".parse().unwrap(),
+        ];
+        // no route left: the lookup fails, and the down tunnel is named
+        let l = lookup("10.244.2.2", Err(libc::ENETUNREACH));
+        let h = down_tunnel_hop("node1", 1, &f, &l, &far).unwrap();
+        assert_eq!(
+            (h.status, h.cause),
+            (HopStatus::Blocked, Some(Cause::LinkDown)),
+            "{h:?}"
+        );
+        let reason = h.reason.unwrap();
+        assert!(
+            reason.contains("flannel.1") && reason.contains("192.168.0.2"),
+            "{reason}"
+        );
+        // the destination not on this machine: the node's only tunnel still explains a failed lookup
+        assert!(down_tunnel_hop("node1", 1, &f, &l, &[]).is_some());
+        // Calico-style: the lookup falls to a default route out of another link
+        let mut g = f.clone();
+        g.routes.push(route(None, 2));
+        let via_default = lookup(
+            "10.244.2.2",
+            Ok(FibAnswer {
+                oif: Some("eth0".into()),
+                gateway: Some("192.168.0.254".parse().unwrap()),
+                kind: "unicast".into(),
+            }),
+        );
+        let h = down_tunnel_hop("node1", 1, &g, &via_default, &far).unwrap();
+        assert_eq!(h.cause, Some(Cause::LinkDown));
+        // ... but to something off-machine the default route is the way: no verdict
+        assert!(down_tunnel_hop("node1", 1, &g, &via_default, &[]).is_none());
+        // a specific route answers (host-gw style): the tunnel is not on the way
+        let mut g = f.clone();
+        g.routes.push(route(Some("10.244.2.0/24"), 2));
+        assert!(down_tunnel_hop("node1", 1, &g, &l, &far).is_none());
+        // the tunnel up: nothing to say here (the lookup's own cause stands)
+        let mut g = f.clone();
+        g.interfaces[2] = Interface {
+            admin_up: true,
+            oper_state: "unknown".into(),
+            ..g.interfaces[2].clone()
+        };
+        assert!(down_tunnel_hop("node1", 1, &g, &l, &far).is_none());
+        // a second, unrelated down tunnel with nothing tying it to the destination
+        let mut g = f.clone();
+        g.fdb.clear();
+        let mut other = link("vxlan.other", 1450, false);
+        (other.ifindex, other.kind) = (9, "vxlan".into());
+        g.interfaces.push(other);
+        assert!(down_tunnel_hop("node1", 1, &g, &l, &far).is_none());
+        // a collect-metadata (external) device is not judged
+        let mut g = f.clone();
+        g.vxlans[0].vni = None;
+        assert!(down_tunnel_hop("node1", 1, &g, &l, &far).is_none());
+    }
+
+    #[test]
+    fn proxy_arp_off_wins_over_the_pods_failed_arp_for_its_gateway() {
+        // Calico: the pod's 169.254.1.1 is on no subnet of the node; its ARP for it is incomplete
+        let gw: IpAddr = "169.254.1.1".parse().unwrap();
+        let mut eth0 = link("eth0", 1500, true);
+        eth0.ifindex = 3;
+        let pod = NodeFacts {
+            interfaces: vec![eth0.clone()],
+            neighbours: vec![Neighbour {
+                ifindex: 3,
+                ip: gw,
+                mac: None,
+                state: "incomplete".into(),
+            }],
+            ..Default::default()
+        };
+        let mut cali = link("cali0123456789a", 1500, true);
+        cali.ifindex = 5;
+        let mut node = NodeFacts {
+            interfaces: vec![cali.clone()],
+            ..Default::default()
+        };
+        node.sysctls
+            .insert("net/ipv4/conf/cali0123456789a/proxy_arp".into(), "0".into());
+        let exit = PodExit {
+            at: "pod a",
+            inode: 7,
+            facts: &pod,
+            dev: &eth0,
+            next: gw,
+            gateway: Some(gw),
+        };
+        let h = pod_exit_hop(&exit, &node, Some(&cali)).unwrap();
+        assert_eq!(
+            (h.cause, h.netns_inode),
+            (Some(Cause::ProxyArpOff), Some(7)),
+            "{h:?}"
+        );
+        assert!(h.reason.unwrap().contains("cali0123456789a"));
+        // proxy_arp on: the failed entry is what is left to blame
+        node.sysctls
+            .insert("net/ipv4/conf/cali0123456789a/proxy_arp".into(), "1".into());
+        let h = pod_exit_hop(&exit, &node, Some(&cali)).unwrap();
+        assert_eq!(h.cause, Some(Cause::NeighbourFailed), "{h:?}");
     }
 }

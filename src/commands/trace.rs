@@ -262,6 +262,19 @@ fn last_ok(hops: &[Hop]) -> bool {
     hops.last().is_none_or(|h| h.status == HopStatus::Ok)
 }
 
+/// The namespace a pod's host veth is in: the pod's node.
+fn node_of<'a>(
+    nss: &'a [Netns],
+    pairs: &[crate::model::VethPair],
+    pod: &Netns,
+) -> Option<&'a Netns> {
+    pairs
+        .iter()
+        .filter(|p| p.netns_inode == Some(pod.inode) && p.status == PairStatus::Paired)
+        .filter_map(|p| p.host_if.as_ref())
+        .find_map(|h| nss.iter().find(|n| n.inode == h.netns_inode))
+}
+
 /// Where a namespace is in the output.
 fn where_is(ns: &Netns) -> String {
     match (&ns.pod, ns.host) {
@@ -320,18 +333,16 @@ fn follow(
     if !last_ok(hops) {
         return Ok(());
     }
-    // the pod's neighbour (after the link: a stale entry behind a down veth is the veth's fault)
-    let first_next = start.gateway.unwrap_or(dst);
-    hops.extend(trace::neighbour_hop(
-        &at,
-        pod.inode,
-        start.facts,
+    // the pod's neighbour, judged with the node's facts below (after the
+    // link: a stale entry behind a down veth is the veth's fault)
+    let exit = trace::PodExit {
+        at: &at,
+        inode: pod.inode,
+        facts: start.facts,
         dev,
-        first_next,
-    ));
-    if !last_ok(hops) {
-        return Ok(());
-    }
+        next: start.gateway.unwrap_or(dst),
+        gateway: start.gateway,
+    };
     let mut ingress = node_if
         .and_then(|i| i.master_ifindex)
         .and_then(|m| node.interfaces.iter().find(|i| i.ifindex == m))
@@ -350,12 +361,10 @@ fn follow(
         })?;
         if first {
             first = false;
-            if let (Some(gw), Some(h)) = (
-                start.gateway,
-                node_if.and_then(|i| facts.interfaces.iter().find(|x| x.ifindex == i.ifindex)),
-            ) && let Some(hop) = trace::gateway_hop(&here, node.inode, &facts, h, gw)
-            {
-                hops.push(hop);
+            let host =
+                node_if.and_then(|i| facts.interfaces.iter().find(|x| x.ifindex == i.ifindex));
+            hops.extend(trace::pod_exit_hop(&exit, &facts, host));
+            if !last_ok(hops) {
                 return Ok(());
             }
         }
@@ -391,6 +400,16 @@ fn follow(
             && let Some(hop) = trace::links_hop(&here, node.inode, &[h])
         {
             hops.push(hop);
+            return Ok(());
+        }
+        // a down tunnel took its routes with it: it is the cause, not the lookup
+        let far = dst_ns
+            .and_then(|d| node_of(nss, pairs, d))
+            .filter(|n| n.inode != node.inode)
+            .map(trace::addresses)
+            .unwrap_or_default();
+        if let Some(h) = trace::down_tunnel_hop(&here, node.inode, &facts, l, &far) {
+            hops.push(h);
             return Ok(());
         }
         // a pod routed by its own host route (no bridge): that route must exist
