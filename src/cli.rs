@@ -189,7 +189,7 @@ Examples:
     /// routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine,
     /// kernel drop counters. Read-only.
     #[command(
-        after_help = "Each check says pass, warn, fail or skip, the evidence (values read, and where from) and the fix.\nChecks: ip-forward, rp-filter, mtu, tunnel, routes, forward-policy, veth, bridge-nf, conntrack, cni, node-env, kernel-stats.\n\nExit status 1 when a check fails.\n\nExamples:\n  podnet doctor\n  podnet doctor --check mtu --check tunnel\n  podnet doctor --node-netns /run/podnet/lab/lab/netns/node2     a lab node, as seen from inside it\n  podnet doctor -o json | jq '.checks[] | select(.status == \"fail\")'"
+        after_help = "Each check says pass, warn, fail or skip, the evidence (values read, and where from) and the fix.\nChecks: ip-forward, rp-filter, mtu, tunnel, routes, firewall (once forward-policy), veth, pods,\nbridge-nf, conntrack, cni, node-env, kernel-stats. No traffic is needed: rp_filter and routes are\njudged by the kernel's own lookups, the firewall by walking every hook a forwarded packet meets.\nOther nodes' pod CIDRs come from routes, tunnel entries, other nodes on this machine, the\nKubernetes API (Node.spec.podCIDRs, when a kubeconfig is found) and a lab's state.\n\nExit status 1 when a check fails.\n\nExamples:\n  podnet doctor\n  podnet doctor --check mtu --check tunnel\n  podnet doctor --lab                     every node of the lab on this machine, one section each\n  podnet doctor --node-netns /run/podnet/lab/lab/netns/node2     a lab node, as seen from inside it\n  podnet doctor -o json | jq '.checks[] | select(.status == \"fail\")'"
     )]
     Doctor(DoctorArgs),
 

@@ -95,7 +95,7 @@ node_test! {
         };
         let dead = format!("/run/{p}dead-kubeconfig");
         write_kubeconfig(&dead, &format!("http://127.0.0.1:{closed}"));
-        sh(&format!("ip route del 10.99.2.0/24"));
+        sh("ip route del 10.99.2.0/24");
         let (code, v, _) = doctor_routes(&["--kubeconfig", &dead, "--node-name", "n1"]);
         assert_eq!((code, routes_check(&v)["status"].as_str()), (0, Some("skip")), "{v:#}");
         assert!(

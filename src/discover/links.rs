@@ -235,8 +235,10 @@ pub fn vxlan_info(msg: &LinkMessage) -> Option<crate::model::doctor::VxlanInfo> 
         port: None,
         learning: None,
     };
+    let mut external = false;
     for d in data {
         match d {
+            InfoVxlan::CollectMetadata(on) => external = *on,
             InfoVxlan::Id(v) => out.vni = Some(*v),
             InfoVxlan::Local(a) => out.local = Some((*a).into()),
             InfoVxlan::Local6(a) => out.local = Some((*a).into()),
@@ -245,6 +247,10 @@ pub fn vxlan_info(msg: &LinkMessage) -> Option<crate::model::doctor::VxlanInfo> 
             InfoVxlan::Learning(l) => out.learning = Some(*l),
             _ => {}
         }
+    }
+    // a collect-metadata device has no VNI of its own (the kernel reports 0)
+    if external {
+        out.vni = None;
     }
     Some(out)
 }

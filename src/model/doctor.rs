@@ -116,6 +116,7 @@ pub struct FdbEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VxlanInfo {
     pub ifindex: u32,
+    /// `None` for a collect-metadata (external) device, whose VNI comes with each packet.
     pub vni: Option<u32>,
     pub local: Option<IpAddr>,
     /// The underlay device (IFLA_VXLAN_LINK).

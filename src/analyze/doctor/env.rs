@@ -284,3 +284,95 @@ pub fn kernel_stats(f: &NodeFacts) -> Check {
         .with(evidence)
         .hint("the failing checks above usually say why; otherwise watch them with `nstat -az` while reproducing")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cni_statuses() {
+        let conf = |error: Option<&str>, plugin: Option<&str>| CniConf {
+            path: "/etc/cni/net.d/10-x.conflist".into(),
+            error: error.map(Into::into),
+            network: Some("x".into()),
+            plugins: vec![("bridge".into(), plugin.map(Into::into))],
+        };
+        let cx = |configs: Vec<CniConf>| Context {
+            cni: CniFacts {
+                conf_dir: "/etc/cni/net.d".into(),
+                configs,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(cni(&cx(vec![])).status, Status::Skip);
+        assert_eq!(
+            cni(&cx(vec![conf(None, Some("/opt/cni/bin/bridge"))])).status,
+            Status::Pass
+        );
+        let missing = cni(&cx(vec![conf(None, None)]));
+        assert_eq!(missing.status, Status::Fail);
+        assert!(
+            missing.summary.contains("plugin \"bridge\""),
+            "{}",
+            missing.summary
+        );
+        let garbage = cni(&cx(vec![conf(Some("EOF while parsing"), None)]));
+        assert!(
+            garbage
+                .summary
+                .contains("does not parse: EOF while parsing")
+        );
+        let mut leaky = cx(vec![conf(None, Some("/opt/cni/bin/bridge"))]);
+        leaky.orphan_netns = vec!["/run/netns/left (4026532999)".into()];
+        assert_eq!(cni(&leaky).status, Status::Warn);
+    }
+
+    /// A needed tunnel the kernel lacks fails, and says when the node looks
+    /// containerised (it cannot load the module itself).
+    #[test]
+    fn node_env_statuses() {
+        let mut cx = Context::default();
+        cx.env.pid1_comm = Some("systemd".into());
+        let f = NodeFacts::default();
+        assert_eq!(node_env(&f, &cx).status, Status::Pass);
+        cx.env
+            .needed_tunnels
+            .insert("vxlan".into(), "device flannel.1".into());
+        cx.env
+            .tunnel_support
+            .insert("vxlan".into(), Some("module loaded".into()));
+        assert_eq!(node_env(&f, &cx).status, Status::Pass);
+        cx.env.tunnel_support.insert("vxlan".into(), None);
+        cx.env.markers.push("/.dockerenv".into());
+        let c = node_env(&f, &cx);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.summary
+                .contains("the kernel lacks vxlan (needed by device flannel.1)")
+                && c.summary.contains("cannot load modules itself"),
+            "{}",
+            c.summary
+        );
+    }
+
+    #[test]
+    fn kernel_stats_statuses() {
+        let mut f = NodeFacts::default();
+        assert_eq!(kernel_stats(&f).status, Status::Skip);
+        f.counters_before
+            .insert("TcpExt:IPReversePathFilter".into(), 36);
+        f.counters_after
+            .insert("TcpExt:IPReversePathFilter".into(), 36);
+        assert_eq!(kernel_stats(&f).status, Status::Pass);
+        f.counters_after
+            .insert("TcpExt:IPReversePathFilter".into(), 40);
+        let c = kernel_stats(&f);
+        assert_eq!(c.status, Status::Warn);
+        assert!(
+            c.summary.contains("TcpExt:IPReversePathFilter +4"),
+            "{}",
+            c.summary
+        );
+    }
+}

@@ -488,4 +488,77 @@ mod tests {
         assert!(down.summary.contains("eth0 of default/web-1-1 is down"));
         assert_eq!(pods(&f, &Context::default()).status, Status::Skip);
     }
+
+    /// nf_conntrack_max cannot be lowered outside the initial namespace, so
+    /// a full table is judged here.
+    #[test]
+    fn conntrack_statuses() {
+        let facts = |count: Option<u64>, max: u64| NodeFacts {
+            sysctls: count
+                .map(|c| {
+                    [
+                        (
+                            "net/netfilter/nf_conntrack_count".to_string(),
+                            c.to_string(),
+                        ),
+                        (
+                            "net/netfilter/nf_conntrack_max".to_string(),
+                            max.to_string(),
+                        ),
+                    ]
+                    .into()
+                })
+                .unwrap_or_default(),
+            ..Default::default()
+        };
+        assert_eq!(conntrack(&facts(None, 0)).status, Status::Skip);
+        assert_eq!(conntrack(&facts(Some(10), 1000)).status, Status::Pass);
+        assert_eq!(conntrack(&facts(Some(800), 1000)).status, Status::Warn);
+        let full = conntrack(&facts(Some(990), 1000));
+        assert_eq!(full.status, Status::Fail);
+        assert!(full.summary.contains("99% full"), "{}", full.summary);
+        assert_eq!(conntrack(&facts(Some(0), 0)).status, Status::Fail);
+    }
+
+    /// bridge-nf-call-iptables matters only for bridged pods with kube-proxy's rules.
+    #[test]
+    fn bridge_nf_statuses() {
+        use crate::analyze::doctor::NodePod;
+        use crate::model::doctor::FwChain;
+        let mut veth = link(7, "veth1", "veth");
+        veth.master_ifindex = Some(4);
+        let mut f = NodeFacts {
+            interfaces: vec![link(4, "cni0", "bridge"), veth],
+            ..Default::default()
+        };
+        let cx = Context {
+            pods: vec![NodePod {
+                label: "default/a".into(),
+                pod_if: "eth0".into(),
+                pod_ip: None,
+                pod_mtu: None,
+                pod_tx_dropped: 0,
+                host_ifindex: 7,
+                inode: None,
+            }],
+            ..Default::default()
+        };
+        assert_eq!(bridge_nf(&f, &Context::default()).status, Status::Skip);
+        assert_eq!(bridge_nf(&f, &cx).status, Status::Pass);
+        f.chains.push(FwChain {
+            backend: "iptables-legacy".into(),
+            family: "ip".into(),
+            table: "nat".into(),
+            name: "KUBE-SERVICES".into(),
+            hook: None,
+            policy: None,
+            priority: None,
+            chain_type: None,
+            rules: vec![],
+        });
+        assert_eq!(bridge_nf(&f, &cx).status, Status::Warn);
+        f.sysctls
+            .insert("net/bridge/bridge-nf-call-iptables".into(), "1".into());
+        assert_eq!(bridge_nf(&f, &cx).status, Status::Pass);
+    }
 }

@@ -20,7 +20,9 @@ fn pod_routes(f: &NodeFacts, cx: &Context) -> (Vec<String>, Vec<Evidence>) {
         };
         let want = ingress_of(f, p);
         let fact = format!("{} {} (pod {})", fib_command(l), fib_outcome(l), p.label);
-        let ok = matches!(&l.result, Ok(a) if a.oif.as_deref() == Some(want.as_str()));
+        // the kernel removes a down veth's routes: the veth is the fault (`veth`)
+        let down = iface(f, p.host_ifindex).is_some_and(|h| !h.admin_up || h.oper_state == "down");
+        let ok = down || matches!(&l.result, Ok(a) if a.oif.as_deref() == Some(want.as_str()));
         if !ok {
             problems.push(format!(
                 "no route to pod {} ({ip}) through {want}: {}",
