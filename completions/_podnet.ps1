@@ -278,6 +278,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
         }
         'podnet;doctor' {
             [CompletionResult]::new('--node-netns', '--node-netns', [CompletionResultType]::ParameterName, 'Judge this network namespace as the node (a netns path, name or inode, or any PID in it) instead of the host''s; how a lab node is checked')
+            [CompletionResult]::new('--lab', '--lab', [CompletionResultType]::ParameterName, 'Judge every node of a `podnet lab` at once, one section per node (NAME may be left out when one lab is up)')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Run only these checks (repeatable)')
             [CompletionResult]::new('--sample', '--sample', [CompletionResultType]::ParameterName, 'Seconds between the two reads of the counters whose growth is judged')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')

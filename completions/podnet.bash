@@ -784,13 +784,17 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__doctor)
-            opts="-o -v -h -V --node-netns --check --sample --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            opts="-o -v -h -V --node-netns --lab --check --sample --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --node-netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lab)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -255,6 +255,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
         }
         &'podnet;doctor'= {
             cand --node-netns 'Judge this network namespace as the node (a netns path, name or inode, or any PID in it) instead of the host''s; how a lab node is checked'
+            cand --lab 'Judge every node of a `podnet lab` at once, one section per node (NAME may be left out when one lab is up)'
             cand --check 'Run only these checks (repeatable)'
             cand --sample 'Seconds between the two reads of the counters whose growth is judged'
             cand -o 'Output format: a table, a wider table with every column, or JSON'

@@ -222,6 +222,7 @@ complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -l no-kube -d 'Ne
 complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand ethtool" -s V -l version -d 'Print version'
 complete -c podnet -n "__fish_podnet_using_subcommand doctor" -l node-netns -d 'Judge this network namespace as the node (a netns path, name or inode, or any PID in it) instead of the host\'s; how a lab node is checked' -r
+complete -c podnet -n "__fish_podnet_using_subcommand doctor" -l lab -d 'Judge every node of a `podnet lab` at once, one section per node (NAME may be left out when one lab is up)' -r
 complete -c podnet -n "__fish_podnet_using_subcommand doctor" -l check -d 'Run only these checks (repeatable)' -r
 complete -c podnet -n "__fish_podnet_using_subcommand doctor" -l sample -d 'Seconds between the two reads of the counters whose growth is judged' -r
 complete -c podnet -n "__fish_podnet_using_subcommand doctor" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
