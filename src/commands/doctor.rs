@@ -426,8 +426,23 @@ fn context(
             (!is_link_local(&ip)).then_some((ip, len.parse().ok()?))
         })
         .collect();
-    let local = cidrs::local(f, &pods, &prefixes);
-    let mut remote = cidrs::remote_from_node(f, &local);
+    let mut local = cidrs::local(f, &pods, &prefixes);
+    // the machine's files describe the host's node, not a namespace judged as one
+    let cni = cni_facts(&ctx.root);
+    let mut cluster = Vec::new();
+    if node.host {
+        let flannel = flannel_env(&ctx.root);
+        local.extend(flannel.subnet);
+        local.extend(cni.configs.iter().flat_map(|c| c.subnets.iter().copied()));
+        cluster.extend(
+            flannel
+                .network
+                .map(|n| (n, format!("{FLANNEL_ENV} FLANNEL_NETWORK"))),
+        );
+        local.sort();
+        local.dedup();
+    }
+    let mut remote = cidrs::within_cluster(cidrs::remote_from_node(f, &local), &cluster);
     let lab = lab_of(node.inode);
     if let Some((name, state)) = &lab {
         cidrs::merge(&mut remote, lab_cidrs(name, state, node.inode), &local);
@@ -454,7 +469,8 @@ fn context(
         remote_cidrs: remote,
         local_cidrs: local,
         env: env_facts(&ctx.root, f),
-        cni: cni_facts(&ctx.root),
+        cni,
+        cluster_cidrs: cluster,
         orphan_veths,
         orphan_netns,
         kernel_release: kernel_info::release(),
@@ -587,6 +603,16 @@ fn is_link_local(ip: &IpAddr) -> bool {
     }
 }
 
+/// flannel's record of the cluster network and this node's subnet.
+const FLANNEL_ENV: &str = "/run/flannel/subnet.env";
+
+/// `/run/flannel/subnet.env`, when flannel runs here (empty otherwise).
+fn flannel_env(root: &HostRoot) -> discover::flannel_env::FlannelEnv {
+    crate::sys::files::read(root, FLANNEL_ENV, CNI_CONF_BYTES)
+        .map(|b| discover::flannel_env::parse(&String::from_utf8_lossy(&b)))
+        .unwrap_or_default()
+}
+
 /// The `podnet lab` this namespace is a node of, with its state.
 fn lab_of(inode: u64) -> Option<(String, crate::lab::state::LabState)> {
     labs()
@@ -709,6 +735,7 @@ fn cni_facts(root: &HostRoot) -> env::CniFacts {
                 Err(e) => conf.error = Some(e.to_string()),
                 Ok(list) => {
                     conf.network = Some(list.name.clone());
+                    conf.subnets = cidrs::conf_subnets(&list.plugins);
                     conf.plugins = (0..list.plugins.len())
                         .map(|i| {
                             let t = list.plugin_type(i).to_string();

@@ -6,6 +6,7 @@ pub mod cgroup;
 pub mod cni_cache;
 pub mod dns;
 pub mod ethtool;
+pub mod flannel_env;
 pub mod kconfig;
 pub mod kube_nodes;
 pub mod kube_pods;

@@ -153,6 +153,43 @@ pub fn peer_local(interfaces: &[Interface], routes: &[Route]) -> Vec<(IpNet, Str
     out
 }
 
+/// The subnets a CNI configuration's IPAM hands out (`ipam.ranges[][].subnet`
+/// and `ipam.subnet` of each plugin, host-local style): this node's pods'.
+pub fn conf_subnets(plugins: &[serde_json::Value]) -> Vec<IpNet> {
+    let mut out = Vec::new();
+    for p in plugins {
+        let ipam = &p["ipam"];
+        let ranged = ipam["ranges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|set| set.as_array())
+            .flatten()
+            .filter_map(|r| r["subnet"].as_str());
+        for text in ranged.chain(ipam["subnet"].as_str()) {
+            if let Ok(n) = text.parse::<IpNet>()
+                && !out.contains(&n.trunc())
+            {
+                out.push(n.trunc());
+            }
+        }
+    }
+    out
+}
+
+/// Keeps the CIDRs that lie in the cluster's pod networks, when those are
+/// known: a route via a gateway to anything else (a management network) is
+/// not another node's pods.
+pub fn within_cluster(remote: Vec<RemoteCidr>, cluster: &[(IpNet, String)]) -> Vec<RemoteCidr> {
+    if cluster.is_empty() {
+        return remote;
+    }
+    remote
+        .into_iter()
+        .filter(|r| cluster.iter().any(|(c, _)| c.contains(&r.cidr)))
+        .collect()
+}
+
 /// Not link-local or multicast: a network pods can be addressed in.
 fn is_unicast_net(n: &IpNet) -> bool {
     match n {
@@ -190,26 +227,9 @@ pub fn merge(known: &mut Vec<RemoteCidr>, more: Vec<RemoteCidr>, local: &[IpNet]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Interface;
     use crate::model::doctor::{Neighbour, VxlanInfo};
 
-    fn ifc(ifindex: u32, name: &str, kind: &str) -> Interface {
-        Interface {
-            name: name.into(),
-            ifindex,
-            kind: kind.into(),
-            addresses: vec![],
-            mac: None,
-            mtu: Some(1450),
-            oper_state: "up".into(),
-            admin_up: true,
-            link_ifindex: None,
-            link_netnsid: None,
-            master_ifindex: None,
-            stats: None,
-        }
-    }
-
+    use crate::analyze::doctor::fixtures::link as ifc;
     use crate::analyze::doctor::fixtures::route;
 
     #[test]
@@ -345,5 +365,34 @@ mod tests {
             "route via 192.168.78.2 dev up; Kubernetes API: node n2 spec.podCIDRs"
         );
         assert_eq!(known[0].node_inode, Some(7));
+    }
+
+    #[test]
+    fn conf_subnets_and_the_cluster_filter() {
+        let plugins = vec![
+            serde_json::json!({"type": "bridge", "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.1.0/24"}], [{"subnet": "fd00:1::/64"}]]}}),
+            serde_json::json!({"type": "ptp", "ipam": {"type": "host-local", "subnet": "10.244.1.7/24"}}),
+            serde_json::json!({"type": "portmap"}),
+        ];
+        let got: Vec<String> = conf_subnets(&plugins)
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(got, vec!["10.244.1.0/24", "fd00:1::/64"]);
+        let remote = vec![
+            RemoteCidr::new(
+                "10.244.2.0/24".parse().unwrap(),
+                "route via 192.168.5.2 dev eth0",
+            ),
+            RemoteCidr::new(
+                "172.16.0.0/16".parse().unwrap(),
+                "route via 192.168.5.254 dev eth0",
+            ),
+        ];
+        assert_eq!(within_cluster(remote.clone(), &[]).len(), 2);
+        let cluster = [("10.244.0.0/16".parse().unwrap(), "subnet.env".to_string())];
+        let kept = within_cluster(remote, &cluster);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].cidr.to_string(), "10.244.2.0/24");
     }
 }

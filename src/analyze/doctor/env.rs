@@ -31,6 +31,8 @@ pub struct CniConf {
     pub network: Option<String>,
     /// Plugin types, each with the binary found for it.
     pub plugins: Vec<(String, Option<String>)>,
+    /// The subnets its IPAM hands out (this node's pods').
+    pub subnets: Vec<ipnet::IpNet>,
 }
 
 /// The node's CNI configuration.
@@ -296,6 +298,7 @@ mod tests {
             error: error.map(Into::into),
             network: Some("x".into()),
             plugins: vec![("bridge".into(), plugin.map(Into::into))],
+            subnets: vec![],
         };
         let cx = |configs: Vec<CniConf>| Context {
             cni: CniFacts {

@@ -482,4 +482,25 @@ mod tests {
         );
         assert!(droppers(&facts(vec![fwd]), &both_ways()).is_empty());
     }
+
+    /// No pod to test with: a drop policy warns; a firewall that could not
+    /// be read skips; nothing on the path passes.
+    #[test]
+    fn firewall_warns_and_skips_when_it_cannot_judge() {
+        let cx = Context::default();
+        assert_eq!(check(&NodeFacts::default(), &cx).status, Status::Pass);
+        let unread = NodeFacts {
+            netfilter_errors: vec!["nft: not found".into()],
+            ..Default::default()
+        };
+        assert_eq!(check(&unread, &cx).status, Status::Skip);
+        let drop = chain("nft", "FORWARD", Some("forward"), Some("drop"), vec![]);
+        let c = check(&facts(vec![drop]), &cx);
+        assert_eq!(c.status, Status::Warn);
+        assert!(
+            c.summary.contains("nft ip filter FORWARD drop by default"),
+            "{}",
+            c.summary
+        );
+    }
 }

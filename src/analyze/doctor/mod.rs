@@ -114,6 +114,9 @@ pub struct Context {
     pub remote_cidrs: Vec<RemoteCidr>,
     /// Pod CIDRs of this node.
     pub local_cidrs: Vec<IpNet>,
+    /// The cluster's pod networks, each with where it was read
+    /// (`/run/flannel/subnet.env FLANNEL_NETWORK`).
+    pub cluster_cidrs: Vec<(IpNet, String)>,
     pub env: env::EnvFacts,
     pub cni: env::CniFacts,
     /// Host veths whose pod side was not found; bind-mounted namespaces with no process and no pod.

@@ -208,6 +208,7 @@ mod tests {
                 },
             )
         };
+        assert_eq!(check(&f, &Context::default()).status, Status::Skip);
         assert_eq!(run(1450).status, Status::Pass);
         let below = run(1400);
         assert_eq!(below.status, Status::Fail);

@@ -561,4 +561,41 @@ mod tests {
             .insert("net/bridge/bridge-nf-call-iptables".into(), "1".into());
         assert_eq!(bridge_nf(&f, &cx).status, Status::Pass);
     }
+
+    /// No pod: skip; drops growing on a host veth: warn; down: fail.
+    #[test]
+    fn veth_statuses() {
+        use crate::analyze::doctor::NodePod;
+        use crate::model::netns::LinkStats;
+        let mut host = link(7, "vethab12", "veth");
+        host.stats = Some(LinkStats::default());
+        let mut f = NodeFacts {
+            interfaces: vec![host],
+            ..Default::default()
+        };
+        let cx = Context {
+            pods: vec![NodePod {
+                label: "default/a".into(),
+                pod_if: "eth0".into(),
+                pod_ip: None,
+                pod_mtu: None,
+                pod_tx_dropped: 0,
+                host_ifindex: 7,
+                inode: None,
+            }],
+            ..Default::default()
+        };
+        assert_eq!(veth(&f, &Context::default()).status, Status::Skip);
+        assert_eq!(veth(&f, &cx).status, Status::Pass);
+        f.stats_later.insert(
+            7,
+            LinkStats {
+                tx_dropped: 5,
+                ..Default::default()
+            },
+        );
+        assert_eq!(veth(&f, &cx).status, Status::Warn);
+        f.interfaces[0].admin_up = false;
+        assert_eq!(veth(&f, &cx).status, Status::Fail);
+    }
 }

@@ -52,6 +52,28 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
             .with(pod_evidence)
             .hint("restore the pod's host route (`ip route add <pod ip> dev <host veth> scope link`), or recreate the pod so its CNI plugin writes it");
     }
+    // flannel says how big the cluster is: no route into it beyond this
+    // node's own subnet is either a one-node cluster or routes that are gone
+    if cx.remote_cidrs.is_empty()
+        && let Some((net, source)) = cx.cluster_cidrs.first()
+    {
+        let mine: Vec<String> = cx.local_cidrs.iter().map(|c| c.to_string()).collect();
+        return Check::new(
+            ID,
+            Status::Warn,
+            format!(
+                "no route into the cluster network {net} but this node's own {}: no other node's pods are reachable (a one-node cluster, or the routes to the others are gone)",
+                if mine.is_empty() { "pods".to_string() } else { mine.join(", ") }
+            ),
+        )
+        .with(
+            pod_evidence
+                .into_iter()
+                .chain([Evidence::new(format!("cluster network {net}"), source.clone())])
+                .collect(),
+        )
+        .hint("on a routed network (host-gw, BGP) restart the CNI agent or its routing daemon so it writes the other nodes' routes; `--kubeconfig` lets doctor name the missing CIDRs from Node.spec.podCIDRs");
+    }
     if cx.remote_cidrs.is_empty() {
         return Check::new(
             ID,
@@ -288,6 +310,61 @@ mod tests {
         assert_eq!(
             c.summary,
             "no route to pod default/cb-2-1 (10.65.2.2) through cali7e894d52905: → dev ext0"
+        );
+    }
+
+    /// A route missing because its tunnel is down is the tunnel's fault: warn.
+    #[test]
+    fn a_route_taken_by_a_down_tunnel_warns() {
+        use crate::analyze::doctor::fixtures::link;
+        use crate::model::doctor::VxlanInfo;
+        let mut vx = link(3, "flannel.1", "vxlan");
+        vx.admin_up = false;
+        vx.oper_state = "down".into();
+        let f = NodeFacts {
+            interfaces: vec![vx],
+            vxlans: vec![VxlanInfo {
+                ifindex: 3,
+                vni: Some(1),
+                local: None,
+                link: None,
+                port: Some(8472),
+                learning: Some(false),
+            }],
+            ..Default::default()
+        };
+        let cx = Context {
+            remote_cidrs: vec![RemoteCidr::new("10.244.2.0/24".parse().unwrap(), "a lab")],
+            ..Default::default()
+        };
+        let c = check(&f, &cx);
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.summary.contains("flannel.1 is down"), "{}", c.summary);
+    }
+
+    /// subnet.env's cluster network with no route into it: warn, naming it.
+    #[test]
+    fn a_cluster_network_without_routes_warns() {
+        let cx = Context {
+            local_cidrs: vec!["10.245.1.0/24".parse().unwrap()],
+            cluster_cidrs: vec![(
+                "10.245.0.0/16".parse().unwrap(),
+                "/run/flannel/subnet.env FLANNEL_NETWORK".into(),
+            )],
+            ..Default::default()
+        };
+        let c = check(&NodeFacts::default(), &cx);
+        assert_eq!(c.status, Status::Warn);
+        assert!(
+            c.summary.starts_with(
+                "no route into the cluster network 10.245.0.0/16 but this node's own 10.245.1.0/24"
+            ),
+            "{}",
+            c.summary
+        );
+        assert_eq!(
+            c.evidence[0].from,
+            "/run/flannel/subnet.env FLANNEL_NETWORK"
         );
     }
 }

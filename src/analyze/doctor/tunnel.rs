@@ -395,4 +395,29 @@ mod tests {
         cx.machine_addresses.clear();
         assert_eq!(check(&f, &cx).status, Status::Pass);
     }
+
+    /// No tunnel: skip. VXLAN checksum offload on a kernel before 5.7: warn.
+    #[test]
+    fn tunnel_skip_and_offload_warning() {
+        assert_eq!(
+            check(&NodeFacts::default(), &Context::default()).status,
+            Status::Skip
+        );
+        let (mut f, mut cx) = overlay("192.168.50.2", "0e:fa:32:00:00:02");
+        f.features.insert(
+            "flannel.1".into(),
+            [("tx-checksum-ip-generic".to_string(), true)].into(),
+        );
+        cx.kernel_release = "5.4.0-150-generic".into();
+        let c = check(&f, &cx);
+        assert_eq!(c.status, Status::Warn);
+        assert!(
+            c.summary
+                .contains("tx-checksum-ip-generic is on for flannel.1"),
+            "{}",
+            c.summary
+        );
+        cx.kernel_release = "6.18.0".into();
+        assert_eq!(check(&f, &cx).status, Status::Pass);
+    }
 }

@@ -1,12 +1,14 @@
-//! `podnet doctor` with the Kubernetes API as the source of the other
-//! nodes' pod CIDRs (Node.spec.podCIDRs), against a fake API server on the
-//! private node's loopback: on a routed network a deleted route leaves no
-//! trace in the kernel, and only the API still names the CIDR. The oracle
-//! for the routes is `ip -j route`.
+//! Where `podnet doctor` learns the other nodes' pod CIDRs besides the
+//! kernel's routes: the Kubernetes API (Node.spec.podCIDRs, from a fake API
+//! server on the private node's loopback), and flannel's
+//! /run/flannel/subnet.env (the cluster network). On a routed network a
+//! deleted route leaves no trace in the kernel: only these still say what
+//! is missing. The oracle for the routes is `ip -j route`.
 
 mod common;
 
 use common::fake_api::{self, write_kubeconfig};
+use common::node::write_file;
 use common::node::{podnet_on_node, unique_prefix};
 use common::{sh, sh_json};
 use serde_json::{Value, json};
@@ -101,6 +103,51 @@ node_test! {
         assert!(
             v["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("pod CIDRs could not be read from the API")),
             "{v:#}"
+        );
+        sh(&format!("ip link del {up}"));
+    }
+}
+
+node_test! {
+    fn subnet_env_bounds_the_cluster_and_warns_when_no_route_leads_into_it() {
+        let p = unique_prefix();
+        write_file(
+            std::path::Path::new("/run/flannel/subnet.env"),
+            b"FLANNEL_NETWORK=10.98.0.0/16\nFLANNEL_SUBNET=10.98.1.1/24\nFLANNEL_MTU=1500\nFLANNEL_IPMASQ=true\n",
+        );
+        let up = format!("{p}up");
+        sh(&format!(
+            "ip link add {up} type veth peer name {up}p && ip addr add 192.168.79.1/24 dev {up} && \\
+             ip link set {up}p up && ip link set {up} up && \\
+             ip route add 10.98.2.0/24 via 192.168.79.2 dev {up} && \\
+             ip route add 172.31.0.0/16 via 192.168.79.254 dev {up}"
+        ));
+        let routes = sh_json("ip -j route show");
+        let dsts: Vec<&str> = routes.as_array().unwrap().iter().filter_map(|r| r["dst"].as_str()).collect();
+        assert!(dsts.contains(&"10.98.2.0/24") && dsts.contains(&"172.31.0.0/16"), "{routes}");
+
+        // the management network's route is not another node's pods
+        let (code, v, err) = doctor_routes(&["--no-kube"]);
+        let c = routes_check(&v);
+        assert_eq!((code, c["status"].as_str()), (0, Some("pass")), "{v:#}\n{err}");
+        let t = text(c);
+        assert!(c["summary"].as_str().unwrap().contains("each of 1 remote pod CIDRs"), "{t}");
+        assert!(t.contains("10.98.2.0/24") && !t.contains("172.31.0.0/16"), "{t}");
+
+        // the route gone: the kernel has no trace of it, subnet.env still bounds the cluster
+        sh("ip route del 10.98.2.0/24");
+        assert_eq!(sh_json("ip -j route show 10.98.2.0/24"), json!([]));
+        let (code, v, _) = doctor_routes(&["--no-kube"]);
+        let c = routes_check(&v);
+        assert_eq!((code, c["status"].as_str()), (0, Some("warn")), "{v:#}");
+        let t = text(c);
+        assert!(
+            t.contains("no route into the cluster network 10.98.0.0/16 but this node's own 10.98.1.0/24"),
+            "{t}"
+        );
+        assert!(
+            c["evidence"].as_array().unwrap().iter().any(|e| e["from"] == "/run/flannel/subnet.env FLANNEL_NETWORK"),
+            "{c:#}"
         );
         sh(&format!("ip link del {up}"));
     }
