@@ -99,7 +99,11 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         facts.netns_inode = node.inode;
         let mut cx = context(ctx, &facts, node, nss, &pairs, &label, &inv.extra);
         if let Some(api) = &api {
-            add_api_cidrs(&mut cx, api, node_name_for_api(ctx, node, lab.as_ref()));
+            cidrs::add_api(
+                &mut cx,
+                api,
+                node_name_for_api(ctx, node, lab.as_ref()).as_deref(),
+            );
         }
         add_peers(ctx, &facts, node, nss, &pairs, &mut cx);
         let queries = doctor::fib_queries(&facts, &cx);
@@ -336,32 +340,6 @@ fn node_name_for_api(
         .node_name
         .clone()
         .or_else(crate::sys::node::hostname)
-}
-
-/// The API's pod CIDRs: the judged node's are local, every other node's remote.
-fn add_api_cidrs(cx: &mut Context, api: &[discover::kube_nodes::NodeCidrs], me: Option<String>) {
-    for n in api.iter().filter(|n| Some(&n.name) == me.as_ref()) {
-        for c in &n.pod_cidrs {
-            if !cx.local_cidrs.contains(c) {
-                cx.local_cidrs.push(*c);
-            }
-        }
-    }
-    cx.remote_cidrs.retain(|r| {
-        !cx.local_cidrs
-            .iter()
-            .any(|l| l.contains(&r.cidr) || r.cidr.contains(l))
-    });
-    let more = api
-        .iter()
-        .filter(|n| Some(&n.name) != me.as_ref())
-        .flat_map(|n| {
-            n.pod_cidrs.iter().map(move |c| {
-                RemoteCidr::new(*c, format!("Kubernetes API: node {} spec.podCIDRs", n.name))
-            })
-        })
-        .collect();
-    cidrs::merge(&mut cx.remote_cidrs, more, &cx.local_cidrs);
 }
 
 /// The pods attached to the node, the CIDRs, the machine and the CNI setup.

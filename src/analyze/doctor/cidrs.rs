@@ -1,15 +1,18 @@
-//! Which pod CIDRs are this node's and which are other nodes', from the
-//! node's routes and tunnel entries (the API and a lab's state add more).
+//! Which pod CIDRs are this node's and which are other nodes': from the
+//! node's routes and tunnel entries, another node's own namespace, the CNI
+//! configuration's IPAM subnets, the Kubernetes API's Node.spec.podCIDRs
+//! (a lab's state adds more), bounded by the cluster network when known.
 //! No I/O.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::discover::kube_nodes::NodeCidrs;
 use crate::model::doctor::NodeFacts;
 use crate::model::{Interface, Route};
 
-use super::{NodePod, RemoteCidr, iface};
+use super::{Context, NodePod, RemoteCidr, iface};
 
 /// This node's pod CIDRs: the networks of its pods' addresses and of the
 /// addresses on the bridges they are ports of.
@@ -199,6 +202,33 @@ fn is_unicast_net(n: &IpNet) -> bool {
             s & 0xffc0 != 0xfe80 && s & 0xff00 != 0xff00
         }
     }
+}
+
+/// The API's pod CIDRs (Node.spec.podCIDRs): the judged node's (`me`) are
+/// local, every other node's remote.
+pub fn add_api(cx: &mut Context, api: &[NodeCidrs], me: Option<&str>) {
+    let mine = |n: &&NodeCidrs| Some(n.name.as_str()) == me;
+    for c in api.iter().filter(mine).flat_map(|n| &n.pod_cidrs) {
+        if !cx.local_cidrs.contains(c) {
+            cx.local_cidrs.push(*c);
+        }
+    }
+    let local = &cx.local_cidrs;
+    cx.remote_cidrs.retain(|r| {
+        !local
+            .iter()
+            .any(|l| l.contains(&r.cidr) || r.cidr.contains(l))
+    });
+    let more = api
+        .iter()
+        .filter(|n| !mine(n))
+        .flat_map(|n| {
+            n.pod_cidrs.iter().map(move |c| {
+                RemoteCidr::new(*c, format!("Kubernetes API: node {} spec.podCIDRs", n.name))
+            })
+        })
+        .collect();
+    merge(&mut cx.remote_cidrs, more, &cx.local_cidrs);
 }
 
 /// Adds CIDRs from another source (the API, a lab, a node on this machine);
