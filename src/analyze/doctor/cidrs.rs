@@ -257,7 +257,8 @@ pub fn merge(known: &mut Vec<RemoteCidr>, more: Vec<RemoteCidr>, local: &[IpNet]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::doctor::{Neighbour, VxlanInfo};
+    use crate::analyze::doctor::fixtures;
+    use crate::model::doctor::Neighbour;
 
     use crate::analyze::doctor::fixtures::link as ifc;
     use crate::analyze::doctor::fixtures::route;
@@ -270,13 +271,10 @@ mod tests {
                 ifc(3, "flannel.1", "vxlan"),
                 ifc(4, "cni0", "bridge"),
             ],
-            vxlans: vec![VxlanInfo {
-                ifindex: 3,
-                vni: Some(1),
-                local: None,
-                link: Some(2),
-                port: Some(8472),
-                learning: Some(false),
+            vxlans: vec![{
+                let mut v = fixtures::vxlan(3, 1);
+                v.link = Some(2);
+                v
             }],
             routes: vec![
                 route("10.244.2.0/24", Some("10.244.2.0"), 3),

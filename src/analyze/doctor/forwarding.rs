@@ -555,9 +555,10 @@ pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::doctor::{NodePod, RemoteCidr, fib_queries};
+    use crate::analyze::doctor::fixtures;
+    use crate::analyze::doctor::{RemoteCidr, fib_queries};
     use crate::model::Interface;
-    use crate::model::doctor::{FibAnswer, FibLookup, Neighbour, VxlanInfo};
+    use crate::model::doctor::{FibAnswer, FibLookup, Neighbour};
 
     fn ifc(ifindex: u32, name: &str, kind: &str, master: Option<u32>) -> Interface {
         Interface {
@@ -613,13 +614,10 @@ mod tests {
                 ifc(4, "cni0", "bridge", None),
                 ifc(5, "pnet1", "veth", Some(4)),
             ],
-            vxlans: vec![VxlanInfo {
-                ifindex: 3,
-                vni: Some(1),
-                local: None,
-                link: Some(2),
-                port: Some(8472),
-                learning: Some(false),
+            vxlans: vec![{
+                let mut v = fixtures::vxlan(3, 1);
+                v.link = Some(2);
+                v
             }],
             routes: vec![
                 route("10.244.3.0/24", Some("10.244.3.0"), 3),
@@ -640,15 +638,7 @@ mod tests {
         };
         let cx = Context {
             node_label: "netns 1".into(),
-            pods: vec![NodePod {
-                label: "default/web-1-1".into(),
-                pod_if: "eth0".into(),
-                pod_ip: Some("10.244.1.2".parse().unwrap()),
-                pod_mtu: Some(1450),
-                pod_tx_dropped: 0,
-                host_ifindex: 5,
-                inode: None,
-            }],
+            pods: vec![fixtures::pod("default/web-1-1", Some("10.244.1.2"), 5)],
             remote_cidrs: vec![RemoteCidr::new(
                 "10.244.3.0/24".parse().unwrap(),
                 "route via 10.244.3.0 dev flannel.1",
@@ -789,7 +779,6 @@ mod tests {
     /// host), passes when on, and skips when it cannot be read.
     #[test]
     fn ip_forward_statuses() {
-        use crate::analyze::doctor::NodePod;
         let facts = |v: Option<&str>| NodeFacts {
             sysctls: v
                 .map(|v| [("net/ipv4/ip_forward".to_string(), v.to_string())].into())
@@ -797,15 +786,7 @@ mod tests {
             ..Default::default()
         };
         let with_pod = Context {
-            pods: vec![NodePod {
-                label: "default/a".into(),
-                pod_if: "eth0".into(),
-                pod_ip: Some("10.244.1.2".parse().unwrap()),
-                pod_mtu: None,
-                pod_tx_dropped: 0,
-                host_ifindex: 7,
-                inode: None,
-            }],
+            pods: vec![fixtures::pod("default/a", Some("10.244.1.2"), 7)],
             ..Default::default()
         };
         assert_eq!(

@@ -404,6 +404,35 @@ pub(crate) mod fixtures {
         }
     }
 
+    /// A pod attached by the host veth `host_ifindex`, with an MTU and an address.
+    pub fn pod(
+        label: &str,
+        ip: Option<&str>,
+        host_ifindex: u32,
+    ) -> crate::analyze::doctor::NodePod {
+        crate::analyze::doctor::NodePod {
+            label: label.into(),
+            pod_if: "eth0".into(),
+            pod_ip: ip.map(|i| i.parse().unwrap()),
+            pod_mtu: Some(1450),
+            pod_tx_dropped: 0,
+            host_ifindex,
+            inode: None,
+        }
+    }
+
+    /// A VXLAN device with VNI `vni` on port 8472, no learning.
+    pub fn vxlan(ifindex: u32, vni: u32) -> crate::model::doctor::VxlanInfo {
+        crate::model::doctor::VxlanInfo {
+            ifindex,
+            vni: Some(vni),
+            local: None,
+            link: None,
+            port: Some(8472),
+            learning: Some(false),
+        }
+    }
+
     /// A main-table unicast IPv4 route, on-link when it has a gateway.
     pub fn route(dst: &str, gw: Option<&str>, oif: u32) -> Route {
         Route {
@@ -436,17 +465,9 @@ mod tests {
 
     #[test]
     fn an_external_vxlan_or_cilium_host_is_an_ebpf_datapath() {
-        use crate::model::doctor::VxlanInfo;
         let mut f = NodeFacts {
             interfaces: vec![fixtures::link(3, "flannel.1", "vxlan")],
-            vxlans: vec![VxlanInfo {
-                ifindex: 3,
-                vni: Some(1),
-                local: None,
-                link: None,
-                port: Some(8472),
-                learning: Some(false),
-            }],
+            vxlans: vec![fixtures::vxlan(3, 1)],
             ..Default::default()
         };
         assert_eq!(ebpf_datapath(&f), None);

@@ -425,6 +425,7 @@ pub fn conntrack(f: &NodeFacts) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::doctor::fixtures;
     use crate::analyze::doctor::fixtures::{link, route};
     use crate::analyze::doctor::{PodView, RemoteCidr};
 
@@ -523,7 +524,6 @@ mod tests {
     /// bridge-nf-call-iptables matters only for bridged pods with kube-proxy's rules.
     #[test]
     fn bridge_nf_statuses() {
-        use crate::analyze::doctor::NodePod;
         use crate::model::doctor::FwChain;
         let mut veth = link(7, "veth1", "veth");
         veth.master_ifindex = Some(4);
@@ -532,15 +532,7 @@ mod tests {
             ..Default::default()
         };
         let cx = Context {
-            pods: vec![NodePod {
-                label: "default/a".into(),
-                pod_if: "eth0".into(),
-                pod_ip: None,
-                pod_mtu: None,
-                pod_tx_dropped: 0,
-                host_ifindex: 7,
-                inode: None,
-            }],
+            pods: vec![fixtures::pod("default/a", None, 7)],
             ..Default::default()
         };
         assert_eq!(bridge_nf(&f, &Context::default()).status, Status::Skip);
@@ -565,7 +557,6 @@ mod tests {
     /// No pod: skip; drops growing on a host veth: warn; down: fail.
     #[test]
     fn veth_statuses() {
-        use crate::analyze::doctor::NodePod;
         use crate::model::netns::LinkStats;
         let mut host = link(7, "vethab12", "veth");
         host.stats = Some(LinkStats::default());
@@ -574,15 +565,7 @@ mod tests {
             ..Default::default()
         };
         let cx = Context {
-            pods: vec![NodePod {
-                label: "default/a".into(),
-                pod_if: "eth0".into(),
-                pod_ip: None,
-                pod_mtu: None,
-                pod_tx_dropped: 0,
-                host_ifindex: 7,
-                inode: None,
-            }],
+            pods: vec![fixtures::pod("default/a", None, 7)],
             ..Default::default()
         };
         assert_eq!(veth(&f, &Context::default()).status, Status::Skip);

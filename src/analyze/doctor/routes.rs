@@ -225,6 +225,7 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
 mod tests {
     use super::*;
     use crate::analyze::doctor::RemoteCidr;
+    use crate::analyze::doctor::fixtures;
     use crate::model::Route;
 
     #[test]
@@ -270,20 +271,11 @@ mod tests {
     /// veth; without it the kernel's lookup leaves by the default route.
     #[test]
     fn a_pod_is_reached_through_its_host_veth_or_routes_fails() {
-        use crate::analyze::doctor::NodePod;
         use crate::analyze::doctor::fixtures::link;
         use crate::model::doctor::{FibAnswer, FibLookup};
         let cx = Context {
             node_label: "node2".into(),
-            pods: vec![NodePod {
-                label: "default/cb-2-1".into(),
-                pod_if: "eth0".into(),
-                pod_ip: Some("10.65.2.2".parse().unwrap()),
-                pod_mtu: Some(1500),
-                pod_tx_dropped: 0,
-                host_ifindex: 7,
-                inode: None,
-            }],
+            pods: vec![fixtures::pod("default/cb-2-1", Some("10.65.2.2"), 7)],
             ..Default::default()
         };
         let answer = |dev: &str| FibLookup {
@@ -317,20 +309,12 @@ mod tests {
     #[test]
     fn a_route_taken_by_a_down_tunnel_warns() {
         use crate::analyze::doctor::fixtures::link;
-        use crate::model::doctor::VxlanInfo;
         let mut vx = link(3, "flannel.1", "vxlan");
         vx.admin_up = false;
         vx.oper_state = "down".into();
         let f = NodeFacts {
             interfaces: vec![vx],
-            vxlans: vec![VxlanInfo {
-                ifindex: 3,
-                vni: Some(1),
-                local: None,
-                link: None,
-                port: Some(8472),
-                learning: Some(false),
-            }],
+            vxlans: vec![fixtures::vxlan(3, 1)],
             ..Default::default()
         };
         let cx = Context {
