@@ -206,6 +206,13 @@ Examples:
     )]
     Probe(ProbeArgs),
 
+    /// The node's packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel
+    /// function, the network namespace, pod, interface and flow of each.
+    #[command(
+        after_help = "Needs root. The reason is the running kernel's own name (IP_RPFILTER, NETFILTER_DROP,\nIP_INNOROUTES, NEIGH_FAILED, PKT_TOO_BIG, …). A small eBPF program, built by podnet for the\nrunning kernel from its BTF, copies each dropped packet's namespace, device and headers;\nwhere eBPF is not allowed (or with --no-bpf) the reasons and locations come from tracefs\nalone, without namespace, pod, interface or flow. tracefs is mounted in podnet's own mount\nnamespace when the node has it unmounted. Nothing stays attached after podnet exits.\n\nExit status 130 after Ctrl-C.\n\nExamples:\n  podnet drops                                  a line per drop until Ctrl-C\n  podnet drops --summary --duration 10          counts by reason, location and pod\n  podnet drops --pod default/web-0 --proto tcp\n  podnet drops --reason IP_RPFILTER --reason NETFILTER_DROP -o json"
+    )]
+    Drops(DropsArgs),
+
     /// Run a host program inside a pod's network namespace only (like `nsenter -t <pause> -n`).
     #[command(
         after_help = "The program is the node's, not the pod's image: curl, dig, tcpdump, ss, ip… work even when\nthe image has none. Only the network namespace changes (filesystem, PIDs and users stay\nthe node's). The arguments after -- are passed as they are, without a shell.\nExit status: the program's; 127 if it does not exist.\n\nExamples:\n  podnet exec default/web-0 -- ss -tlnp\n  podnet exec 10.244.1.7 -- tcpdump -ni eth0 icmp\n  podnet exec web-0 -- ip route get 10.96.0.10"
@@ -321,6 +328,34 @@ pub struct VethListArgs {
     /// Also find namespaces held only by open file descriptors (/proc/<pid>/fd).
     #[arg(long)]
     pub deep: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DropsArgs {
+    /// Stop after this many seconds (default: at Ctrl-C).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds(0.1, 86400.0))]
+    pub duration: Option<Duration>,
+    /// At the end, counts by reason × location × pod instead of a line per drop.
+    #[arg(long)]
+    pub summary: bool,
+    /// Only drops of this pod: in its namespace, or of a packet from or to it (repeatable).
+    #[arg(long, value_name = "POD")]
+    pub pod: Vec<String>,
+    /// Only drops in this network namespace (a netns path, name or inode, or any PID in it).
+    #[arg(long, value_name = "NETNS")]
+    pub node_netns: Option<String>,
+    /// Only drops with this reason, as the kernel names it (repeatable).
+    #[arg(long, value_name = "REASON")]
+    pub reason: Vec<String>,
+    /// Only drops of packets of this protocol.
+    #[arg(long, value_enum)]
+    pub proto: Option<TraceProto>,
+    /// Lines per second for each kind of drop (reason, location, pod); the rest are counted.
+    #[arg(long, default_value = "5", value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub rate: u64,
+    /// Read the tracepoint through tracefs alone (no eBPF: reasons and locations only).
+    #[arg(long)]
+    pub no_bpf: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 //! ⨝ pods, pause-process choice, pod reference resolution. No I/O.
 
 pub mod doctor;
+pub mod drops;
 pub mod fib_explain;
 pub mod identity;
 pub mod netfilter_path;

@@ -8,6 +8,7 @@ pub mod cni_runtime;
 pub mod completions;
 pub mod doctor;
 pub mod doctor_peers;
+pub mod drops;
 pub mod ethtool;
 pub mod exec;
 pub mod inventory;
@@ -119,6 +120,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Doctor(args) => doctor::run(&ctx, &args, &mut out)?,
         Command::Trace(args) => trace::run(&ctx, &args, &mut out)?,
         Command::Probe(args) => probe::run(&ctx, &args, &mut out)?,
+        Command::Drops(args) => drops::run(&ctx, &args, &mut out)?,
         Command::Exec(args) => {
             drop(out);
             return exec::run(&ctx, &args);

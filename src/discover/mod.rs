@@ -5,8 +5,10 @@
 pub mod cgroup;
 pub mod cni_cache;
 pub mod dns;
+pub mod drop_event;
 pub mod ethtool;
 pub mod flannel_env;
+pub mod kallsyms;
 pub mod kconfig;
 pub mod kube_nodes;
 pub mod kube_pods;
@@ -20,3 +22,4 @@ pub mod proc_stat;
 pub mod routes;
 pub mod rules;
 pub mod snmp;
+pub mod tracepoint;

@@ -1,5 +1,6 @@
 //! Parses mountinfo for nsfs bind mounts of network namespaces
-//! (`/run/netns/cni-…`, `/run/docker/netns/…`). No I/O.
+//! (`/run/netns/cni-…`, `/run/docker/netns/…`), and for where a file
+//! system type is mounted (tracefs). No I/O.
 
 /// One bind mount of a network namespace file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +23,17 @@ pub fn parse_netns_mounts(text: &str) -> (Vec<NsfsMount>, usize) {
         }
     }
     (mounts, malformed)
+}
+
+/// The first mount point of a file system type (`tracefs`), unescaped.
+pub fn mount_point_of(text: &str, fstype: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        if right.split(' ').next()? != fstype {
+            return None;
+        }
+        left.split(' ').nth(4).map(unescape)
+    })
 }
 
 /// `None` for a malformed line, `Some(None)` for a mount that is not a netns.
@@ -120,5 +132,12 @@ garbage line without separator
         assert_eq!(unescape("a\\011b\\134c"), "a\tb\\c");
         assert_eq!(unescape("trailing\\04"), "trailing\\04");
         assert_eq!(unescape("\\777"), "\\777");
+    }
+
+    #[test]
+    fn where_a_file_system_type_is_mounted() {
+        let text = "22 1 0:21 / /proc rw - proc proc rw\n40 22 0:12 / /sys/kernel/trac\\040ing rw - tracefs nodev rw\n";
+        assert_eq!(mount_point_of(text, "tracefs").as_deref(), Some("/sys/kernel/trac ing"));
+        assert_eq!(mount_point_of(text, "debugfs"), None);
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod claim;
 pub mod doctor;
+pub mod drops;
 pub mod ethtool;
 pub mod netns;
 pub mod pod;

@@ -2,6 +2,7 @@
 //! error lines. Every renderer writes to a `&mut dyn Write`; no other I/O.
 
 pub mod doctor;
+pub mod drops;
 pub mod error;
 pub mod ethtool;
 pub mod ns;

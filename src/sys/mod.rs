@@ -2,6 +2,7 @@
 //! netlink, ioctls and file reads under the host root. Synchronous
 //! interfaces throughout; `unsafe` lives only here.
 
+pub mod bpf;
 pub mod caps;
 pub mod ethtool;
 pub mod exec;
@@ -18,6 +19,7 @@ pub mod proc_scan;
 pub mod root;
 pub mod runtime_files;
 pub mod signals;
+pub mod tracefs;
 pub mod sockprobe;
 
 pub use root::HostRoot;
@@ -25,6 +27,7 @@ pub use root::HostRoot;
 // The CNI plugin and the plumbing kit: kernel and file I/O they need.
 pub mod cni_cache_store;
 pub mod cni_exec;
+pub mod drop_probe;
 pub mod firewall;
 pub mod ipam_store;
 pub mod lockfile;

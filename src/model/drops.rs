@@ -1,0 +1,50 @@
+//! A packet drop as `podnet drops` reports it, and the summary of many.
+
+use serde::Serialize;
+
+/// One drop (or, with `count` > 1, that many alike within a second).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drop {
+    /// Milliseconds since `drops` started.
+    pub ms: u64,
+    /// The kernel's drop reason, by the running kernel's own name (`IP_RPFILTER`).
+    pub reason: String,
+    /// The kernel function that freed the packet (`ip_rcv_finish_core+0x1a0`).
+    pub location: String,
+    /// The network namespace the packet was in (null when unknown).
+    pub netns_inode: Option<u64>,
+    /// That namespace, named: `pod default/web-1-1`, `the host`, `netns … (/run/…)`.
+    pub netns: Option<String>,
+    /// The pod the packet belongs to: the namespace's, or the one owning its source or destination.
+    pub pod: Option<String>,
+    pub interface: Option<String>,
+    /// `ipv4`, `ipv6`, or the ethertype in hex.
+    pub protocol: String,
+    pub src: Option<String>,
+    pub dst: Option<String>,
+    pub proto: Option<String>,
+    pub sport: Option<u16>,
+    pub dport: Option<u16>,
+    pub icmp_id: Option<u16>,
+    pub count: u64,
+}
+
+/// `drops --summary`: counts by reason × location × pod.
+#[derive(Debug, Clone, Serialize)]
+pub struct DropSummary {
+    /// `ebpf` (attributed) or `tracefs` (reason and location only).
+    pub source: String,
+    pub seconds: f64,
+    pub total: u64,
+    pub rows: Vec<SummaryRow>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryRow {
+    pub reason: String,
+    pub location: String,
+    pub pod: Option<String>,
+    pub netns: Option<String>,
+    pub count: u64,
+}

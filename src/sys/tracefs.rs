@@ -1,0 +1,186 @@
+//! tracefs: where it is mounted (or mounting it, when it is not, in
+//! podnet's own mount namespace so the node's mounts stay as they were),
+//! reading event files, and a private trace instance with one event
+//! enabled whose `trace_pipe` is read without blocking. An instance left by
+//! a killed podnet (its name carries the PID) is removed by the next run.
+//! Knows nothing of pods.
+
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::mount::{MsFlags, mount};
+use nix::sched::{CloneFlags, unshare};
+
+use crate::discover::mountinfo;
+
+const DEFAULT_MOUNT: &str = "/sys/kernel/tracing";
+const MAX_EVENT_FILE: u64 = 4 << 20;
+
+/// A mounted tracefs.
+#[derive(Debug, Clone)]
+pub struct Tracefs {
+    pub root: PathBuf,
+    /// Set when podnet had to mount it itself.
+    pub note: Option<String>,
+}
+
+/// Finds tracefs, or mounts it at /sys/kernel/tracing in a mount namespace
+/// of this process's own (call before starting threads).
+pub fn open() -> io::Result<Tracefs> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo")?;
+    if let Some(m) = mountinfo::mount_point_of(&info, "tracefs") {
+        return Ok(Tracefs {
+            root: m.into(),
+            note: None,
+        });
+    }
+    unshare(CloneFlags::CLONE_NEWNS).map_err(io::Error::from)?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(io::Error::from)?;
+    mount(
+        Some("nodev"),
+        DEFAULT_MOUNT,
+        Some("tracefs"),
+        MsFlags::empty(),
+        None::<&str>,
+    )
+    .map_err(|e| io::Error::other(format!("cannot mount tracefs at {DEFAULT_MOUNT}: {e}")))?;
+    Ok(Tracefs {
+        root: DEFAULT_MOUNT.into(),
+        note: Some(format!(
+            "tracefs was not mounted: podnet mounted it at {DEFAULT_MOUNT} in its own mount namespace (the node's mounts are unchanged)"
+        )),
+    })
+}
+
+impl Tracefs {
+    /// An event's `format` file (`skb`, `kfree_skb`).
+    pub fn event_format(&self, system: &str, event: &str) -> io::Result<String> {
+        let p = self.root.join("events").join(system).join(event).join("format");
+        let mut s = String::new();
+        std::fs::File::open(&p)?
+            .take(MAX_EVENT_FILE)
+            .read_to_string(&mut s)?;
+        Ok(s)
+    }
+
+    /// Removes `podnet-<pid>` instances whose process is gone.
+    pub fn remove_stale_instances(&self) -> Vec<String> {
+        let mut removed = Vec::new();
+        let Ok(rd) = std::fs::read_dir(self.root.join("instances")) else {
+            return removed;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix("podnet-").and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() && std::fs::remove_dir(e.path()).is_ok() {
+                removed.push(name);
+            }
+        }
+        removed
+    }
+}
+
+/// A trace instance of this process with one event enabled; removed on drop.
+pub struct Instance {
+    dir: PathBuf,
+    enable: PathBuf,
+    pipe: std::fs::File,
+    pending: String,
+}
+
+impl Instance {
+    /// Creates `instances/podnet-<pid>` and enables `system/event` in it.
+    pub fn create(t: &Tracefs, system: &str, event: &str) -> io::Result<Instance> {
+        let dir = t
+            .root
+            .join("instances")
+            .join(format!("podnet-{}", std::process::id()));
+        std::fs::create_dir(&dir)?;
+        let enable = dir.join("events").join(system).join(event).join("enable");
+        let opened = std::fs::write(&enable, "1").and_then(|_| {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(dir.join("trace_pipe"))
+        });
+        match opened {
+            Ok(pipe) => Ok(Instance {
+                dir,
+                enable,
+                pipe,
+                pending: String::new(),
+            }),
+            Err(e) => {
+                let _ = std::fs::write(&enable, "0");
+                let _ = std::fs::remove_dir(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// The instance's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The complete lines that arrived within `wait`.
+    pub fn lines(&mut self, wait: Duration) -> io::Result<Vec<String>> {
+        let mut fds = [libc::pollfd {
+            fd: self.pipe.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd for our own open file, for the call.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), 1, wait.as_millis().min(60_000) as i32) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            return if e.kind() == io::ErrorKind::Interrupted {
+                Ok(Vec::new())
+            } else {
+                Err(e)
+            };
+        }
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            match self.pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    self.pending.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    if self.pending.len() > 1 << 20 {
+                        // a runaway line: keep memory bounded
+                        self.pending.clear();
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => break,
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(last) = self.pending.rfind('\n') else {
+            return Ok(Vec::new());
+        };
+        let rest = self.pending.split_off(last + 1);
+        let done = std::mem::replace(&mut self.pending, rest);
+        Ok(done.lines().map(str::to_string).collect())
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.enable, "0");
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
