@@ -2,6 +2,7 @@
 //! netlink, ioctls and file reads under the host root. Synchronous
 //! interfaces throughout; `unsafe` lives only here.
 
+pub mod btf_file;
 pub mod caps;
 pub mod ethtool;
 pub mod exec;
