@@ -2,6 +2,7 @@
 //! mountinfo, cgroup paths, runtime JSON, netlink messages. No I/O; every
 //! parser here is unit-tested on fixtures.
 
+pub mod btf;
 pub mod cgroup;
 pub mod cni_cache;
 pub mod dns;
@@ -10,6 +11,7 @@ pub mod ethtool;
 pub mod flannel_env;
 pub mod kallsyms;
 pub mod kconfig;
+pub mod kernel_offsets;
 pub mod kube_nodes;
 pub mod kube_pods;
 pub mod links;

@@ -3,6 +3,7 @@
 //! interfaces throughout; `unsafe` lives only here.
 
 pub mod bpf;
+pub mod btf_file;
 pub mod caps;
 pub mod ethtool;
 pub mod exec;
