@@ -65,6 +65,13 @@ pub fn json_line(out: &mut dyn Write, d: &Drop) -> std::io::Result<()> {
     out.write_all(&buf)
 }
 
+/// A warning as a JSON line of its own (`{"warning": …}`), in a JSON stream.
+pub fn json_warning(out: &mut dyn Write, w: &str) -> std::io::Result<()> {
+    let mut buf = serde_json::to_vec(&serde_json::json!({ "warning": w })).map_err(std::io::Error::other)?;
+    buf.push(b'\n');
+    out.write_all(&buf)
+}
+
 /// The summary table.
 pub fn summary(out: &mut dyn Write, s: &DropSummary, style: &Style) -> std::io::Result<()> {
     writeln!(

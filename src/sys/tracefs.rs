@@ -96,7 +96,8 @@ impl Tracefs {
 pub struct Instance {
     dir: PathBuf,
     enable: PathBuf,
-    pipe: std::fs::File,
+    /// Closed before the instance is removed (an open pipe keeps it busy).
+    pipe: Option<std::fs::File>,
     pending: String,
 }
 
@@ -120,7 +121,7 @@ impl Instance {
             Ok(pipe) => Ok(Instance {
                 dir,
                 enable,
-                pipe,
+                pipe: Some(pipe),
                 pending: String::new(),
             }),
             Err(e) => {
@@ -138,8 +139,11 @@ impl Instance {
 
     /// The complete lines that arrived within `wait`.
     pub fn lines(&mut self, wait: Duration) -> io::Result<Vec<String>> {
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(Vec::new());
+        };
         let mut fds = [libc::pollfd {
-            fd: self.pipe.as_raw_fd(),
+            fd: pipe.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         }];
@@ -155,7 +159,7 @@ impl Instance {
         }
         let mut buf = [0u8; 64 * 1024];
         loop {
-            match self.pipe.read(&mut buf) {
+            match pipe.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     self.pending.push_str(&String::from_utf8_lossy(&buf[..n]));
@@ -181,6 +185,7 @@ impl Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         let _ = std::fs::write(&self.enable, "0");
+        self.pipe = None;
         let _ = std::fs::remove_dir(&self.dir);
     }
 }

@@ -1,0 +1,279 @@
+//! `podnet drops`: the kernel's packet drops (skb:kfree_skb) as a live
+//! stream or a summary, each attributed to its namespace, pod, interface
+//! and flow. Wires tracefs, the kernel's BTF and kallsyms, the eBPF probe
+//! (or tracefs alone) and the machine's inventory. Reads only: the probe is
+//! detached when podnet exits, however it exits.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::analyze::drops::{Filter, Limiter, Names, Places, Tally, attribute, from_trace_line};
+use crate::analyze::resolve;
+use crate::cli::{DropsArgs, TraceProto};
+use crate::discover::{btf, drop_event, kallsyms, kernel_offsets, tracepoint};
+use crate::error::{Error, Outcome, Result};
+use crate::model::Netns;
+use crate::model::drops::{Drop, DropSummary};
+use crate::render;
+use crate::sys::drop_probe::{self, ProbeLayout};
+use crate::sys::{btf_file, signals, tracefs};
+
+use super::Ctx;
+use super::inventory::{self, ScanOptions, VisitWants};
+
+/// How often the inventory is read again when a drop names a namespace it lacks.
+const RESCAN_EVERY: Duration = Duration::from_secs(2);
+/// How long one wait for events lasts.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Where drops come from.
+enum Source {
+    Ebpf(drop_probe::Probe),
+    Tracefs(tracefs::Instance),
+}
+
+pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> {
+    // before any thread starts: may enter a mount namespace of our own
+    let tfs = tracefs::open().map_err(|e| {
+        Error::other(format!(
+            "tracefs is not available: {e} (podnet drops needs root and a kernel with tracing)"
+        ))
+    })?;
+    let mut warnings: Vec<String> = tfs.note.iter().cloned().collect();
+    for stale in tfs.remove_stale_instances() {
+        warnings.push(format!("removed trace instance {stale} left by a podnet that was killed"));
+    }
+    let format = tracepoint::parse_format(
+        &tfs.event_format("skb", "kfree_skb")
+            .map_err(|e| Error::io("read the skb:kfree_skb tracepoint's format", e))?,
+    );
+    let names = Names {
+        symbols: kallsyms::Symbols::parse(&std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()),
+        reasons: format.reasons.clone(),
+    };
+    let reasons = wanted_reasons(&args.reason, &names)?;
+
+    let mut inv = scan(ctx)?;
+    let filter = Filter {
+        pods: args
+            .pod
+            .iter()
+            .map(|p| {
+                let i = resolve::resolve(&inv, p)?;
+                let pod = inv[i].pod.as_ref().map(|x| x.display_name());
+                Ok((pod.unwrap_or_else(|| resolve::label(&inv[i])), inv[i].inode))
+            })
+            .collect::<Result<_>>()?,
+        netns: match &args.node_netns {
+            Some(r) => Some(inv[resolve::resolve(&inv, r)?].inode),
+            None => None,
+        },
+        reasons,
+        proto: args.proto.map(|p| {
+            match p {
+                TraceProto::Icmp => "icmp",
+                TraceProto::Tcp => "tcp",
+                TraceProto::Udp => "udp",
+            }
+            .to_string()
+        }),
+    };
+    let mut places = Places::from_namespaces(&inv);
+
+    let mut source = open_source(ctx, args, &tfs, &format, &mut warnings)?;
+    let attributed = matches!(source, Source::Ebpf(_));
+    if !attributed && (!filter.pods.is_empty() || filter.netns.is_some() || filter.proto.is_some()) {
+        warnings.push("without eBPF no drop has a namespace, pod or flow: --pod, --node-netns and --proto match nothing".into());
+    }
+    signals::catch_interrupts().map_err(|e| Error::io("install the Ctrl-C handler", e))?;
+    if !ctx.json() || args.summary {
+        ctx.warn(&warnings);
+    } else {
+        for w in &warnings {
+            render::drops::json_warning(out, w)?;
+        }
+    }
+
+    let started = Instant::now();
+    let mut last_scan = Instant::now();
+    let mut limiter = Limiter::new(args.rate);
+    let mut tally = Tally::default();
+    let mut interrupted = false;
+    loop {
+        if signals::interrupted() {
+            interrupted = true;
+            break;
+        }
+        if args.duration.is_some_and(|d| started.elapsed() >= d) {
+            break;
+        }
+        let ms = started.elapsed().as_millis() as u64;
+        let mut batch: Vec<Drop> = Vec::new();
+        match &mut source {
+            Source::Ebpf(probe) => {
+                let mut raws = Vec::new();
+                probe.ring.drain(|rec| raws.extend(drop_event::decode(rec)));
+                if raws.iter().any(|r| r.netns != 0 && !places.knows(r.netns))
+                    && last_scan.elapsed() >= RESCAN_EVERY
+                {
+                    inv = scan(ctx)?;
+                    places = Places::from_namespaces(&inv);
+                    last_scan = Instant::now();
+                }
+                batch.extend(raws.iter().map(|r| attribute(r, &names, &places, ms)));
+                if raws.is_empty() {
+                    std::thread::sleep(POLL);
+                }
+            }
+            Source::Tracefs(inst) => {
+                let lines = inst
+                    .lines(POLL)
+                    .map_err(|e| Error::io("read the trace pipe", e))?;
+                batch.extend(
+                    lines
+                        .iter()
+                        .filter_map(|l| tracepoint::parse_kfree_skb_line(l))
+                        .map(|l| from_trace_line(&l, ms)),
+                );
+            }
+        }
+        let mut shown = Vec::new();
+        for d in batch.into_iter().filter(|d| filter.admits(d)) {
+            tally.add(&d);
+            if !args.summary {
+                shown.extend(limiter.admit(d));
+            }
+        }
+        if !args.summary {
+            shown.extend(limiter.flush_before(ms / 1000));
+            write_drops(ctx, out, &shown)?;
+        }
+    }
+    drop(source);
+    if args.summary {
+        let summary = DropSummary {
+            source: if attributed { "ebpf" } else { "tracefs" }.into(),
+            seconds: started.elapsed().as_secs_f64(),
+            total: tally.total,
+            rows: tally.rows(),
+            warnings,
+        };
+        if ctx.json() {
+            render::write_json(out, &summary)?;
+        } else {
+            render::drops::summary(out, &summary, &ctx.style)?;
+        }
+    } else {
+        let rest = limiter.finish();
+        write_drops(ctx, out, &rest)?;
+    }
+    out.flush()?;
+    Ok(if interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn write_drops(ctx: &Ctx, out: &mut dyn Write, drops: &[Drop]) -> Result<()> {
+    for d in drops {
+        if ctx.json() {
+            render::drops::json_line(out, d)?;
+        } else {
+            render::drops::line(out, d, &ctx.style)?;
+        }
+    }
+    if !drops.is_empty() {
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// The machine's namespaces, with their addresses, for attribution.
+fn scan(ctx: &Ctx) -> Result<Vec<Netns>> {
+    let inv = inventory::scan(
+        ctx,
+        "drops",
+        &ScanOptions {
+            deep: false,
+            visit: VisitWants::PAIRING,
+        },
+    )?;
+    Ok(inv.report.namespaces)
+}
+
+/// `--reason` values, checked against the running kernel's names.
+fn wanted_reasons(given: &[String], names: &Names) -> Result<Vec<String>> {
+    given
+        .iter()
+        .map(|r| {
+            let up = r.trim().to_ascii_uppercase();
+            let up = up.strip_prefix("SKB_DROP_REASON_").unwrap_or(&up).to_string();
+            if names.reasons.is_empty() || names.reasons.values().any(|n| *n == up) {
+                return Ok(up);
+            }
+            let close: Vec<&str> = names
+                .reasons
+                .values()
+                .filter(|n| n.contains(&up) || up.contains(n.as_str()))
+                .map(String::as_str)
+                .take(5)
+                .collect();
+            Err(Error::Usage(if close.is_empty() {
+                format!("this kernel has no drop reason {r:?} (see the names in /sys/kernel/tracing/events/skb/kfree_skb/format)")
+            } else {
+                format!("this kernel has no drop reason {r:?}; did you mean {}?", close.join(", "))
+            }))
+        })
+        .collect()
+}
+
+/// The eBPF probe, or tracefs alone when eBPF is refused (or not wanted).
+fn open_source(
+    ctx: &Ctx,
+    args: &DropsArgs,
+    tfs: &tracefs::Tracefs,
+    format: &tracepoint::Format,
+    warnings: &mut Vec<String>,
+) -> Result<Source> {
+    if !args.no_bpf {
+        match ebpf(ctx, format) {
+            Ok(p) => return Ok(Source::Ebpf(p)),
+            Err(e) => warnings.push(format!(
+                "eBPF is not available ({e}): drops come from tracefs alone, without namespace, pod, interface or flow"
+            )),
+        }
+    }
+    tracefs::Instance::create(tfs, "skb", "kfree_skb")
+        .map(Source::Tracefs)
+        .map_err(|e| Error::io("enable skb:kfree_skb in a trace instance", e))
+}
+
+fn ebpf(ctx: &Ctx, format: &tracepoint::Format) -> std::result::Result<drop_probe::Probe, String> {
+    let id = format.id.ok_or("the tracepoint's format has no ID")?;
+    let bytes = btf_file::read_vmlinux(&ctx.root)?;
+    let types = btf::parse(&bytes)?;
+    let o = kernel_offsets::skb_offsets(&types)?;
+    let field = |n: &str| {
+        format
+            .field(n)
+            .map(|f| f.offset)
+            .ok_or_else(|| format!("skb:kfree_skb has no field {n}"))
+    };
+    let layout = ProbeLayout {
+        rec_skbaddr: field("skbaddr")?,
+        rec_location: field("location")?,
+        rec_protocol: field("protocol")?,
+        rec_reason: field("reason")?,
+        skb_dev: o.skb_dev,
+        skb_sk: o.skb_sk,
+        skb_head: o.skb_head,
+        skb_network_header: o.skb_network_header,
+        dev_ifindex: o.dev_ifindex,
+        dev_name: o.dev_name,
+        dev_nd_net: o.dev_nd_net,
+        net_ns_inum: o.net_ns_inum,
+        sk_net: o.sk_net,
+    };
+    drop_probe::attach(&layout, id).map_err(|e| e.to_string())
+}
