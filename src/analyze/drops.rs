@@ -62,7 +62,10 @@ impl Places {
                     .filter(|i| i.kind != "loopback")
                     .flat_map(|i| &i.addresses)
                     .filter_map(|a| addr_of(a))
-                    .filter(|ip| !ip.is_loopback() && !matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80))
+                    .filter(|ip| {
+                        !ip.is_loopback()
+                            && !matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)
+                    })
                 {
                     p.pod_ips.insert(ip, name.clone());
                 }
@@ -85,20 +88,19 @@ pub fn attribute(raw: &RawDrop, names: &Names, places: &Places, ms: u64) -> Drop
         None => (ns.map(|i| format!("netns {i}")), None),
     };
     let flow = raw.flow.as_ref();
-    let flow_pod = flow.and_then(|f| {
-        places
-            .pod_ips
-            .get(&f.src)
-            .or_else(|| places.pod_ips.get(&f.dst))
-            .cloned()
-    });
+    let src_pod = flow.and_then(|f| places.pod_ips.get(&f.src).cloned());
+    let dst_pod = flow.and_then(|f| places.pod_ips.get(&f.dst).cloned());
     Drop {
         ms,
         reason: names.reason(raw.reason),
         location: names.symbols.name(raw.location),
         netns_inode: ns,
         netns,
-        pod: ns_pod.or(flow_pod),
+        pod: ns_pod
+            .or_else(|| src_pod.clone())
+            .or_else(|| dst_pod.clone()),
+        src_pod,
+        dst_pod,
         interface: (!raw.ifname.is_empty()).then(|| raw.ifname.clone()),
         protocol: match raw.protocol {
             0x0800 => "ipv4".into(),
@@ -124,6 +126,8 @@ pub fn from_trace_line(l: &KfreeSkbLine, ms: u64) -> Drop {
         netns_inode: None,
         netns: None,
         pod: None,
+        src_pod: None,
+        dst_pod: None,
         interface: None,
         protocol: match l.protocol {
             Some(0x0800) => "ipv4".into(),
@@ -156,7 +160,10 @@ impl Filter {
     pub fn admits(&self, d: &Drop) -> bool {
         let pod_ok = self.pods.is_empty()
             || self.pods.iter().any(|(name, inode)| {
-                d.pod.as_deref() == Some(name.as_str()) || d.netns_inode == Some(*inode)
+                [&d.pod, &d.src_pod, &d.dst_pod]
+                    .iter()
+                    .any(|p| p.as_deref() == Some(name.as_str()))
+                    || d.netns_inode == Some(*inode)
             });
         let ns_ok = self.netns.is_none_or(|n| d.netns_inode == Some(n));
         let reason_ok = self.reasons.is_empty() || self.reasons.contains(&d.reason);
@@ -257,7 +264,7 @@ impl Tally {
                 count: *n,
             })
             .collect();
-        rows.sort_by(|a, b| b.count.cmp(&a.count));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.count));
         rows
     }
 }
@@ -291,7 +298,8 @@ mod tests {
         p.netns.insert(10, ("the host".into(), None));
         p.netns
             .insert(20, ("pod default/a".into(), Some("default/a".into())));
-        p.pod_ips.insert("10.244.1.2".parse().unwrap(), "default/a".into());
+        p.pod_ips
+            .insert("10.244.1.2".parse().unwrap(), "default/a".into());
         p
     }
 
@@ -309,6 +317,7 @@ mod tests {
         assert_eq!(d.location, "ip_rcv_finish_core+0x1a0");
         assert_eq!(d.netns.as_deref(), Some("the host"));
         assert_eq!(d.pod.as_deref(), Some("default/a"));
+        assert_eq!((d.src_pod, d.dst_pod.as_deref()), (None, Some("default/a")));
         assert_eq!(d.interface.as_deref(), Some("cni0"));
         assert_eq!(d.icmp_id, Some(7));
         // an unknown namespace and a flow of no pod: nothing invented
@@ -353,7 +362,12 @@ mod tests {
         let mut tally = Tally::default();
         let mut printed = Vec::new();
         for ms in 0..100 {
-            let d = attribute(&raw(10, "10.244.2.2", "10.244.1.2"), &names(), &places(), ms);
+            let d = attribute(
+                &raw(10, "10.244.2.2", "10.244.1.2"),
+                &names(),
+                &places(),
+                ms,
+            );
             tally.add(&d);
             printed.extend(lim.admit(d));
         }

@@ -41,14 +41,18 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
     })?;
     let mut warnings: Vec<String> = tfs.note.iter().cloned().collect();
     for stale in tfs.remove_stale_instances() {
-        warnings.push(format!("removed trace instance {stale} left by a podnet that was killed"));
+        warnings.push(format!(
+            "removed trace instance {stale} left by a podnet that was killed"
+        ));
     }
     let format = tracepoint::parse_format(
         &tfs.event_format("skb", "kfree_skb")
             .map_err(|e| Error::io("read the skb:kfree_skb tracepoint's format", e))?,
     );
     let names = Names {
-        symbols: kallsyms::Symbols::parse(&std::fs::read_to_string("/proc/kallsyms").unwrap_or_default()),
+        symbols: kallsyms::Symbols::parse(
+            &std::fs::read_to_string("/proc/kallsyms").unwrap_or_default(),
+        ),
         reasons: format.reasons.clone(),
     };
     let reasons = wanted_reasons(&args.reason, &names)?;
@@ -82,7 +86,8 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
 
     let mut source = open_source(ctx, args, &tfs, &format, &mut warnings)?;
     let attributed = matches!(source, Source::Ebpf(_));
-    if !attributed && (!filter.pods.is_empty() || filter.netns.is_some() || filter.proto.is_some()) {
+    if !attributed && (!filter.pods.is_empty() || filter.netns.is_some() || filter.proto.is_some())
+    {
         warnings.push("without eBPF no drop has a namespace, pod or flow: --pod, --node-netns and --proto match nothing".into());
     }
     signals::catch_interrupts().map_err(|e| Error::io("install the Ctrl-C handler", e))?;

@@ -125,7 +125,13 @@ pub fn decode(b: &[u8]) -> Option<RawDrop> {
         },
         protocol,
         flow: (flags & ev::FLAG_NETWORK != 0)
-            .then(|| flow(protocol, net, (flags & ev::FLAG_TRANSPORT != 0).then_some(l4)))
+            .then(|| {
+                flow(
+                    protocol,
+                    net,
+                    (flags & ev::FLAG_TRANSPORT != 0).then_some(l4),
+                )
+            })
             .flatten(),
     })
 }
@@ -157,18 +163,35 @@ mod tests {
         ip[16..20].copy_from_slice(&[10, 244, 2, 2]);
         let all = ev::FLAG_NETNS_DEV | ev::FLAG_NETWORK | ev::FLAG_TRANSPORT;
         let d = decode(&record(0x0800, &ip, &[0x9c, 0x40, 0x1f, 0x90], all)).unwrap();
-        assert_eq!((d.netns, d.ifindex, d.ifname.as_str(), d.reason), (4026532450, 7, "cni0", 31));
+        assert_eq!(
+            (d.netns, d.ifindex, d.ifname.as_str(), d.reason),
+            (4026532450, 7, "cni0", 31)
+        );
         let f = d.flow.unwrap();
-        assert_eq!((f.src.to_string(), f.dst.to_string()), ("10.244.1.2".into(), "10.244.2.2".into()));
-        assert_eq!((f.proto.as_str(), f.sport, f.dport), ("tcp", Some(40000), Some(8080)));
+        assert_eq!(
+            (f.src.to_string(), f.dst.to_string()),
+            ("10.244.1.2".into(), "10.244.2.2".into())
+        );
+        assert_eq!(
+            (f.proto.as_str(), f.sport, f.dport),
+            ("tcp", Some(40000), Some(8080))
+        );
         ip[9] = 1;
         let d = decode(&record(0x0800, &ip, &[8, 0, 0, 0, 0x12, 0x34], all)).unwrap();
         assert_eq!(d.flow.unwrap().icmp_id, Some(0x1234));
         // nothing read: no namespace, no device, no flow
         let d = decode(&record(0x0800, &ip, &[], 0)).unwrap();
-        assert_eq!((d.netns, d.ifindex, d.ifname.as_str(), d.flow), (0, 0, "", None));
+        assert_eq!(
+            (d.netns, d.ifindex, d.ifname.as_str(), d.flow),
+            (0, 0, "", None)
+        );
         // not IP
-        assert!(decode(&record(0x0806, &ip, &[], all)).unwrap().flow.is_none());
+        assert!(
+            decode(&record(0x0806, &ip, &[], all))
+                .unwrap()
+                .flow
+                .is_none()
+        );
         assert!(decode(&[0u8; 10]).is_none());
     }
 
@@ -186,6 +209,9 @@ mod tests {
         assert_eq!(d.ifname, "");
         let f = d.flow.unwrap();
         assert_eq!(f.src.to_string(), "fd00::1");
-        assert_eq!((f.proto.as_str(), f.sport, f.dport), ("udp", Some(53), Some(40000)));
+        assert_eq!(
+            (f.proto.as_str(), f.sport, f.dport),
+            ("udp", Some(53), Some(40000))
+        );
     }
 }

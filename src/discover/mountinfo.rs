@@ -137,7 +137,10 @@ garbage line without separator
     #[test]
     fn where_a_file_system_type_is_mounted() {
         let text = "22 1 0:21 / /proc rw - proc proc rw\n40 22 0:12 / /sys/kernel/trac\\040ing rw - tracefs nodev rw\n";
-        assert_eq!(mount_point_of(text, "tracefs").as_deref(), Some("/sys/kernel/trac ing"));
+        assert_eq!(
+            mount_point_of(text, "tracefs").as_deref(),
+            Some("/sys/kernel/trac ing")
+        );
         assert_eq!(mount_point_of(text, "debugfs"), None);
     }
 }

@@ -44,7 +44,7 @@ pub fn parse_format(text: &str) -> Format {
     out
 }
 
-/// `field:void * skbaddr;	offset:8;	size:8;	signed:0;`
+/// `field:void * skbaddr; offset:8; size:8; signed:0;`
 fn parse_field(line: &str) -> Option<Field> {
     let mut parts = line.split(';').map(str::trim);
     let decl = parts.next()?.strip_prefix("field:")?;
@@ -154,7 +154,10 @@ mod tests {
         assert_eq!(f.reasons.get(&2).map(String::as_str), Some("NOT_SPECIFIED"));
         assert_eq!(f.reasons.get(&31).map(String::as_str), Some("IP_RPFILTER"));
         assert_eq!(f.reasons.len(), 3);
-        assert_eq!(parse_format("garbage\nfield:broken\nprint fmt: \"x\""), Format::default());
+        assert_eq!(
+            parse_format("garbage\nfield:broken\nprint fmt: \"x\""),
+            Format::default()
+        );
     }
 
     #[test]

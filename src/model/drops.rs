@@ -15,8 +15,11 @@ pub struct Drop {
     pub netns_inode: Option<u64>,
     /// That namespace, named: `pod default/web-1-1`, `the host`, `netns … (/run/…)`.
     pub netns: Option<String>,
-    /// The pod the packet belongs to: the namespace's, or the one owning its source or destination.
+    /// The pod the drop is charged to: the namespace's, else the flow's source pod, else its destination pod.
     pub pod: Option<String>,
+    /// The pods owning the flow's source and destination addresses.
+    pub src_pod: Option<String>,
+    pub dst_pod: Option<String>,
     pub interface: Option<String>,
     /// `ipv4`, `ipv6`, or the ethertype in hex.
     pub protocol: String,

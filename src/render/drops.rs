@@ -67,7 +67,8 @@ pub fn json_line(out: &mut dyn Write, d: &Drop) -> std::io::Result<()> {
 
 /// A warning as a JSON line of its own (`{"warning": …}`), in a JSON stream.
 pub fn json_warning(out: &mut dyn Write, w: &str) -> std::io::Result<()> {
-    let mut buf = serde_json::to_vec(&serde_json::json!({ "warning": w })).map_err(std::io::Error::other)?;
+    let mut buf =
+        serde_json::to_vec(&serde_json::json!({ "warning": w })).map_err(std::io::Error::other)?;
     buf.push(b'\n');
     out.write_all(&buf)
 }

@@ -89,7 +89,8 @@ fn encode(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> u64 {
 
 impl Asm {
     fn push(&mut self, code: u8, dst: u8, src: u8, off: i16, imm: i32) -> &mut Self {
-        self.items.push(Item::Insn(encode(code, dst, src, off, imm)));
+        self.items
+            .push(Item::Insn(encode(code, dst, src, off, imm)));
         self
     }
     /// `dst = imm`.

@@ -142,7 +142,14 @@ pub fn program(l: &ProbeLayout, ringbuf_fd: i32) -> Result<Vec<u64>, String> {
         .load(Size::H, R1, R10, -16)
         .jump_imm(Cond::Eq, R1, 0xffff, "submit")
         .add(R9, R1);
-    read(&mut a, R7, EVENT_NETWORK as i32, EVENT_NETWORK_LEN as i32, R9, 0);
+    read(
+        &mut a,
+        R7,
+        EVENT_NETWORK as i32,
+        EVENT_NETWORK_LEN as i32,
+        R9,
+        0,
+    );
     a.jump_imm(Cond::Ne, R0, 0, "submit");
     flag(&mut a, FLAG_NETWORK);
     a.mov_imm(R1, IPV6_HEADER)

@@ -20,8 +20,8 @@ pub mod proc_scan;
 pub mod root;
 pub mod runtime_files;
 pub mod signals;
-pub mod tracefs;
 pub mod sockprobe;
+pub mod tracefs;
 
 pub use root::HostRoot;
 

@@ -64,7 +64,12 @@ pub fn open() -> io::Result<Tracefs> {
 impl Tracefs {
     /// An event's `format` file (`skb`, `kfree_skb`).
     pub fn event_format(&self, system: &str, event: &str) -> io::Result<String> {
-        let p = self.root.join("events").join(system).join(event).join("format");
+        let p = self
+            .root
+            .join("events")
+            .join(system)
+            .join(event)
+            .join("format");
         let mut s = String::new();
         std::fs::File::open(&p)?
             .take(MAX_EVENT_FILE)
@@ -80,11 +85,14 @@ impl Tracefs {
         };
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name.strip_prefix("podnet-").and_then(|p| p.parse::<u32>().ok())
+            let Some(pid) = name
+                .strip_prefix("podnet-")
+                .and_then(|p| p.parse::<u32>().ok())
             else {
                 continue;
             };
-            if !Path::new(&format!("/proc/{pid}")).exists() && std::fs::remove_dir(e.path()).is_ok() {
+            if !Path::new(&format!("/proc/{pid}")).exists() && std::fs::remove_dir(e.path()).is_ok()
+            {
                 removed.push(name);
             }
         }

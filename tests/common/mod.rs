@@ -14,6 +14,7 @@ pub mod layouts;
 pub mod node;
 pub mod podman;
 pub mod sandbox_oracle;
+pub mod tracer;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,284 @@
+//! `podnet drops` on a two-node host-gw layout podnet did not build: each
+//! fault is injected with plain commands and its ground truth checked
+//! (ping fails), the raw `skb:kfree_skb` tracepoint, read by the test
+//! itself, shows the kernel's reason, and podnet reports that reason
+//! attributed to the namespace, interface, pods and flow where the packet
+//! died. Then: nothing stays attached after a normal exit, Ctrl-C or
+//! `kill -9` (bpftool and tracefs are the oracles), and bad input is one
+//! line and exit 2.
+
+mod common;
+
+use std::io::Read;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use common::layouts::{Kind, Layout, ns_sh};
+use common::node::podnet_command;
+use common::tracer::{Tracer, ensure_tracefs};
+use serde_json::Value;
+
+/// Whether `pid` holds a perf event (the probe is attached once it does).
+fn has_perf_event(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|rd| {
+            rd.flatten().any(|e| {
+                std::fs::read_link(e.path())
+                    .is_ok_and(|l| l.to_string_lossy().contains("perf_event"))
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// The ids of the BPF programs `pid` holds, from its fdinfo.
+fn prog_ids(pid: u32) -> Vec<u64> {
+    let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("prog_id:").map(|v| v.trim().parse().ok()))
+                .flatten()
+        })
+        .collect()
+}
+
+/// Starts `podnet drops -o json …` and waits until its probe is attached.
+fn start_drops(args: &[&str]) -> Child {
+    let mut all = vec!["drops", "-o", "json"];
+    all.extend_from_slice(args);
+    let child = podnet_command(&all).spawn().expect("spawn podnet drops");
+    let t = Instant::now();
+    while !has_perf_event(child.id()) {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "podnet drops never attached its probe"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+/// Its JSON lines (drops; warnings are skipped) once it has exited.
+fn finish(child: Child) -> (i32, Vec<Value>, String) {
+    let out = child.wait_with_output().expect("wait for podnet drops");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .filter(|v| v.get("warning").is_none())
+        .collect();
+    (out.status.code().unwrap_or(-1), lines, stderr)
+}
+
+/// One fault: inject, check that ping really fails, watch drops (and the
+/// raw tracepoint) during a second ping, revert; the drops podnet saw.
+fn watch(
+    l: &Layout,
+    from: usize,
+    to: usize,
+    inject: (&str, &str),
+    revert: (&str, &str),
+    pod: &str,
+) -> (Vec<Value>, String) {
+    assert!(l.ping(from, to, &[]).0, "baseline ping broken");
+    ns_sh(inject.0, inject.1);
+    assert!(
+        !l.ping(from, to, &[]).0,
+        "ground truth: the fault did not break ping ({})",
+        inject.1
+    );
+    let mut tracer = Tracer::start(&format!("pntest-{}", std::process::id()));
+    let child = start_drops(&["--duration", "3", "--pod", pod]);
+    let _ = l.ping(from, to, &["-c", "3", "-i", "0.2"]);
+    let (code, drops, stderr) = finish(child);
+    let raw = tracer.read().to_string();
+    drop(tracer);
+    ns_sh(revert.0, revert.1);
+    assert!(
+        l.ping(from, to, &[]).0,
+        "ping broken after the revert ({})",
+        revert.1
+    );
+    assert_eq!(code, 0, "{stderr}");
+    (drops, raw)
+}
+
+/// The drops with `reason` of the flow `src → dst`.
+fn of_flow<'a>(drops: &'a [Value], reason: &str, src: &str, dst: &str) -> Vec<&'a Value> {
+    drops
+        .iter()
+        .filter(|d| d["reason"] == reason && d["src"] == src && d["dst"] == dst)
+        .collect()
+}
+
+node_test! {
+    fn drops_gives_the_kernels_reason_where_the_packet_died() {
+        ensure_tracefs();
+        let l = Layout::build(Kind::HostGw);
+        let n1 = l.nodes[0].clone();
+        let (a, c) = (0usize, 2usize);
+        let (pa, pc) = (l.pods[a].clone(), l.pods[c].clone());
+        let every_drop_is_the_pods = |drops: &[Value]| {
+            for d in drops {
+                let mine = [&d["pod"], &d["src_pod"], &d["dst_pod"]].iter().any(|p| **p == pa.full.as_str())
+                    || d["netns_inode"] == pa.inode;
+                assert!(mine, "a drop not of {} reported with --pod: {d}", pa.full);
+            }
+        };
+
+        // a FORWARD drop on node1: NETFILTER_DROP in node1, on cni0, a → c
+        let rule = format!("FORWARD -s {} -j DROP", pa.ip);
+        let (drops, raw) = watch(
+            &l, a, c,
+            (&n1.netns, &format!("iptables -w -A {rule}")),
+            (&n1.netns, &format!("iptables -w -D {rule}")),
+            &pa.full,
+        );
+        assert!(raw.contains("reason: NETFILTER_DROP"), "the raw tracepoint shows no NETFILTER_DROP:\n{raw}");
+        let hits = of_flow(&drops, "NETFILTER_DROP", &pa.ip, &pc.ip);
+        assert!(!hits.is_empty(), "no NETFILTER_DROP of {} → {}: {drops:?}", pa.ip, pc.ip);
+        for d in &hits {
+            assert_eq!(d["netns_inode"], n1.inode, "{d}");
+            assert_eq!(d["netns"], "the host", "{d}");
+            assert_eq!(d["interface"], "cni0", "{d}");
+            assert_eq!((&d["src_pod"], &d["dst_pod"]), (&Value::from(pa.full.as_str()), &Value::from(pc.full.as_str())), "{d}");
+            assert_eq!((&d["proto"], &d["protocol"]), (&Value::from("icmp"), &Value::from("ipv4")), "{d}");
+            assert!(d["location"].as_str().unwrap().contains("+0x"), "{d}");
+        }
+        every_drop_is_the_pods(&drops);
+
+        // the route to node2's pods gone on node1: IP_INNOROUTES, on cni0
+        let route = n1.remote_route.clone().expect("host-gw routes");
+        let cidr = l.nodes[1].pod_cidr.clone();
+        let (drops, raw) = watch(
+            &l, a, c,
+            (&n1.netns, &format!("ip route del {cidr}")),
+            (&n1.netns, &format!("ip route add {route}")),
+            &pa.full,
+        );
+        assert!(raw.contains("reason: IP_INNOROUTES"), "the raw tracepoint shows no IP_INNOROUTES:\n{raw}");
+        let hits = of_flow(&drops, "IP_INNOROUTES", &pa.ip, &pc.ip);
+        assert!(!hits.is_empty(), "no IP_INNOROUTES of {} → {}: {drops:?}", pa.ip, pc.ip);
+        assert!(hits.iter().all(|d| d["netns_inode"] == n1.inode && d["interface"] == "cni0"), "{hits:?}");
+        every_drop_is_the_pods(&drops);
+
+        // strict rp_filter on node1 with the way back to node2's pods on
+        // another link: c's request arriving on eth0 fails the check
+        let rp = format!("{}rp", l.prefix);
+        let (drops, raw) = watch(
+            &l, c, a,
+            (&n1.netns, &format!(
+                "ip link add {rp} type veth peer name {rp}p && ip addr add 198.51.100.1/24 dev {rp} && \
+                 ip link set {rp}p up && ip link set {rp} up && \
+                 ip route replace {cidr} via 198.51.100.2 dev {rp} && \
+                 sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1"
+            )),
+            (&n1.netns, &format!(
+                "sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0 && \
+                 ip route replace {route} && ip link del {rp}"
+            )),
+            &pa.full,
+        );
+        assert!(raw.contains("reason: IP_RPFILTER"), "the raw tracepoint shows no IP_RPFILTER:\n{raw}");
+        let hits = of_flow(&drops, "IP_RPFILTER", &pc.ip, &pa.ip);
+        assert!(!hits.is_empty(), "no IP_RPFILTER of {} → {}: {drops:?}", pc.ip, pa.ip);
+        assert!(hits.iter().all(|d| d["netns_inode"] == n1.inode && d["interface"] == "eth0"), "{hits:?}");
+        assert!(hits.iter().all(|d| d["dst_pod"] == pa.full.as_str()), "{hits:?}");
+        every_drop_is_the_pods(&drops);
+    }
+}
+
+/// Whether the kernel still has BPF program `id` (bpftool is the oracle).
+fn prog_exists(id: u64) -> bool {
+    std::process::Command::new("bpftool")
+        .args(["prog", "show", "id", &id.to_string()])
+        .output()
+        .expect("run bpftool")
+        .status
+        .success()
+}
+
+fn signal(child: &Child, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig)
+        .expect("signal podnet");
+}
+
+node_test! {
+    fn nothing_stays_attached_after_exit_ctrl_c_or_kill() {
+        ensure_tracefs();
+        for how in ["duration", "sigint", "sigkill"] {
+            let args: &[&str] = if how == "duration" { &["--duration", "1.5"] } else { &[] };
+            let mut child = start_drops(args);
+            let ids = prog_ids(child.id());
+            assert_eq!(ids.len(), 1, "{how}: podnet holds {ids:?}");
+            assert!(prog_exists(ids[0]), "{how}: bpftool does not see program {}", ids[0]);
+            let code = match how {
+                "duration" => finish(child).0,
+                "sigint" => {
+                    signal(&child, nix::sys::signal::Signal::SIGINT);
+                    finish(child).0
+                }
+                _ => {
+                    signal(&child, nix::sys::signal::Signal::SIGKILL);
+                    let _ = child.wait();
+                    -9
+                }
+            };
+            let expected = match how { "duration" => 0, "sigint" => 130, _ => -9 };
+            assert_eq!(code, expected, "{how}");
+            // the kernel frees the program when the last fd closes (with the process)
+            let t = Instant::now();
+            while prog_exists(ids[0]) && t.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            assert!(!prog_exists(ids[0]), "{how}: program {} is still loaded", ids[0]);
+        }
+
+        // tracefs alone: the instance goes with a normal exit; after kill -9
+        // the next run removes it and says so
+        let instances = || -> Vec<String> {
+            std::fs::read_dir("/sys/kernel/tracing/instances")
+                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default()
+        };
+        let before = instances();
+        let mut child = podnet_command(&["drops", "--no-bpf"]).spawn().expect("spawn");
+        let name = format!("podnet-{}", child.id());
+        let t = Instant::now();
+        while !instances().contains(&name) {
+            assert!(t.elapsed() < Duration::from_secs(20), "no instance {name}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal(&child, nix::sys::signal::Signal::SIGKILL);
+        let _ = child.wait();
+        assert!(instances().contains(&name), "kill -9 cannot clean up: {name} must still be there");
+        let out = podnet_command(&["drops", "--no-bpf", "--duration", "0.5"]).output().expect("run");
+        let mut stderr = String::new();
+        let _ = (&out.stderr[..]).read_to_string(&mut stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains(&format!("removed trace instance {name}")), "{stderr}");
+        assert_eq!(instances(), before, "instances left behind");
+    }
+}
+
+node_test! {
+    fn bad_input_is_one_line_and_exit_2() {
+        ensure_tracefs();
+        for args in [
+            vec!["drops", "--reason", "NO_SUCH_REASON", "--duration", "1"],
+            vec!["drops", "--pod", "default/nobody-here", "--duration", "1"],
+            vec!["drops", "--duration", "NaN"],
+            vec!["drops", "--rate", "0"],
+        ] {
+            let out = podnet_command(&args).output().expect("run podnet");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            assert!(stderr.trim_end().lines().count() <= 3, "{args:?}: {stderr}");
+        }
+    }
+}
