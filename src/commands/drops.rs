@@ -16,7 +16,7 @@ use crate::model::Netns;
 use crate::model::drops::{Drop, DropSummary};
 use crate::render;
 use crate::sys::drop_probe::{self, ProbeLayout};
-use crate::sys::{btf_file, signals, tracefs};
+use crate::sys::{btf_file, caps, signals, tracefs};
 
 use super::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
@@ -33,6 +33,7 @@ enum Source {
 }
 
 pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> {
+    caps::require("drops", inventory::SCAN_CAPS)?;
     // before any thread starts: may enter a mount namespace of our own
     let tfs = tracefs::open().map_err(|e| {
         Error::other(format!(
