@@ -754,6 +754,13 @@ mod tests {
         );
         let anon_union = b.composite(KIND_UNION, "", 16, false, &[("rb", int, 0), ("", list, 0)]);
         let head = b.ty("", KIND_PTR, 0, false, char_, &[]);
+        let later = b.composite(
+            KIND_STRUCT,
+            "",
+            4,
+            false,
+            &[("pad", u16_, 0), ("transport_header", u16_, 16)],
+        );
         let skb_members = [
             ("", anon_union, 0),
             ("cloned", char_, (1 << 24) | 128),
@@ -761,8 +768,9 @@ mod tests {
             ("cb", name, 160),
             ("head", head, 320),
             ("dev_by_value", dev, 384),
+            ("", later, 640),
         ];
-        let skb = b.composite(KIND_STRUCT, "sk_buff", 80, true, &skb_members);
+        let skb = b.composite(KIND_STRUCT, "sk_buff", 84, true, &skb_members);
         b.ty("skb_t", KIND_TYPEDEF, 0, false, skb, &[]);
         let old_bits = b.ty("", KIND_INT, 0, false, 4, &[3]);
         b.composite(
@@ -782,11 +790,16 @@ mod tests {
     #[test]
     fn a_member_inside_anonymous_unions_and_structs_is_found() {
         let btf = sample_btf();
-        assert_eq!(btf.type_count(), 33);
+        assert_eq!(btf.type_count(), 34);
         assert_eq!(btf.member_offset("sk_buff", &["dev"]), Some(8));
         assert_eq!(btf.member_size("sk_buff", &["dev"]), Some(8));
         assert_eq!(btf.member_offset("sk_buff", &["next"]), Some(0));
         assert_eq!(btf.member_offset("sk_buff", &["rb"]), Some(0));
+        assert_eq!(
+            btf.member_offset("sk_buff", &["transport_header"]),
+            Some(82),
+            "anonymous struct at 80"
+        );
     }
 
     #[test]
