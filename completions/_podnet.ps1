@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU')
+            [CompletionResult]::new('drops', 'drops', [CompletionResultType]::ParameterValue, 'The node''s packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel function, the network namespace, pod, interface and flow of each')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
@@ -335,6 +336,31 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
             [CompletionResult]::new('--from-all', '--from-all', [CompletionResultType]::ParameterName, 'Probe from every pod on this machine instead of one')
             [CompletionResult]::new('--pmtu', '--pmtu', [CompletionResultType]::ParameterName, 'Find the largest don''t-fragment ICMP packet that reaches the target')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
+            [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
+            [CompletionResult]::new('--no-kube', '--no-kube', [CompletionResultType]::ParameterName, 'Never contact the Kubernetes API; name pods from the node alone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'podnet;drops' {
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this many seconds (default: at Ctrl-C)')
+            [CompletionResult]::new('--pod', '--pod', [CompletionResultType]::ParameterName, 'Only drops of this pod: in its namespace, or of a packet from or to it (repeatable)')
+            [CompletionResult]::new('--node-netns', '--node-netns', [CompletionResultType]::ParameterName, 'Only drops in this network namespace (a netns path, name or inode, or any PID in it)')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Only drops with this reason, as the kernel names it (repeatable)')
+            [CompletionResult]::new('--proto', '--proto', [CompletionResultType]::ParameterName, 'Only drops of packets of this protocol')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Lines per second for each kind of drop (reason, location, pod); the rest are counted')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: a table, a wider table with every column, or JSON')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never for `auto`)')
+            [CompletionResult]::new('--host-root', '--host-root', [CompletionResultType]::ParameterName, 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+            [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
+            [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'At the end, counts by reason × location × pod instead of a line per drop')
+            [CompletionResult]::new('--no-bpf', '--no-bpf', [CompletionResultType]::ParameterName, 'Read the tracepoint through tracefs alone (no eBPF: reasons and locations only)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
             [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')
@@ -789,6 +815,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU')
+            [CompletionResult]::new('drops', 'drops', [CompletionResultType]::ParameterValue, 'The node''s packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel function, the network namespace, pod, interface and flow of each')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to stdout')
             [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)')
@@ -834,6 +861,9 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             break
         }
         'podnet;help;probe' {
+            break
+        }
+        'podnet;help;drops' {
             break
         }
         'podnet;help;exec' {

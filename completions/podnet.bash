@@ -25,6 +25,9 @@ _podnet() {
             podnet,doctor)
                 cmd="podnet__subcmd__doctor"
                 ;;
+            podnet,drops)
+                cmd="podnet__subcmd__drops"
+                ;;
             podnet,ethtool)
                 cmd="podnet__subcmd__ethtool"
                 ;;
@@ -102,6 +105,9 @@ _podnet() {
                 ;;
             podnet__subcmd__help,doctor)
                 cmd="podnet__subcmd__help__subcmd__doctor"
+                ;;
+            podnet__subcmd__help,drops)
+                cmd="podnet__subcmd__help__subcmd__drops"
                 ;;
             podnet__subcmd__help,ethtool)
                 cmd="podnet__subcmd__help__subcmd__ethtool"
@@ -278,7 +284,7 @@ _podnet() {
 
     case "${cmd}" in
         podnet)
-            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version ns veth ethtool doctor trace probe exec completions pause cni lab man help"
+            opts="-o -v -h -V --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version ns veth ethtool doctor trace probe drops exec completions pause cni lab man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -837,6 +843,68 @@ _podnet() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        podnet__subcmd__drops)
+            opts="-o -v -h -V --duration --summary --pod --node-netns --reason --proto --rate --no-bpf --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pod)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proto)
+                    COMPREPLY=($(compgen -W "icmp tcp udp" -- "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --host-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         podnet__subcmd__ethtool)
             opts="-n -o -v -h -V --netns --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -922,7 +990,7 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__help)
-            opts="ns veth ethtool doctor trace probe exec completions pause cni lab man help"
+            opts="ns veth ethtool doctor trace probe drops exec completions pause cni lab man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,6 +1102,20 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        podnet__subcmd__help__subcmd__drops)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

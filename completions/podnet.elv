@@ -38,6 +38,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
             cand trace 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
             cand probe 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU'
+            cand drops 'The node''s packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel function, the network namespace, pod, interface and flow of each'
             cand exec 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
@@ -310,6 +311,30 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
             cand --from-all 'Probe from every pod on this machine instead of one'
             cand --pmtu 'Find the largest don''t-fragment ICMP packet that reaches the target'
+            cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
+            cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+            cand --no-kube 'Never contact the Kubernetes API; name pods from the node alone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'podnet;drops'= {
+            cand --duration 'Stop after this many seconds (default: at Ctrl-C)'
+            cand --pod 'Only drops of this pod: in its namespace, or of a packet from or to it (repeatable)'
+            cand --node-netns 'Only drops in this network namespace (a netns path, name or inode, or any PID in it)'
+            cand --reason 'Only drops with this reason, as the kernel names it (repeatable)'
+            cand --proto 'Only drops of packets of this protocol'
+            cand --rate 'Lines per second for each kind of drop (reason, location, pod); the rest are counted'
+            cand -o 'Output format: a table, a wider table with every column, or JSON'
+            cand --output 'Output format: a table, a wider table with every column, or JSON'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never for `auto`)'
+            cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
+            cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
+            cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --summary 'At the end, counts by reason × location × pod instead of a line per drop'
+            cand --no-bpf 'Read the tracepoint through tracefs alone (no eBPF: reasons and locations only)'
             cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
@@ -730,6 +755,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand doctor 'Judge the node''s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
             cand trace 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
             cand probe 'Probe a target from inside a pod''s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod''s image; --pmtu finds the path MTU'
+            cand drops 'The node''s packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel function, the network namespace, pod, interface and flow of each'
             cand exec 'Run a host program inside a pod''s network namespace only (like `nsenter -t <pause> -n`)'
             cand completions 'Print a shell completion script to stdout'
             cand pause 'Hold a network namespace like a pod''s pause container (used by `cni add`, `lab` and tests)'
@@ -764,6 +790,8 @@ set edit:completion:arg-completer[podnet] = {|@words|
         &'podnet;help;trace'= {
         }
         &'podnet;help;probe'= {
+        }
+        &'podnet;help;drops'= {
         }
         &'podnet;help;exec'= {
         }

@@ -44,6 +44,7 @@ complete -c podnet -n "__fish_podnet_needs_command" -f -a "ethtool" -d 'Driver s
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "doctor" -d 'Judge the node\'s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "trace" -d 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "probe" -d 'Probe a target from inside a pod\'s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod\'s image; --pmtu finds the path MTU'
+complete -c podnet -n "__fish_podnet_needs_command" -f -a "drops" -d 'The node\'s packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel function, the network namespace, pod, interface and flow of each'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "exec" -d 'Run a host program inside a pod\'s network namespace only (like `nsenter -t <pause> -n`)'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
 complete -c podnet -n "__fish_podnet_needs_command" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
@@ -282,6 +283,30 @@ complete -c podnet -n "__fish_podnet_using_subcommand probe" -l kube -d 'Ask the
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -s V -l version -d 'Print version'
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l duration -d 'Stop after this many seconds (default: at Ctrl-C)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l pod -d 'Only drops of this pod: in its namespace, or of a packet from or to it (repeatable)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l node-netns -d 'Only drops in this network namespace (a netns path, name or inode, or any PID in it)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l reason -d 'Only drops with this reason, as the kernel names it (repeatable)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l proto -d 'Only drops of packets of this protocol' -r -f -a "icmp\t''
+tcp\t''
+udp\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l rate -d 'Lines per second for each kind of drop (reason, location, pod); the rest are counted' -r
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
+wide\t'Table with every column'
+json\t'Machine-readable JSON (a stable, documented contract)'"
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l color -d 'When to colour the output (NO_COLOR in the environment means never for `auto`)' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l summary -d 'At the end, counts by reason × location × pod instead of a line per drop'
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l no-bpf -d 'Read the tracepoint through tracefs alone (no eBPF: reasons and locations only)'
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c podnet -n "__fish_podnet_using_subcommand drops" -s V -l version -d 'Print version'
 complete -c podnet -n "__fish_podnet_using_subcommand exec" -s o -l output -d 'Output format: a table, a wider table with every column, or JSON' -r -f -a "table\t'Human-readable table'
 wide\t'Table with every column'
 json\t'Machine-readable JSON (a stable, documented contract)'"
@@ -621,19 +646,20 @@ complete -c podnet -n "__fish_podnet_using_subcommand man" -l kube -d 'Ask the K
 complete -c podnet -n "__fish_podnet_using_subcommand man" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c podnet -n "__fish_podnet_using_subcommand man" -s V -l version -d 'Print version'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "doctor" -d 'Judge the node\'s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "trace" -d 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "probe" -d 'Probe a target from inside a pod\'s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod\'s image; --pmtu finds the path MTU'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "exec" -d 'Run a host program inside a pod\'s network namespace only (like `nsenter -t <pause> -n`)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "completions" -d 'Print a shell completion script to stdout'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "cni" -d 'Plumb pod networks by hand with CNI plugins (podnet\'s own or the reference ones), and find what leaked'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "lab" -d 'A simulated multi-node Kubernetes pod network on this machine, built from network namespaces'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
-complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe exec completions pause cni lab man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "ns" -d 'Network namespaces on this node: their pause PIDs, interfaces and pods'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "veth" -d 'Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "ethtool" -d 'Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "doctor" -d 'Judge the node\'s pod networking: forwarding, rp_filter, MTU, tunnels, routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine, kernel drop counters. Read-only'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "trace" -d 'The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "probe" -d 'Probe a target from inside a pod\'s network namespace: ICMP echo, TCP, HTTP, UDP or DNS, with no tool in the pod\'s image; --pmtu finds the path MTU'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "drops" -d 'The node\'s packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel function, the network namespace, pod, interface and flow of each'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "exec" -d 'Run a host program inside a pod\'s network namespace only (like `nsenter -t <pause> -n`)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "pause" -d 'Hold a network namespace like a pod\'s pause container (used by `cni add`, `lab` and tests)'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "cni" -d 'Plumb pod networks by hand with CNI plugins (podnet\'s own or the reference ones), and find what leaked'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "lab" -d 'A simulated multi-node Kubernetes pod network on this machine, built from network namespaces'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "man" -d 'Print the man page (roff) to stdout, or write one page per command into a directory'
+complete -c podnet -n "__fish_podnet_using_subcommand help; and not __fish_seen_subcommand_from ns veth ethtool doctor trace probe drops exec completions pause cni lab man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "list" -d 'List every network namespace: inode, host or pod, bind-mount paths, process count, pause PID, interfaces and the owning pod'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from ns" -f -a "pids" -d 'Print the PIDs in a pod\'s network namespace, pause PID first (like `lsns -p`)'
 complete -c podnet -n "__fish_podnet_using_subcommand help; and __fish_seen_subcommand_from veth" -f -a "pair" -d 'One pod\'s interfaces and their host veths, with how the pairing was proven'

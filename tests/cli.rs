@@ -42,6 +42,7 @@ fn help_texts() {
         &["trace"],
         &["exec"],
         &["probe"],
+        &["drops"],
         &["completions"],
         &["man"],
         &["cni"],

@@ -44,6 +44,8 @@ const OPTIONS: &[NumericOption] = &[
     opt(&["probe", "web", "10.0.0.1"], "--udp", "53"),
     opt(&["probe", "web", "10.0.0.1"], "--port", "8080"),
     opt(&["doctor"], "--sample", "0.5"),
+    opt(&["drops"], "--duration", "2.5"),
+    opt(&["drops"], "--rate", "10"),
     opt(&["cni", "gc"], "--min-age", "60"),
     opt(&["lab", "up"], "--nodes", "2"),
     opt(&["lab", "up"], "--pods", "3"),
