@@ -441,6 +441,10 @@ pub struct ProbeArgs {
     /// Find the largest don't-fragment ICMP packet that reaches the target.
     #[arg(long)]
     pub pmtu: bool,
+    /// Watch the kernel's drops while probing and say, for the probe's own lost packets, the
+    /// reason, the kernel function and where they died, request or reply (needs eBPF).
+    #[arg(long, conflicts_with = "pmtu")]
+    pub why: bool,
     /// TCP connect to this port.
     #[arg(long, value_name = "PORT", value_parser = whole::<u16>(1, 65_535))]
     pub tcp: Option<u16>,

@@ -282,3 +282,69 @@ node_test! {
         }
     }
 }
+
+/// `podnet probe … --why -o json`: the exit status and the report.
+fn probe_why(from: &str, target: &str) -> (i32, Value) {
+    let out = podnet_command(&[
+        "probe",
+        from,
+        target,
+        "--why",
+        "-c",
+        "2",
+        "--interval",
+        "0.1",
+        "-o",
+        "json",
+    ])
+    .output()
+    .expect("run podnet probe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+node_test! {
+    fn probe_why_gives_the_kernels_reason_for_its_own_packets_both_ways() {
+        ensure_tracefs();
+        let l = Layout::build(Kind::HostGw);
+        let (n1, n2) = (l.nodes[0].clone(), l.nodes[1].clone());
+        let (pa, pc) = (l.pods[0].clone(), l.pods[2].clone());
+
+        // the request dies on node1 (FORWARD drop of a's packets)
+        for (node, rule, direction) in [
+            (&n1, format!("FORWARD -s {} -j DROP", pa.ip), "request"),
+            (&n2, format!("FORWARD -d {} -j DROP", pa.ip), "reply"),
+        ] {
+            assert!(l.ping(0, 2, &[]).0, "baseline");
+            ns_sh(&node.netns, &format!("iptables -w -A {rule}"));
+            assert!(!l.ping(0, 2, &[]).0, "ground truth: {rule} on {} does not break ping", node.name);
+            let mut tracer = Tracer::start(&format!("pntest-why-{}", std::process::id()));
+            let (code, v) = probe_why(&pa.full, &pc.ip);
+            let raw = tracer.read().to_string();
+            drop(tracer);
+            ns_sh(&node.netns, &format!("iptables -w -D {rule}"));
+            assert!(raw.contains("reason: NETFILTER_DROP"), "{rule}: the raw tracepoint shows no NETFILTER_DROP:\n{raw}");
+            assert_eq!(code, 1, "{v:#}");
+            let run = &v["probes"][0];
+            let why = run["why"].as_array().unwrap_or_else(|| panic!("no why: {v:#}"));
+            assert!(!why.is_empty(), "{rule}: no drop of the probe's packets: {v:#}");
+            for d in why {
+                assert_eq!(d["direction"], direction, "{rule}: {d}");
+                assert_eq!(d["reason"], "NETFILTER_DROP", "{d}");
+                assert_eq!(d["netns_inode"], node.inode, "{rule}: {d}");
+                assert_eq!(d["interface"], "cni0", "{d}");
+                assert_eq!(d["icmp_id"], run["icmp_id"], "{d}");
+                let (src, dst) = if direction == "request" { (&pa.ip, &pc.ip) } else { (&pc.ip, &pa.ip) };
+                assert_eq!((&d["src"], &d["dst"]), (&Value::from(src.as_str()), &Value::from(dst.as_str())), "{d}");
+            }
+            assert!(l.ping(0, 2, &[]).0, "after the revert of {rule}");
+        }
+        // a healthy probe: nothing dropped, exit 0
+        let (code, v) = probe_why(&pa.full, &pc.ip);
+        assert_eq!(code, 0, "{v:#}");
+        assert_eq!(v["probes"][0]["why"], serde_json::json!([]), "{v:#}");
+    }
+}

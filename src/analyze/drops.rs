@@ -11,7 +11,7 @@ use crate::discover::drop_event::RawDrop;
 use crate::discover::kallsyms::Symbols;
 use crate::discover::tracepoint::KfreeSkbLine;
 use crate::model::Netns;
-use crate::model::drops::{Drop, SummaryRow};
+use crate::model::drops::{Drop, ProbeDrop, SummaryRow};
 
 /// What names reasons and locations.
 #[derive(Debug, Clone, Default)]
@@ -173,6 +173,55 @@ impl Filter {
             .is_none_or(|p| d.proto.as_deref() == Some(p.as_str()));
         pod_ok && ns_ok && reason_ok && proto_ok
     }
+}
+
+/// A probe's packets: from the pod's address to the target, with the
+/// ICMP identifier or the target's port.
+#[derive(Debug, Clone)]
+pub struct ProbeFlow {
+    pub from: IpAddr,
+    pub target: IpAddr,
+    /// `icmp`, `tcp` or `udp`.
+    pub proto: String,
+    pub icmp_id: Option<u16>,
+    pub port: Option<u16>,
+    /// The prober's namespace.
+    pub from_netns: u64,
+}
+
+/// The kernel's copy of an echo reply for ping sockets, freed when none is
+/// open: podnet's prober reads the reply on a raw socket, which got its own.
+fn unclaimed_echo_copy(d: &Drop, p: &ProbeFlow) -> bool {
+    p.proto == "icmp" && d.reason == "NO_SOCKET" && d.netns_inode == Some(p.from_netns)
+}
+
+/// The drops that are the probe's own packets, request or reply.
+pub fn of_probe(drops: &[Drop], p: &ProbeFlow) -> Vec<ProbeDrop> {
+    let (from, target) = (p.from.to_string(), p.target.to_string());
+    let same_proto = |d: &Drop| {
+        d.proto.as_deref() == Some(p.proto.as_str())
+            || (p.proto == "icmp" && d.proto.as_deref() == Some("icmpv6"))
+    };
+    let id_ok = |d: &Drop| p.icmp_id.is_none() || d.icmp_id.is_none() || d.icmp_id == p.icmp_id;
+    drops
+        .iter()
+        .filter(|d| same_proto(d) && id_ok(d) && !unclaimed_echo_copy(d, p))
+        .filter_map(|d| {
+            let (src, dst) = (d.src.as_deref()?, d.dst.as_deref()?);
+            let direction =
+                if src == from && dst == target && (p.port.is_none() || d.dport == p.port) {
+                    "request"
+                } else if src == target && dst == from && (p.port.is_none() || d.sport == p.port) {
+                    "reply"
+                } else {
+                    return None;
+                };
+            Some(ProbeDrop {
+                direction: direction.into(),
+                drop: d.clone(),
+            })
+        })
+        .collect()
 }
 
 /// What makes two drops "alike" for thinning and the summary.
@@ -377,5 +426,28 @@ mod tests {
         assert_eq!(printed.iter().map(|d| d.count).sum::<u64>(), 100);
         assert_eq!(tally.total, 100);
         assert_eq!(tally.rows()[0].count, 100);
+    }
+
+    #[test]
+    fn a_probes_own_packets_in_both_directions_and_no_one_elses() {
+        let p = ProbeFlow {
+            from: "10.244.1.2".parse().unwrap(),
+            target: "10.244.2.2".parse().unwrap(),
+            proto: "icmp".into(),
+            icmp_id: Some(7),
+            port: None,
+            from_netns: 20,
+        };
+        let request = attribute(&raw(10, "10.244.1.2", "10.244.2.2"), &names(), &places(), 1);
+        let reply = attribute(&raw(10, "10.244.2.2", "10.244.1.2"), &names(), &places(), 2);
+        let mut other_id = request.clone();
+        other_id.icmp_id = Some(8);
+        let other_pod = attribute(&raw(10, "10.244.1.3", "10.244.2.2"), &names(), &places(), 3);
+        let mut copy = reply.clone();
+        copy.reason = "NO_SOCKET".into();
+        copy.netns_inode = Some(20);
+        let got = of_probe(&[request, reply, other_id, other_pod, copy], &p);
+        let dirs: Vec<&str> = got.iter().map(|d| d.direction.as_str()).collect();
+        assert_eq!(dirs, vec!["request", "reply"]);
     }
 }

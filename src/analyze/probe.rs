@@ -121,6 +121,24 @@ impl Mode {
             Mode::Dns { .. } => "dns",
         }
     }
+
+    /// The destination port (none for ICMP).
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            Mode::Icmp => None,
+            Mode::Tcp(p) | Mode::Udp(p) => Some(*p),
+            Mode::Http { port, .. } | Mode::Dns { port, .. } => Some(*port),
+        }
+    }
+
+    /// The layer-4 protocol of its packets.
+    pub fn l4(&self) -> &'static str {
+        match self {
+            Mode::Icmp => "icmp",
+            Mode::Udp(_) | Mode::Dns { .. } => "udp",
+            Mode::Tcp(_) | Mode::Http { .. } => "tcp",
+        }
+    }
 }
 
 /// A parsed target: the host part (an IP or a pod reference) and the mode.

@@ -28,35 +28,15 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// Where drops come from.
 enum Source {
-    Ebpf(drop_probe::Probe),
+    Ebpf(Watch),
     Tracefs(tracefs::Instance),
 }
 
 pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("drops", inventory::SCAN_CAPS)?;
-    // before any thread starts: may enter a mount namespace of our own
-    let tfs = tracefs::open().map_err(|e| {
-        Error::other(format!(
-            "tracefs is not available: {e} (podnet drops needs root and a kernel with tracing)"
-        ))
-    })?;
-    let mut warnings: Vec<String> = tfs.note.iter().cloned().collect();
-    for stale in tfs.remove_stale_instances() {
-        warnings.push(format!(
-            "removed trace instance {stale} left by a podnet that was killed"
-        ));
-    }
-    let format = tracepoint::parse_format(
-        &tfs.event_format("skb", "kfree_skb")
-            .map_err(|e| Error::io("read the skb:kfree_skb tracepoint's format", e))?,
-    );
-    let names = Names {
-        symbols: kallsyms::Symbols::parse(
-            &std::fs::read_to_string("/proc/kallsyms").unwrap_or_default(),
-        ),
-        reasons: format.reasons.clone(),
-    };
-    let reasons = wanted_reasons(&args.reason, &names)?;
+    let mut opened = open_tracing()?;
+    let mut warnings = std::mem::take(&mut opened.warnings);
+    let reasons = wanted_reasons(&args.reason, &opened.names)?;
 
     let mut inv = scan(ctx)?;
     let filter = Filter {
@@ -85,7 +65,7 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
     };
     let mut places = Places::from_namespaces(&inv);
 
-    let mut source = open_source(ctx, args, &tfs, &format, &mut warnings)?;
+    let mut source = open_source(ctx, args.no_bpf, &opened, &mut warnings)?;
     let attributed = matches!(source, Source::Ebpf(_));
     if !attributed && (!filter.pods.is_empty() || filter.netns.is_some() || filter.proto.is_some())
     {
@@ -116,20 +96,22 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
         let ms = started.elapsed().as_millis() as u64;
         let mut batch: Vec<Drop> = Vec::new();
         match &mut source {
-            Source::Ebpf(probe) => {
-                let mut raws = Vec::new();
-                probe.ring.drain(|rec| raws.extend(drop_event::decode(rec)));
-                if raws.iter().any(|r| r.netns != 0 && !places.knows(r.netns))
+            Source::Ebpf(watch) => {
+                let drops = watch.drain(&places);
+                // a namespace made since the last scan: name it from the next drop on
+                if drops
+                    .iter()
+                    .any(|d| d.netns_inode.is_some_and(|i| !places.knows(i)))
                     && last_scan.elapsed() >= RESCAN_EVERY
                 {
                     inv = scan(ctx)?;
                     places = Places::from_namespaces(&inv);
                     last_scan = Instant::now();
                 }
-                batch.extend(raws.iter().map(|r| attribute(r, &names, &places, ms)));
-                if raws.is_empty() {
+                if drops.is_empty() {
                     std::thread::sleep(POLL);
                 }
+                batch.extend(drops);
             }
             Source::Tracefs(inst) => {
                 let lines = inst
@@ -195,6 +177,85 @@ fn write_drops(ctx: &Ctx, out: &mut dyn Write, drops: &[Drop]) -> Result<()> {
     Ok(())
 }
 
+/// tracefs, the kfree_skb tracepoint's format, and the names of reasons
+/// and kernel functions, with what podnet had to do to get them.
+pub struct Opened {
+    pub tfs: tracefs::Tracefs,
+    pub format: tracepoint::Format,
+    pub names: Names,
+    pub warnings: Vec<String>,
+}
+
+/// Opens tracing (call before any thread starts: it may enter a mount
+/// namespace of this process's own to mount tracefs).
+pub fn open_tracing() -> Result<Opened> {
+    let tfs = tracefs::open().map_err(|e| {
+        Error::other(format!(
+            "tracefs is not available: {e} (watching drops needs root and a kernel with tracing)"
+        ))
+    })?;
+    let mut warnings: Vec<String> = tfs.note.iter().cloned().collect();
+    for stale in tfs.remove_stale_instances() {
+        warnings.push(format!(
+            "removed trace instance {stale} left by a podnet that was killed"
+        ));
+    }
+    let format = tracepoint::parse_format(
+        &tfs.event_format("skb", "kfree_skb")
+            .map_err(|e| Error::io("read the skb:kfree_skb tracepoint's format", e))?,
+    );
+    let names = Names {
+        symbols: kallsyms::Symbols::parse(
+            &std::fs::read_to_string("/proc/kallsyms").unwrap_or_default(),
+        ),
+        reasons: format.reasons.clone(),
+    };
+    Ok(Opened {
+        tfs,
+        format,
+        names,
+        warnings,
+    })
+}
+
+/// The eBPF probe on kfree_skb, attached: what `probe --why` watches.
+pub struct Watch {
+    probe: drop_probe::Probe,
+    names: Names,
+    started: Instant,
+    pub warnings: Vec<String>,
+}
+
+impl Watch {
+    /// Opens tracing and attaches the probe; an error says why eBPF cannot be used.
+    pub fn start(ctx: &Ctx) -> Result<Watch> {
+        let o = open_tracing()?;
+        let probe = ebpf(ctx, &o.format).map_err(|e| {
+            Error::other(format!(
+                "the kernel's drops cannot be watched without eBPF: {e}"
+            ))
+        })?;
+        Ok(Watch {
+            probe,
+            names: o.names,
+            started: Instant::now(),
+            warnings: o.warnings,
+        })
+    }
+
+    /// The drops since the last call, attributed with `places`.
+    pub fn drain(&mut self, places: &Places) -> Vec<Drop> {
+        let ms = self.started.elapsed().as_millis() as u64;
+        let mut raws = Vec::new();
+        self.probe
+            .ring
+            .drain(|rec| raws.extend(drop_event::decode(rec)));
+        raws.iter()
+            .map(|r| attribute(r, &self.names, places, ms))
+            .collect()
+    }
+}
+
 /// The machine's namespaces, with their addresses, for attribution.
 fn scan(ctx: &Ctx) -> Result<Vec<Netns>> {
     let inv = inventory::scan(
@@ -235,16 +296,18 @@ fn wanted_reasons(given: &[String], names: &Names) -> Result<Vec<String>> {
 }
 
 /// The eBPF probe, or tracefs alone when eBPF is refused (or not wanted).
-fn open_source(
-    ctx: &Ctx,
-    args: &DropsArgs,
-    tfs: &tracefs::Tracefs,
-    format: &tracepoint::Format,
-    warnings: &mut Vec<String>,
-) -> Result<Source> {
-    if !args.no_bpf {
+fn open_source(ctx: &Ctx, no_bpf: bool, o: &Opened, warnings: &mut Vec<String>) -> Result<Source> {
+    let (tfs, format, names) = (&o.tfs, &o.format, &o.names);
+    if !no_bpf {
         match ebpf(ctx, format) {
-            Ok(p) => return Ok(Source::Ebpf(p)),
+            Ok(probe) => {
+                return Ok(Source::Ebpf(Watch {
+                    probe,
+                    names: names.clone(),
+                    started: Instant::now(),
+                    warnings: Vec::new(),
+                }));
+            }
             Err(e) => warnings.push(format!(
                 "eBPF is not available ({e}): drops come from tracefs alone, without namespace, pod, interface or flow"
             )),

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use crate::analyze::drops::{Places, ProbeFlow, of_probe};
 use crate::analyze::probe::{self, Mode, TargetSpec};
 use crate::analyze::resolve;
 use crate::cli::ProbeArgs;
@@ -60,6 +61,12 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
             "--pmtu sweeps ICMP echo sizes: give an address or a pod, not a port or URL".into(),
         ));
     }
+    // before the scan starts threads: watching may mount tracefs privately
+    let mut watch = if args.why {
+        Some(super::drops::Watch::start(ctx)?)
+    } else {
+        None
+    };
     let inv = inventory::scan(ctx, "probe", &ScanOptions::default())?;
     let nss = &inv.report.namespaces;
     let target_ns = spec
@@ -119,6 +126,27 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
             Mode::Icmp => icmp_runs(ctx, &sources, target_ip, &opts),
             _ => socket_runs(ctx, &sources, &spec, target_ip, &opts),
         };
+    }
+    if let Some(w) = watch.as_mut() {
+        // the last attempts' drops reach the ring a moment after they happen
+        std::thread::sleep(Duration::from_millis(200));
+        let drops = w.drain(&Places::from_namespaces(nss));
+        report.warnings.append(&mut w.warnings);
+        for (run, s) in report.probes.iter_mut().zip(&sources) {
+            let Some(from) = pod_address(s) else {
+                run.why = Some(Vec::new());
+                continue;
+            };
+            let flow = ProbeFlow {
+                from,
+                target: target_ip,
+                proto: spec.mode.l4().into(),
+                icmp_id: run.icmp_id,
+                port: spec.mode.port(),
+                from_netns: s.inode,
+            };
+            run.why = Some(of_probe(&drops, &flow));
+        }
     }
     let failed = report.probes.iter().any(|p| p.received == 0)
         || report.pmtu.iter().any(|p| p.pmtu.is_none());
@@ -216,6 +244,7 @@ fn icmp_runs(ctx: &Ctx, sources: &[&Netns], target: IpAddr, o: &Opts) -> Vec<Pro
         .iter()
         .zip(results)
         .map(|(s, r)| {
+            let id = r.as_ref().ok().and_then(|v| v.first()).map(|p| p.id);
             let attempts = match r {
                 Ok(mut v) if !v.is_empty() => v
                     .remove(0)
@@ -239,7 +268,9 @@ fn icmp_runs(ctx: &Ctx, sources: &[&Netns], target: IpAddr, o: &Opts) -> Vec<Pro
                     latency_ms: None,
                 }],
             };
-            run_of(s, target.to_string(), "icmp", attempts)
+            let mut run = run_of(s, target.to_string(), "icmp", attempts);
+            run.icmp_id = id;
+            run
         })
         .collect()
 }
@@ -256,6 +287,8 @@ fn run_of(s: &Netns, target: String, mode: &str, attempts: Vec<ProbeAttempt>) ->
         received,
         loss_pct,
         rtt,
+        icmp_id: None,
+        why: None,
     }
 }
 

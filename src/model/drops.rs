@@ -51,3 +51,12 @@ pub struct SummaryRow {
     pub netns: Option<String>,
     pub count: u64,
 }
+
+/// A drop of one of a probe's own packets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeDrop {
+    /// `request` (from the pod to the target) or `reply` (back).
+    pub direction: String,
+    #[serde(flatten)]
+    pub drop: Drop,
+}

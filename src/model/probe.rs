@@ -33,6 +33,13 @@ pub struct ProbeRun {
     pub received: usize,
     pub loss_pct: f64,
     pub rtt: Option<Rtt>,
+    /// The ICMP echo identifier the attempts carried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp_id: Option<u16>,
+    /// With `--why`: the kernel's drops of this probe's packets, each with
+    /// the direction (`request` or `reply`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<Vec<crate::model::drops::ProbeDrop>>,
 }
 
 /// One size tried by a path-MTU sweep.

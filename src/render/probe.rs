@@ -5,7 +5,7 @@ use std::io::Write;
 
 use colored::Colorize;
 
-use crate::model::probe::ProbeReport;
+use crate::model::probe::{ProbeReport, ProbeRun};
 
 use super::{Esc, Style, esc, table, write_table};
 
@@ -16,6 +16,45 @@ fn mark(ok: bool, style: &Style) -> String {
         (true, false) => "ok".into(),
         (false, false) => "FAIL".into(),
     }
+}
+
+/// `--why`: the kernel's drops of the probe's packets, alike ones counted once.
+fn why(out: &mut dyn Write, p: &ProbeRun) -> std::io::Result<()> {
+    let drops = p.why.as_deref().unwrap_or_default();
+    if drops.is_empty() {
+        let what = if p.received < p.sent {
+            "the kernel dropped none of its packets on this machine (lost elsewhere, or answered with an error)"
+        } else {
+            "the kernel dropped none of its packets"
+        };
+        return writeln!(out, "why ({}): {what}", Esc(&p.from));
+    }
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for d in drops {
+        let place = match (&d.drop.netns, &d.drop.interface) {
+            (Some(n), Some(i)) => format!("{n} on {i}"),
+            (Some(n), None) => n.clone(),
+            (None, Some(i)) => format!("on {i}"),
+            (None, None) => "netns unknown".into(),
+        };
+        let line = format!(
+            "the {} was dropped by the kernel: {} in {} at {}",
+            d.direction, d.drop.reason, place, d.drop.location
+        );
+        match seen.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((line, 1)),
+        }
+    }
+    for (line, n) in seen {
+        let times = if n > 1 {
+            format!(" (×{n})")
+        } else {
+            String::new()
+        };
+        writeln!(out, "why ({}): {}{times}", Esc(&p.from), Esc(&line))?;
+    }
+    Ok(())
 }
 
 pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Result<()> {
@@ -90,6 +129,9 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Res
                 p.sent, p.received, p.loss_pct
             )?;
         }
+    }
+    for p in r.probes.iter().filter(|p| p.why.is_some()) {
+        why(out, p)?;
     }
     for m in &r.pmtu {
         writeln!(
