@@ -336,6 +336,7 @@ Register-ArgumentCompleter -Native -CommandName 'podnet' -ScriptBlock {
             [CompletionResult]::new('--node-name', '--node-name', [CompletionResultType]::ParameterName, 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)')
             [CompletionResult]::new('--from-all', '--from-all', [CompletionResultType]::ParameterName, 'Probe from every pod on this machine instead of one')
             [CompletionResult]::new('--pmtu', '--pmtu', [CompletionResultType]::ParameterName, 'Find the largest don''t-fragment ICMP packet that reaches the target')
+            [CompletionResult]::new('--why', '--why', [CompletionResultType]::ParameterName, 'Watch the kernel''s drops while probing and say, for the probe''s own lost packets, the reason, the kernel function and where they died, request or reply (needs eBPF)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say where each fact came from (file, netlink attribute); repeat for more')
             [CompletionResult]::new('--kube', '--kube', [CompletionResultType]::ParameterName, 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning')

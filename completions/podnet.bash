@@ -2116,7 +2116,7 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__probe)
-            opts="-c -o -v -h -V --from-all --count --interval --timeout --size --pmtu --tcp --udp --http --dns --port --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            opts="-c -o -v -h -V --from-all --count --interval --timeout --size --pmtu --why --tcp --udp --http --dns --port --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

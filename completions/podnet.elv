@@ -311,6 +311,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
             cand --from-all 'Probe from every pod on this machine instead of one'
             cand --pmtu 'Find the largest don''t-fragment ICMP packet that reaches the target'
+            cand --why 'Watch the kernel''s drops while probing and say, for the probe''s own lost packets, the reason, the kernel function and where they died, request or reply (needs eBPF)'
             cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'

@@ -278,6 +278,7 @@ complete -c podnet -n "__fish_podnet_using_subcommand probe" -l kubeconfig -d 'K
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -l from-all -d 'Probe from every pod on this machine instead of one'
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -l pmtu -d 'Find the largest don\'t-fragment ICMP packet that reaches the target'
+complete -c podnet -n "__fish_podnet_using_subcommand probe" -l why -d 'Watch the kernel\'s drops while probing and say, for the probe\'s own lost packets, the reason, the kernel function and where they died, request or reply (needs eBPF)'
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
 complete -c podnet -n "__fish_podnet_using_subcommand probe" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'
