@@ -3,7 +3,7 @@
 //! conflist that does not parse, a netns left behind, no config at all),
 //! `bridge-nf` (kube-proxy's chain with bridged pods and
 //! bridge-nf-call-iptables off), `kernel-stats` (drops while doctor
-//! samples), `conntrack` and `node-env`. Each status is checked against the
+//! samples, with the kernel's own reason for them), `conntrack` and `node-env`. Each status is checked against the
 //! files, sysctls and counters themselves. Statuses a test namespace cannot
 //! reach (a full conntrack table: nf_conntrack_max is read-only outside the
 //! initial namespace; a kernel without VXLAN) are unit-tested in
@@ -132,6 +132,11 @@ node_test! {
         let (ks, t) = status_of(&v, "kernel-stats");
         assert_eq!(ks, "warn", "{t}");
         assert!(t.contains("IpExt:InNoRoutes +"), "{t}");
+        // and the kernel's own reason for them, in this node, with the pod
+        assert!(
+            t.contains("IP_INNOROUTES at ") && t.contains(&format!("(pod {})", l.pods[0].full)),
+            "{t}"
+        );
         ns_sh(&node1, &format!("ip route add {}", route.trim()));
 
         // cni: no configuration at all

@@ -61,6 +61,9 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         .map(|c| check_id(c))
         .collect::<Result<_>>()?;
     let started = Instant::now();
+    // the kernel's drop reasons during the sample, when eBPF allows (before
+    // any thread: watching may mount tracefs in a mount namespace of ours)
+    let mut watch = super::drops::Watch::start(ctx).ok();
     let api = start_node_cidrs(ctx);
     let mut inv = inventory::scan(
         ctx,
@@ -111,8 +114,20 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
     }
     let sample = args.sample;
     std::thread::sleep(sample.saturating_sub(started.elapsed().min(sample / 2)));
+    let drops = watch
+        .as_mut()
+        .map(|w| w.drain(&crate::analyze::drops::Places::from_namespaces(nss)));
     let mut reports = Vec::new();
-    for (node, label, target, mut facts, cx, queries) in nodes {
+    for (node, label, target, mut facts, mut cx, queries) in nodes {
+        cx.kernel_drops = drops.as_ref().map(|all| {
+            let mine: Vec<u64> = std::iter::once(node.inode)
+                .chain(cx.pods.iter().filter_map(|p| p.inode))
+                .collect();
+            all.iter()
+                .filter(|d| d.netns_inode.is_some_and(|i| mine.contains(&i)))
+                .cloned()
+                .collect()
+        });
         let later = visit(&target, |inside| read_facts(inside, Some(&queries)))?;
         facts.sample_secs = started.elapsed().as_secs_f64();
         facts.counters_after = later.counters_before;

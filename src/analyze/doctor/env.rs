@@ -226,8 +226,52 @@ pub fn node_env(_f: &NodeFacts, cx: &Context) -> Check {
     Check::new(ID, Status::Pass, summary).with(evidence)
 }
 
+/// The kernel's own drop reasons during the sample, alike drops counted
+/// once, most frequent first (at most 8 lines): evidence, not a verdict —
+/// a node always drops some packets that are nobody's problem.
+fn drop_reasons(cx: &Context, secs: f64) -> Vec<Evidence> {
+    let Some(drops) = &cx.kernel_drops else {
+        return Vec::new();
+    };
+    let from = format!("skb:kfree_skb (eBPF) during the {secs:.1} s sample");
+    if drops.is_empty() {
+        return vec![Evidence::new(
+            format!(
+                "the kernel dropped no packet in {} or its pods",
+                cx.node_label
+            ),
+            from,
+        )];
+    }
+    let mut alike: Vec<(String, u64)> = Vec::new();
+    for d in drops {
+        let place = match (&d.netns, &d.interface) {
+            (Some(n), Some(i)) => format!("{n} on {i}"),
+            (Some(n), None) => n.clone(),
+            _ => "?".into(),
+        };
+        let pod = d
+            .pod
+            .as_ref()
+            .filter(|p| d.netns.as_deref() != Some(&format!("pod {p}")))
+            .map(|p| format!(" (pod {p})"))
+            .unwrap_or_default();
+        let key = format!("{} at {} in {place}{pod}", d.reason, d.location);
+        match alike.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += d.count,
+            None => alike.push((key, d.count)),
+        }
+    }
+    alike.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    alike
+        .into_iter()
+        .take(8)
+        .map(|(k, n)| Evidence::new(format!("{k}: {n} dropped"), from.clone()))
+        .collect()
+}
+
 /// Growth of the kernel's drop counters between two reads a moment apart.
-pub fn kernel_stats(f: &NodeFacts) -> Check {
+pub fn kernel_stats(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "kernel-stats";
     const COUNTERS: &[(&str, &str)] = &[
         (
@@ -273,6 +317,7 @@ pub fn kernel_stats(f: &NodeFacts) -> Check {
         })
         .collect();
     evidence.retain(|e| grew.keys().any(|k| e.fact.starts_with(k.as_str())) || grew.is_empty());
+    evidence.extend(drop_reasons(cx, f.sample_secs));
     if grew.is_empty() {
         return Check::new(
             ID,
@@ -362,15 +407,16 @@ mod tests {
     #[test]
     fn kernel_stats_statuses() {
         let mut f = NodeFacts::default();
-        assert_eq!(kernel_stats(&f).status, Status::Skip);
+        let cx = Context::default();
+        assert_eq!(kernel_stats(&f, &cx).status, Status::Skip);
         f.counters_before
             .insert("TcpExt:IPReversePathFilter".into(), 36);
         f.counters_after
             .insert("TcpExt:IPReversePathFilter".into(), 36);
-        assert_eq!(kernel_stats(&f).status, Status::Pass);
+        assert_eq!(kernel_stats(&f, &cx).status, Status::Pass);
         f.counters_after
             .insert("TcpExt:IPReversePathFilter".into(), 40);
-        let c = kernel_stats(&f);
+        let c = kernel_stats(&f, &cx);
         assert_eq!(c.status, Status::Warn);
         assert!(
             c.summary.contains("TcpExt:IPReversePathFilter +4"),

@@ -134,6 +134,9 @@ pub struct Context {
     pub pod_views: Vec<PodView>,
     /// This node plays no node: it holds no pod (a lab's host).
     pub hostonly: bool,
+    /// The kernel's drops in this node's namespace and its pods' during the
+    /// sample (skb:kfree_skb through eBPF), when they could be watched.
+    pub kernel_drops: Option<Vec<crate::model::drops::Drop>>,
 }
 
 /// Every check, in the order they are shown.
@@ -151,7 +154,7 @@ pub fn run_all(f: &NodeFacts, cx: &Context) -> Vec<Check> {
         pods::conntrack(f),
         env::cni(cx),
         env::node_env(f, cx),
-        env::kernel_stats(f),
+        env::kernel_stats(f, cx),
     ]
 }
 
