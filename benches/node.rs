@@ -653,12 +653,23 @@ fn drops_cost(pods: usize, runs: usize) {
         sh("mount -t tracefs nodev /sys/kernel/tracing");
     }
     sh("iptables -w -A OUTPUT -d 127.0.0.9 -j DROP");
-    let mut flood = Command::new("ping")
-        .args(["-q", "-i", "0.001", "127.0.0.9"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ping");
+    // UDP datagrams to an address OUTPUT drops, at a steady pace
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+            let gap = Duration::from_secs(1) / PPS;
+            let mut next = Instant::now();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = sock.send_to(b"unrelated", "127.0.0.9:9");
+                next += gap;
+                if let Some(d) = next.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(d);
+                }
+            }
+        })
+    };
     let inst = "/sys/kernel/tracing/instances/podnet-bench-cat";
     let _ = std::fs::create_dir(inst);
     let cat_pipe = format!("{inst}/trace_pipe");
@@ -674,8 +685,16 @@ fn drops_cost(pods: usize, runs: usize) {
         cat.push(drops_window(&["cat", &cat_pipe], WINDOW, |_| true));
         let _ = std::fs::write(format!("{inst}/events/skb/kfree_skb/enable"), "0");
     }
-    let _ = flood.kill();
-    let _ = flood.wait();
+    // how many drops there really were
+    let out = Command::new(PODNET)
+        .args(["drops", "--summary", "-o", "json", "--duration", "2"])
+        .output()
+        .expect("podnet drops --summary");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let rate =
+        summary["total"].as_f64().unwrap_or(0.0) / summary["seconds"].as_f64().unwrap_or(1.0);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = flood.join();
     let _ = std::fs::remove_dir(inst);
     sh("iptables -w -D OUTPUT -d 127.0.0.9 -j DROP");
     let med = |v: &mut Vec<f64>| {
@@ -685,7 +704,7 @@ fn drops_cost(pods: usize, runs: usize) {
     let (o, c) = (med(&mut ours), med(&mut cat));
     println!();
     println!(
-        "Drops ({pods} pods, ~{PPS} unrelated drops/s, {} windows of {} s, medians):",
+        "Drops ({pods} pods, {rate:.0} unrelated drops/s, {} windows of {} s, medians):",
         ours.len(),
         WINDOW.as_secs()
     );
