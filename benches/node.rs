@@ -20,6 +20,8 @@ struct Opts {
     runs: usize,
     seed_runs: usize,
     markdown: bool,
+    /// Only build the node and measure `drops` (`--drops-only`).
+    drops_only: bool,
 }
 
 fn parse_opts() -> Opts {
@@ -28,6 +30,7 @@ fn parse_opts() -> Opts {
         runs: 7,
         seed_runs: 1,
         markdown: false,
+        drops_only: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -50,6 +53,7 @@ fn parse_opts() -> Opts {
                 i += 1;
             }
             "--markdown" => o.markdown = true,
+            "--drops-only" => o.drops_only = true,
             _ => {} // cargo bench passes --bench
         }
         i += 1;
@@ -522,13 +526,17 @@ fn run(opts: &Opts) {
             "node of {n} pods built in {:.1} s",
             t.elapsed().as_secs_f64()
         );
-        for (j, job) in jobs.iter().enumerate() {
+        for (j, job) in jobs.iter().enumerate().filter(|_| !opts.drops_only) {
             let argv: Vec<&str> = job.argv.iter().map(String::as_str).collect();
             let runs = if job.seed { opts.seed_runs } else { opts.runs };
             let s = measure(&argv, runs);
             eprintln!("  {:<62} {:>10.1} ms", job.name, ms(s.median));
             results[j].push(s);
         }
+    }
+    if opts.drops_only {
+        drops_cost(built, opts.runs);
+        return;
     }
     report(opts, &jobs, &results);
     println!();

@@ -1,6 +1,7 @@
 //! `podnet doctor`: reads the node's kernel state twice a moment apart
 //! (inside the node's network namespace), joins it with the pods attached to
-//! the node, and prints each check's verdict, evidence and fix. Read-only.
+//! the node, and prints each check's verdict, evidence and fix; when eBPF
+//! allows, it watches the kernel's drops during the sample. Read-only.
 
 use std::io::Write;
 use std::net::IpAddr;

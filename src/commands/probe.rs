@@ -1,6 +1,7 @@
 //! `podnet probe <pod> <target>`: ICMP echo, TCP connect, HTTP GET, UDP and
 //! DNS from inside a pod's network namespace, with no tool in the pod's
-//! image; `--pmtu` sweeps DF packet sizes; `--from-all` probes from every pod.
+//! image; `--pmtu` sweeps DF packet sizes; `--from-all` probes from every pod;
+//! `--why` watches the kernel's drops (eBPF) and keeps the probe's own.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
