@@ -208,6 +208,45 @@ pub fn trace(l: &Layout, from: usize, to: usize, traffic: Traffic) -> (i32, Valu
     (o.status.code().unwrap_or(-1), v)
 }
 
+/// With `PODNET_CORPUS_WHY=1`: `probe --why` from the case's pod, with
+/// the fault in, as one line (direction, reason, place of each drop) for
+/// the record; not judged (the expected reasons are Step 9's work).
+pub fn why_line(l: &Layout, from: usize, to: usize) -> Option<String> {
+    if std::env::var("PODNET_CORPUS_WHY").as_deref() != Ok("1") {
+        return None;
+    }
+    let (src, dst) = (&l.pods[from], &l.pods[to]);
+    let o = podnet_on_node(&[
+        "probe", &src.netns, &dst.ip, "--why", "-c", "1", "-o", "json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).ok()?;
+    let mut seen: Vec<String> = Vec::new();
+    for d in v["probes"][0]["why"].as_array().into_iter().flatten() {
+        let at = if d["netns_inode"].as_u64() == Some(l.nodes[0].inode) {
+            l.nodes[0].name.clone()
+        } else if d["netns_inode"].as_u64() == l.nodes.get(1).map(|n| n.inode) {
+            l.nodes[1].name.clone()
+        } else {
+            d["netns"].as_str().unwrap_or("?").to_string()
+        };
+        let one = format!(
+            "{}/{} @ {at} {} {}",
+            d["reason"].as_str().unwrap_or("?"),
+            d["direction"].as_str().unwrap_or("?"),
+            d["interface"].as_str().unwrap_or("-"),
+            d["location"].as_str().unwrap_or("?")
+        );
+        if !seen.contains(&one) {
+            seen.push(one);
+        }
+    }
+    Some(if seen.is_empty() {
+        "no kernel drop on this machine".into()
+    } else {
+        seen.join("; ")
+    })
+}
+
 /// The trace's verdict in one line: `delivered`, `<cause>/<direction> @ <place> #<hop>`, or the error.
 pub fn trace_summary(l: &Layout, t: &Value) -> String {
     if let Some(s) = t.as_str() {
@@ -369,6 +408,11 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
         return row;
     }
     let (still, out) = traffic_works(l, c);
+    if matches!(c.traffic, Traffic::Ping)
+        && let Some(w) = why_line(l, c.from, c.to)
+    {
+        eprintln!("[why] {} {}: {w}", l.kind.slug(), c.fault);
+    }
     let mut truth = !still;
     if still {
         detail.push(format!(
