@@ -91,7 +91,7 @@ fn watch(
         "ground truth: the fault did not break ping ({})",
         inject.1
     );
-    let mut tracer = Tracer::start(&format!("pntest-{}", std::process::id()));
+    let mut tracer = Tracer::start(&format!("{}drops", l.prefix));
     let child = start_drops(&["--duration", "3", "--pod", pod]);
     let _ = l.ping(from, to, &["-c", "3", "-i", "0.2"]);
     let (code, drops, stderr) = finish(child);
@@ -247,12 +247,18 @@ node_test! {
         };
         let before = instances();
         let mut child = podnet_command(&["drops", "--no-bpf"]).spawn().expect("spawn");
-        let name = format!("podnet-{}", child.id());
+        // podnet-<pid namespace>-<pid>-<start time>
+        let pidns = std::fs::read_link("/proc/self/ns/pid").expect("pid ns");
+        let pidns = pidns.to_string_lossy().trim_start_matches("pid:[").trim_end_matches(']').to_string();
+        let stem = format!("podnet-{pidns}-{}-", child.id());
         let t = Instant::now();
-        while !instances().contains(&name) {
-            assert!(t.elapsed() < Duration::from_secs(20), "no instance {name}");
+        let name = loop {
+            if let Some(n) = instances().into_iter().find(|n| n.starts_with(&stem)) {
+                break n;
+            }
+            assert!(t.elapsed() < Duration::from_secs(20), "no instance {stem}…");
             std::thread::sleep(Duration::from_millis(50));
-        }
+        };
         signal(&child, nix::sys::signal::Signal::SIGKILL);
         let _ = child.wait();
         assert!(instances().contains(&name), "kill -9 cannot clean up: {name} must still be there");
@@ -321,7 +327,7 @@ node_test! {
             assert!(l.ping(0, 2, &[]).0, "baseline");
             ns_sh(&node.netns, &format!("iptables -w -A {rule}"));
             assert!(!l.ping(0, 2, &[]).0, "ground truth: {rule} on {} does not break ping", node.name);
-            let mut tracer = Tracer::start(&format!("pntest-why-{}", std::process::id()));
+            let mut tracer = Tracer::start(&format!("{}why", l.prefix));
             let (code, v) = probe_why(&pa.full, &pc.ip);
             let raw = tracer.read().to_string();
             drop(tracer);

@@ -104,6 +104,7 @@ impl C<'_> {
             cause,
             direction: path.2,
             hop: path.3,
+            kernel: kernel_reason(cause, path.3),
         }
     }
 
@@ -189,7 +190,7 @@ impl C<'_> {
         } else {
             self.outbound(n)
         };
-        self.case(
+        let mut case = self.case(
             &format!("route to remote pod CIDR missing ({})", self.l.node(n).name),
             n,
             vec![step(
@@ -202,7 +203,13 @@ impl C<'_> {
             path,
             Traffic::Ping,
             "no-route",
-        )
+        );
+        // refused on arrival, the kernel says so: the reverse-path check
+        // (fib_validate_source) fails before any forwarding lookup
+        if n == 1 && refused_on_arrival {
+            case.kernel = Some("IP_RPFILTER");
+        }
+        case
     }
 
     fn route_type(&self, n: usize, typ: &str, cause: &'static str) -> Case {
@@ -628,7 +635,7 @@ impl C<'_> {
 
     fn neigh_wrong(&self, n: usize) -> Case {
         let (dev, mac, vtep, _) = self.overlay(n);
-        self.case(
+        let mut case = self.case(
             &format!("VXLAN neighbour with a wrong MAC ({})", self.l.node(n).name),
             n,
             vec![step(
@@ -641,7 +648,10 @@ impl C<'_> {
             self.outbound(n),
             Traffic::Ping,
             "vtep-mac-mismatch",
-        )
+        );
+        // the neighbour names a MAC the FDB has no VTEP for
+        case.kernel = Some("NO_TX_TARGET");
+        case
     }
 
     /// node2's VTEP changes its MAC (a flannel restart); node1's entries
@@ -875,6 +885,30 @@ impl C<'_> {
             Traffic::Ping,
             "rp-filter",
         )
+    }
+}
+
+/// The drop reason the kernel gives, for a cause trace names, at the
+/// trace's hop and direction (include/net/dropreason-core.h and the code
+/// that frees the packet): a netfilter verdict is NETFILTER_DROP; the
+/// reverse-path check IP_RPFILTER; forwarding off makes ip_error() count an
+/// address error (IP_INADDRERRORS); no route at all is IP_INNOROUTES;
+/// blackhole, unreachable and prohibit routes end in ip_error() or
+/// dst_discard with no specific reason (NOT_SPECIFIED); a VXLAN device with
+/// no FDB entry for the destination MAC has no target (NO_TX_TARGET).
+/// `None` where the kernel frees nothing on this machine at that hop (a
+/// pod with no route never builds the packet; an unanswered ARP waits
+/// seconds before NEIGH_FAILED) or drops it elsewhere (a flooded frame at
+/// a sibling pod, a wrong VTEP MAC at the far node): not judged yet.
+fn kernel_reason(cause: &str, hop: Place) -> Option<&'static str> {
+    match (cause, hop) {
+        ("firewall", _) => Some("NETFILTER_DROP"),
+        ("rp-filter", _) => Some("IP_RPFILTER"),
+        ("forwarding-off", _) => Some("IP_INADDRERRORS"),
+        ("no-route", Place::Node(_)) => Some("IP_INNOROUTES"),
+        ("route-blackhole" | "route-unreachable" | "route-prohibit", _) => Some("NOT_SPECIFIED"),
+        ("fdb-missing", _) => Some("NO_TX_TARGET"),
+        _ => None,
     }
 }
 

@@ -87,9 +87,16 @@ pub fn attribute(raw: &RawDrop, names: &Names, places: &Places, ms: u64) -> Drop
         Some((label, pod)) => (Some(label.clone()), pod.clone()),
         None => (ns.map(|i| format!("netns {i}")), None),
     };
-    let flow = raw.flow.as_ref();
+    // a pod by its address only where the namespace is one podnet sees: an
+    // address means nothing in a namespace it cannot see (another PID
+    // namespace's pods may reuse it)
+    let flow = raw
+        .flow
+        .as_ref()
+        .filter(|_| ns.is_some_and(|i| places.knows(i)));
     let src_pod = flow.and_then(|f| places.pod_ips.get(&f.src).cloned());
     let dst_pod = flow.and_then(|f| places.pod_ips.get(&f.dst).cloned());
+    let flow = raw.flow.as_ref();
     Drop {
         ms,
         reason: names.reason(raw.reason),
@@ -372,6 +379,9 @@ mod tests {
         // an unknown namespace and a flow of no pod: nothing invented
         let d = attribute(&raw(99, "192.0.2.1", "192.0.2.2"), &names(), &places(), 5);
         assert_eq!((d.netns.as_deref(), d.pod), (Some("netns 99"), None));
+        // a pod's address in a namespace podnet cannot see is not that pod
+        let d = attribute(&raw(99, "10.244.2.2", "10.244.1.2"), &names(), &places(), 5);
+        assert_eq!((d.pod, d.dst_pod), (None, None));
         let mut r = raw(0, "192.0.2.1", "192.0.2.2");
         r.reason = 500;
         let d = attribute(&r, &names(), &places(), 5);

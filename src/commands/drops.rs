@@ -34,6 +34,8 @@ enum Source {
 
 pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("drops", inventory::SCAN_CAPS)?;
+    // first: a Ctrl-C while the probe is being attached must still detach it cleanly
+    signals::catch_interrupts().map_err(|e| Error::io("install the Ctrl-C handler", e))?;
     let mut opened = open_tracing()?;
     let mut warnings = std::mem::take(&mut opened.warnings);
     let reasons = wanted_reasons(&args.reason, &opened.names)?;
@@ -71,7 +73,6 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
     {
         warnings.push("without eBPF no drop has a namespace, pod or flow: --pod, --node-netns and --proto match nothing".into());
     }
-    signals::catch_interrupts().map_err(|e| Error::io("install the Ctrl-C handler", e))?;
     if !ctx.json() || args.summary {
         ctx.warn(&warnings);
     } else {

@@ -131,7 +131,14 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
     if let Some(w) = watch.as_mut() {
         // the last attempts' drops reach the ring a moment after they happen
         std::thread::sleep(Duration::from_millis(200));
-        let drops = w.drain(&Places::from_namespaces(nss));
+        let places = Places::from_namespaces(nss);
+        // only where podnet sees the namespace: another PID namespace's
+        // pods may use the same addresses
+        let drops: Vec<_> = w
+            .drain(&places)
+            .into_iter()
+            .filter(|d| d.netns_inode.is_some_and(|i| places.knows(i)))
+            .collect();
         report.warnings.append(&mut w.warnings);
         for (run, s) in report.probes.iter_mut().zip(&sources) {
             let Some(from) = pod_address(s) else {

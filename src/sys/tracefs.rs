@@ -2,7 +2,8 @@
 //! podnet's own mount namespace so the node's mounts stay as they were),
 //! reading event files, and a private trace instance with one event
 //! enabled whose `trace_pipe` is read without blocking. An instance left by
-//! a killed podnet (its name carries the PID) is removed by the next run.
+//! a killed podnet (its name carries the PID namespace, PID and start time)
+//! is removed by the next run in the same PID namespace.
 //! Knows nothing of pods.
 
 use std::io::{self, Read};
@@ -77,27 +78,67 @@ impl Tracefs {
         Ok(s)
     }
 
-    /// Removes `podnet-<pid>` instances whose process is gone.
+    /// Removes the instances of podnet processes that are provably gone: of
+    /// this PID namespace, and no process with that PID and start time
+    /// lives. Any other instance (another PID namespace's podnet) is left.
     pub fn remove_stale_instances(&self) -> Vec<String> {
         let mut removed = Vec::new();
-        let Ok(rd) = std::fs::read_dir(self.root.join("instances")) else {
+        let (Ok(rd), Some(mine)) = (std::fs::read_dir(self.root.join("instances")), pid_ns())
+        else {
             return removed;
         };
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name
-                .strip_prefix("podnet-")
-                .and_then(|p| p.parse::<u32>().ok())
-            else {
+            let Some((ns, pid, start)) = parse_instance_name(&name) else {
                 continue;
             };
-            if !Path::new(&format!("/proc/{pid}")).exists() && std::fs::remove_dir(e.path()).is_ok()
-            {
+            let alive = start_time(&format!("/proc/{pid}/stat")) == Some(start);
+            if ns == mine && !alive && std::fs::remove_dir(e.path()).is_ok() {
                 removed.push(name);
             }
         }
         removed
     }
+}
+
+/// This process's PID namespace inode.
+fn pid_ns() -> Option<u64> {
+    let link = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    link.to_str()?
+        .strip_prefix("pid:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+/// A process's start time (clock ticks since boot) from its stat file.
+fn start_time(stat: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(stat).ok()?;
+    text.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()
+}
+
+/// `podnet-<pid namespace>-<pid>-<start time>`: unique on the machine,
+/// and provably dead when that process no longer exists.
+pub fn instance_name() -> Option<String> {
+    Some(format!(
+        "podnet-{}-{}-{}",
+        pid_ns()?,
+        std::process::id(),
+        start_time("/proc/self/stat")?
+    ))
+}
+
+fn parse_instance_name(name: &str) -> Option<(u64, u32, u64)> {
+    let mut it = name.strip_prefix("podnet-")?.split('-');
+    let ns = it.next()?.parse().ok()?;
+    let pid = it.next()?.parse().ok()?;
+    let start = it.next()?.parse().ok()?;
+    it.next().is_none().then_some((ns, pid, start))
 }
 
 /// A trace instance of this process with one event enabled; removed on drop.
@@ -110,12 +151,12 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Creates `instances/podnet-<pid>` and enables `system/event` in it.
+    /// Creates `instances/<instance_name()>` and enables `system/event` in it.
     pub fn create(t: &Tracefs, system: &str, event: &str) -> io::Result<Instance> {
-        let dir = t
-            .root
-            .join("instances")
-            .join(format!("podnet-{}", std::process::id()));
+        let name = instance_name().ok_or_else(|| {
+            io::Error::other("cannot read this process's PID namespace or start time")
+        })?;
+        let dir = t.root.join("instances").join(name);
         std::fs::create_dir(&dir)?;
         let enable = dir.join("events").join(system).join(event).join("enable");
         let opened = std::fs::write(&enable, "1").and_then(|_| {
@@ -195,5 +236,21 @@ impl Drop for Instance {
         let _ = std::fs::write(&self.enable, "0");
         self.pipe = None;
         let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_names_carry_what_proves_their_process_dead() {
+        let mine = instance_name().unwrap();
+        let (ns, pid, start) = parse_instance_name(&mine).unwrap();
+        assert_eq!((Some(ns), pid), (pid_ns(), std::process::id()));
+        assert_eq!(start_time("/proc/self/stat"), Some(start));
+        assert_eq!(parse_instance_name("podnet-1-2-3-4"), None);
+        assert_eq!(parse_instance_name("podnet-4242"), None);
+        assert_eq!(parse_instance_name("other-1-2-3"), None);
     }
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::layouts::{Layout, Server, exchange, ns_try};
 use super::node::podnet_on_node;
+use super::tracer::Tracer;
 
 /// The traffic a fault breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,10 @@ pub struct Case {
     /// `request` or `reply`.
     pub direction: &'static str,
     pub hop: Place,
+    /// The drop reason the kernel must give for the probe's packet in that
+    /// direction at that hop (`probe --why`, confirmed by the raw
+    /// tracepoint); `None`: not judged.
+    pub kernel: Option<&'static str>,
 }
 
 /// A case's outcome: one row of the accuracy table.
@@ -77,6 +82,8 @@ pub struct Row {
     pub check_got: String,
     pub trace_want: String,
     pub trace_got: String,
+    pub kernel_want: String,
+    pub kernel_got: String,
     pub after: String,
     pub ok: bool,
     /// Problems found, for the assertion message (may hold random names).
@@ -208,43 +215,88 @@ pub fn trace(l: &Layout, from: usize, to: usize, traffic: Traffic) -> (i32, Valu
     (o.status.code().unwrap_or(-1), v)
 }
 
-/// With `PODNET_CORPUS_WHY=1`: `probe --why` from the case's pod, with
-/// the fault in, as one line (direction, reason, place of each drop) for
-/// the record; not judged (the expected reasons are Step 9's work).
-pub fn why_line(l: &Layout, from: usize, to: usize) -> Option<String> {
-    if std::env::var("PODNET_CORPUS_WHY").as_deref() != Ok("1") {
-        return None;
-    }
-    let (src, dst) = (&l.pods[from], &l.pods[to]);
+/// `probe --why` from the case's pod with the fault in, the raw
+/// tracepoint read meanwhile: (right, the drops in one line, what is
+/// wrong). With an expected reason, a drop of the probe's packet with that
+/// reason, in the case's direction, in the hop's namespace, must be there,
+/// and the raw tracepoint must show that reason; without, it is recorded.
+pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
+    let (src, dst) = (&l.pods[c.from], &l.pods[c.to]);
+    let mut tracer = Tracer::start(&format!("{}why", l.prefix));
     let o = podnet_on_node(&[
         "probe", &src.netns, &dst.ip, "--why", "-c", "1", "-o", "json",
     ]);
-    let v: Value = serde_json::from_slice(&o.stdout).ok()?;
+    let raw = tracer.read().to_string();
+    drop(tracer);
+    let Ok(v) = serde_json::from_slice::<Value>(&o.stdout) else {
+        return (
+            false,
+            "error".into(),
+            format!("probe --why: {}", String::from_utf8_lossy(&o.stderr)),
+        );
+    };
+    let drops: Vec<&Value> = v["probes"][0]["why"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let place_of = |d: &Value| -> String {
+        let inode = d["netns_inode"].as_u64();
+        l.nodes
+            .iter()
+            .find(|n| Some(n.inode) == inode)
+            .map(|n| n.name.clone())
+            .or_else(|| {
+                l.pods
+                    .iter()
+                    .find(|p| Some(p.inode) == inode)
+                    .map(|p| format!("pod {}", p.name))
+            })
+            .unwrap_or_else(|| d["netns"].as_str().unwrap_or("?").to_string())
+    };
     let mut seen: Vec<String> = Vec::new();
-    for d in v["probes"][0]["why"].as_array().into_iter().flatten() {
-        let at = if d["netns_inode"].as_u64() == Some(l.nodes[0].inode) {
-            l.nodes[0].name.clone()
-        } else if d["netns_inode"].as_u64() == l.nodes.get(1).map(|n| n.inode) {
-            l.nodes[1].name.clone()
-        } else {
-            d["netns"].as_str().unwrap_or("?").to_string()
-        };
+    for d in &drops {
         let one = format!(
-            "{}/{} @ {at} {} {}",
+            "{}/{} @ {}",
             d["reason"].as_str().unwrap_or("?"),
             d["direction"].as_str().unwrap_or("?"),
-            d["interface"].as_str().unwrap_or("-"),
-            d["location"].as_str().unwrap_or("?")
+            place_of(d)
         );
         if !seen.contains(&one) {
             seen.push(one);
         }
     }
-    Some(if seen.is_empty() {
-        "no kernel drop on this machine".into()
+    let got = if seen.is_empty() {
+        "none on this machine".to_string()
     } else {
         seen.join("; ")
-    })
+    };
+    let Some(want) = c.kernel else {
+        return (true, got, String::new());
+    };
+    let hop = l.place_inode(c.hop);
+    let found = drops.iter().any(|d| {
+        d["reason"] == want
+            && d["direction"] == c.direction
+            && d["netns_inode"].as_u64() == Some(hop)
+    });
+    let traced = raw.contains(&format!("reason: {want}"));
+    let ok = found && traced;
+    let why = if ok {
+        String::new()
+    } else {
+        format!(
+            "kernel: want {want}/{} @ {} (raw tracepoint {}), probe --why gave: {got}",
+            c.direction,
+            l.place_name(c.hop),
+            if traced {
+                "shows it"
+            } else {
+                "does not show it"
+            }
+        )
+    };
+    (ok, got, why)
 }
 
 /// The trace's verdict in one line: `delivered`, `<cause>/<direction> @ <place> #<hop>`, or the error.
@@ -379,6 +431,11 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
         check_got: String::new(),
         trace_want: format!("{}/{} @ {}", c.cause, c.direction, l.place_name(c.hop)),
         trace_got: String::new(),
+        kernel_want: match c.kernel {
+            Some(r) => format!("{r}/{} @ {}", c.direction, l.place_name(c.hop)),
+            None => "-".into(),
+        },
+        kernel_got: String::new(),
         after: String::new(),
         ok: false,
         detail: Vec::new(),
@@ -408,11 +465,20 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
         return row;
     }
     let (still, out) = traffic_works(l, c);
-    if matches!(c.traffic, Traffic::Ping)
-        && let Some(w) = why_line(l, c.from, c.to)
-    {
-        eprintln!("[why] {} {}: {w}", l.kind.slug(), c.fault);
-    }
+    let kernel_ok = match c.traffic {
+        Traffic::Ping => {
+            let (ok, got, why) = kernel_verdict(l, c);
+            row.kernel_got = got;
+            if !ok {
+                detail.push(why);
+            }
+            ok
+        }
+        _ => {
+            row.kernel_got = "-".into();
+            true
+        }
+    };
     let mut truth = !still;
     if still {
         detail.push(format!(
@@ -556,7 +622,7 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
     if !truth {
         row.check_got = format!("harness error; {}", row.check_got);
     }
-    row.ok = truth && doctor_ok && trace_ok && after.is_empty();
+    row.ok = truth && doctor_ok && trace_ok && kernel_ok && after.is_empty();
     row.detail = detail;
     row
 }
@@ -582,7 +648,7 @@ pub fn run_all(l: &Layout, cases: &[Case]) -> Vec<Row> {
 }
 
 /// The accuracy table's header.
-pub const TABLE_HEAD: &str = "| layout | fault | node | doctor: expected | doctor: got | trace: expected (cause/direction @ hop) | trace: got | after revert | ✓ |\n|---|---|---|---|---|---|---|---|---|\n";
+pub const TABLE_HEAD: &str = "| layout | fault | node | doctor: expected | doctor: got | trace: expected (cause/direction @ hop) | trace: got | kernel: expected (reason/direction @ hop) | kernel: got (probe --why) | after revert | ✓ |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -594,7 +660,7 @@ pub fn render_rows(rows: &[Row]) -> String {
     for r in rows {
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {} FAIL | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} FAIL | {} | {} | {} | {} | {} | {} | {} |",
             cell(&r.layout),
             cell(&r.fault),
             cell(&r.node),
@@ -602,6 +668,8 @@ pub fn render_rows(rows: &[Row]) -> String {
             cell(&r.check_got),
             cell(&r.trace_want),
             cell(&r.trace_got),
+            cell(&r.kernel_want),
+            cell(&r.kernel_got),
             cell(&r.after),
             if r.ok { "✓" } else { "✗" }
         );

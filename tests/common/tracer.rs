@@ -23,7 +23,8 @@ pub struct Tracer {
 }
 
 impl Tracer {
-    /// An instance named `name` with kfree_skb enabled.
+    /// An instance named `name` with kfree_skb enabled (tracefs instances
+    /// are the machine's: the name must be unique across PID namespaces).
     pub fn start(name: &str) -> Tracer {
         ensure_tracefs();
         let dir = PathBuf::from(format!("{TRACEFS}/instances/{name}"));
