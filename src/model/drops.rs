@@ -32,6 +32,18 @@ pub struct Drop {
     pub count: u64,
 }
 
+impl Drop {
+    /// Where it died: `the host on cni0`, `pod default/a`, `on eth0`.
+    pub fn place(&self) -> String {
+        match (&self.netns, &self.interface) {
+            (Some(n), Some(i)) => format!("{n} on {i}"),
+            (Some(n), None) => n.clone(),
+            (None, Some(i)) => format!("on {i}"),
+            (None, None) => "netns unknown".into(),
+        }
+    }
+}
+
 /// `drops --summary`: counts by reason × location × pod.
 #[derive(Debug, Clone, Serialize)]
 pub struct DropSummary {

@@ -36,12 +36,7 @@ pub fn line(out: &mut dyn Write, d: &Drop, _style: &Style) -> std::io::Result<()
     } else {
         String::new()
     };
-    let place = match (&d.netns, &d.interface) {
-        (Some(n), Some(i)) => format!("{n} on {i}"),
-        (Some(n), None) => n.clone(),
-        (None, Some(i)) => format!("on {i}"),
-        (None, None) => "netns unknown".into(),
-    };
+    let place = d.place();
     let pod = match (&d.pod, &d.netns) {
         (Some(p), Some(n)) if n != &format!("pod {p}") => format!(" [pod {}]", Esc(p)),
         _ => String::new(),

@@ -31,12 +31,7 @@ fn why(out: &mut dyn Write, p: &ProbeRun) -> std::io::Result<()> {
     }
     let mut seen: Vec<(String, usize)> = Vec::new();
     for d in drops {
-        let place = match (&d.drop.netns, &d.drop.interface) {
-            (Some(n), Some(i)) => format!("{n} on {i}"),
-            (Some(n), None) => n.clone(),
-            (None, Some(i)) => format!("on {i}"),
-            (None, None) => "netns unknown".into(),
-        };
+        let place = d.drop.place();
         let line = format!(
             "the {} was dropped by the kernel: {} in {} at {}",
             d.direction, d.drop.reason, place, d.drop.location

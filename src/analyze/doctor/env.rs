@@ -245,11 +245,7 @@ fn drop_reasons(cx: &Context, secs: f64) -> Vec<Evidence> {
     }
     let mut alike: Vec<(String, u64)> = Vec::new();
     for d in drops {
-        let place = match (&d.netns, &d.interface) {
-            (Some(n), Some(i)) => format!("{n} on {i}"),
-            (Some(n), None) => n.clone(),
-            _ => "?".into(),
-        };
+        let place = d.place();
         let pod = d
             .pod
             .as_ref()
