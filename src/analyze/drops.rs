@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use crate::discover::drop_event::RawDrop;
 use crate::discover::kallsyms::Symbols;
 use crate::discover::tracepoint::KfreeSkbLine;
-use crate::model::Netns;
 use crate::model::drops::{Drop, ProbeDrop, SummaryRow};
+use crate::model::{Interface, Netns};
 
 /// What names reasons and locations.
 #[derive(Debug, Clone, Default)]
@@ -38,10 +38,6 @@ pub struct Places {
     pod_ips: HashMap<IpAddr, String>,
 }
 
-fn addr_of(a: &str) -> Option<IpAddr> {
-    a.split('/').next()?.parse().ok()
-}
-
 impl Places {
     pub fn from_namespaces(nss: &[Netns]) -> Places {
         let mut p = Places::default();
@@ -60,8 +56,7 @@ impl Places {
                     .interfaces
                     .iter()
                     .filter(|i| i.kind != "loopback")
-                    .flat_map(|i| &i.addresses)
-                    .filter_map(|a| addr_of(a))
+                    .flat_map(Interface::ips)
                     .filter(|ip| {
                         !ip.is_loopback()
                             && !matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)

@@ -752,8 +752,7 @@ pub fn addresses(n: &Netns) -> Vec<IpAddr> {
     n.interfaces
         .iter()
         .filter(|i| i.kind != "loopback")
-        .flat_map(|i| &i.addresses)
-        .filter_map(|a| a.split('/').next()?.parse().ok())
+        .flat_map(Interface::ips)
         .collect()
 }
 

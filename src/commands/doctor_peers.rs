@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use crate::analyze::doctor::{FibQuery, PeerNode, cidrs};
 use crate::discover;
-use crate::model::Netns;
 use crate::model::doctor::NodeFacts;
+use crate::model::{Interface, Netns};
 use crate::sys::{HostRoot, netns};
 
 use super::inventory;
@@ -17,11 +17,7 @@ use super::node_facts::{lookup, visit};
 
 /// The addresses a namespace holds, from the inventory.
 pub fn addresses(n: &Netns) -> Vec<IpAddr> {
-    n.interfaces
-        .iter()
-        .flat_map(|i| i.addresses.iter())
-        .filter_map(|a| a.split('/').next()?.parse().ok())
-        .collect()
+    n.interfaces.iter().flat_map(Interface::ips).collect()
 }
 
 /// Namespaces other than `node` that play a node this one talks to: the

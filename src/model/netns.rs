@@ -37,9 +37,14 @@ pub struct Interface {
 impl Interface {
     /// Whether one of the interface's addresses is `ip`.
     pub fn holds(&self, ip: std::net::IpAddr) -> bool {
+        self.ips().any(|a| a == ip)
+    }
+
+    /// Its addresses without their prefix lengths (ones that do not parse left out).
+    pub fn ips(&self) -> impl Iterator<Item = std::net::IpAddr> + '_ {
         self.addresses
             .iter()
-            .any(|a| a.split('/').next().and_then(|s| s.parse().ok()) == Some(ip))
+            .filter_map(|a| a.split('/').next()?.parse().ok())
     }
 }
 

@@ -73,11 +73,7 @@ pub struct PeerNode {
 impl PeerNode {
     /// Every address it holds.
     pub fn addresses(&self) -> Vec<IpAddr> {
-        self.interfaces
-            .iter()
-            .flat_map(|i| i.addresses.iter())
-            .filter_map(|a| a.split('/').next()?.parse().ok())
-            .collect()
+        self.interfaces.iter().flat_map(Interface::ips).collect()
     }
 
     pub fn owns(&self, ip: IpAddr) -> bool {
