@@ -5,7 +5,9 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+use crate::model::route::RT_TABLE_MAIN;
 
 use super::{
     Context, PeerNode, RemoteCidr, fib, fib_command, fib_outcome, iface, sample_host, sample_pod,
@@ -181,7 +183,7 @@ pub fn peer_of<'a>(f: &NodeFacts, cx: &'a Context, r: &RemoteCidr) -> Option<&'a
         return cx.peers.iter().find(|p| p.inode == i);
     }
     let host = sample_host(&r.cidr)?;
-    let route = main_route(f, host)?;
+    let route = fib_explain::table_lookup(&f.routes, RT_TABLE_MAIN, host)?;
     let gw = route.gateway?;
     if let Some(p) = cx.peers.iter().find(|p| p.owns(gw)) {
         return Some(p);
@@ -204,15 +206,6 @@ pub fn peer_of<'a>(f: &NodeFacts, cx: &'a Context, r: &RemoteCidr) -> Option<&'a
         .find(|e| Some(e.ifindex) == route.oif && e.mac.eq_ignore_ascii_case(&mac))
         .and_then(|e| e.dst)?;
     cx.peers.iter().find(|p| p.owns(vtep))
-}
-
-/// The most specific main-table route to `ip`, of any type.
-pub fn main_route(f: &NodeFacts, ip: IpAddr) -> Option<&crate::model::Route> {
-    f.routes
-        .iter()
-        .filter(|r| r.table == 254 && r.ipv6 == ip.is_ipv6())
-        .filter(|r| r.dst.is_none_or(|d| d.contains(&ip)))
-        .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0))
 }
 
 /// Where the remote CIDR's packets to `pod_ip` enter this node. When the
@@ -341,7 +334,7 @@ pub fn classify_input_failure(f: &NodeFacts, dst: IpAddr, src: IpAddr, iif: &str
         {
             return InputFailure::Route(format!("{} {e}", fib_command(l)));
         }
-        if let Some(r) = main_route(f, ip)
+        if let Some(r) = fib_explain::table_lookup(&f.routes, RT_TABLE_MAIN, ip)
             && r.kind != "unicast"
             && r.kind != "local"
         {

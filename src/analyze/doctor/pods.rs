@@ -5,7 +5,9 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
 
 use super::{Context, PodView, iface, sample_host, sysctl_evidence};
@@ -23,10 +25,6 @@ fn link_local_gateway(view: &PodView) -> Option<IpAddr> {
             IpAddr::V4(v4) => v4.is_link_local(),
             IpAddr::V6(_) => false,
         })
-}
-
-fn addr_of(a: &str) -> Option<IpAddr> {
-    a.split('/').next()?.parse().ok()
 }
 
 /// Every pod's host veth is up, a port of its bridge where the node's pods
@@ -96,7 +94,7 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
         {
             let key = format!("net/ipv4/conf/{}/proxy_arp", h.name);
             let on = f.sysctls.get(&key).map(String::as_str) == Some("1");
-            let owns = h.addresses.iter().any(|a| addr_of(a) == Some(gw));
+            let owns = h.holds(gw);
             if !on && !owns {
                 evidence.push(sysctl_evidence(f, &key, node));
                 evidence.push(Evidence::new(
@@ -169,15 +167,6 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
     .with(evidence)
 }
 
-/// The pod's main-table route to `ip` (the most specific), if its routes were read.
-fn pod_route(routes: &[Route], ip: IpAddr) -> Option<&Route> {
-    routes
-        .iter()
-        .filter(|r| r.table == 254 && r.ipv6 == ip.is_ipv6())
-        .filter(|r| r.dst.is_none_or(|d| d.contains(&ip)))
-        .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0))
-}
-
 /// A gateway the pod can reach: on-link, inside one of its interface's
 /// subnets, or covered by a link-scope route on that interface
 /// (`169.254.1.1 dev eth0 scope link`, as the ptp plugin writes it).
@@ -224,9 +213,7 @@ fn pod_problem(v: &PodView, cx: &Context) -> Option<String> {
         ));
     }
     let has_ip = dev
-        .addresses
-        .iter()
-        .filter_map(|a| addr_of(a))
+        .ips()
         .any(|ip| !matches!(ip, IpAddr::V4(v4) if v4.is_link_local()) && !ip.is_loopback());
     if !has_ip {
         return Some(format!("{} of {} has no IP address", dev.name, v.label));
@@ -236,7 +223,8 @@ fn pod_problem(v: &PodView, cx: &Context) -> Option<String> {
         let Some(host) = sample_host(&r.cidr) else {
             continue;
         };
-        let route = pod_route(routes, host).filter(|x| x.kind == "unicast");
+        let route =
+            fib_explain::table_lookup(routes, RT_TABLE_MAIN, host).filter(|x| x.kind == "unicast");
         match route {
             None => {
                 return Some(format!(
