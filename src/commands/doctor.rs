@@ -62,9 +62,13 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         .map(|c| check_id(c))
         .collect::<Result<_>>()?;
     let started = Instant::now();
-    // the kernel's drop reasons during the sample, when eBPF allows (before
-    // any thread: watching may mount tracefs in a mount namespace of ours)
-    let mut watch = super::drops::Watch::start(ctx).ok();
+    // the kernel's drop reasons during the sample, for kernel-stats, when
+    // eBPF allows (before any thread: watching may mount tracefs in a mount
+    // namespace of ours; BTF, kallsyms and the program load cost start-up)
+    let drops_wanted = wanted.is_empty() || wanted.contains(&"kernel-stats");
+    let mut watch = drops_wanted
+        .then(|| super::drops::Watch::start(ctx).ok())
+        .flatten();
     let api = start_node_cidrs(ctx);
     let mut inv = inventory::scan(
         ctx,
