@@ -274,7 +274,7 @@ impl Limiter {
 
     /// The counted lines of windows before `second`.
     pub fn flush_before(&mut self, second: u64) -> Vec<Drop> {
-        if second <= self.window && !self.seen.is_empty() {
+        if second <= self.window {
             return Vec::new();
         }
         self.window = second;
