@@ -2194,7 +2194,7 @@ _podnet() {
             return 0
             ;;
         podnet__subcmd__trace)
-            opts="-o -v -h -V --proto --port --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
+            opts="-o -v -h -V --proto --port --verify --output --color --host-root --verbose --kube --no-kube --kubeconfig --node-name --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

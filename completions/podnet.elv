@@ -283,6 +283,7 @@ set edit:completion:arg-completer[podnet] = {|@words|
             cand --host-root 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests'
             cand --kubeconfig 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)'
             cand --node-name 'This node''s name, as the API knows it (default: $NODE_NAME, then the hostname)'
+            cand --verify 'Then send real packets along the flow (3 echoes, connects or datagrams) while watching the kernel''s drops (eBPF), and say whether the kernel agrees with the blocked hop: the same direction and namespace'
             cand -v 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --verbose 'Say where each fact came from (file, netlink attribute); repeat for more'
             cand --kube 'Ask the Kubernetes API for this node''s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'

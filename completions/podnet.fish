@@ -253,6 +253,7 @@ never\t''"
 complete -c podnet -n "__fish_podnet_using_subcommand trace" -l host-root -d 'Prefix for every host path podnet reads (/proc, /run, /var/lib/cni, /var/log/pods, …): `/host` in a DaemonSet that mounts the node there, or a fixture tree in tests' -r -F
 complete -c podnet -n "__fish_podnet_using_subcommand trace" -l kubeconfig -d 'Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster)' -r -F
 complete -c podnet -n "__fish_podnet_using_subcommand trace" -l node-name -d 'This node\'s name, as the API knows it (default: $NODE_NAME, then the hostname)' -r
+complete -c podnet -n "__fish_podnet_using_subcommand trace" -l verify -d 'Then send real packets along the flow (3 echoes, connects or datagrams) while watching the kernel\'s drops (eBPF), and say whether the kernel agrees with the blocked hop: the same direction and namespace'
 complete -c podnet -n "__fish_podnet_using_subcommand trace" -s v -l verbose -d 'Say where each fact came from (file, netlink attribute); repeat for more'
 complete -c podnet -n "__fish_podnet_using_subcommand trace" -l kube -d 'Ask the Kubernetes API for this node\'s pods (an error if unreachable). By default the API is asked only when a kubeconfig or an in-cluster service account is found, and a failure is a warning'
 complete -c podnet -n "__fish_podnet_using_subcommand trace" -l no-kube -d 'Never contact the Kubernetes API; name pods from the node alone'

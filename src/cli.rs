@@ -405,6 +405,11 @@ pub struct TraceArgs {
     /// Destination port (tcp/udp).
     #[arg(long, value_name = "PORT", value_parser = whole::<u16>(1, 65535))]
     pub port: Option<u16>,
+    /// Then send real packets along the flow (3 echoes, connects or datagrams) while watching
+    /// the kernel's drops (eBPF), and say whether the kernel agrees with the blocked hop:
+    /// the same direction and namespace.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// A traced packet's protocol.

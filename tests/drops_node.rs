@@ -5,7 +5,8 @@
 //! attributed to the namespace, interface, pods and flow where the packet
 //! died. Then: nothing stays attached after a normal exit, Ctrl-C or
 //! `kill -9` (bpftool and tracefs are the oracles), and bad input is one
-//! line and exit 2.
+//! line and exit 2. `probe --why` and `trace --verify` match the kernel's
+//! drops to their own packets.
 
 mod common;
 
@@ -240,17 +241,22 @@ node_test! {
 
         // tracefs alone: the instance goes with a normal exit; after kill -9
         // the next run removes it and says so
+        // podnet-<pid namespace>-<pid>-<start time>; only this test's PID
+        // namespace's: other tests trace at the same time
+        let pidns = std::fs::read_link("/proc/self/ns/pid").expect("pid ns");
+        let pidns = pidns.to_string_lossy().trim_start_matches("pid:[").trim_end_matches(']').to_string();
+        let ours = format!("podnet-{pidns}-");
         let instances = || -> Vec<String> {
             std::fs::read_dir("/sys/kernel/tracing/instances")
-                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>())
                 .unwrap_or_default()
+                .into_iter()
+                .filter(|n: &String| n.starts_with(&ours))
+                .collect()
         };
         let before = instances();
         let mut child = podnet_command(&["drops", "--no-bpf"]).spawn().expect("spawn");
-        // podnet-<pid namespace>-<pid>-<start time>
-        let pidns = std::fs::read_link("/proc/self/ns/pid").expect("pid ns");
-        let pidns = pidns.to_string_lossy().trim_start_matches("pid:[").trim_end_matches(']').to_string();
-        let stem = format!("podnet-{pidns}-{}-", child.id());
+        let stem = format!("{ours}{}-", child.id());
         let t = Instant::now();
         let name = loop {
             if let Some(n) = instances().into_iter().find(|n| n.starts_with(&stem)) {
@@ -352,5 +358,84 @@ node_test! {
         let (code, v) = probe_why(&pa.full, &pc.ip);
         assert_eq!(code, 0, "{v:#}");
         assert_eq!(v["probes"][0]["why"], serde_json::json!([]), "{v:#}");
+    }
+}
+
+/// `podnet trace <from> <target> --verify -o json`: the exit status and the report.
+fn trace_verify(from: &str, target: &str) -> (i32, Value) {
+    let out = podnet_command(&["trace", from, target, "--verify", "-o", "json"])
+        .output()
+        .expect("run podnet trace");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+node_test! {
+    fn trace_verify_says_whether_the_kernel_agrees_with_the_blocked_hop() {
+        ensure_tracefs();
+        let l = Layout::build(Kind::HostGw);
+        let n2 = l.nodes[1].clone();
+        let (pa, pc) = (l.pods[0].clone(), l.pods[2].clone());
+
+        // healthy: delivered, and the probe is answered
+        let (code, v) = trace_verify(&pa.full, &pc.ip);
+        assert_eq!(code, 0, "{v:#}");
+        assert_eq!(v["verify"]["agreement"], "agrees", "{v:#}");
+        assert_eq!(v["verify"]["probe"]["received"], 3, "{v:#}");
+
+        // the reply dies in node2's FORWARD: trace blocks it there, and the kernel says so
+        let rule = format!("FORWARD -d {} -j DROP", pa.ip);
+        ns_sh(&n2.netns, &format!("iptables -w -A {rule}"));
+        assert!(!l.ping(0, 2, &[]).0, "ground truth: {rule} does not break ping");
+        let mut tracer = Tracer::start(&format!("{}verify", l.prefix));
+        let (code, v) = trace_verify(&pa.full, &pc.ip);
+        let raw = tracer.read().to_string();
+        drop(tracer);
+        ns_sh(&n2.netns, &format!("iptables -w -D {rule}"));
+        assert!(raw.contains("reason: NETFILTER_DROP"), "the raw tracepoint shows no NETFILTER_DROP:\n{raw}");
+        assert_eq!(code, 1, "{v:#}");
+        let hop = v["blocked"]["hop"].as_u64().expect("a blocked hop") as usize;
+        let blocked = &v["hops"][hop - 1];
+        assert_eq!((&blocked["direction"], &blocked["netns_inode"]), (&Value::from("reply"), &Value::from(n2.inode)), "{v:#}");
+        assert_eq!(v["verify"]["agreement"], "agrees", "{v:#}");
+        let why = v["verify"]["probe"]["why"].as_array().expect("why");
+        assert!(why.iter().any(|d| d["reason"] == "NETFILTER_DROP" && d["direction"] == "reply" && d["netns_inode"] == n2.inode), "{v:#}");
+
+        // a rule trace cannot evaluate (a statistic match) is passed over: trace says
+        // delivered, the kernel's drop of the request says otherwise
+        let rule = format!("FORWARD -s {} -m statistic --mode nth --every 1 --packet 0 -j DROP", pa.ip);
+        ns_sh(&n2.netns, &format!("iptables -w -A {rule}"));
+        assert!(!l.ping(0, 2, &[]).0, "ground truth: {rule} does not break ping");
+        let mut tracer = Tracer::start(&format!("{}verify", l.prefix));
+        let (code, v) = trace_verify(&pa.full, &pc.ip);
+        let raw = tracer.read().to_string();
+        drop(tracer);
+        ns_sh(&n2.netns, &format!("iptables -w -D {rule}"));
+        assert!(raw.contains("reason: NETFILTER_DROP"), "the raw tracepoint shows no NETFILTER_DROP:\n{raw}");
+        assert_eq!(v["delivered"], true, "trace now evaluates statistic matches; pick another rule it cannot: {v:#}");
+        assert_eq!(code, 1, "a disagreement is a problem: {v:#}");
+        assert_eq!(v["verify"]["agreement"], "disagrees", "{v:#}");
+        let why = v["verify"]["probe"]["why"].as_array().expect("why");
+        assert!(why.iter().any(|d| d["reason"] == "NETFILTER_DROP" && d["direction"] == "request" && d["netns_inode"] == n2.inode), "{v:#}");
+
+        // the pod has no route: the packet is never built, nothing for the kernel to drop
+        ns_sh(&pa.netns, "ip route del default");
+        assert!(!l.ping(0, 2, &[]).0, "ground truth: no default route does not break ping");
+        let (code, v) = trace_verify(&pa.full, &pc.ip);
+        ns_sh(&pa.netns, &format!("ip route add default via {}", pa.gateway));
+        assert_eq!(code, 1, "{v:#}");
+        assert_eq!(v["blocked"]["hop"], 1, "{v:#}");
+        assert_eq!(v["verify"]["agreement"], "unconfirmed", "{v:#}");
+        assert!(l.ping(0, 2, &[]).0, "after the reverts");
+
+        // the probe needs a port to send TCP or UDP; refused before anything is attached
+        let out = podnet_command(&["trace", &pa.full, &pc.ip, "--proto", "udp", "--verify"])
+            .output()
+            .expect("run podnet trace");
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
     }
 }

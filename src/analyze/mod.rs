@@ -12,4 +12,5 @@ pub mod probe;
 pub mod rates;
 pub mod resolve;
 pub mod trace;
+pub mod trace_verify;
 pub mod veth;

@@ -19,6 +19,7 @@ use crate::render;
 use crate::sys::{icmp, netns, sockprobe};
 
 use super::Ctx;
+use super::drops::Watch;
 use super::inventory::{self, ScanOptions};
 
 /// Sizes tried per round of a path-MTU sweep (they go out together).
@@ -64,7 +65,7 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
     }
     // before the scan starts threads: watching may mount tracefs privately
     let mut watch = if args.why {
-        Some(super::drops::Watch::start(ctx)?)
+        Some(Watch::start(ctx)?)
     } else {
         None
     };
@@ -129,32 +130,8 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
         };
     }
     if let Some(w) = watch.as_mut() {
-        // the last attempts' drops reach the ring a moment after they happen
-        std::thread::sleep(Duration::from_millis(200));
-        let places = Places::from_namespaces(nss);
-        // only where podnet sees the namespace: another PID namespace's
-        // pods may use the same addresses
-        let drops: Vec<_> = w
-            .drain(&places)
-            .into_iter()
-            .filter(|d| d.netns_inode.is_some_and(|i| places.knows(i)))
-            .collect();
-        report.warnings.append(&mut w.warnings);
-        for (run, s) in report.probes.iter_mut().zip(&sources) {
-            let Some(from) = pod_address(s) else {
-                run.why = Some(Vec::new());
-                continue;
-            };
-            let flow = ProbeFlow {
-                from,
-                target: target_ip,
-                proto: spec.mode.l4().into(),
-                icmp_id: run.icmp_id,
-                port: spec.mode.port(),
-                from_netns: s.inode,
-            };
-            run.why = Some(of_probe(&drops, &flow));
-        }
+        let mut warnings = explain(w, nss, &mut report.probes, &sources, &spec.mode, target_ip);
+        report.warnings.append(&mut warnings);
     }
     let failed = report.probes.iter().any(|p| p.received == 0)
         || report.pmtu.iter().any(|p| p.pmtu.is_none());
@@ -169,6 +146,80 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
     } else {
         Outcome::Clean
     })
+}
+
+/// Gives each run the kernel's drops of its own packets (`--why`); returns
+/// the watch's warnings.
+fn explain(
+    w: &mut Watch,
+    nss: &[Netns],
+    runs: &mut [ProbeRun],
+    sources: &[&Netns],
+    mode: &Mode,
+    target: IpAddr,
+) -> Vec<String> {
+    // the last attempts' drops reach the ring a moment after they happen
+    std::thread::sleep(Duration::from_millis(200));
+    let places = Places::from_namespaces(nss);
+    // only where podnet sees the namespace: another PID namespace's
+    // pods may use the same addresses
+    let drops: Vec<_> = w
+        .drain(&places)
+        .into_iter()
+        .filter(|d| d.netns_inode.is_some_and(|i| places.knows(i)))
+        .collect();
+    for (run, s) in runs.iter_mut().zip(sources) {
+        let Some(from) = pod_address(s) else {
+            run.why = Some(Vec::new());
+            continue;
+        };
+        let flow = ProbeFlow {
+            from,
+            target,
+            proto: mode.l4().into(),
+            icmp_id: run.icmp_id,
+            port: mode.port(),
+            from_netns: s.inode,
+        };
+        run.why = Some(of_probe(&drops, &flow));
+    }
+    std::mem::take(&mut w.warnings)
+}
+
+/// `trace --verify`: `count` attempts from `source` to `target` while `w`
+/// watches, the run's lost packets explained by the kernel's drops.
+pub(super) fn verified_run(
+    ctx: &Ctx,
+    nss: &[Netns],
+    source: &Netns,
+    mode: Mode,
+    target: IpAddr,
+    count: u32,
+    w: &mut Watch,
+) -> (ProbeRun, Vec<String>) {
+    let opts = Opts {
+        count,
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_secs(1),
+        size: None,
+    };
+    let sources = [source];
+    let spec = TargetSpec {
+        host: target.to_string(),
+        mode,
+    };
+    let mut runs = match spec.mode {
+        Mode::Icmp => icmp_runs(ctx, &sources, target, &opts),
+        _ => socket_runs(ctx, &sources, &spec, target, &opts),
+    };
+    let warnings = explain(w, nss, &mut runs, &sources, &spec.mode, target);
+    match runs.pop() {
+        Some(run) => (run, warnings),
+        None => (
+            run_of(source, target.to_string(), spec.mode.l4(), Vec::new()),
+            warnings,
+        ),
+    }
 }
 
 struct Opts {

@@ -1,24 +1,27 @@
 //! `podnet trace <pod> <destination[:port]>`: the path a packet from a pod
 //! would take, hop by hop across namespaces, and the reply's way back when
 //! the destination is a pod on this machine, computed from kernel state (no
-//! packet is sent), with the first hop that cannot forward marked.
+//! packet is sent), with the first hop that cannot forward marked;
+//! `--verify` then probes the flow while watching the kernel's drops.
 
 use std::io::Write;
 use std::net::IpAddr;
 
 use crate::analyze::doctor::FibQuery;
 use crate::analyze::netfilter_path::{Packet, Proto};
-use crate::analyze::{resolve, trace, veth};
+use crate::analyze::probe::Mode;
+use crate::analyze::{resolve, trace, trace_verify, veth};
 use crate::cli::{TraceArgs, TraceProto};
 use crate::error::{Error, Outcome, Result};
 use crate::model::doctor::NodeFacts;
-use crate::model::trace::{Cause, Direction, Hop, HopStatus, TraceReport};
+use crate::model::trace::{Agreement, Cause, Direction, Hop, HopStatus, TraceReport, Verification};
 use crate::model::{Netns, PairStatus};
 use crate::render;
 
-use super::Ctx;
+use super::drops::Watch;
 use super::inventory::{self, ScanOptions, VisitWants};
 use super::node_facts::{lookup, read_with_lookups, visit};
+use super::{Ctx, probe};
 
 /// How many namespaces a path may cross before podnet stops following it.
 const MAX_NODES: usize = 6;
@@ -64,6 +67,14 @@ impl Leg {
 }
 
 pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> {
+    let (port, proto) = flow_of(args)?;
+    // before the scan starts threads: watching may mount tracefs privately
+    let mut watch = if args.verify {
+        verify_mode(proto, port)?;
+        Some(Watch::start(ctx)?)
+    } else {
+        None
+    };
     let mut inv = inventory::scan(
         ctx,
         "trace",
@@ -83,18 +94,7 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
         ));
     }
     let dst_text = resolve_destination(nss, &args.destination)?;
-    let (dst, dst_port) = parse_destination(&dst_text)?;
-    let port = args.port.or(dst_port);
-    let proto = match args.proto {
-        Some(TraceProto::Icmp) => Proto::Icmp,
-        Some(TraceProto::Tcp) => Proto::Tcp,
-        Some(TraceProto::Udp) => Proto::Udp,
-        None if port.is_some() => Proto::Tcp,
-        None => Proto::Icmp,
-    };
-    if proto == Proto::Icmp && port.is_some() {
-        return Err(Error::Usage("--port needs --proto tcp or udp".into()));
-    }
+    let (dst, _) = parse_destination(&dst_text)?;
     let pairs = veth::pair_all(nss, &mut inv.extra, false);
     let label = resolve::label(pod);
     let request = Leg {
@@ -126,6 +126,21 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
         hops.extend(back);
     }
     let blocked = trace::finish(&mut hops);
+    let mut warnings = inv.report.warnings;
+    let verify = match watch.as_mut() {
+        Some(w) => {
+            let (probe, mut more) =
+                probe::verified_run(ctx, nss, pod, verify_mode(proto, port)?, dst, 3, w);
+            warnings.append(&mut more);
+            let (agreement, verdict) = trace_verify::judge(&hops, &probe);
+            Some(Verification {
+                agreement,
+                verdict,
+                probe,
+            })
+        }
+        None => None,
+    };
     let report = TraceReport {
         from: label,
         to: match port {
@@ -139,7 +154,8 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
         delivered: blocked.is_none(),
         blocked,
         hops,
-        warnings: inv.report.warnings,
+        verify,
+        warnings,
     };
     if ctx.json() {
         render::write_json(out, &report)?;
@@ -148,11 +164,52 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
         ctx.warn(&report.warnings);
     }
     let blocked = report.hops.iter().any(|h| h.status == HopStatus::Blocked);
-    Ok(if blocked {
+    let disagrees = report
+        .verify
+        .as_ref()
+        .is_some_and(|v| v.agreement == Agreement::Disagrees);
+    Ok(if blocked || disagrees {
         Outcome::Problems
     } else {
         Outcome::Clean
     })
+}
+
+/// The traced protocol and the port, from the arguments alone (the
+/// destination may still be a pod reference, its port after a colon).
+fn flow_of(args: &TraceArgs) -> Result<(Option<u16>, Proto)> {
+    let dst_port = match parse_destination(&args.destination) {
+        Ok((_, p)) => p,
+        Err(_) => args
+            .destination
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok()),
+    };
+    let port = args.port.or(dst_port);
+    let proto = match args.proto {
+        Some(TraceProto::Icmp) => Proto::Icmp,
+        Some(TraceProto::Tcp) => Proto::Tcp,
+        Some(TraceProto::Udp) => Proto::Udp,
+        None if port.is_some() => Proto::Tcp,
+        None => Proto::Icmp,
+    };
+    if proto == Proto::Icmp && port.is_some() {
+        return Err(Error::Usage("--port needs --proto tcp or udp".into()));
+    }
+    Ok((port, proto))
+}
+
+/// What `--verify` sends for the traced flow.
+fn verify_mode(proto: Proto, port: Option<u16>) -> Result<Mode> {
+    match (proto, port) {
+        (Proto::Icmp, _) => Ok(Mode::Icmp),
+        (Proto::Tcp, Some(p)) => Ok(Mode::Tcp(p)),
+        (Proto::Udp, Some(p)) => Ok(Mode::Udp(p)),
+        (_, None) => Err(Error::Usage(format!(
+            "--verify sends real {} packets: give the port (DESTINATION:PORT or --port)",
+            proto.as_str()
+        ))),
+    }
 }
 
 /// One direction: from `from`'s namespace to `dst`. Returns its hops and

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One drop (or, with `count` > 1, that many alike within a second).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Drop {
     /// Milliseconds since `drops` started.
     pub ms: u64,

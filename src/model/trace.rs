@@ -137,5 +137,49 @@ pub struct TraceReport {
     pub delivered: bool,
     /// `delivered both ways`, `blocked in the reply at hop 9: …`, `leaves what podnet can see …`.
     pub verdict: String,
+    /// With `--verify`: a real probe along the flow, and whether the kernel's
+    /// drops of its packets agree with the trace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Verification>,
     pub warnings: Vec<String>,
+}
+
+/// How a real probe and the kernel's drops of its packets compare with
+/// the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Agreement {
+    /// As traced: delivered and answered, or lost with the kernel dropping
+    /// it in the blocked hop's direction and namespace.
+    Agrees,
+    /// Lost as traced, dropped by the kernel in the same direction but in
+    /// another namespace (a copy the bridge flooded, a later hop).
+    AgreesInDirection,
+    /// Otherwise than traced: through a blocked path, lost on a delivered
+    /// one, or dropped in the other direction.
+    Disagrees,
+    /// Lost, and no kernel drop on this machine names its packets (never
+    /// built, lost off the machine, or past what trace sees).
+    Unconfirmed,
+}
+
+impl Agreement {
+    pub fn code(self) -> &'static str {
+        match self {
+            Agreement::Agrees => "agrees",
+            Agreement::AgreesInDirection => "agrees-in-direction",
+            Agreement::Disagrees => "disagrees",
+            Agreement::Unconfirmed => "unconfirmed",
+        }
+    }
+}
+
+/// `trace --verify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub agreement: Agreement,
+    /// One line: what the probe and the kernel said, against the trace.
+    pub verdict: String,
+    /// The probe's attempts, with `why`: the kernel's drops of its packets.
+    pub probe: crate::model::probe::ProbeRun,
 }

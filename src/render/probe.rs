@@ -5,6 +5,7 @@ use std::io::Write;
 
 use colored::Colorize;
 
+use crate::model::drops::ProbeDrop;
 use crate::model::probe::{ProbeReport, ProbeRun};
 
 use super::{Esc, Style, esc, table, write_table};
@@ -29,27 +30,44 @@ fn why(out: &mut dyn Write, p: &ProbeRun) -> std::io::Result<()> {
         };
         return writeln!(out, "why ({}): {what}", Esc(&p.from));
     }
+    let lines = alike(drops, |d| {
+        format!(
+            "the {} was dropped by the kernel: {} in {} at {}",
+            d.direction,
+            d.drop.reason,
+            d.drop.place(),
+            d.drop.location
+        )
+    });
+    for (line, n) in lines {
+        writeln!(out, "why ({}): {}{}", Esc(&p.from), Esc(&line), times(n))?;
+    }
+    Ok(())
+}
+
+/// The drops as lines, alike ones once with their count, in first-seen order.
+pub(super) fn alike(
+    drops: &[ProbeDrop],
+    line_of: impl Fn(&ProbeDrop) -> String,
+) -> Vec<(String, usize)> {
     let mut seen: Vec<(String, usize)> = Vec::new();
     for d in drops {
-        let place = d.drop.place();
-        let line = format!(
-            "the {} was dropped by the kernel: {} in {} at {}",
-            d.direction, d.drop.reason, place, d.drop.location
-        );
+        let line = line_of(d);
         match seen.iter_mut().find(|(l, _)| *l == line) {
             Some((_, n)) => *n += 1,
             None => seen.push((line, 1)),
         }
     }
-    for (line, n) in seen {
-        let times = if n > 1 {
-            format!(" (×{n})")
-        } else {
-            String::new()
-        };
-        writeln!(out, "why ({}): {}{times}", Esc(&p.from), Esc(&line))?;
+    seen
+}
+
+/// ` (×3)` after a line that stands for more than one.
+pub(super) fn times(n: usize) -> String {
+    if n > 1 {
+        format!(" (×{n})")
+    } else {
+        String::new()
     }
-    Ok(())
 }
 
 pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Result<()> {

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use colored::Colorize;
 
-use crate::model::trace::{HopStatus, TraceReport};
+use crate::model::trace::{Agreement, HopStatus, TraceReport, Verification};
 
 use super::{Esc, Style};
 
@@ -53,5 +53,45 @@ pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> std::io::Res
     } else {
         verdict
     };
-    writeln!(out, "verdict: {v}")
+    writeln!(out, "verdict: {v}")?;
+    if let Some(check) = &r.verify {
+        verify(out, check, style)?;
+    }
+    Ok(())
+}
+
+/// `--verify`: the probe's tally, each kernel drop of its packets once, and
+/// whether they agree with the trace.
+fn verify(out: &mut dyn Write, v: &Verification, style: &Style) -> std::io::Result<()> {
+    let p = &v.probe;
+    writeln!(
+        out,
+        "verify: {} {} sent, {} answered",
+        p.sent, p.mode, p.received
+    )?;
+    let lines = super::probe::alike(p.why.as_deref().unwrap_or_default(), |d| {
+        format!(
+            "{}: {} in {} at {}",
+            d.direction,
+            d.drop.reason,
+            d.drop.place(),
+            d.drop.location
+        )
+    });
+    for (line, n) in lines {
+        writeln!(
+            out,
+            "  kernel drop, {}{}",
+            Esc(&line),
+            super::probe::times(n)
+        )?;
+    }
+    let code = v.agreement.code();
+    let code = match (style.color, v.agreement) {
+        (false, _) => code.to_string(),
+        (true, Agreement::Agrees | Agreement::AgreesInDirection) => code.green().to_string(),
+        (true, Agreement::Disagrees) => code.red().bold().to_string(),
+        (true, Agreement::Unconfirmed) => code.yellow().to_string(),
+    };
+    writeln!(out, "kernel: {code}: {}", Esc(&v.verdict))
 }
