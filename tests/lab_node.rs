@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::node::{ns_list, podnet_on_node, podnet_on_node_json};
 use common::sh;
+use common::tracer::Tracer;
 use serde_json::Value;
 
 type Pairs = BTreeSet<(String, String)>;
@@ -741,5 +742,269 @@ node_test! {
         let r = icmp::probe(Some(Path::new(&pod)), &[Probe::new(other).size(1450).dont_fragment(true)]).unwrap();
         assert!(r[0].ok(), "{:?}", r[0]);
         down_and_check(name, &st);
+    }
+}
+
+/// The netns inode of a bind mount or /proc path (stat, not podnet).
+fn inode_of(path: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .ino()
+}
+
+/// The device a namespace routes `ip` out of (`ip -j route get`).
+fn route_dev(netns: &str, ip: &str) -> String {
+    let v: Value =
+        serde_json::from_str(&sh(&format!("nsenter --net={netns} ip -j route get {ip}"))).unwrap();
+    v[0]["dev"].as_str().unwrap_or_default().to_string()
+}
+
+/// What the kernel must say of a lab fault's lost probe: the reason, the
+/// direction, the namespace (a node's or a pod's bind mount) and interface.
+struct KernelSays {
+    fault: &'static str,
+    args: Vec<String>,
+    from: String,
+    to: String,
+    size: Option<u32>,
+    reason: &'static str,
+    functions: &'static [&'static str],
+    direction: &'static str,
+    netns: String,
+    interface: String,
+}
+
+/// `lab break`, the ping oracle fails, `probe --why` while the raw
+/// tracepoint is read, `lab fix`: the probe's drop must be the one expected,
+/// with the pod it is charged to, and the tracepoint must show the reason.
+fn kernel_explains(name: &str, st: &Value, k: &KernelSays) {
+    let ps = pods(st);
+    let pod = |n: &str| {
+        ps.iter()
+            .find(|p| p.name == n)
+            .unwrap_or_else(|| panic!("no pod {n}"))
+    };
+    let (from, to) = (pod(&k.from), pod(&k.to));
+    let size = k.size.map(|s| s.to_string());
+    // ping -s is the ICMP payload: the IP packet is 28 bytes more
+    let ping = size
+        .as_ref()
+        .map(|s| format!("-M dont -s {}", s.parse::<u32>().unwrap() - 28));
+    let pings = || {
+        Command::new("nsenter")
+            .args([
+                &format!("--net={}", from.netns),
+                "ping",
+                "-c",
+                "1",
+                "-W",
+                "1",
+            ])
+            .args(ping.iter().flat_map(|p| p.split_whitespace()))
+            .arg(&to.ip)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    };
+    // before: it works (and the neighbours on the way are fresh)
+    assert!(
+        pings(),
+        "{}: ping {} → {} fails before the fault",
+        k.fault,
+        from.name,
+        to.name
+    );
+    let mut a = vec!["break", k.fault, "--name", name];
+    a.extend(k.args.iter().map(String::as_str));
+    lab_ok(&a);
+    assert!(
+        !pings(),
+        "{}: ground truth: ping {} → {} still works",
+        k.fault,
+        from.name,
+        to.name
+    );
+    let mut tracer = Tracer::start(&format!(
+        "{}-{name}-{}",
+        common::node::unique_prefix(),
+        k.fault
+    ));
+    let mut probe = vec![
+        "probe",
+        &from.name,
+        &to.ip,
+        "--why",
+        "-c",
+        "2",
+        "--interval",
+        "0.1",
+        "-o",
+        "json",
+    ];
+    if let Some(s) = &size {
+        probe.extend(["--size", s]);
+    }
+    let o = podnet_on_node(&probe);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}: the probe must fail: {}",
+        k.fault,
+        text(&o)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("probe: not JSON ({e}): {}", text(&o)));
+    let raw = tracer.read().to_string();
+    drop(tracer);
+    lab_ok(&["fix", k.fault, "--name", name]);
+    let run = &v["probes"][0];
+    // a pod's own namespace is charged to it, a node's to the packet's source
+    let want_pod = match ps.iter().find(|p| p.netns == k.netns) {
+        Some(p) => &p.name,
+        None if k.direction == "request" => &from.name,
+        None => &to.name,
+    };
+    let in_function = |loc: &str| {
+        k.functions
+            .iter()
+            .any(|f| loc.starts_with(&format!("{f}+")))
+    };
+    let found = run["why"].as_array().into_iter().flatten().any(|d| {
+        d["reason"] == k.reason
+            && in_function(d["location"].as_str().unwrap_or_default())
+            && d["direction"] == k.direction
+            && d["netns_inode"] == inode_of(&k.netns)
+            && d["interface"] == k.interface.as_str()
+            && d["pod"] == want_pod.as_str()
+    });
+    assert!(
+        found,
+        "{}: want {} in {:?}, {} in {} on {} charged to {want_pod}; probe --why gave {:#}\nraw tracepoint:\n{raw}",
+        k.fault, k.reason, k.functions, k.direction, k.netns, k.interface, run["why"]
+    );
+    let traced = raw.lines().any(|l| {
+        l.ends_with(&format!("reason: {}", k.reason))
+            && l.split("location=").nth(1).is_some_and(in_function)
+    });
+    assert!(
+        traced,
+        "{}: the raw tracepoint shows no {} in {:?}:\n{raw}",
+        k.fault, k.reason, k.functions
+    );
+}
+
+/// One lab fault's case: `fault args…`, probed `from` → `to`; the kernel
+/// must drop it with `reason` in one of `functions`.
+#[allow(clippy::too_many_arguments)]
+fn says(
+    fault: &'static str,
+    args: &[&str],
+    (from, to): (&str, &str),
+    (reason, functions): (&'static str, &'static [&'static str]),
+    direction: &'static str,
+    netns: String,
+    interface: String,
+) -> KernelSays {
+    KernelSays {
+        fault,
+        args: args.iter().map(|a| a.to_string()).collect(),
+        from: format!("default/{from}"),
+        to: format!("default/{to}"),
+        size: None,
+        reason,
+        functions,
+        direction,
+        netns,
+        interface,
+    }
+}
+
+/// A pod's netns from the lab's state (its bind mount: stat is the oracle).
+fn pod_netns(st: &Value, pod: &str) -> String {
+    pods(st)
+        .into_iter()
+        .find(|p| p.name == format!("default/{pod}"))
+        .map(|p| p.netns)
+        .unwrap_or_else(|| panic!("no pod {pod}"))
+}
+
+/// `__dev_forward_skb2` on current kernels, `__dev_forward_skb` before 5.12.
+const VETH_FORWARD: &[&str] = &["__dev_forward_skb2", "__dev_forward_skb"];
+/// `nft_do_chain` for nft tables, `nf_hook_slow` for a legacy table's verdict.
+const NETFILTER: &[&str] = &["nft_do_chain", "nf_hook_slow"];
+
+node_test! {
+    /// Every lab fault on a VXLAN bridge lab and on a routed ptp lab, as
+    /// the kernel reports it (the expected reasons and functions come from
+    /// the kernel's code, not from podnet): `probe --why` names the reason,
+    /// direction, namespace, interface and pod, and the raw tracepoint shows
+    /// the same reason in the same function.
+    fn probe_why_gives_the_kernels_reason_for_every_lab_fault() {
+        common::tracer::ensure_tracefs();
+        let name = "kw";
+        lab_ok(&["up", "--name", name, "--nodes", "3", "--pods", "2"]);
+        let st = state(name);
+        let node = |n: &str| format!("/run/podnet/lab/{name}/netns/{n}");
+        let mut mtu = says("mtu", &["--pod", "web-2-1"], ("web-2-1", "web-1-1"),
+            // the pod's 1500-byte packet is over its host veth's 1450: is_skb_forwardable fails
+            // in the veth's forward to its peer, freed without a specific reason
+            ("NOT_SPECIFIED", VETH_FORWARD), "request", pod_netns(&st, "web-2-1"), "eth0".into());
+        mtu.size = Some(1500);
+        let cases = [
+            mtu,
+            // vxlan_xmit: no FDB entry for the destination MAC, nothing to send to
+            says("fdb", &["--node", "1", "--peer", "3"], ("web-1-1", "web-3-1"),
+                ("NO_TX_TARGET", &["vxlan_xmit"]), "request", node("node1"), "flannel.1".into()),
+            // ip_forward=0: the input route is an error route, ip_error counts IPSTATS_MIB_INADDRERRORS
+            says("forwarding", &["--node", "node2"], ("web-1-1", "web-2-1"),
+                ("IP_INADDRERRORS", &["ip_error"]), "request", node("node2"), "flannel.1".into()),
+            // strict rp_filter: the reply comes in on the underlay while the way back is
+            // flannel.1; fib_validate_source fails in ip_rcv_finish_core
+            says("rp-filter", &["--node", "1", "--peer", "3"], ("web-1-1", "web-3-1"),
+                ("IP_RPFILTER", &["ip_rcv_finish_core"]), "reply", node("node1"), "eth0".into()),
+            // no route to node1's pods on node2: ip_error counts IPSTATS_MIB_INNOROUTES
+            says("route", &["--node", "2", "--peer", "1"], ("web-2-1", "web-1-1"),
+                ("IP_INNOROUTES", &["ip_error"]), "request", node("node2"), "cni0".into()),
+            // FORWARD policy drop: NF_DROP
+            says("forward-drop", &["--node", "2"], ("web-2-1", "web-1-1"),
+                ("NETFILTER_DROP", NETFILTER), "request", node("node2"), "cni0".into()),
+            // a down bridge port loses its FDB entries (br_fdb_delete_by_port): the frame is
+            // flooded, and the sibling pod's ip_rcv_core drops it as PACKET_OTHERHOST
+            says("veth-down", &["--pod", "default/web-3-2"], ("web-1-1", "web-3-2"),
+                ("OTHERHOST", &["ip_rcv_core"]), "request", pod_netns(&st, "web-3-1"), "eth0".into()),
+        ];
+        for k in &cases {
+            kernel_explains(name, &st, k);
+        }
+        lab_ok(&["down", "--name", name]);
+
+        let name = "kr";
+        lab_ok(&["up", "--name", name, "--nodes", "2", "--pods", "2", "--overlay", "routed", "--mode", "ptp"]);
+        let st = state(name);
+        let node = |n: &str| format!("/run/podnet/lab/{name}/netns/{n}");
+        let ip = |pod: &str| pods(&st).into_iter().find(|p| p.name == format!("default/{pod}")).map(|p| p.ip).unwrap();
+        // a pod's host veth: the device its node routes the pod's address out of
+        let veth_of = |n: &str, pod: &str| route_dev(&node(n), &ip(pod));
+        let mut mtu = says("mtu", &["--pod", "web-1-2"], ("web-1-2", "web-2-1"),
+            ("NOT_SPECIFIED", VETH_FORWARD), "request", pod_netns(&st, "web-1-2"), "eth0".into());
+        mtu.size = Some(1600);
+        let cases = [
+            mtu,
+            says("forwarding", &["--node", "1"], ("web-1-1", "web-2-1"),
+                ("IP_INADDRERRORS", &["ip_error"]), "request", node("node1"), veth_of("node1", "web-1-1")),
+            says("forward-drop", &["--node", "1"], ("web-1-1", "web-2-1"),
+                ("NETFILTER_DROP", NETFILTER), "request", node("node1"), veth_of("node1", "web-1-1")),
+            says("route", &["--node", "2"], ("web-2-1", "web-1-1"),
+                ("IP_INNOROUTES", &["ip_error"]), "request", node("node2"), veth_of("node2", "web-2-1")),
+            // the pod's /32 route went with its host veth, and nothing else matches
+            says("veth-down", &["--pod", "web-2-1"], ("web-1-1", "web-2-1"),
+                ("IP_INNOROUTES", &["ip_error"]), "request", node("node2"), "eth0".into()),
+        ];
+        for k in &cases {
+            kernel_explains(name, &st, k);
+        }
+        lab_ok(&["down", "--name", name]);
     }
 }
