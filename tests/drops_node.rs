@@ -295,9 +295,21 @@ node_test! {
     }
 }
 
+/// `podnet <args> -o json`: the exit status and the report.
+fn json_of(args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.extend(["-o", "json"]);
+    let out = podnet_command(&all).output().expect("run podnet");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    (out.status.code().unwrap_or(-1), v)
+}
+
 /// `podnet probe … --why -o json`: the exit status and the report.
 fn probe_why(from: &str, target: &str) -> (i32, Value) {
-    let out = podnet_command(&[
+    json_of(&[
         "probe",
         from,
         target,
@@ -306,16 +318,7 @@ fn probe_why(from: &str, target: &str) -> (i32, Value) {
         "2",
         "--interval",
         "0.1",
-        "-o",
-        "json",
     ])
-    .output()
-    .expect("run podnet probe");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let v: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
-    (out.status.code().unwrap_or(-1), v)
 }
 
 node_test! {
@@ -363,14 +366,7 @@ node_test! {
 
 /// `podnet trace <from> <target> --verify -o json`: the exit status and the report.
 fn trace_verify(from: &str, target: &str) -> (i32, Value) {
-    let out = podnet_command(&["trace", from, target, "--verify", "-o", "json"])
-        .output()
-        .expect("run podnet trace");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let v: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
-    (out.status.code().unwrap_or(-1), v)
+    json_of(&["trace", from, target, "--verify"])
 }
 
 node_test! {
@@ -387,15 +383,18 @@ node_test! {
         assert_eq!(v["verify"]["probe"]["received"], 3, "{v:#}");
 
         // the reply dies in node2's FORWARD: trace blocks it there, and the kernel says so
-        let rule = format!("FORWARD -d {} -j DROP", pa.ip);
-        ns_sh(&n2.netns, &format!("iptables -w -A {rule}"));
-        assert!(!l.ping(0, 2, &[]).0, "ground truth: {rule} does not break ping");
-        let mut tracer = Tracer::start(&format!("{}verify", l.prefix));
-        let (code, v) = trace_verify(&pa.full, &pc.ip);
-        let raw = tracer.read().to_string();
-        drop(tracer);
-        ns_sh(&n2.netns, &format!("iptables -w -D {rule}"));
-        assert!(raw.contains("reason: NETFILTER_DROP"), "the raw tracepoint shows no NETFILTER_DROP:\n{raw}");
+        let verify_with = |rule: &str| {
+            ns_sh(&n2.netns, &format!("iptables -w -A {rule}"));
+            assert!(!l.ping(0, 2, &[]).0, "ground truth: {rule} does not break ping");
+            let mut tracer = Tracer::start(&format!("{}verify", l.prefix));
+            let (code, v) = trace_verify(&pa.full, &pc.ip);
+            let raw = tracer.read().to_string();
+            drop(tracer);
+            ns_sh(&n2.netns, &format!("iptables -w -D {rule}"));
+            assert!(raw.contains("reason: NETFILTER_DROP"), "the raw tracepoint shows no NETFILTER_DROP:\n{raw}");
+            (code, v)
+        };
+        let (code, v) = verify_with(&format!("FORWARD -d {} -j DROP", pa.ip));
         assert_eq!(code, 1, "{v:#}");
         let hop = v["blocked"]["hop"].as_u64().expect("a blocked hop") as usize;
         let blocked = &v["hops"][hop - 1];
@@ -406,15 +405,7 @@ node_test! {
 
         // a rule trace cannot evaluate (a statistic match) is passed over: trace says
         // delivered, the kernel's drop of the request says otherwise
-        let rule = format!("FORWARD -s {} -m statistic --mode nth --every 1 --packet 0 -j DROP", pa.ip);
-        ns_sh(&n2.netns, &format!("iptables -w -A {rule}"));
-        assert!(!l.ping(0, 2, &[]).0, "ground truth: {rule} does not break ping");
-        let mut tracer = Tracer::start(&format!("{}verify", l.prefix));
-        let (code, v) = trace_verify(&pa.full, &pc.ip);
-        let raw = tracer.read().to_string();
-        drop(tracer);
-        ns_sh(&n2.netns, &format!("iptables -w -D {rule}"));
-        assert!(raw.contains("reason: NETFILTER_DROP"), "the raw tracepoint shows no NETFILTER_DROP:\n{raw}");
+        let (code, v) = verify_with(&format!("FORWARD -s {} -m statistic --mode nth --every 1 --packet 0 -j DROP", pa.ip));
         assert_eq!(v["delivered"], true, "trace now evaluates statistic matches; pick another rule it cannot: {v:#}");
         assert_eq!(code, 1, "a disagreement is a problem: {v:#}");
         assert_eq!(v["verify"]["agreement"], "disagrees", "{v:#}");

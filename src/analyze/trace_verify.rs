@@ -113,13 +113,7 @@ fn blocked_and_lost(h: &Hop, drops: &[ProbeDrop], tally: &str) -> (Agreement, St
 
 /// `the request: IP_RPFILTER in netns … on eth0 at ip_rcv_finish_core+0x260`.
 fn said(d: &ProbeDrop) -> String {
-    format!(
-        "the {}: {} in {} at {}",
-        d.direction,
-        d.drop.reason,
-        d.drop.place(),
-        d.drop.location
-    )
+    format!("the {}: {}", d.direction, d.drop.said())
 }
 
 #[cfg(test)]

@@ -33,6 +33,11 @@ pub struct Drop {
 }
 
 impl Drop {
+    /// `IP_RPFILTER in the host on eth0 at ip_rcv_finish_core+0x260`.
+    pub fn said(&self) -> String {
+        format!("{} in {} at {}", self.reason, self.place(), self.location)
+    }
+
     /// Where it died: `the host on cni0`, `pod default/a`, `on eth0`.
     pub fn place(&self) -> String {
         match (&self.netns, &self.interface) {

@@ -32,11 +32,9 @@ fn why(out: &mut dyn Write, p: &ProbeRun) -> std::io::Result<()> {
     }
     let lines = alike(drops, |d| {
         format!(
-            "the {} was dropped by the kernel: {} in {} at {}",
+            "the {} was dropped by the kernel: {}",
             d.direction,
-            d.drop.reason,
-            d.drop.place(),
-            d.drop.location
+            d.drop.said()
         )
     });
     for (line, n) in lines {

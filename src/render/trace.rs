@@ -70,13 +70,7 @@ fn verify(out: &mut dyn Write, v: &Verification, style: &Style) -> std::io::Resu
         p.sent, p.mode, p.received
     )?;
     let lines = super::probe::alike(p.why.as_deref().unwrap_or_default(), |d| {
-        format!(
-            "{}: {} in {} at {}",
-            d.direction,
-            d.drop.reason,
-            d.drop.place(),
-            d.drop.location
-        )
+        format!("{}: {}", d.direction, d.drop.said())
     });
     for (line, n) in lines {
         writeln!(
