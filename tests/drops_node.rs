@@ -6,7 +6,8 @@
 //! died. Then: nothing stays attached after a normal exit, Ctrl-C or
 //! `kill -9` (bpftool and tracefs are the oracles), and bad input is one
 //! line and exit 2. `probe --why` and `trace --verify` match the kernel's
-//! drops to their own packets.
+//! drops to their own packets, never to a hidden namespace's copy of the
+//! same flow.
 
 mod common;
 
@@ -428,5 +429,70 @@ node_test! {
             .expect("run podnet trace");
         assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
+    }
+}
+
+/// A namespace podnet cannot see: a process makes it (unshare), opens a UDP
+/// socket there bound to `src`, and goes back to its own namespace; the
+/// socket stays behind. It sends datagrams from `src` to `dst:port`,
+/// which the hidden namespace holds too, with nothing listening: the
+/// kernel frees each with `NO_SOCKET` there. Prints the namespace's inode.
+const HIDDEN_TWIN: &str = r#"
+import ctypes, os, socket, subprocess, sys, time
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+home = os.open("/proc/self/ns/net", os.O_RDONLY)
+assert libc.unshare(CLONE_NEWNET) == 0, ctypes.get_errno()
+inode = os.stat("/proc/self/ns/net").st_ino
+for cmd in (["ip", "link", "set", "lo", "up"], ["ip", "addr", "add", src + "/32", "dev", "lo"], ["ip", "addr", "add", dst + "/32", "dev", "lo"]):
+    subprocess.run(cmd, check=True)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+assert libc.setns(home, CLONE_NEWNET) == 0, ctypes.get_errno()
+print(inode, flush=True)
+while True:
+    s.sendto(b"twin", (dst, port))
+    time.sleep(0.01)
+"#;
+
+node_test! {
+    fn probe_why_never_takes_a_hidden_namespaces_drops_of_the_same_flow() {
+        ensure_tracefs();
+        let l = Layout::build(Kind::HostGw);
+        let (pa, pc) = (l.pods[0].clone(), l.pods[2].clone());
+        let port = "9";
+        let mut twin = std::process::Command::new("python3")
+            .args(["-c", HIDDEN_TWIN, &pa.ip, &pc.ip, port])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the hidden twin");
+        let mut line = String::new();
+        let mut out = twin.stdout.take().expect("twin stdout");
+        let mut byte = [0u8; 1];
+        while out.read(&mut byte).map(|n| n == 1).unwrap_or(false) && byte[0] != b'\n' {
+            line.push(byte[0] as char);
+        }
+        let hidden: u64 = line.trim().parse().unwrap_or_else(|_| panic!("the twin did not start: {line:?}"));
+        let mut tracer = Tracer::start(&format!("{}twin", l.prefix));
+        let (_, v) = json_of(&["probe", &pa.full, &pc.ip, "--udp", port, "--why", "-c", "2", "--interval", "0.1"]);
+        let raw = tracer.read().to_string();
+        drop(tracer);
+        let _ = twin.kill();
+        let _ = twin.wait();
+        // the twin's datagrams really die, with the probe's addresses and port
+        assert!(raw.matches("reason: NO_SOCKET").count() >= 10, "the twin's drops are not in the raw tracepoint:\n{raw}");
+        let why = v["probes"][0]["why"].as_array().unwrap_or_else(|| panic!("no why: {v:#}"));
+        assert!(
+            why.iter().all(|d| d["netns_inode"] != hidden),
+            "probe --why took the hidden namespace's drops for its own: {v:#}"
+        );
+        for d in why {
+            let inode = d["netns_inode"].as_u64();
+            assert!(
+                l.nodes.iter().any(|n| Some(n.inode) == inode) || l.pods.iter().any(|p| Some(p.inode) == inode),
+                "a drop outside the layout: {d}"
+            );
+        }
     }
 }
