@@ -76,7 +76,9 @@ impl Ethtool {
         }
     }
 
-    fn ioctl(&self, ifname: &str, buf: *mut libc::c_void) -> io::Result<()> {
+    /// SIOCETHTOOL with `buf` as the command's struct (its first word the
+    /// command); the kernel writes its answer into `buf`.
+    fn ioctl<W: Copy>(&self, ifname: &str, buf: &mut [W]) -> io::Result<()> {
         let bytes = ifname.as_bytes();
         if bytes.is_empty() || bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
             return Err(io::Error::new(
@@ -86,11 +88,12 @@ impl Ethtool {
         }
         let mut req = IfReq {
             name: [0; libc::IFNAMSIZ],
-            data: buf,
+            data: buf.as_mut_ptr().cast(),
             _pad: [0; 16],
         };
         req.name[..bytes.len()].copy_from_slice(bytes);
-        // SAFETY: req is a valid ifreq whose data points at a buffer the caller sized for the command.
+        // SAFETY: req is a valid ifreq whose data points at `buf`, borrowed
+        // mutably for the call and sized by the caller for the command.
         let rc = unsafe { libc::ioctl(self.fd, SIOCETHTOOL as _, &mut req as *mut IfReq) };
         if rc < 0 {
             Err(io::Error::last_os_error())
@@ -116,30 +119,19 @@ impl Ethtool {
         let mut buf = vec![0u32; 2 + 4 * blocks];
         buf[0] = ETHTOOL_GFEATURES;
         buf[1] = blocks as u32;
-        self.ioctl(ifname, buf.as_mut_ptr().cast())?;
+        self.ioctl(ifname, &mut buf)?;
         let active = (0..blocks).map(|b| buf[2 + 4 * b + 2]).collect();
         Ok(RawFeatures { names, active })
     }
 
     fn set_count(&self, ifname: &str, set: u32) -> io::Result<usize> {
         // struct ethtool_sset_info { u32 cmd; u32 reserved; u64 sset_mask; u32 data[1]; }
-        let mut buf = [0u64; 3];
-        let words = buf.as_mut_ptr() as *mut u32;
-        // SAFETY: buf is 24 bytes, 8-aligned; we write the cmd word and the mask.
-        unsafe {
-            *words = ETHTOOL_GSSET_INFO;
+        let mut buf = [pack(ETHTOOL_GSSET_INFO, 0), 1u64 << set, 0];
+        match self.ioctl(ifname, &mut buf) {
+            Ok(()) => Ok(sset_count(&buf, set)),
+            Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => Ok(0),
+            Err(e) => Err(e),
         }
-        buf[1] = 1u64 << set;
-        match self.ioctl(ifname, buf.as_mut_ptr().cast()) {
-            Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => return Ok(0),
-            Err(e) => return Err(e),
-        }
-        if buf[1] & (1u64 << set) == 0 {
-            return Ok(0);
-        }
-        // SAFETY: data[0] is the u32 right after the mask (byte offset 16).
-        Ok(unsafe { *words.add(4) } as usize)
     }
 
     fn names(&self, ifname: &str, n: usize) -> io::Result<Vec<u8>> {
@@ -150,44 +142,25 @@ impl Ethtool {
         let cap = n + SLACK;
         // struct ethtool_gstrings { u32 cmd; u32 string_set; u32 len; u8 data[]; }
         let mut sbuf = vec![0u64; (12 + cap * GSTRING_LEN).div_ceil(8)];
-        {
-            let w = sbuf.as_mut_ptr() as *mut u32;
-            // SAFETY: the buffer holds the 12-byte header and cap strings.
-            unsafe {
-                *w = ETHTOOL_GSTRINGS;
-                *w.add(1) = set;
-                *w.add(2) = n as u32;
-            }
-        }
-        self.ioctl(ifname, sbuf.as_mut_ptr().cast())?;
-        // SAFETY: reading back the len word the kernel filled in.
-        let got = unsafe { *(sbuf.as_ptr() as *const u32).add(2) } as usize;
+        sbuf[0] = pack(ETHTOOL_GSTRINGS, set);
+        sbuf[1] = pack(n as u32, 0);
+        self.ioctl(ifname, &mut sbuf)?;
+        let got = half(sbuf[1], 0) as usize;
         if got > cap {
             return Err(io::Error::other(format!(
                 "{ifname}: driver returned {got} stat names for {n}"
             )));
         }
-        // SAFETY: viewing the u64 buffer as bytes.
-        let bytes: &[u8] =
-            unsafe { std::slice::from_raw_parts(sbuf.as_ptr().cast::<u8>(), sbuf.len() * 8) };
-        Ok(bytes[12..12 + got * GSTRING_LEN].to_vec())
+        Ok(bytes_of(&sbuf)[12..12 + got * GSTRING_LEN].to_vec())
     }
 
     fn values(&self, ifname: &str, n: usize) -> io::Result<Vec<u64>> {
         let cap = n + SLACK;
         // struct ethtool_stats { u32 cmd; u32 n_stats; u64 data[]; }
         let mut vbuf = vec![0u64; 1 + cap];
-        {
-            let w = vbuf.as_mut_ptr() as *mut u32;
-            // SAFETY: the header is the first 8 bytes of the buffer.
-            unsafe {
-                *w = ETHTOOL_GSTATS;
-                *w.add(1) = n as u32;
-            }
-        }
-        self.ioctl(ifname, vbuf.as_mut_ptr().cast())?;
-        // SAFETY: the kernel wrote n_stats in the second word.
-        let nvals = unsafe { *(vbuf.as_ptr() as *const u32).add(1) } as usize;
+        vbuf[0] = pack(ETHTOOL_GSTATS, n as u32);
+        self.ioctl(ifname, &mut vbuf)?;
+        let nvals = half(vbuf[0], 1) as usize;
         if nvals > cap {
             return Err(io::Error::other(format!(
                 "{ifname}: driver returned {nvals} stats for {n}"
@@ -214,7 +187,7 @@ impl Ethtool {
         //                           rx_count, tx_count, other_count, combined_count; }
         let mut buf = [0u32; 9];
         buf[0] = ETHTOOL_GCHANNELS;
-        match self.ioctl(ifname, buf.as_mut_ptr().cast()) {
+        match self.ioctl(ifname, &mut buf) {
             Ok(()) => Ok(Some([buf[5], buf[6], buf[8]])),
             Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => Ok(None),
             Err(e) => Err(e),
@@ -250,13 +223,61 @@ impl Ethtool {
     /// `ethtool -i`: the raw `struct ethtool_drvinfo`.
     pub fn driver_info(&self, ifname: &str) -> io::Result<Vec<u8>> {
         let mut buf = vec![0u64; DRVINFO_LEN.div_ceil(8)];
-        // SAFETY: the buffer is at least DRVINFO_LEN bytes.
-        unsafe {
-            *(buf.as_mut_ptr() as *mut u32) = ETHTOOL_GDRVINFO;
-        }
-        self.ioctl(ifname, buf.as_mut_ptr().cast())?;
-        // SAFETY: viewing the u64 buffer as bytes.
-        let bytes = unsafe { std::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), DRVINFO_LEN) };
-        Ok(bytes.to_vec())
+        buf[0] = pack(ETHTOOL_GDRVINFO, 0);
+        self.ioctl(ifname, &mut buf)?;
+        Ok(bytes_of(&buf)[..DRVINFO_LEN].to_vec())
+    }
+}
+
+/// Two consecutive u32 fields as the u64 word they fill in memory (native
+/// byte order: `lo` first).
+fn pack(lo: u32, hi: u32) -> u64 {
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&lo.to_ne_bytes());
+    b[4..].copy_from_slice(&hi.to_ne_bytes());
+    u64::from_ne_bytes(b)
+}
+
+/// The u32 field at `i` (0 or 1) of a u64 word, in memory order.
+fn half(w: u64, i: usize) -> u32 {
+    let b = w.to_ne_bytes();
+    let at = if i == 0 { 0 } else { 4 };
+    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// The buffer's bytes, in memory order.
+fn bytes_of(words: &[u64]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_ne_bytes()).collect()
+}
+
+/// The answer of ETHTOOL_GSSET_INFO for one set: its `data[0]` when the
+/// kernel kept the set's bit in the mask, else 0 (the driver has none).
+fn sset_count(buf: &[u64; 3], set: u32) -> usize {
+    if buf[1] & (1u64 << set) == 0 {
+        0
+    } else {
+        half(buf[2], 0) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_pack_in_memory_order() {
+        let w = pack(ETHTOOL_GSTRINGS, ETH_SS_STATS);
+        assert_eq!(w.to_ne_bytes()[..4], ETHTOOL_GSTRINGS.to_ne_bytes());
+        assert_eq!((half(w, 0), half(w, 1)), (ETHTOOL_GSTRINGS, ETH_SS_STATS));
+        assert_eq!(bytes_of(&[w, 0]).len(), 16);
+    }
+
+    #[test]
+    fn a_set_count_needs_the_sets_bit_kept() {
+        // as the kernel answers: the mask keeps the bit, data[0] holds the count
+        let answered = [pack(ETHTOOL_GSSET_INFO, 0), 1 << ETH_SS_STATS, pack(24, 0)];
+        assert_eq!(sset_count(&answered, ETH_SS_STATS), 24);
+        let cleared = [answered[0], 0, answered[2]];
+        assert_eq!(sset_count(&cleared, ETH_SS_STATS), 0);
     }
 }

@@ -355,10 +355,18 @@ pub struct Received {
     pub outcome: Outcome,
 }
 
+/// The smallest IPv4 header (IHL 5).
+const IPV4_MIN_HDR: usize = 20;
+
 /// Parses what an IPv4 raw ICMP socket received (IP header included).
 pub fn parse_v4(buf: &[u8]) -> Option<Received> {
     let ihl = usize::from(buf.first()? & 0x0f) * 4;
-    if buf.len() < ihl + ICMP_HDR || buf[0] >> 4 != 4 || buf[9] != libc::IPPROTO_ICMP as u8 {
+    // an IPv4 header is at least 20 bytes, whatever its IHL field claims
+    if ihl < IPV4_MIN_HDR
+        || buf.len() < ihl + ICMP_HDR
+        || buf[0] >> 4 != 4
+        || buf[9] != libc::IPPROTO_ICMP as u8
+    {
         return None;
     }
     let ttl = buf[8];
@@ -386,7 +394,8 @@ pub fn parse_v4(buf: &[u8]) -> Option<Received> {
     // the quoted packet: its IP header, then our echo request's first 8 bytes
     let inner = &icmp[ICMP_HDR..];
     let iihl = usize::from(inner.first()? & 0x0f) * 4;
-    if inner.len() < iihl + ICMP_HDR || inner[9] != libc::IPPROTO_ICMP as u8 {
+    if iihl < IPV4_MIN_HDR || inner.len() < iihl + ICMP_HDR || inner[9] != libc::IPPROTO_ICMP as u8
+    {
         return None;
     }
     let dst = IpAddr::V4(Ipv4Addr::new(inner[16], inner[17], inner[18], inner[19]));
@@ -908,6 +917,44 @@ mod tests {
             1422
         );
         assert_eq!(Probe::new("::1".parse().unwrap()).size(1280).payload, 1232);
+    }
+
+    #[test]
+    fn crafted_headers_with_a_short_ihl_or_length_are_refused_not_a_panic() {
+        // every length up to 64 bytes, outer and quoted IHL fields 0..15:
+        // a short header must never be indexed past its end
+        for len in 0..=64usize {
+            for ihl in 0..16u8 {
+                for inner_ihl in [0u8, 1, 4, 5, 15] {
+                    let mut b = vec![0u8; len];
+                    if let Some(x) = b.get_mut(0) {
+                        *x = 0x40 | ihl;
+                    }
+                    if let Some(x) = b.get_mut(9) {
+                        *x = libc::IPPROTO_ICMP as u8;
+                    }
+                    let at = usize::from(ihl) * 4;
+                    if let Some(x) = b.get_mut(at) {
+                        *x = ICMP_DEST_UNREACH;
+                    }
+                    if let Some(x) = b.get_mut(at + ICMP_HDR) {
+                        *x = 0x40 | inner_ihl;
+                    }
+                    if let Some(x) = b.get_mut(at + ICMP_HDR + 9) {
+                        *x = libc::IPPROTO_ICMP as u8;
+                    }
+                    let r = std::panic::catch_unwind(|| parse_v4(&b));
+                    assert!(r.is_ok(), "panicked on {b:?}");
+                }
+            }
+        }
+        for len in 0..=64usize {
+            let mut b = vec![0u8; len];
+            if let Some(x) = b.get_mut(0) {
+                *x = ICMP6_DST_UNREACH;
+            }
+            assert!(std::panic::catch_unwind(|| parse_v6(&b, Ipv6Addr::LOCALHOST)).is_ok());
+        }
     }
 
     #[test]

@@ -6,6 +6,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `f` over `items` on up to `workers` threads, results in the items' order.
+/// A worker's panic is the caller's, as when `f` runs on its own thread:
+/// results are paired with items by position, so a lost chunk must never
+/// shift the others onto the wrong items.
 pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let workers = workers.clamp(1, items.len().max(1));
     if workers == 1 || items.len() < 64 {
@@ -19,7 +22,7 @@ pub fn map<T: Sync, R: Send>(items: &[T], workers: usize, f: impl Fn(&T) -> R + 
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
 }
@@ -66,6 +69,21 @@ mod tests {
             v.iter().map(|x| x * 2).collect::<Vec<_>>()
         );
         assert_eq!(super::map(&v[..5], 8, |x| *x), vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_panicking_worker_panics_the_caller_instead_of_shifting_results() {
+        let v: Vec<u32> = (0..200).collect();
+        let r = std::panic::catch_unwind(|| {
+            super::map(&v, 4, |x| {
+                assert!(*x != 10, "worker fails on item 10");
+                *x
+            })
+        });
+        assert!(
+            r.is_err(),
+            "results came back without item 10's chunk: {r:?}"
+        );
     }
 
     #[test]
