@@ -84,7 +84,7 @@ impl Error {
             Error::Ambiguous { .. } => {
                 Some("name the pod as namespace/name, or by UID, sandbox id, PID or IP".into())
             }
-            Error::Io { source, .. } => match source.raw_os_error() {
+            Error::Io { source, .. } => match crate::sys::io_context::errno(source) {
                 Some(libc::EPERM) | Some(libc::EACCES) => Some(
                     "run it as root; entering namespaces needs CAP_SYS_ADMIN and reading other processes needs CAP_SYS_PTRACE".into(),
                 ),
@@ -138,5 +138,24 @@ impl Outcome {
             Outcome::Problems => 1,
             Outcome::Interrupted => 130,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::io_context::context;
+
+    #[test]
+    fn a_worded_permission_error_keeps_its_hint() {
+        let e = context(
+            io::Error::from_raw_os_error(libc::EACCES),
+            "open /run/netns/a",
+        );
+        let hint = Error::io("enter pod default/a", e)
+            .hint()
+            .unwrap_or_default();
+        assert!(hint.starts_with("run it as root"), "{hint:?}");
+        assert_eq!(Error::io("read", io::Error::other("short")).hint(), None);
     }
 }

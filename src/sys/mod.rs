@@ -8,6 +8,7 @@ pub mod caps;
 pub mod ethtool;
 pub mod exec;
 pub mod files;
+pub mod io_context;
 pub mod kernel_info;
 pub mod kube;
 pub mod netfilter_read;
@@ -42,14 +43,17 @@ pub mod sysctl;
 /// (a process exited, a namespace or file was deleted).
 pub fn is_vanished(err: &std::io::Error) -> bool {
     matches!(
-        err.raw_os_error(),
+        io_context::errno(err),
         Some(libc::ENOENT) | Some(libc::ESRCH) | Some(libc::ENOTDIR)
     ) || err.kind() == std::io::ErrorKind::NotFound
 }
 
 /// Whether an I/O error is a permission problem.
 pub fn is_denied(err: &std::io::Error) -> bool {
-    matches!(err.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
+    matches!(
+        io_context::errno(err),
+        Some(libc::EPERM) | Some(libc::EACCES)
+    )
 }
 
 // podnet lab: the in-process prober, and the lab's namespaces, files and processes.

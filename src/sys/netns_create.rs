@@ -13,13 +13,10 @@ use std::path::{Path, PathBuf};
 use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sched::{CloneFlags, unshare};
 
+use super::io_context::context as ctx;
+
 /// The default directory of named network namespaces.
 pub const DEFAULT_NETNS_DIR: &str = "/run/netns";
-
-fn ctx(e: impl Into<io::Error>, what: impl std::fmt::Display) -> io::Error {
-    let e: io::Error = e.into();
-    io::Error::new(e.kind(), format!("{what}: {e}"))
-}
 
 /// Makes `dir` a shared mount point, as `ip netns add` does (binding it
 /// onto itself first if it is a plain directory). Without this, a later
