@@ -5,18 +5,19 @@
 //! detached when podnet exits, however it exits.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::analyze::drops::{Filter, Limiter, Names, Places, Tally, attribute, from_trace_line};
 use crate::analyze::resolve;
 use crate::cli::{DropsArgs, TraceProto};
-use crate::discover::{btf, drop_event, kallsyms, kernel_offsets, tracepoint};
+use crate::discover::{btf, drop_event, kallsyms, kernel_offsets, mountinfo, tracepoint};
 use crate::error::{Error, Outcome, Result};
 use crate::model::Netns;
 use crate::model::drops::{Drop, DropSummary};
 use crate::render;
 use crate::sys::drop_probe::{self, ProbeLayout};
-use crate::sys::{btf_file, caps, signals, tracefs};
+use crate::sys::{btf_file, caps, files, signals, tracefs};
 
 use super::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
@@ -190,7 +191,13 @@ pub struct Opened {
 /// Opens tracing (call before any thread starts: it may enter a mount
 /// namespace of this process's own to mount tracefs).
 pub fn open_tracing() -> Result<Opened> {
-    let tfs = tracefs::open().map_err(|e| {
+    let mounts = files::read_capped_to_string(
+        Path::new("/proc/self/mountinfo"),
+        inventory::MOUNTINFO_BYTES,
+    )
+    .map_err(|e| Error::io("read /proc/self/mountinfo", e))?;
+    let mounted = mountinfo::mount_point_of(&mounts, "tracefs").map(PathBuf::from);
+    let tfs = tracefs::open(mounted).map_err(|e| {
         Error::other(format!(
             "tracefs is not available: {e} (watching drops needs root and a kernel with tracing)"
         ))
@@ -346,4 +353,40 @@ fn ebpf(ctx: &Ctx, format: &tracepoint::Format) -> std::result::Result<drop_prob
         sk_net: o.sk_net,
     };
     drop_probe::attach(&layout, id).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::discover::drop_event::ev as read;
+    use crate::sys::drop_probe as written;
+
+    #[test]
+    fn the_decoder_reads_the_record_the_program_writes() {
+        let pairs = [
+            (read::EVENT_LOCATION, written::EVENT_LOCATION),
+            (read::EVENT_REASON, written::EVENT_REASON),
+            (read::EVENT_NETNS, written::EVENT_NETNS),
+            (read::EVENT_IFINDEX, written::EVENT_IFINDEX),
+            (read::EVENT_PROTOCOL, written::EVENT_PROTOCOL),
+            (read::EVENT_NETWORK, written::EVENT_NETWORK),
+            (read::EVENT_NETWORK_LEN, written::EVENT_NETWORK_LEN),
+            (read::EVENT_TRANSPORT, written::EVENT_TRANSPORT),
+            (read::EVENT_TRANSPORT_LEN, written::EVENT_TRANSPORT_LEN),
+            (read::EVENT_IFNAME, written::EVENT_IFNAME),
+            (read::EVENT_FLAGS, written::EVENT_FLAGS),
+            (read::EVENT_SIZE, written::EVENT_SIZE),
+        ];
+        for (i, (r, w)) in pairs.iter().enumerate() {
+            assert_eq!(r, w, "offset #{i}");
+        }
+        let flags = [
+            (read::FLAG_NETNS_DEV, written::FLAG_NETNS_DEV),
+            (read::FLAG_NETNS_SOCK, written::FLAG_NETNS_SOCK),
+            (read::FLAG_NETWORK, written::FLAG_NETWORK),
+            (read::FLAG_TRANSPORT, written::FLAG_TRANSPORT),
+        ];
+        for (r, w) in flags {
+            assert_eq!(r, w);
+        }
+    }
 }

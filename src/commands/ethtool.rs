@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, args: &EthtoolArgs, out: &mut dyn Write) -> Result<Outcome
             }
         };
         let stats = match stats {
-            Ok(raw) => discover::ethtool::stats(&raw),
+            Ok(raw) => discover::ethtool::stats(&raw.names, &raw.values),
             Err(e) => {
                 warnings.push(format!("ethtool -S {name}: {e}"));
                 Vec::new()

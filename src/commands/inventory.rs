@@ -58,7 +58,7 @@ impl VisitWants {
 
 /// The most podnet reads of mountinfo (about 150 bytes a mount: some
 /// 400,000 mounts).
-const MOUNTINFO_BYTES: u64 = 64 << 20;
+pub const MOUNTINFO_BYTES: u64 = 64 << 20;
 
 /// The capabilities a scan of a live /proc needs.
 pub const SCAN_CAPS: &[caps::Cap] = &[caps::CAP_SYS_ADMIN, caps::CAP_SYS_PTRACE];
@@ -409,10 +409,10 @@ fn read_pairing_facts(
     for iface in visit.interfaces.iter().filter(|i| i.kind != "loopback") {
         match eth.stats_of_kind(&iface.name, &iface.kind) {
             Ok(raw) => {
-                visit
-                    .extra
-                    .ethtool
-                    .insert(iface.ifindex, crate::discover::ethtool::stats(&raw));
+                visit.extra.ethtool.insert(
+                    iface.ifindex,
+                    crate::discover::ethtool::stats(&raw.names, &raw.values),
+                );
             }
             Err(e) if crate::sys::is_vanished(&e) || e.raw_os_error() == Some(libc::ENODEV) => {}
             Err(e) => visit

@@ -98,7 +98,9 @@ pub fn read_facts(
         {
             f.features.insert(
                 i.name.clone(),
-                discover::ethtool::features(&raw).into_iter().collect(),
+                discover::ethtool::features(&raw.names, &raw.active)
+                    .into_iter()
+                    .collect(),
             );
         }
     }

@@ -4,7 +4,29 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::sys::drop_probe as ev;
+/// The record's layout as the decoder reads it; `sys::drop_probe` writes
+/// the same one (a test in `commands::drops`, which wires the two, holds
+/// them equal).
+pub mod ev {
+    pub const EVENT_LOCATION: usize = 0;
+    pub const EVENT_REASON: usize = 8;
+    pub const EVENT_NETNS: usize = 12;
+    pub const EVENT_IFINDEX: usize = 16;
+    pub const EVENT_PROTOCOL: usize = 20;
+    pub const EVENT_NETWORK: usize = 24;
+    pub const EVENT_NETWORK_LEN: usize = 40;
+    pub const EVENT_TRANSPORT: usize = 64;
+    pub const EVENT_TRANSPORT_LEN: usize = 8;
+    pub const EVENT_IFNAME: usize = 72;
+    pub const EVENT_FLAGS: usize = 88;
+    pub const EVENT_SIZE: usize = 96;
+    /// The namespace came from the device / from the socket; the network /
+    /// transport header bytes were read.
+    pub const FLAG_NETNS_DEV: u32 = 1;
+    pub const FLAG_NETNS_SOCK: u32 = 2;
+    pub const FLAG_NETWORK: u32 = 4;
+    pub const FLAG_TRANSPORT: u32 = 8;
+}
 
 /// A packet's flow, as far as its headers were read.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,14 +2,18 @@
 //! and `struct ethtool_drvinfo` (`ethtool -i`). No I/O.
 
 use crate::model::ethtool::DriverInfo;
-use crate::sys::ethtool::{DRVINFO_LEN, GSTRING_LEN, RawFeatures, RawStats};
+
+/// `ETH_GSTRING_LEN`: each name is a NUL-padded 32-byte field.
+const GSTRING_LEN: usize = 32;
+/// The size of `struct ethtool_drvinfo`.
+const DRVINFO_LEN: usize = 196;
 
 /// `(name, value)` pairs in driver order. Names that repeat are kept (some
 /// drivers repeat per-queue names); empty names are dropped.
-pub fn stats(raw: &RawStats) -> Vec<(String, u64)> {
-    raw.names
+pub fn stats(names: &[u8], values: &[u64]) -> Vec<(String, u64)> {
+    names
         .chunks(GSTRING_LEN)
-        .zip(&raw.values)
+        .zip(values)
         .filter_map(|(name, v)| {
             let s = c_string(name);
             (!s.is_empty()).then_some((s, *v))
@@ -18,16 +22,13 @@ pub fn stats(raw: &RawStats) -> Vec<(String, u64)> {
 }
 
 /// `(feature, active)` pairs as `ethtool -k` lists them (`tx-checksum-ip-generic`…).
-pub fn features(raw: &RawFeatures) -> Vec<(String, bool)> {
-    raw.names
+pub fn features(names: &[u8], active: &[u32]) -> Vec<(String, bool)> {
+    names
         .chunks(GSTRING_LEN)
         .enumerate()
         .filter_map(|(i, name)| {
             let s = c_string(name);
-            let on = raw
-                .active
-                .get(i / 32)
-                .is_some_and(|w| w & (1 << (i % 32)) != 0);
+            let on = active.get(i / 32).is_some_and(|w| w & (1 << (i % 32)) != 0);
             (!s.is_empty()).then_some((s, on))
         })
         .collect()
@@ -70,23 +71,20 @@ mod tests {
     #[test]
     fn pairs_names_and_values() {
         // what the veth driver returns, shortened
-        let raw = RawStats {
-            names: [
-                name("peer_ifindex"),
-                name("rx_queue_0_xdp_packets"),
-                name(""),
-            ]
-            .concat(),
-            values: vec![17, 0, 9],
-        };
+        let names = [
+            name("peer_ifindex"),
+            name("rx_queue_0_xdp_packets"),
+            name(""),
+        ]
+        .concat();
         assert_eq!(
-            stats(&raw),
+            stats(&names, &[17, 0, 9]),
             vec![
                 ("peer_ifindex".to_string(), 17),
                 ("rx_queue_0_xdp_packets".to_string(), 0)
             ]
         );
-        assert!(stats(&RawStats::default()).is_empty());
+        assert!(stats(&[], &[]).is_empty());
     }
 
     #[test]
@@ -95,11 +93,7 @@ mod tests {
         for i in 0..40 {
             names.extend(name(&format!("f{i}")));
         }
-        let raw = RawFeatures {
-            names,
-            active: vec![1 << 3, 1 << 1],
-        };
-        let f = features(&raw);
+        let f = features(&names, &[1 << 3, 1 << 1]);
         assert_eq!(f.len(), 40);
         assert!(f[3].1 && f[33].1 && !f[0].1 && !f[32].1);
         assert_eq!(f[33].0, "f33");

@@ -14,8 +14,6 @@ use std::time::Duration;
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 
-use crate::discover::mountinfo;
-
 const DEFAULT_MOUNT: &str = "/sys/kernel/tracing";
 const MAX_EVENT_FILE: u64 = 4 << 20;
 
@@ -27,15 +25,12 @@ pub struct Tracefs {
     pub note: Option<String>,
 }
 
-/// Finds tracefs, or mounts it at /sys/kernel/tracing in a mount namespace
-/// of this process's own (call before starting threads).
-pub fn open() -> io::Result<Tracefs> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo")?;
-    if let Some(m) = mountinfo::mount_point_of(&info, "tracefs") {
-        return Ok(Tracefs {
-            root: m.into(),
-            note: None,
-        });
+/// Uses tracefs where it is `mounted` (the caller read mountinfo), or mounts
+/// it at /sys/kernel/tracing in a mount namespace of this process's own
+/// (call before starting threads).
+pub fn open(mounted: Option<PathBuf>) -> io::Result<Tracefs> {
+    if let Some(root) = mounted {
+        return Ok(Tracefs { root, note: None });
     }
     unshare(CloneFlags::CLONE_NEWNS).map_err(io::Error::from)?;
     mount(
