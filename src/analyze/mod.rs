@@ -13,4 +13,5 @@ pub mod rates;
 pub mod resolve;
 pub mod trace;
 pub mod trace_verify;
+pub mod trace_walk;
 pub mod veth;
