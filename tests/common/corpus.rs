@@ -70,6 +70,21 @@ pub struct Case {
     /// direction at that hop (`probe --why`, confirmed by the raw
     /// tracepoint); `None`: not judged.
     pub kernel: Option<&'static str>,
+    /// Where the kernel frees the packet when that is not the trace's hop
+    /// (a flooded frame dies in a sibling pod, a frame to a stale VTEP MAC
+    /// on the far node); `None`: at `hop`.
+    pub kernel_at: Option<Place>,
+    /// Seconds `probe --why` waits for its answer (`--timeout`): 1, but an
+    /// unanswered neighbour frees its queued packet only when its probes
+    /// run out (mcast_solicit × retrans_time).
+    pub kernel_wait: u32,
+}
+
+impl Case {
+    /// Where the kernel must free the probe's packet.
+    pub fn kernel_place(&self) -> Place {
+        self.kernel_at.unwrap_or(self.hop)
+    }
 }
 
 /// A case's outcome: one row of the accuracy table.
@@ -222,10 +237,30 @@ pub fn trace(l: &Layout, from: usize, to: usize, traffic: Traffic) -> (i32, Valu
 /// and the raw tracepoint must show that reason; without, it is recorded.
 pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
     let (src, dst) = (&l.pods[c.from], &l.pods[c.to]);
+    let wait = c.kernel_wait.to_string();
+    let mut args = vec![
+        "probe",
+        &src.netns,
+        &dst.ip,
+        "--why",
+        "-c",
+        "1",
+        "--timeout",
+        &wait,
+        "-o",
+        "json",
+    ];
+    // probe --size takes the IP packet's bytes (ping -s plus 28) and
+    // sends it without DF (IP_PMTUDISC_DONT), as the no-DF cases do
+    let bytes = match c.traffic {
+        Traffic::Size { size, .. } => (size + 28).to_string(),
+        _ => String::new(),
+    };
+    if !bytes.is_empty() {
+        args.extend(["--size", &bytes]);
+    }
     let mut tracer = Tracer::start(&format!("{}why", l.prefix));
-    let o = podnet_on_node(&[
-        "probe", &src.netns, &dst.ip, "--why", "-c", "1", "-o", "json",
-    ]);
+    let o = podnet_on_node(&args);
     let raw = tracer.read().to_string();
     drop(tracer);
     let Ok(v) = serde_json::from_slice::<Value>(&o.stdout) else {
@@ -274,7 +309,7 @@ pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
     let Some(want) = c.kernel else {
         return (true, got, String::new());
     };
-    let hop = l.place_inode(c.hop);
+    let hop = l.place_inode(c.kernel_place());
     let found = drops.iter().any(|d| {
         d["reason"] == want
             && d["direction"] == c.direction
@@ -288,7 +323,7 @@ pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
         format!(
             "kernel: want {want}/{} @ {} (raw tracepoint {}), probe --why gave: {got}",
             c.direction,
-            l.place_name(c.hop),
+            l.place_name(c.kernel_place()),
             if traced {
                 "shows it"
             } else {
@@ -432,7 +467,7 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
         trace_want: format!("{}/{} @ {}", c.cause, c.direction, l.place_name(c.hop)),
         trace_got: String::new(),
         kernel_want: match c.kernel {
-            Some(r) => format!("{r}/{} @ {}", c.direction, l.place_name(c.hop)),
+            Some(r) => format!("{r}/{} @ {}", c.direction, l.place_name(c.kernel_place())),
             None => "-".into(),
         },
         kernel_got: String::new(),
@@ -466,7 +501,13 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
     }
     let (still, out) = traffic_works(l, c);
     let kernel_ok = match c.traffic {
-        Traffic::Ping => {
+        // probe cannot set DF on a plain echo (only --pmtu sweeps DF
+        // sizes): what the kernel does with the case's DF packet is not asked
+        Traffic::Size { df: true, .. } => {
+            row.kernel_got = "- (probe --size sends no DF)".into();
+            true
+        }
+        Traffic::Ping | Traffic::Size { .. } => {
             let (ok, got, why) = kernel_verdict(l, c);
             row.kernel_got = got;
             if !ok {
@@ -648,7 +689,7 @@ pub fn run_all(l: &Layout, cases: &[Case]) -> Vec<Row> {
 }
 
 /// The accuracy table's header.
-pub const TABLE_HEAD: &str = "| layout | fault | node | doctor: expected | doctor: got | trace: expected (cause/direction @ hop) | trace: got | kernel: expected (reason/direction @ hop) | kernel: got (probe --why) | after revert | ✓ |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+pub const TABLE_HEAD: &str = "| layout | fault | node | doctor: expected | doctor: got | trace: expected (cause/direction @ hop) | trace: got | kernel: expected (reason/direction @ where it dies) | kernel: got (probe --why) | after revert | ✓ |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
