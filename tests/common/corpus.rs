@@ -230,18 +230,26 @@ pub fn trace(l: &Layout, from: usize, to: usize, traffic: Traffic) -> (i32, Valu
     (o.status.code().unwrap_or(-1), v)
 }
 
-/// `probe --why` from the case's pod with the fault in, the raw
-/// tracepoint read meanwhile: (right, the drops in one line, what is
+/// `probe --why` from the case's pod with the fault in (the case's
+/// traffic: an echo, of its size, a TCP connect or a UDP datagram), the
+/// raw tracepoint read meanwhile: (right, the drops in one line, what is
 /// wrong). With an expected reason, a drop of the probe's packet with that
-/// reason, in the case's direction, in the hop's namespace, must be there,
-/// and the raw tracepoint must show that reason; without, it is recorded.
+/// reason, in the case's direction, in the namespace where the case says
+/// the kernel frees it, must be there, and the raw tracepoint must show
+/// that reason; without, it is recorded.
 pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
     let (src, dst) = (&l.pods[c.from], &l.pods[c.to]);
     let wait = c.kernel_wait.to_string();
+    // TCP: a connect to IP:PORT; UDP: one datagram
+    let target = match c.traffic {
+        Traffic::Tcp(p) => format!("{}:{p}", dst.ip),
+        Traffic::Udp(p) => format!("udp://{}:{p}", dst.ip),
+        _ => dst.ip.clone(),
+    };
     let mut args = vec![
         "probe",
         &src.netns,
-        &dst.ip,
+        &target,
         "--why",
         "-c",
         "1",
@@ -507,17 +515,13 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
             row.kernel_got = "- (probe --size sends no DF)".into();
             true
         }
-        Traffic::Ping | Traffic::Size { .. } => {
+        _ => {
             let (ok, got, why) = kernel_verdict(l, c);
             row.kernel_got = got;
             if !ok {
                 detail.push(why);
             }
             ok
-        }
-        _ => {
-            row.kernel_got = "-".into();
-            true
         }
     };
     let mut truth = !still;
