@@ -121,7 +121,9 @@ impl C<'_> {
     /// Seconds an unanswered neighbour on `dev` in `netns` holds the
     /// packets queued on it, plus one: a new entry sends mcast_solicit
     /// probes retrans_time apart, then neigh_invalidate frees the queue
-    /// with NEIGH_FAILED (3 × 1 s by default).
+    /// with NEIGH_FAILED (3 × 1 s by default); an entry the ground-truth
+    /// ping left FAILED is re-armed by the probe's packet and may take one
+    /// retrans_time more (seen: a 4 s wait missed the drop once).
     fn neigh_give_up(&self, netns: &str, dev: &str) -> u32 {
         let knob = |k: &str| {
             ns_sh(netns, &format!("cat /proc/sys/net/ipv4/neigh/{dev}/{k}"))
@@ -129,7 +131,7 @@ impl C<'_> {
                 .parse::<u32>()
                 .unwrap_or_else(|e| panic!("neigh/{dev}/{k} in {netns}: {e}"))
         };
-        (knob("mcast_solicit") * knob("retrans_time_ms")).div_ceil(1000) + 1
+        ((knob("mcast_solicit") + 1) * knob("retrans_time_ms")).div_ceil(1000) + 1
     }
 
     /// The device of node `n`'s default route, if it has one.
