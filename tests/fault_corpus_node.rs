@@ -105,7 +105,73 @@ impl C<'_> {
             direction: path.2,
             hop: path.3,
             kernel: kernel_reason(cause, path.3),
+            kernel_at: None,
+            kernel_wait: 1,
         }
+    }
+
+    /// Another pod on pod `x`'s node.
+    fn sibling_of(&self, x: usize) -> Option<usize> {
+        self.l
+            .pods_on(self.l.pod(x).node)
+            .into_iter()
+            .find(|&s| s != x)
+    }
+
+    /// Seconds an unanswered neighbour on `dev` in `netns` holds the
+    /// packets queued on it, plus one: a new entry sends mcast_solicit
+    /// probes retrans_time apart, then neigh_invalidate frees the queue
+    /// with NEIGH_FAILED (3 × 1 s by default); an entry the ground-truth
+    /// ping left FAILED is re-armed by the probe's packet and may take one
+    /// retrans_time more (seen: a 4 s wait missed the drop once).
+    fn neigh_give_up(&self, netns: &str, dev: &str) -> u32 {
+        let knob = |k: &str| {
+            ns_sh(netns, &format!("cat /proc/sys/net/ipv4/neigh/{dev}/{k}"))
+                .trim()
+                .parse::<u32>()
+                .unwrap_or_else(|e| panic!("neigh/{dev}/{k} in {netns}: {e}"))
+        };
+        ((knob("mcast_solicit") + 1) * knob("retrans_time_ms")).div_ceil(1000) + 1
+    }
+
+    /// The device of node `n`'s default route, if it has one.
+    fn default_dev(&self, n: usize) -> Option<String> {
+        let v: serde_json::Value =
+            serde_json::from_str(&ns_sh(self.ns(n), "ip -j route show default")).ok()?;
+        v[0]["dev"].as_str().map(String::from)
+    }
+
+    /// What the kernel does with a packet for pod `x` whose host veth is
+    /// down or off its bridge. On a bridge, the pod's FDB entries went with
+    /// the port (br_fdb_delete_by_port), so br_flood floods the frame to
+    /// the other ports: a sibling pod's ip_rcv_core drops it, addressed to
+    /// another MAC, as PACKET_OTHERHOST (no sibling: nothing judged).
+    /// Routed: the /32 route went with the device; Calico's block
+    /// blackhole route catches the packet (ip_error, no specific reason),
+    /// podnet's ptp lab has none: no route (ip_error, IP_INNOROUTES).
+    fn veth_gone_kernel(&self, mut case: Case, x: usize) -> Case {
+        let n = self.l.pod(x).node;
+        (case.kernel, case.kernel_at) = if self.l.node(n).bridge.is_some() {
+            match self.sibling_of(x) {
+                Some(s) => (Some("OTHERHOST"), Some(Place::Pod(s))),
+                None => (None, None),
+            }
+        } else {
+            match self.l.kind {
+                Kind::CalicoBird | Kind::CalicoVxlan => (Some("NOT_SPECIFIED"), None),
+                _ => (Some("IP_INNOROUTES"), None),
+            }
+        };
+        case
+    }
+
+    /// An over-MTU frame on a veth: veth_xmit → __dev_forward_skb2, whose
+    /// is_skb_forwardable refuses a frame longer than the peer's MTU (plus
+    /// the Ethernet and a VLAN header) and frees it with plain kfree_skb
+    /// (NOT_SPECIFIED), in the namespace of the sending end.
+    fn veth_too_big(mut case: Case) -> Case {
+        case.kernel = Some("NOT_SPECIFIED");
+        case
     }
 
     fn ns(&self, n: usize) -> &str {
@@ -390,7 +456,7 @@ impl C<'_> {
     fn veth_down(&self, x: usize) -> Case {
         let p = self.l.pod(x);
         let n = p.node;
-        self.case(
+        let case = self.case(
             &format!("host veth down (pod {})", p.name),
             n,
             vec![step(
@@ -403,14 +469,15 @@ impl C<'_> {
             (self.peer_of(x), x, "request", Place::Node(n)),
             Traffic::Ping,
             "link-down",
-        )
+        );
+        self.veth_gone_kernel(case, x)
     }
 
     fn veth_down_stale(&self, x: usize) -> Case {
         let p = self.l.pod(x);
         let n = p.node;
         let br = self.l.node(n).bridge.clone().expect("a bridge");
-        self.case(
+        let case = self.case(
             &format!("host veth down + stale neighbour (pod {})", p.name),
             n,
             vec![
@@ -433,14 +500,17 @@ impl C<'_> {
             (self.peer_of(x), x, "request", Place::Node(n)),
             Traffic::Ping,
             "link-down",
-        )
+        );
+        // the stale entry sends the frame to the pod's MAC, which the
+        // bridge no longer knows: flooded as when the port is just down
+        self.veth_gone_kernel(case, x)
     }
 
     fn veth_detached(&self, x: usize) -> Case {
         let p = self.l.pod(x);
         let n = p.node;
         let br = self.l.node(n).bridge.clone().expect("a bridge");
-        self.case(
+        let case = self.case(
             &format!("host veth detached from the bridge (pod {})", p.name),
             n,
             vec![step(
@@ -456,14 +526,15 @@ impl C<'_> {
             (self.peer_of(x), x, "request", Place::Node(n)),
             Traffic::Ping,
             "veth-detached",
-        )
+        );
+        self.veth_gone_kernel(case, x)
     }
 
     fn proxy_arp_off(&self, x: usize) -> Case {
         let p = self.l.pod(x);
         let n = p.node;
         let knob = format!("/proc/sys/net/ipv4/conf/{}/proxy_arp", p.host_veth);
-        self.case(
+        let mut case = self.case(
             &format!("proxy_arp off on the host veth (pod {})", p.name),
             n,
             vec![
@@ -480,14 +551,19 @@ impl C<'_> {
             (x, self.peer_of(x), "request", Place::Pod(x)),
             Traffic::Ping,
             "proxy-arp-off",
-        )
+        );
+        // nobody answers the pod's ARP for its gateway: the echo waits in
+        // the neighbour's queue until its probes run out (NEIGH_FAILED)
+        case.kernel = Some("NEIGH_FAILED");
+        case.kernel_wait = self.neigh_give_up(&p.netns, "eth0");
+        case
     }
 
     fn pod_route_gone(&self, x: usize) -> Case {
         let p = self.l.pod(x);
         let n = p.node;
         let r = p.host_route.clone().expect("a host route");
-        self.case(
+        let mut case = self.case(
             &format!("pod /32 host route missing (pod {})", p.name),
             n,
             vec![step(
@@ -500,7 +576,11 @@ impl C<'_> {
             (self.peer_of(x), x, "request", Place::Node(n)),
             Traffic::Ping,
             "pod-route-missing",
-        )
+        );
+        // Calico's block blackhole route catches the packet: ip_error,
+        // no specific reason
+        case.kernel = Some("NOT_SPECIFIED");
+        case
     }
 
     fn pod_default_gone(&self, x: usize) -> Case {
@@ -567,6 +647,11 @@ impl C<'_> {
     fn fdb_wrong_dst(&self, n: usize) -> Case {
         let (dev, mac, _, dst) = self.overlay(n);
         let bogus = format!("{}.99", dst.rsplit_once('.').expect("an IPv4 address").0);
+        // not judged: what dies is the outer, encapsulated packet (on the
+        // underlay, queued on the ARP for a VTEP IP nobody has), with the
+        // nodes' addresses and the VXLAN UDP port, not the probe's: probe
+        // --why matches the probe's own addresses and ICMP id and rightly
+        // does not claim it (none, even when waiting 5 s)
         self.case(
             &format!(
                 "FDB entry points at a VTEP IP that does not exist ({})",
@@ -614,7 +699,7 @@ impl C<'_> {
 
     fn neigh_gone(&self, n: usize) -> Case {
         let (dev, mac, vtep, _) = self.overlay(n);
-        self.case(
+        let mut case = self.case(
             &format!(
                 "VXLAN neighbour of the remote VTEP missing ({})",
                 self.l.node(n).name
@@ -630,7 +715,13 @@ impl C<'_> {
             self.outbound(n),
             Traffic::Ping,
             "vxlan-neighbour-missing",
-        )
+        );
+        // the tunnel device does ARP: its broadcast request finds no FDB
+        // entry to go to (NO_TX_TARGET for the ARP, not the echo) and the
+        // echo waits queued until the neighbour's probes run out
+        case.kernel = Some("NEIGH_FAILED");
+        case.kernel_wait = self.neigh_give_up(self.ns(n), &dev);
+        case
     }
 
     fn neigh_wrong(&self, n: usize) -> Case {
@@ -661,7 +752,7 @@ impl C<'_> {
         // a MAC change flushes the device's neighbours (permanent ones too):
         // the inverse puts node2's entry for node1's VTEP back
         let (_, mac1, vtep1, _) = self.overlay(1);
-        self.case(
+        let mut case = self.case(
             "remote VTEP MAC changed (node2's tunnel)",
             0,
             vec![step(
@@ -677,12 +768,18 @@ impl C<'_> {
             self.outbound(0),
             Traffic::Ping,
             "vtep-mac-mismatch",
-        )
+        );
+        // node1 still sends the frame to the old MAC: node2's vxlan_rcv
+        // takes it (the VNI matches), eth_type_trans marks it for another
+        // host and ip_rcv_core drops it as PACKET_OTHERHOST, on node2
+        case.kernel = Some("OTHERHOST");
+        case.kernel_at = Some(Place::Node(1));
+        case
     }
 
     fn tunnel_down(&self, n: usize) -> Case {
         let (dev, mac, vtep, dst) = self.overlay(n);
-        self.case(
+        let mut case = self.case(
             &format!("tunnel device down ({})", self.l.node(n).name),
             n,
             vec![step(
@@ -700,7 +797,19 @@ impl C<'_> {
             self.outbound(n),
             Traffic::Ping,
             "link-down",
-        )
+        );
+        // the routes via the tunnel went with it (fib_sync_down_dev). With
+        // no default route, no route is left (ip_error: IP_INNOROUTES);
+        // Calico's nodes have one, into an uplink that leads nowhere: the
+        // packet waits for its gateway's ARP until it fails (NEIGH_FAILED)
+        match self.default_dev(n) {
+            None => case.kernel = Some("IP_INNOROUTES"),
+            Some(up) => {
+                case.kernel = Some("NEIGH_FAILED");
+                case.kernel_wait = self.neigh_give_up(self.ns(n), &up);
+            }
+        }
+        case
     }
 
     // ----------------------------------------------------------------- MTU
@@ -712,7 +821,7 @@ impl C<'_> {
 
     fn mtu_pod_above(&self, x: usize, big: u32) -> Case {
         let p = self.l.pod(x);
-        self.case(
+        Self::veth_too_big(self.case(
             &format!("pod eth0 MTU {big} above its host veth (pod {})", p.name),
             p.node,
             vec![step(
@@ -728,12 +837,12 @@ impl C<'_> {
                 df: false,
             },
             "mtu",
-        )
+        ))
     }
 
     fn mtu_pod_below(&self, x: usize) -> Case {
         let p = self.l.pod(x);
-        self.case(
+        Self::veth_too_big(self.case(
             &format!("pod eth0 MTU below its host veth (pod {})", p.name),
             p.node,
             vec![step(
@@ -749,13 +858,13 @@ impl C<'_> {
                 df: false,
             },
             "mtu",
-        )
+        ))
     }
 
     fn mtu_veth_narrow(&self, x: usize) -> Case {
         let p = self.l.pod(x);
         let n = p.node;
-        self.case(
+        Self::veth_too_big(self.case(
             &format!("host veth MTU narrower than the pod (pod {})", p.name),
             n,
             vec![step(
@@ -771,7 +880,7 @@ impl C<'_> {
                 df: false,
             },
             "mtu",
-        )
+        ))
     }
 
     fn mtu_tunnel_narrow(&self, n: usize) -> Case {
@@ -896,10 +1005,11 @@ impl C<'_> {
 /// blackhole, unreachable and prohibit routes end in ip_error() or
 /// dst_discard with no specific reason (NOT_SPECIFIED); a VXLAN device with
 /// no FDB entry for the destination MAC has no target (NO_TX_TARGET).
-/// `None` where the kernel frees nothing on this machine at that hop (a
-/// pod with no route never builds the packet; an unanswered ARP waits
-/// seconds before NEIGH_FAILED) or drops it elsewhere (a flooded frame at
-/// a sibling pod, a wrong VTEP MAC at the far node): not judged yet.
+/// `None` where the reason depends on more than the cause: the cases set
+/// it themselves (a downed host veth, an unanswered neighbour, an over-MTU
+/// frame on a veth, a changed VTEP MAC), or leave it unjudged where the
+/// kernel frees no packet of the probe's (a pod with no route never builds
+/// it: the socket gets ENETUNREACH).
 fn kernel_reason(cause: &str, hop: Place) -> Option<&'static str> {
     match (cause, hop) {
         ("firewall", _) => Some("NETFILTER_DROP"),

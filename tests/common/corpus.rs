@@ -70,6 +70,21 @@ pub struct Case {
     /// direction at that hop (`probe --why`, confirmed by the raw
     /// tracepoint); `None`: not judged.
     pub kernel: Option<&'static str>,
+    /// Where the kernel frees the packet when that is not the trace's hop
+    /// (a flooded frame dies in a sibling pod, a frame to a stale VTEP MAC
+    /// on the far node); `None`: at `hop`.
+    pub kernel_at: Option<Place>,
+    /// Seconds `probe --why` waits for its answer (`--timeout`): 1, but an
+    /// unanswered neighbour frees its queued packet only when its probes
+    /// run out (mcast_solicit × retrans_time).
+    pub kernel_wait: u32,
+}
+
+impl Case {
+    /// Where the kernel must free the probe's packet.
+    pub fn kernel_place(&self) -> Place {
+        self.kernel_at.unwrap_or(self.hop)
+    }
 }
 
 /// A case's outcome: one row of the accuracy table.
@@ -215,17 +230,45 @@ pub fn trace(l: &Layout, from: usize, to: usize, traffic: Traffic) -> (i32, Valu
     (o.status.code().unwrap_or(-1), v)
 }
 
-/// `probe --why` from the case's pod with the fault in, the raw
-/// tracepoint read meanwhile: (right, the drops in one line, what is
+/// `probe --why` from the case's pod with the fault in (the case's
+/// traffic: an echo, of its size, a TCP connect or a UDP datagram), the
+/// raw tracepoint read meanwhile: (right, the drops in one line, what is
 /// wrong). With an expected reason, a drop of the probe's packet with that
-/// reason, in the case's direction, in the hop's namespace, must be there,
-/// and the raw tracepoint must show that reason; without, it is recorded.
+/// reason, in the case's direction, in the namespace where the case says
+/// the kernel frees it, must be there, and the raw tracepoint must show
+/// that reason; without, it is recorded.
 pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
     let (src, dst) = (&l.pods[c.from], &l.pods[c.to]);
+    let wait = c.kernel_wait.to_string();
+    // TCP: a connect to IP:PORT; UDP: one datagram
+    let target = match c.traffic {
+        Traffic::Tcp(p) => format!("{}:{p}", dst.ip),
+        Traffic::Udp(p) => format!("udp://{}:{p}", dst.ip),
+        _ => dst.ip.clone(),
+    };
+    let mut args = vec![
+        "probe",
+        &src.netns,
+        &target,
+        "--why",
+        "-c",
+        "1",
+        "--timeout",
+        &wait,
+        "-o",
+        "json",
+    ];
+    // probe --size takes the IP packet's bytes (ping -s plus 28) and
+    // sends it without DF (IP_PMTUDISC_DONT), as the no-DF cases do
+    let bytes = match c.traffic {
+        Traffic::Size { size, .. } => (size + 28).to_string(),
+        _ => String::new(),
+    };
+    if !bytes.is_empty() {
+        args.extend(["--size", &bytes]);
+    }
     let mut tracer = Tracer::start(&format!("{}why", l.prefix));
-    let o = podnet_on_node(&[
-        "probe", &src.netns, &dst.ip, "--why", "-c", "1", "-o", "json",
-    ]);
+    let o = podnet_on_node(&args);
     let raw = tracer.read().to_string();
     drop(tracer);
     let Ok(v) = serde_json::from_slice::<Value>(&o.stdout) else {
@@ -274,7 +317,7 @@ pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
     let Some(want) = c.kernel else {
         return (true, got, String::new());
     };
-    let hop = l.place_inode(c.hop);
+    let hop = l.place_inode(c.kernel_place());
     let found = drops.iter().any(|d| {
         d["reason"] == want
             && d["direction"] == c.direction
@@ -288,7 +331,7 @@ pub fn kernel_verdict(l: &Layout, c: &Case) -> (bool, String, String) {
         format!(
             "kernel: want {want}/{} @ {} (raw tracepoint {}), probe --why gave: {got}",
             c.direction,
-            l.place_name(c.hop),
+            l.place_name(c.kernel_place()),
             if traced {
                 "shows it"
             } else {
@@ -432,7 +475,7 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
         trace_want: format!("{}/{} @ {}", c.cause, c.direction, l.place_name(c.hop)),
         trace_got: String::new(),
         kernel_want: match c.kernel {
-            Some(r) => format!("{r}/{} @ {}", c.direction, l.place_name(c.hop)),
+            Some(r) => format!("{r}/{} @ {}", c.direction, l.place_name(c.kernel_place())),
             None => "-".into(),
         },
         kernel_got: String::new(),
@@ -466,17 +509,19 @@ pub fn run_case(l: &Layout, c: &Case) -> Row {
     }
     let (still, out) = traffic_works(l, c);
     let kernel_ok = match c.traffic {
-        Traffic::Ping => {
+        // probe cannot set DF on a plain echo (only --pmtu sweeps DF
+        // sizes): what the kernel does with the case's DF packet is not asked
+        Traffic::Size { df: true, .. } => {
+            row.kernel_got = "- (probe --size sends no DF)".into();
+            true
+        }
+        _ => {
             let (ok, got, why) = kernel_verdict(l, c);
             row.kernel_got = got;
             if !ok {
                 detail.push(why);
             }
             ok
-        }
-        _ => {
-            row.kernel_got = "-".into();
-            true
         }
     };
     let mut truth = !still;
@@ -648,7 +693,7 @@ pub fn run_all(l: &Layout, cases: &[Case]) -> Vec<Row> {
 }
 
 /// The accuracy table's header.
-pub const TABLE_HEAD: &str = "| layout | fault | node | doctor: expected | doctor: got | trace: expected (cause/direction @ hop) | trace: got | kernel: expected (reason/direction @ hop) | kernel: got (probe --why) | after revert | ✓ |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+pub const TABLE_HEAD: &str = "| layout | fault | node | doctor: expected | doctor: got | trace: expected (cause/direction @ hop) | trace: got | kernel: expected (reason/direction @ where it dies) | kernel: got (probe --why) | after revert | ✓ |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
