@@ -42,112 +42,62 @@ fn hubness(ns: &Netns) -> usize {
         .count()
 }
 
+/// The namespaces and what their visits learnt, by position.
+struct View<'a> {
+    namespaces: &'a [Netns],
+    extra: &'a HashMap<u64, NetnsExtra>,
+    by_inode: HashMap<u64, usize>,
+    empty: NetnsExtra,
+}
+
+impl<'a> View<'a> {
+    fn new(namespaces: &'a [Netns], extra: &'a HashMap<u64, NetnsExtra>) -> View<'a> {
+        let by_inode = namespaces
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.inode, i))
+            .collect();
+        View {
+            namespaces,
+            extra,
+            by_inode,
+            empty: NetnsExtra::default(),
+        }
+    }
+
+    fn extra_of(&self, ni: usize) -> &NetnsExtra {
+        self.extra
+            .get(&self.namespaces[ni].inode)
+            .unwrap_or(&self.empty)
+    }
+
+    fn iface(&self, (n, i): End) -> &'a Interface {
+        &self.namespaces[n].interfaces[i]
+    }
+}
+
+/// The pairs found from the pod side (each once) and every end they claim.
+struct Pairing {
+    found: Vec<Found>,
+    claimed: HashSet<End>,
+}
+
 /// Every row of `veth list`: one per pod interface, then host veths whose peer was not found.
 pub fn pair_all(
     namespaces: &[Netns],
     extra_mut: &mut HashMap<u64, NetnsExtra>,
     with_stats: bool,
 ) -> Vec<VethPair> {
-    let extra: &HashMap<u64, NetnsExtra> = extra_mut;
-    // (row, pod end, host end) whose counters go into the row at the end
-    let mut wants_stats: Vec<(usize, Option<End>, Option<End>)> = Vec::new();
-    let by_inode: HashMap<u64, usize> = namespaces
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.inode, i))
-        .collect();
-    let empty = NetnsExtra::default();
-    let extra_of = |ni: usize| extra.get(&namespaces[ni].inode).unwrap_or(&empty);
-
-    // Resolve every veth end whose peer namespace the pod side can name.
-    let mut found: Vec<Found> = Vec::new();
-    let mut claimed: HashSet<End> = HashSet::new();
-    for (ai, a) in namespaces.iter().enumerate() {
-        for (xi, x) in a.interfaces.iter().enumerate() {
-            let (Some(link), Some(nsid)) = (x.link_ifindex, x.link_netnsid) else {
-                continue;
-            };
-            if x.kind != "veth" {
-                continue;
-            }
-            let Some(&b_inode) = extra_of(ai).nsids.get(&nsid) else {
-                continue;
-            };
-            let Some(&bi) = by_inode.get(&b_inode) else {
-                continue;
-            };
-            let b = &namespaces[bi];
-            let Some(yi) = b.interfaces.iter().position(|y| y.ifindex == link) else {
-                continue;
-            };
-            let y = &b.interfaces[yi];
-            if y.kind != "veth" || y.link_ifindex != Some(x.ifindex) {
-                continue; // not the other end: an ifindex reused in that namespace
-            }
-            // Decide which end is the pod's: the one in the namespace with fewer
-            // outside veths; on a tie, the named one, the one with a pause
-            // process, the end that is not a bridge port (host veths are).
-            let side = |n: &Netns, end: &Interface| {
-                (
-                    hubness(n),
-                    n.pod.is_none(),
-                    n.pause_pid.is_none(),
-                    end.master_ifindex.is_some(),
-                    n.inode,
-                )
-            };
-            let (pod, host) = if side(a, x) <= side(b, y) {
-                ((ai, xi), (bi, yi))
-            } else {
-                ((bi, yi), (ai, xi))
-            };
-            if claimed.contains(&pod) || claimed.contains(&host) {
-                continue; // already found from the other end
-            }
-            let mut proof = vec![
-                format!(
-                    "{}: IFLA_LINK={link} IFLA_LINK_NETNSID={nsid} (netns {})",
-                    x.name, a.inode
-                ),
-                format!(
-                    "nsid {nsid} in netns {} is netns {}{} (RTM_GETNSID)",
-                    a.inode,
-                    b.inode,
-                    if b.host { ", the host" } else { "" }
-                ),
-                format!(
-                    "{} (ifindex {}): IFLA_LINK={} points back at {}",
-                    y.name, y.ifindex, x.ifindex, x.name
-                ),
-            ];
-            for (end_ns, end_if, other) in [(ai, x, y), (bi, y, x)] {
-                if let Some(stats) = extra_of(end_ns).ethtool.get(&end_if.ifindex)
-                    && let Some((_, v)) = stats.iter().find(|(n, _)| n == "peer_ifindex")
-                {
-                    let verdict = if *v == u64::from(other.ifindex) {
-                        "agrees"
-                    } else {
-                        "DISAGREES"
-                    };
-                    proof.push(format!(
-                        "ethtool peer_ifindex of {} = {v} ({verdict})",
-                        end_if.name
-                    ));
-                }
-            }
-            claimed.insert(pod);
-            claimed.insert(host);
-            found.push(Found { pod, host, proof });
-        }
-    }
-    let by_pod_end: HashMap<End, &Found> = found.iter().map(|f| (f.pod, f)).collect();
+    let view = View::new(namespaces, extra_mut);
+    let pairing = find_pairs(&view);
+    let by_pod_end: HashMap<End, &Found> = pairing.found.iter().map(|f| (f.pod, f)).collect();
     // Namespaces that hold the node side of some pod's veth: the host, and lab nodes.
     let hubs: HashSet<usize> = namespaces
         .iter()
         .enumerate()
         .filter(|(_, n)| n.host)
         .map(|(i, _)| i)
-        .chain(found.iter().map(|f| f.host.0))
+        .chain(pairing.found.iter().map(|f| f.host.0))
         .collect();
     // A hub's own interfaces (bridge, uplink) are not pod rows, unless the hub
     // is itself a pod (named, or with a pause process) holding another's peer.
@@ -155,62 +105,23 @@ pub fn pair_all(
         let ns = &namespaces[ni];
         hubs.contains(&ni) && ns.pod.is_none() && (ns.host || ns.pause_pid.is_none())
     };
-
+    // (row, pod end, host end) whose counters go into the row at the end
+    let mut wants_stats: Vec<(usize, Option<End>, Option<End>)> = Vec::new();
     let mut rows = Vec::new();
     for (ni, ns) in namespaces.iter().enumerate() {
         if node_side(ni) {
             continue;
         }
-        for (ii, iface) in ns.interfaces.iter().enumerate() {
-            if iface.kind == "loopback"
-                || claimed.contains(&(ni, ii)) && !by_pod_end.contains_key(&(ni, ii))
+        for ii in 0..ns.interfaces.len() {
+            let end = (ni, ii);
+            let found = by_pod_end.get(&end).copied();
+            if view.iface(end).kind == "loopback"
+                || pairing.claimed.contains(&end) && found.is_none()
             {
                 continue; // a node-side port of some pod: shown in that pod's row
             }
-            let mut row = VethPair {
-                pod: ns.pod.clone(),
-                netns_inode: Some(ns.inode),
-                pause_pid: ns.pause_pid,
-                pod_if: Some(pod_side(iface, extra_of(ni).routes.as_ref())),
-                host_if: None,
-                status: PairStatus::NotVeth,
-                proof: Vec::new(),
-                stats: None,
-            };
-            let mut host_end = None;
-            if let Some(f) = by_pod_end.get(&(ni, ii)) {
-                row.status = PairStatus::Paired;
-                row.proof = f.proof.clone();
-                row.host_if = Some(host_side(namespaces, f.host));
-                host_end = Some(f.host);
-            } else if iface.kind == "veth" {
-                row.status = if iface.link_netnsid.is_none() {
-                    PairStatus::PeerInSameNetns
-                } else {
-                    PairStatus::PeerNotFound
-                };
-                row.proof = vec![match iface.link_netnsid {
-                    None => format!(
-                        "{}: no IFLA_LINK_NETNSID: its peer (ifindex {}) is in the same netns",
-                        iface.name,
-                        iface.link_ifindex.unwrap_or(0)
-                    ),
-                    Some(id) => format!(
-                        "{}: IFLA_LINK={} IFLA_LINK_NETNSID={id}, but nsid {id} names no namespace podnet found",
-                        iface.name,
-                        iface.link_ifindex.unwrap_or(0)
-                    ),
-                }];
-            } else {
-                row.proof = vec![format!(
-                    "{} is a {} interface, not a veth",
-                    iface.name, iface.kind
-                )];
-            }
-            if with_stats {
-                wants_stats.push((rows.len(), Some((ni, ii)), host_end));
-            }
-            rows.push(row);
+            wants_stats.push((rows.len(), Some(end), found.map(|f| f.host)));
+            rows.push(pod_row(&view, end, found));
         }
     }
     // Host-side veths whose peer is in some other namespace that was not found.
@@ -219,37 +130,199 @@ pub fn pair_all(
             continue; // a pod's unresolved veths are its peer-not-found rows
         }
         for (ii, iface) in ns.interfaces.iter().enumerate() {
-            if iface.kind != "veth" || iface.link_netnsid.is_none() || claimed.contains(&(ni, ii)) {
+            if iface.kind != "veth"
+                || iface.link_netnsid.is_none()
+                || pairing.claimed.contains(&(ni, ii))
+            {
                 continue;
             }
-            if with_stats {
-                wants_stats.push((rows.len(), None, Some((ni, ii))));
-            }
-            rows.push(VethPair {
-                pod: None,
-                netns_inode: None,
-                pause_pid: None,
-                pod_if: None,
-                host_if: Some(host_side(namespaces, (ni, ii))),
-                status: PairStatus::Orphan,
-                proof: vec![format!(
-                    "{}: IFLA_LINK={} IFLA_LINK_NETNSID={} in netns {}, and no namespace podnet found holds that peer (deleted, or held only by a file descriptor: try --deep)",
-                    iface.name,
-                    iface.link_ifindex.unwrap_or(0),
-                    iface.link_netnsid.unwrap_or(-1),
-                    ns.inode
-                )],
-                stats: None,
-            });
+            wants_stats.push((rows.len(), None, Some((ni, ii))));
+            rows.push(orphan_row(namespaces, (ni, ii)));
         }
     }
-    // Counters last: each end's ethtool counters move into its row.
-    for (row, pod_end, host_end) in wants_stats {
+    if with_stats {
+        fill_stats(namespaces, extra_mut, &mut rows, wants_stats);
+    }
+    rows
+}
+
+/// Every veth end whose peer namespace the pod side can name, resolved.
+fn find_pairs(view: &View<'_>) -> Pairing {
+    let mut found: Vec<Found> = Vec::new();
+    let mut claimed: HashSet<End> = HashSet::new();
+    for (ai, a) in view.namespaces.iter().enumerate() {
+        for xi in 0..a.interfaces.len() {
+            let Some(f) = pair_of(view, (ai, xi)) else {
+                continue;
+            };
+            if claimed.contains(&f.pod) || claimed.contains(&f.host) {
+                continue; // already found from the other end
+            }
+            claimed.insert(f.pod);
+            claimed.insert(f.host);
+            found.push(f);
+        }
+    }
+    Pairing { found, claimed }
+}
+
+/// The pair `x` (at `ax`) is one end of, when its peer is found and points
+/// back at it: which end is the pod's, and the proof.
+fn pair_of(view: &View<'_>, ax: End) -> Option<Found> {
+    let (ai, _) = ax;
+    let (a, x) = (&view.namespaces[ai], view.iface(ax));
+    let (Some(link), Some(nsid)) = (x.link_ifindex, x.link_netnsid) else {
+        return None;
+    };
+    if x.kind != "veth" {
+        return None;
+    }
+    let b_inode = view.extra_of(ai).nsids.get(&nsid)?;
+    let bi = *view.by_inode.get(b_inode)?;
+    let b = &view.namespaces[bi];
+    let yi = b.interfaces.iter().position(|y| y.ifindex == link)?;
+    let y = &b.interfaces[yi];
+    if y.kind != "veth" || y.link_ifindex != Some(x.ifindex) {
+        return None; // not the other end: an ifindex reused in that namespace
+    }
+    // Decide which end is the pod's: the one in the namespace with fewer
+    // outside veths; on a tie, the named one, the one with a pause
+    // process, the end that is not a bridge port (host veths are).
+    let side = |n: &Netns, end: &Interface| {
+        (
+            hubness(n),
+            n.pod.is_none(),
+            n.pause_pid.is_none(),
+            end.master_ifindex.is_some(),
+            n.inode,
+        )
+    };
+    let (pod, host) = if side(a, x) <= side(b, y) {
+        (ax, (bi, yi))
+    } else {
+        ((bi, yi), ax)
+    };
+    let mut proof = vec![
+        format!(
+            "{}: IFLA_LINK={link} IFLA_LINK_NETNSID={nsid} (netns {})",
+            x.name, a.inode
+        ),
+        format!(
+            "nsid {nsid} in netns {} is netns {}{} (RTM_GETNSID)",
+            a.inode,
+            b.inode,
+            if b.host { ", the host" } else { "" }
+        ),
+        format!(
+            "{} (ifindex {}): IFLA_LINK={} points back at {}",
+            y.name, y.ifindex, x.ifindex, x.name
+        ),
+    ];
+    for (end_ns, end_if, other) in [(ai, x, y), (bi, y, x)] {
+        if let Some(stats) = view.extra_of(end_ns).ethtool.get(&end_if.ifindex)
+            && let Some((_, v)) = stats.iter().find(|(n, _)| n == "peer_ifindex")
+        {
+            let verdict = if *v == u64::from(other.ifindex) {
+                "agrees"
+            } else {
+                "DISAGREES"
+            };
+            proof.push(format!(
+                "ethtool peer_ifindex of {} = {v} ({verdict})",
+                end_if.name
+            ));
+        }
+    }
+    Some(Found { pod, host, proof })
+}
+
+/// A pod interface's row: paired, a veth whose peer is not found or in the
+/// same namespace, or not a veth at all.
+fn pod_row(view: &View<'_>, (ni, ii): End, found: Option<&Found>) -> VethPair {
+    let ns = &view.namespaces[ni];
+    let iface = &ns.interfaces[ii];
+    let (status, proof, host_if) = match found {
+        Some(f) => (
+            PairStatus::Paired,
+            f.proof.clone(),
+            Some(host_side(view.namespaces, f.host)),
+        ),
+        None if iface.kind == "veth" => match iface.link_netnsid {
+            None => (
+                PairStatus::PeerInSameNetns,
+                vec![format!(
+                    "{}: no IFLA_LINK_NETNSID: its peer (ifindex {}) is in the same netns",
+                    iface.name,
+                    iface.link_ifindex.unwrap_or(0)
+                )],
+                None,
+            ),
+            Some(id) => (
+                PairStatus::PeerNotFound,
+                vec![format!(
+                    "{}: IFLA_LINK={} IFLA_LINK_NETNSID={id}, but nsid {id} names no namespace podnet found",
+                    iface.name,
+                    iface.link_ifindex.unwrap_or(0)
+                )],
+                None,
+            ),
+        },
+        None => (
+            PairStatus::NotVeth,
+            vec![format!(
+                "{} is a {} interface, not a veth",
+                iface.name, iface.kind
+            )],
+            None,
+        ),
+    };
+    VethPair {
+        pod: ns.pod.clone(),
+        netns_inode: Some(ns.inode),
+        pause_pid: ns.pause_pid,
+        pod_if: Some(pod_side(iface, view.extra_of(ni).routes.as_ref())),
+        host_if,
+        status,
+        proof,
+        stats: None,
+    }
+}
+
+/// A host-side veth whose peer is in no namespace podnet found.
+fn orphan_row(namespaces: &[Netns], (ni, ii): End) -> VethPair {
+    let ns = &namespaces[ni];
+    let iface = &ns.interfaces[ii];
+    VethPair {
+        pod: None,
+        netns_inode: None,
+        pause_pid: None,
+        pod_if: None,
+        host_if: Some(host_side(namespaces, (ni, ii))),
+        status: PairStatus::Orphan,
+        proof: vec![format!(
+            "{}: IFLA_LINK={} IFLA_LINK_NETNSID={} in netns {}, and no namespace podnet found holds that peer (deleted, or held only by a file descriptor: try --deep)",
+            iface.name,
+            iface.link_ifindex.unwrap_or(0),
+            iface.link_netnsid.unwrap_or(-1),
+            ns.inode
+        )],
+        stats: None,
+    }
+}
+
+/// Counters last: each end's ethtool counters move into its row.
+fn fill_stats(
+    namespaces: &[Netns],
+    extra: &mut HashMap<u64, NetnsExtra>,
+    rows: &mut [VethPair],
+    wants: Vec<(usize, Option<End>, Option<End>)>,
+) {
+    for (row, pod_end, host_end) in wants {
         let mut take = |end: Option<End>| {
             end.map(|(n, i)| {
                 side_stats(
                     &namespaces[n].interfaces[i],
-                    extra_mut.get_mut(&namespaces[n].inode),
+                    extra.get_mut(&namespaces[n].inode),
                 )
             })
         };
@@ -258,7 +331,6 @@ pub fn pair_all(
             host_if: take(host_end),
         });
     }
-    rows
 }
 
 fn pod_side(i: &Interface, routes: Option<&Vec<Route>>) -> PodSide {
