@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 
 use super::{Context, iface};
@@ -84,9 +85,16 @@ fn remote_vtep_problem(
     ))
 }
 
+/// What the tunnel check gathers: evidence, problems (FAIL) and warnings.
+#[derive(Default)]
+struct Findings {
+    evidence: Vec<Evidence>,
+    problems: Vec<String>,
+    warnings: Vec<String>,
+}
+
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "tunnel";
-    let node = &cx.node_label;
     let tunnels: Vec<_> = f
         .interfaces
         .iter()
@@ -99,174 +107,20 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
             "no overlay tunnel device on this node (routed pod network, or a single node)",
         );
     }
-    let mut evidence = Vec::new();
-    let mut problems = Vec::new();
-    let mut warnings = Vec::new();
+    let mut out = Findings::default();
     for t in &tunnels {
-        let up = t.admin_up && matches!(t.oper_state.as_str(), "up" | "unknown");
-        evidence.push(Evidence::new(
-            format!(
-                "{} ({}): admin {}, operational state {}",
-                t.name,
-                t.kind,
-                if t.admin_up { "up" } else { "DOWN" },
-                t.oper_state
-            ),
-            format!("IFF_UP and IFLA_OPERSTATE in {node}"),
-        ));
-        if !up {
-            problems.push(format!("{} is down", t.name));
-        }
-        if let Some(feats) = f.features.get(&t.name)
-            && feats.get("tx-checksum-ip-generic") == Some(&true)
-            && t.kind == "vxlan"
-        {
-            // VXLAN checksum offload corrupted NATed traffic before Linux 5.7.
-            match kernel_version(&cx.kernel_release) {
-                Some(v) if v < (5, 7) => warnings.push(format!(
-                    "tx-checksum-ip-generic is on for {} with kernel {}: Service traffic through the tunnel can be corrupted",
-                    t.name, cx.kernel_release
-                )),
-                _ => evidence.push(Evidence::new(
-                    format!("{}: tx-checksum-ip-generic on (harmless on kernel {})", t.name, cx.kernel_release),
-                    "ETHTOOL_GFEATURES",
-                )),
-            }
-        }
+        device_state(t, f, cx, &mut out);
     }
-    // Every route through a VXLAN device needs a neighbour entry for its
-    // gateway and an FDB entry for that MAC pointing at the remote VTEP.
-    let mut vteps = Vec::new();
-    for r in f
-        .routes
-        .iter()
-        .filter(|r| r.table == 254 && r.kind == "unicast")
-    {
-        let Some(dev) = r
-            .oif
-            .and_then(|o| iface(f, o))
-            .filter(|d| d.kind == "vxlan")
-        else {
-            continue;
-        };
-        // a collect-metadata device takes its VTEP from eBPF or the route's
-        // tunnel key, not from neighbour and FDB entries
-        if f.vxlans
-            .iter()
-            .any(|v| v.ifindex == dev.ifindex && v.vni.is_none())
-        {
-            evidence.push(Evidence::new(
-                format!("{}: collect-metadata (external): its VTEPs are set by eBPF, not by neighbour and FDB entries", dev.name),
-                format!("IFLA_VXLAN_COLLECT_METADATA in {node}"),
-            ));
-            continue;
-        }
-        let Some(gw) = r.gateway else { continue };
-        let dst = r
-            .dst
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "default".into());
-        let Some(n) = f
-            .neighbours
-            .iter()
-            .find(|n| n.ifindex == dev.ifindex && n.ip == gw)
-        else {
-            problems.push(format!(
-                "no neighbour entry for {gw} on {} (route to {dst})",
-                dev.name
-            ));
-            continue;
-        };
-        let Some(mac) = n
-            .mac
-            .clone()
-            .filter(|_| !matches!(n.state.as_str(), "failed" | "incomplete"))
-        else {
-            problems.push(format!(
-                "neighbour {gw} on {} is {} (route to {dst})",
-                dev.name, n.state
-            ));
-            continue;
-        };
-        match f
-            .fdb
-            .iter()
-            .find(|e| e.ifindex == dev.ifindex && e.mac == mac)
-        {
-            Some(e) => match e.dst {
-                Some(vtep) => {
-                    evidence.push(Evidence::new(
-                        format!("{dst} via {gw} dev {}: neighbour {gw} lladdr {mac} ({}), fdb {mac} dst {vtep}", dev.name, n.state),
-                        format!("routes, neighbours and the forwarding database of {node}"),
-                    ));
-                    problems.extend(remote_vtep_problem(f, cx, &dev.name, &mac, vtep, &dst));
-                    vteps.push((vtep, dst.clone()));
-                }
-                None => problems.push(format!(
-                    "fdb entry {mac} on {} has no remote VTEP (route to {dst})",
-                    dev.name
-                )),
-            },
-            None => {
-                evidence.push(Evidence::new(
-                    format!("{dst} via {gw} dev {}: neighbour {gw} lladdr {mac} ({}), but no fdb entry for {mac}", dev.name, n.state),
-                    format!("`bridge fdb show dev {}` in {node}", dev.name),
-                ));
-                problems.push(format!(
-                    "no FDB entry for {mac} on {}: packets to {dst} have no VTEP to go to",
-                    dev.name
-                ));
-            }
-        }
-    }
-    // The VTEPs must be reachable on the underlay.
+    let vteps = route_entries(f, cx, &mut out);
     for (vtep, dst) in &vteps {
-        let route = f
-            .routes
-            .iter()
-            .filter(|r| {
-                r.table == 254
-                    && r.kind == "unicast"
-                    && r.dst.is_none_or(|d| d.contains(vtep))
-                    && r.dst.is_none_or(|d| d.addr().is_ipv4() == vtep.is_ipv4())
-            })
-            .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0));
-        match route.and_then(|r| r.oif).and_then(|o| iface(f, o)) {
-            None => problems.push(format!(
-                "VTEP {vtep} (for {dst}) is unreachable: no route on the underlay"
-            )),
-            Some(d) if is_tunnel(&d.name, &d.kind) => problems.push(format!(
-                "VTEP {vtep} (for {dst}) is routed into the tunnel {} itself",
-                d.name
-            )),
-            Some(d) => {
-                if let Some(n) = f
-                    .neighbours
-                    .iter()
-                    .find(|n| n.ip == *vtep && n.ifindex == d.ifindex && n.state == "failed")
-                {
-                    problems.push(format!(
-                        "VTEP {vtep} does not answer ARP on {} ({})",
-                        d.name, n.state
-                    ));
-                }
-            }
-        }
+        out.problems.extend(underlay_problem(f, *vtep, dst));
     }
-    let tx_drops: Vec<String> = tunnels
-        .iter()
-        .filter_map(|t| {
-            let before = t.stats?.tx_dropped;
-            let after = f.stats_later.get(&t.ifindex)?.tx_dropped;
-            (after > before).then(|| format!("{} tx_dropped +{}", t.name, after - before))
-        })
-        .collect();
-    if !tx_drops.is_empty() {
-        evidence.push(Evidence::new(
-            format!("{} in {:.1} s", tx_drops.join(", "), f.sample_secs),
-            format!("IFLA_STATS64 in {node}"),
-        ));
-    }
+    tx_drops(&tunnels, f, &cx.node_label, &mut out);
+    let Findings {
+        evidence,
+        problems,
+        warnings,
+    } = out;
     if !problems.is_empty() {
         return Check::new(ID, Status::Fail, problems.join("; "))
             .with(evidence)
@@ -288,6 +142,201 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         ),
     )
     .with(evidence)
+}
+
+/// A tunnel device's link state, and its checksum offload on old kernels.
+fn device_state(t: &Interface, f: &NodeFacts, cx: &Context, out: &mut Findings) {
+    let node = &cx.node_label;
+    let up = t.admin_up && matches!(t.oper_state.as_str(), "up" | "unknown");
+    out.evidence.push(Evidence::new(
+        format!(
+            "{} ({}): admin {}, operational state {}",
+            t.name,
+            t.kind,
+            if t.admin_up { "up" } else { "DOWN" },
+            t.oper_state
+        ),
+        format!("IFF_UP and IFLA_OPERSTATE in {node}"),
+    ));
+    if !up {
+        out.problems.push(format!("{} is down", t.name));
+    }
+    if let Some(feats) = f.features.get(&t.name)
+        && feats.get("tx-checksum-ip-generic") == Some(&true)
+        && t.kind == "vxlan"
+    {
+        // VXLAN checksum offload corrupted NATed traffic before Linux 5.7.
+        match kernel_version(&cx.kernel_release) {
+            Some(v) if v < (5, 7) => out.warnings.push(format!(
+                "tx-checksum-ip-generic is on for {} with kernel {}: Service traffic through the tunnel can be corrupted",
+                t.name, cx.kernel_release
+            )),
+            _ => out.evidence.push(Evidence::new(
+                format!("{}: tx-checksum-ip-generic on (harmless on kernel {})", t.name, cx.kernel_release),
+                "ETHTOOL_GFEATURES",
+            )),
+        }
+    }
+}
+
+/// Every route through a VXLAN device needs a neighbour entry for its
+/// gateway and an FDB entry for that MAC pointing at the remote VTEP.
+/// Returns the VTEPs found, with the destination that leads to each.
+fn route_entries(f: &NodeFacts, cx: &Context, out: &mut Findings) -> Vec<(IpAddr, String)> {
+    let mut vteps = Vec::new();
+    for r in f
+        .routes
+        .iter()
+        .filter(|r| r.table == 254 && r.kind == "unicast")
+    {
+        let Some(dev) = r
+            .oif
+            .and_then(|o| iface(f, o))
+            .filter(|d| d.kind == "vxlan")
+        else {
+            continue;
+        };
+        // a collect-metadata device takes its VTEP from eBPF or the route's
+        // tunnel key, not from neighbour and FDB entries
+        if f.vxlans
+            .iter()
+            .any(|v| v.ifindex == dev.ifindex && v.vni.is_none())
+        {
+            out.evidence.push(Evidence::new(
+                format!("{}: collect-metadata (external): its VTEPs are set by eBPF, not by neighbour and FDB entries", dev.name),
+                format!("IFLA_VXLAN_COLLECT_METADATA in {}", cx.node_label),
+            ));
+            continue;
+        }
+        let Some(gw) = r.gateway else { continue };
+        let dst = r
+            .dst
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "default".into());
+        if let Some(vtep) = route_vtep(f, cx, dev, gw, &dst, out) {
+            vteps.push((vtep, dst));
+        }
+    }
+    vteps
+}
+
+/// The neighbour and FDB entries of one route via `dev` and `gw` to `dst`:
+/// the remote VTEP they lead to, or the problem.
+fn route_vtep(
+    f: &NodeFacts,
+    cx: &Context,
+    dev: &Interface,
+    gw: IpAddr,
+    dst: &str,
+    out: &mut Findings,
+) -> Option<IpAddr> {
+    let node = &cx.node_label;
+    let Some(n) = f
+        .neighbours
+        .iter()
+        .find(|n| n.ifindex == dev.ifindex && n.ip == gw)
+    else {
+        out.problems.push(format!(
+            "no neighbour entry for {gw} on {} (route to {dst})",
+            dev.name
+        ));
+        return None;
+    };
+    let Some(mac) = n
+        .mac
+        .clone()
+        .filter(|_| !matches!(n.state.as_str(), "failed" | "incomplete"))
+    else {
+        out.problems.push(format!(
+            "neighbour {gw} on {} is {} (route to {dst})",
+            dev.name, n.state
+        ));
+        return None;
+    };
+    let Some(e) = f
+        .fdb
+        .iter()
+        .find(|e| e.ifindex == dev.ifindex && e.mac == mac)
+    else {
+        out.evidence.push(Evidence::new(
+            format!("{dst} via {gw} dev {}: neighbour {gw} lladdr {mac} ({}), but no fdb entry for {mac}", dev.name, n.state),
+            format!("`bridge fdb show dev {}` in {node}", dev.name),
+        ));
+        out.problems.push(format!(
+            "no FDB entry for {mac} on {}: packets to {dst} have no VTEP to go to",
+            dev.name
+        ));
+        return None;
+    };
+    let Some(vtep) = e.dst else {
+        out.problems.push(format!(
+            "fdb entry {mac} on {} has no remote VTEP (route to {dst})",
+            dev.name
+        ));
+        return None;
+    };
+    out.evidence.push(Evidence::new(
+        format!(
+            "{dst} via {gw} dev {}: neighbour {gw} lladdr {mac} ({}), fdb {mac} dst {vtep}",
+            dev.name, n.state
+        ),
+        format!("routes, neighbours and the forwarding database of {node}"),
+    ));
+    out.problems
+        .extend(remote_vtep_problem(f, cx, &dev.name, &mac, vtep, dst));
+    Some(vtep)
+}
+
+/// A VTEP must be reachable on the underlay: a route that does not lead
+/// back into a tunnel, and a neighbour that answers.
+fn underlay_problem(f: &NodeFacts, vtep: IpAddr, dst: &str) -> Option<String> {
+    let route = f
+        .routes
+        .iter()
+        .filter(|r| {
+            r.table == 254
+                && r.kind == "unicast"
+                && r.dst.is_none_or(|d| d.contains(&vtep))
+                && r.dst.is_none_or(|d| d.addr().is_ipv4() == vtep.is_ipv4())
+        })
+        .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0));
+    match route.and_then(|r| r.oif).and_then(|o| iface(f, o)) {
+        None => Some(format!(
+            "VTEP {vtep} (for {dst}) is unreachable: no route on the underlay"
+        )),
+        Some(d) if is_tunnel(&d.name, &d.kind) => Some(format!(
+            "VTEP {vtep} (for {dst}) is routed into the tunnel {} itself",
+            d.name
+        )),
+        Some(d) => f
+            .neighbours
+            .iter()
+            .find(|n| n.ip == vtep && n.ifindex == d.ifindex && n.state == "failed")
+            .map(|n| {
+                format!(
+                    "VTEP {vtep} does not answer ARP on {} ({})",
+                    d.name, n.state
+                )
+            }),
+    }
+}
+
+/// Tunnel devices whose tx_dropped grew during the sample.
+fn tx_drops(tunnels: &[&Interface], f: &NodeFacts, node: &str, out: &mut Findings) {
+    let grew: Vec<String> = tunnels
+        .iter()
+        .filter_map(|t| {
+            let before = t.stats?.tx_dropped;
+            let after = f.stats_later.get(&t.ifindex)?.tx_dropped;
+            (after > before).then(|| format!("{} tx_dropped +{}", t.name, after - before))
+        })
+        .collect();
+    if !grew.is_empty() {
+        out.evidence.push(Evidence::new(
+            format!("{} in {:.1} s", grew.join(", "), f.sample_secs),
+            format!("IFLA_STATS64 in {node}"),
+        ));
+    }
 }
 
 #[cfg(test)]
