@@ -347,6 +347,36 @@ pub fn classify_input_failure(f: &NodeFacts, dst: IpAddr, src: IpAddr, iif: &str
     InputFailure::ReversePath
 }
 
+/// What the rp-filter check gathers.
+struct RpFindings<'a> {
+    f: &'a NodeFacts,
+    node: &'a str,
+    evidence: Vec<Evidence>,
+    /// Remote CIDRs whose packets strict filtering drops, and where.
+    failures: Vec<String>,
+    /// Strict interfaces whose lookups passed.
+    strict_ok: Vec<String>,
+    /// Lookups made.
+    judged: usize,
+    /// Arrival interfaces whose passing lookup is already in the evidence.
+    shown: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl RpFindings<'_> {
+    /// The interface's rp_filter, once, in the evidence.
+    fn add_sysctl(&mut self, dev: &str) {
+        let key = format!("net/ipv4/conf/{dev}/rp_filter");
+        if !self
+            .evidence
+            .iter()
+            .any(|e| e.fact.starts_with(&sysctl_name(&key)))
+        {
+            self.evidence.push(sysctl_evidence(self.f, &key, self.node));
+        }
+    }
+}
+
 /// all/default/per-interface rp_filter, judged by the kernel: for every
 /// pod × remote pod CIDR, an input lookup from the remote CIDR to the pod
 /// entering where the remote's packets arrive (the kernel applies the
@@ -361,92 +391,25 @@ pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
     if !f.sysctls.contains_key("net/ipv4/conf/all/rp_filter") {
         return Check::new(ID, Status::Skip, "rp_filter could not be read");
     }
-    let mut evidence = vec![
-        sysctl_evidence(f, "net/ipv4/conf/all/rp_filter", node),
-        sysctl_evidence(f, "net/ipv4/conf/default/rp_filter", node),
-    ];
-    let add_sysctl = |evidence: &mut Vec<Evidence>, dev: &str| {
-        let key = format!("net/ipv4/conf/{dev}/rp_filter");
-        if !evidence
-            .iter()
-            .any(|e| e.fact.starts_with(&sysctl_name(&key)))
-        {
-            evidence.push(sysctl_evidence(f, &key, node));
-        }
+    let mut out = RpFindings {
+        f,
+        node,
+        evidence: vec![
+            sysctl_evidence(f, "net/ipv4/conf/all/rp_filter", node),
+            sysctl_evidence(f, "net/ipv4/conf/default/rp_filter", node),
+        ],
+        failures: Vec::new(),
+        strict_ok: Vec::new(),
+        judged: 0,
+        shown: Vec::new(),
+        warnings: Vec::new(),
     };
-    let mut failures: Vec<String> = Vec::new();
-    let mut strict_ok = Vec::new();
-    let mut judged = 0usize;
-    let mut shown: Vec<String> = Vec::new();
     for r in &cx.remote_cidrs {
-        let Some(remote) = sample_host(&r.cidr) else {
-            continue;
-        };
-        let mut failed_here = false;
-        for p in &cx.pods {
-            let Some(pod_ip) = p.pod_ip.filter(|i| i.is_ipv4() == remote.is_ipv4()) else {
-                continue;
-            };
-            for a in arrivals(f, cx, r, pod_ip) {
-                add_sysctl(&mut evidence, &a.dev);
-                let Some(l) = fib(f, pod_ip, Some(remote), Some(&a.dev)) else {
-                    continue;
-                };
-                judged += 1;
-                let mode = rp_mode(f, &a.dev).0;
-                match &l.result {
-                    Ok(_) => {
-                        if mode == 1 {
-                            strict_ok.push(a.dev.clone());
-                        }
-                        if !shown.contains(&a.dev) {
-                            shown.push(a.dev.clone());
-                            evidence.push(Evidence::new(
-                                format!("{} {} ({})", fib_command(l), fib_outcome(l), a.why),
-                                format!("RTM_GETROUTE in {node}, as for {}", p.label),
-                            ));
-                        }
-                    }
-                    Err(_)
-                        if classify_input_failure(f, pod_ip, remote, &a.dev)
-                            == InputFailure::ReversePath =>
-                    {
-                        if failed_here {
-                            continue;
-                        }
-                        failed_here = true;
-                        let back = route_dev(f, remote).unwrap_or_else(|| "nowhere".into());
-                        evidence.push(Evidence::new(
-                            format!("{} {}", fib_command(l), fib_outcome(l)),
-                            format!("RTM_GETROUTE in {node}, as for {}", p.label),
-                        ));
-                        let how = if a.unencapsulated {
-                            format!("unencapsulated on {}", a.dev)
-                        } else {
-                            format!("on {}", a.dev)
-                        };
-                        evidence.push(Evidence::new(
-                            format!(
-                                "packets from {} ({}) to {} arrive {how} ({}), but the route back to {remote} leaves via {back}, and {} is {}",
-                                r.cidr,
-                                r.source,
-                                p.label,
-                                a.why,
-                                a.dev,
-                                mode_name(mode)
-                            ),
-                            format!("routes and rp_filter of {node}"),
-                        ));
-                        failures.push(format!("{} arriving {how} (route back via {back})", r.cidr));
-                    }
-                    Err(_) => {}
-                }
-            }
-        }
+        pod_lookups(cx, r, &mut out);
     }
     let growth = super::growth(f, "TcpExt:IPReversePathFilter");
     if growth > 0 {
-        evidence.push(Evidence::new(
+        out.evidence.push(Evidence::new(
             format!(
                 "TcpExt:IPReversePathFilter grew by {growth} in {:.1} s",
                 f.sample_secs
@@ -454,58 +417,154 @@ pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
             format!("/proc/net/netstat of {node}"),
         ));
     }
-    // Strict mode on the underlay drops pod packets a peer sends there
-    // unencapsulated. With the peer not on this machine only the counter
-    // hints that some come (it does not say from where): a warning.
-    let mut refused: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if let Some(pod_ip) = sample_pod(f, cx).and_then(|p| p.pod_ip) {
-        for r in &cx.remote_cidrs {
-            let (Some(arrival), Some(remote)) =
-                (arrival_interface(f, &r.cidr), sample_host(&r.cidr))
-            else {
+    let refused = underlay_refusals(cx, &mut out);
+    underlay_verdicts(refused, growth, &mut out);
+    rp_verdict(out)
+}
+
+/// Input lookups from the remote CIDR `r` to every pod, entering where the
+/// remote's packets arrive; the first reverse-path failure of `r` is one.
+fn pod_lookups(cx: &Context, r: &super::RemoteCidr, out: &mut RpFindings<'_>) {
+    let (f, node) = (out.f, out.node);
+    let Some(remote) = sample_host(&r.cidr) else {
+        return;
+    };
+    let mut failed_here = false;
+    for p in &cx.pods {
+        let Some(pod_ip) = p.pod_ip.filter(|i| i.is_ipv4() == remote.is_ipv4()) else {
+            continue;
+        };
+        for a in arrivals(f, cx, r, pod_ip) {
+            out.add_sysctl(&a.dev);
+            let Some(l) = fib(f, pod_ip, Some(remote), Some(&a.dev)) else {
                 continue;
             };
-            if peer_of(f, cx, r).is_some() {
-                continue;
-            }
-            for u in strict_underlays(f, &arrival) {
-                add_sysctl(&mut evidence, &u);
-                if let Some(l) =
-                    fib(f, pod_ip, Some(remote), Some(&u)).filter(|l| l.result.is_err())
-                {
-                    evidence.push(Evidence::new(
-                        format!("{} {}", fib_command(l), fib_outcome(l)),
-                        format!("RTM_GETROUTE in {node}"),
-                    ));
-                    let back = route_dev(f, remote).unwrap_or_else(|| "nowhere".into());
-                    refused
-                        .entry(u)
-                        .or_default()
-                        .push(format!("{} via {back}", r.cidr));
+            out.judged += 1;
+            let mode = rp_mode(f, &a.dev).0;
+            match &l.result {
+                Ok(_) => {
+                    if mode == 1 {
+                        out.strict_ok.push(a.dev.clone());
+                    }
+                    if !out.shown.contains(&a.dev) {
+                        out.shown.push(a.dev.clone());
+                        out.evidence.push(Evidence::new(
+                            format!("{} {} ({})", fib_command(l), fib_outcome(l), a.why),
+                            format!("RTM_GETROUTE in {node}, as for {}", p.label),
+                        ));
+                    }
                 }
+                Err(_)
+                    if !failed_here
+                        && classify_input_failure(f, pod_ip, remote, &a.dev)
+                            == InputFailure::ReversePath =>
+                {
+                    failed_here = true;
+                    let back = route_dev(f, remote).unwrap_or_else(|| "nowhere".into());
+                    out.evidence.push(Evidence::new(
+                        format!("{} {}", fib_command(l), fib_outcome(l)),
+                        format!("RTM_GETROUTE in {node}, as for {}", p.label),
+                    ));
+                    let how = if a.unencapsulated {
+                        format!("unencapsulated on {}", a.dev)
+                    } else {
+                        format!("on {}", a.dev)
+                    };
+                    out.evidence.push(Evidence::new(
+                        format!(
+                            "packets from {} ({}) to {} arrive {how} ({}), but the route back to {remote} leaves via {back}, and {} is {}",
+                            r.cidr,
+                            r.source,
+                            p.label,
+                            a.why,
+                            a.dev,
+                            mode_name(mode)
+                        ),
+                        format!("routes and rp_filter of {node}"),
+                    ));
+                    out.failures
+                        .push(format!("{} arriving {how} (route back via {back})", r.cidr));
+                }
+                Err(_) => {}
             }
         }
     }
-    let mut warnings = Vec::new();
+}
+
+/// Strict mode on the underlay drops pod packets a peer sends there
+/// unencapsulated: for remote CIDRs whose node is not on this machine, the
+/// strict underlays that would refuse them, with the routes back.
+fn underlay_refusals(cx: &Context, out: &mut RpFindings<'_>) -> BTreeMap<String, Vec<String>> {
+    let f = out.f;
+    let mut refused: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let Some(pod_ip) = sample_pod(f, cx).and_then(|p| p.pod_ip) else {
+        return refused;
+    };
+    for r in &cx.remote_cidrs {
+        let (Some(arrival), Some(remote)) = (arrival_interface(f, &r.cidr), sample_host(&r.cidr))
+        else {
+            continue;
+        };
+        if peer_of(f, cx, r).is_some() {
+            continue;
+        }
+        for u in strict_underlays(f, &arrival) {
+            out.add_sysctl(&u);
+            if let Some(l) = fib(f, pod_ip, Some(remote), Some(&u)).filter(|l| l.result.is_err()) {
+                out.evidence.push(Evidence::new(
+                    format!("{} {}", fib_command(l), fib_outcome(l)),
+                    format!("RTM_GETROUTE in {}", out.node),
+                ));
+                let back = route_dev(f, remote).unwrap_or_else(|| "nowhere".into());
+                refused
+                    .entry(u)
+                    .or_default()
+                    .push(format!("{} via {back}", r.cidr));
+            }
+        }
+    }
+    refused
+}
+
+/// With the peer not on this machine only the counter hints that packets
+/// come unencapsulated (it does not say from where): a warning when it grew.
+fn underlay_verdicts(
+    refused: BTreeMap<String, Vec<String>>,
+    growth: u64,
+    out: &mut RpFindings<'_>,
+) {
+    let (secs, node) = (out.f.sample_secs, out.node);
     for (u, cidrs) in refused {
         if growth > 0 {
-            evidence.push(Evidence::new(
-                format!("the reverse-path filter dropped {growth} packets in {:.1} s, and {u} is the strict interface where pod packets arriving unencapsulated fail it (routes back: {})", f.sample_secs, cidrs.join(", ")),
+            out.evidence.push(Evidence::new(
+                format!("the reverse-path filter dropped {growth} packets in {secs:.1} s, and {u} is the strict interface where pod packets arriving unencapsulated fail it (routes back: {})", cidrs.join(", ")),
                 format!("routes, rp_filter and /proc/net/netstat of {node}"),
             ));
-            warnings.push(format!(
-                "pod CIDRs arriving unencapsulated on {u} would be dropped, and the filter dropped {growth} packets in {:.1} s (routes back: {})",
-                f.sample_secs,
+            out.warnings.push(format!(
+                "pod CIDRs arriving unencapsulated on {u} would be dropped, and the filter dropped {growth} packets in {secs:.1} s (routes back: {})",
                 cidrs.join(", ")
             ));
         } else {
-            evidence.push(Evidence::new(
-                format!("{u} is strict: pod packets arriving there unencapsulated would be dropped (routes back: {}); none were in {:.1} s (they arrive through the tunnel, as they should)", cidrs.join(", "), f.sample_secs),
+            out.evidence.push(Evidence::new(
+                format!("{u} is strict: pod packets arriving there unencapsulated would be dropped (routes back: {}); none were in {secs:.1} s (they arrive through the tunnel, as they should)", cidrs.join(", ")),
                 format!("routes, rp_filter and /proc/net/netstat of {node}"),
             ));
         }
     }
+}
+
+fn rp_verdict(out: RpFindings<'_>) -> Check {
+    const ID: &str = "rp-filter";
     let hint = "use loose mode (sysctl -w net.ipv4.conf.all.rp_filter=2 and the interface's), or make the route back to those CIDRs leave by the interface their packets arrive on (or have the sending node route them through the tunnel)";
+    let RpFindings {
+        f,
+        evidence,
+        mut failures,
+        mut strict_ok,
+        judged,
+        warnings,
+        ..
+    } = out;
     if !failures.is_empty() {
         failures.dedup();
         return Check::new(
