@@ -2,6 +2,8 @@
 //! from a sample pod towards each (as `ip route get … from <pod> iif <bridge>`).
 //! No I/O.
 
+use std::net::IpAddr;
+
 use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 
@@ -40,133 +42,184 @@ fn pod_routes(f: &NodeFacts, cx: &Context) -> (Vec<String>, Vec<Evidence>) {
     (problems, evidence)
 }
 
+/// What the routes check gathers over the remote pod CIDRs.
+#[derive(Default)]
+struct RouteFindings {
+    evidence: Vec<Evidence>,
+    /// CIDRs with no route, or a refusing one.
+    missing: Vec<String>,
+    /// CIDRs whose FIB lookup from a pod fails, with the reason.
+    lookup_failures: Vec<String>,
+    /// A lookup failed only because forwarding is off.
+    blocked_by_forwarding: bool,
+}
+
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "routes";
     if let Some(skip) = super::skip_on_ebpf(ID, f) {
         return skip;
     }
-    let node = &cx.node_label;
     let (pod_problems, pod_evidence) = pod_routes(f, cx);
     if !pod_problems.is_empty() {
         return Check::new(ID, Status::Fail, pod_problems.join("; "))
             .with(pod_evidence)
             .hint("restore the pod's host route (`ip route add <pod ip> dev <host veth> scope link`), or recreate the pod so its CNI plugin writes it");
     }
-    // flannel says how big the cluster is: no route into it beyond this
-    // node's own subnet is either a one-node cluster or routes that are gone
-    if cx.remote_cidrs.is_empty()
-        && let Some((net, source)) = cx.cluster_cidrs.first()
-    {
-        let mine: Vec<String> = cx.local_cidrs.iter().map(|c| c.to_string()).collect();
-        return Check::new(
-            ID,
-            Status::Warn,
-            format!(
-                "no route into the cluster network {net} but this node's own {}: no other node's pods are reachable (a one-node cluster, or the routes to the others are gone)",
-                if mine.is_empty() { "pods".to_string() } else { mine.join(", ") }
-            ),
-        )
-        .with(
-            pod_evidence
-                .into_iter()
-                .chain([Evidence::new(format!("cluster network {net}"), source.clone())])
-                .collect(),
-        )
-        .hint("on a routed network (host-gw, BGP) restart the CNI agent or its routing daemon so it writes the other nodes' routes; `--kubeconfig` lets doctor name the missing CIDRs from Node.spec.podCIDRs");
-    }
     if cx.remote_cidrs.is_empty() {
+        return no_remote_cidr(cx, pod_evidence);
+    }
+    let mut out = RouteFindings {
+        evidence: pod_evidence,
+        ..Default::default()
+    };
+    for r in &cx.remote_cidrs {
+        if let Some(host) = sample_host(&r.cidr) {
+            route_to(f, cx, r, host, &mut out);
+            lookup_to(f, cx, r, host, &mut out);
+        }
+    }
+    routes_verdict(f, cx, out)
+}
+
+/// No remote pod CIDR: flannel says how big the cluster is, so no route
+/// into it beyond this node's own subnet is either a one-node cluster or
+/// routes that are gone (a warning); otherwise nothing to judge.
+fn no_remote_cidr(cx: &Context, pod_evidence: Vec<Evidence>) -> Check {
+    const ID: &str = "routes";
+    let Some((net, source)) = cx.cluster_cidrs.first() else {
         return Check::new(
             ID,
             Status::Skip,
             "no remote pod CIDR is known (no routes to other nodes' pods or tunnel entries, no other node on this machine, no API, no lab state)",
         )
         .with(pod_evidence);
+    };
+    let mine: Vec<String> = cx.local_cidrs.iter().map(|c| c.to_string()).collect();
+    Check::new(
+        ID,
+        Status::Warn,
+        format!(
+            "no route into the cluster network {net} but this node's own {}: no other node's pods are reachable (a one-node cluster, or the routes to the others are gone)",
+            if mine.is_empty() { "pods".to_string() } else { mine.join(", ") }
+        ),
+    )
+    .with(
+        pod_evidence
+            .into_iter()
+            .chain([Evidence::new(format!("cluster network {net}"), source.clone())])
+            .collect(),
+    )
+    .hint("on a routed network (host-gw, BGP) restart the CNI agent or its routing daemon so it writes the other nodes' routes; `--kubeconfig` lets doctor name the missing CIDRs from Node.spec.podCIDRs")
+}
+
+/// The main table's most specific route to `host` of the remote CIDR `r`.
+fn route_to(
+    f: &NodeFacts,
+    cx: &Context,
+    r: &super::RemoteCidr,
+    host: IpAddr,
+    out: &mut RouteFindings,
+) {
+    let from = format!("main routing table of {}", cx.node_label);
+    let route = f
+        .routes
+        .iter()
+        .filter(|x| {
+            x.table == 254
+                && x.dst
+                    .is_some_and(|d| d.contains(&host) && d.prefix_len() > 0)
+        })
+        .max_by_key(|x| x.dst.map(|d| d.prefix_len()).unwrap_or(0));
+    match route {
+        Some(x) if x.kind == "unicast" => out.evidence.push(Evidence::new(
+            format!(
+                "{} ({}): {}{}",
+                r.cidr,
+                r.source,
+                x.summary(),
+                x.oif
+                    .and_then(|o| iface(f, o))
+                    .map(|i| format!(" dev {}", i.name))
+                    .unwrap_or_default()
+            ),
+            from,
+        )),
+        Some(x) => {
+            out.evidence.push(Evidence::new(
+                format!("{} ({}): {}", r.cidr, r.source, x.summary()),
+                from,
+            ));
+            out.missing
+                .push(format!("{} is a {} route", r.cidr, x.kind));
+        }
+        None => {
+            let default = f
+                .routes
+                .iter()
+                .any(|x| x.table == 254 && x.dst.is_none() && x.ipv6 == host.is_ipv6());
+            out.evidence.push(Evidence::new(
+                format!(
+                    "{} ({}): {}",
+                    r.cidr,
+                    r.source,
+                    if default {
+                        "no route but the default"
+                    } else {
+                        "no route (and no default route)"
+                    }
+                ),
+                from,
+            ));
+            out.missing.push(r.cidr.to_string());
+        }
     }
-    let mut evidence = pod_evidence;
-    let mut missing = Vec::new();
-    let mut lookup_failures = Vec::new();
-    let mut blocked_by_forwarding = false;
+}
+
+/// The kernel's lookup to `host`, entering from a sample pod as its packets do.
+fn lookup_to(
+    f: &NodeFacts,
+    cx: &Context,
+    r: &super::RemoteCidr,
+    host: IpAddr,
+    out: &mut RouteFindings,
+) {
+    let Some(p) = sample_pod(f, cx) else { return };
+    let Some(pod_ip) = p.pod_ip.filter(|i| i.is_ipv4() == host.is_ipv4()) else {
+        return;
+    };
+    let Some(l) = fib(f, host, Some(pod_ip), Some(&ingress_of(f, p))) else {
+        return;
+    };
+    out.evidence.push(Evidence::new(
+        format!("{} {}", fib_command(l), fib_outcome(l)),
+        format!("RTM_GETROUTE in {}, as for {}", cx.node_label, p.label),
+    ));
+    if l.result.is_ok() {
+        return;
+    }
     let forwarding_off = f
         .sysctls
         .get("net/ipv4/ip_forward")
         .is_some_and(|v| v != "1");
-    let sample = sample_pod(f, cx);
-    for r in &cx.remote_cidrs {
-        let Some(host) = sample_host(&r.cidr) else {
-            continue;
-        };
-        let route = f
-            .routes
-            .iter()
-            .filter(|x| {
-                x.table == 254
-                    && x.dst
-                        .is_some_and(|d| d.contains(&host) && d.prefix_len() > 0)
-            })
-            .max_by_key(|x| x.dst.map(|d| d.prefix_len()).unwrap_or(0));
-        match route {
-            Some(x) if x.kind == "unicast" => evidence.push(Evidence::new(
-                format!(
-                    "{} ({}): {}{}",
-                    r.cidr,
-                    r.source,
-                    x.summary(),
-                    x.oif
-                        .and_then(|o| iface(f, o))
-                        .map(|i| format!(" dev {}", i.name))
-                        .unwrap_or_default()
-                ),
-                format!("main routing table of {node}"),
-            )),
-            Some(x) => {
-                evidence.push(Evidence::new(
-                    format!("{} ({}): {}", r.cidr, r.source, x.summary()),
-                    format!("main routing table of {node}"),
-                ));
-                missing.push(format!("{} is a {} route", r.cidr, x.kind));
-            }
-            None => {
-                let default = f
-                    .routes
-                    .iter()
-                    .any(|x| x.table == 254 && x.dst.is_none() && x.ipv6 == host.is_ipv6());
-                evidence.push(Evidence::new(
-                    format!(
-                        "{} ({}): {}",
-                        r.cidr,
-                        r.source,
-                        if default {
-                            "no route but the default"
-                        } else {
-                            "no route (and no default route)"
-                        }
-                    ),
-                    format!("main routing table of {node}"),
-                ));
-                missing.push(r.cidr.to_string());
-            }
-        }
-        let Some(p) = sample else { continue };
-        let Some(pod_ip) = p.pod_ip.filter(|i| i.is_ipv4() == host.is_ipv4()) else {
-            continue;
-        };
-        if let Some(l) = fib(f, host, Some(pod_ip), Some(&ingress_of(f, p))) {
-            evidence.push(Evidence::new(
-                format!("{} {}", fib_command(l), fib_outcome(l)),
-                format!("RTM_GETROUTE in {node}, as for {}", p.label),
-            ));
-            if l.result.is_err() {
-                if forwarding_off && l.errno == Some(libc::EHOSTUNREACH) {
-                    blocked_by_forwarding = true;
-                } else {
-                    let why = fib_explain::explain(f, l, None)
-                        .map(|e| format!(": {}", e.reason))
-                        .unwrap_or_default();
-                    lookup_failures.push(format!("{} from {}{why}", r.cidr, p.label));
-                }
-            }
-        }
+    if forwarding_off && l.errno == Some(libc::EHOSTUNREACH) {
+        out.blocked_by_forwarding = true;
+    } else {
+        let why = fib_explain::explain(f, l, None)
+            .map(|e| format!(": {}", e.reason))
+            .unwrap_or_default();
+        out.lookup_failures
+            .push(format!("{} from {}{why}", r.cidr, p.label));
     }
+}
+
+fn routes_verdict(f: &NodeFacts, cx: &Context, out: RouteFindings) -> Check {
+    const ID: &str = "routes";
+    let RouteFindings {
+        evidence,
+        missing,
+        lookup_failures,
+        blocked_by_forwarding,
+    } = out;
     // the kernel removes the routes through a device that goes down: the
     // device is the fault (`tunnel` fails it), the routes only follow
     let down: Vec<&str> = f
