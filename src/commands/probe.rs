@@ -29,34 +29,8 @@ const MIN_V4: usize = 68;
 const MIN_V6: usize = 1280;
 
 pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> {
-    let explicit = match (args.tcp, args.udp, &args.http, &args.dns) {
-        (Some(p), None, None, None) => Some(Mode::Tcp(p)),
-        (None, Some(p), None, None) => Some(Mode::Udp(p)),
-        (None, None, Some(path), None) => Some(Mode::Http {
-            port: args.port.unwrap_or(80),
-            path: path.clone(),
-        }),
-        (None, None, None, Some(name)) => Some(Mode::Dns {
-            port: args.port.unwrap_or(53),
-            name: name.clone(),
-        }),
-        (None, None, None, None) => None,
-        _ => {
-            return Err(Error::Usage(
-                "choose one of --tcp, --udp, --http, --dns".into(),
-            ));
-        }
-    };
-    let (pod_arg, target_arg) = match (args.from_all, args.pod.as_deref(), args.target.as_deref()) {
-        (true, Some(t), None) => (None, t),
-        (false, Some(p), Some(t)) => (Some(p), t),
-        (true, _, _) => return Err(Error::Usage("with --from-all give only the TARGET".into())),
-        (false, _, _) => {
-            return Err(Error::Usage(
-                "give the POD to probe from and the TARGET (or --from-all TARGET)".into(),
-            ));
-        }
-    };
+    let explicit = explicit_mode(args)?;
+    let (pod_arg, target_arg) = source_and_target(args)?;
     let spec = probe::parse_target(target_arg, explicit).map_err(Error::Usage)?;
     if args.pmtu && spec.mode != Mode::Icmp {
         return Err(Error::Usage(
@@ -77,38 +51,8 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
         .is_err()
         .then(|| resolve::resolve(nss, &spec.host))
         .transpose()?;
-    let target_ip_hint = spec.host.parse::<IpAddr>().ok();
-    let sources: Vec<&Netns> = if args.from_all {
-        // every pod but the target itself (named, or owning the target address)
-        nss.iter()
-            .filter(|n| {
-                !n.host
-                    && (n.pod.is_some() || n.pause_pid.is_some())
-                    && Some(n.inode) != target_ns.map(|i| nss[i].inode)
-                    && !target_ip_hint.is_some_and(|ip| pod_address_set(n).contains(&ip))
-            })
-            .collect()
-    } else {
-        vec![&nss[resolve::resolve(nss, pod_arg.unwrap_or_default())?]]
-    };
-    if sources.is_empty() {
-        return Err(Error::NotFound("no pod to probe from".into()));
-    }
-    let target_ip = match (spec.host.parse::<IpAddr>(), target_ns) {
-        (Ok(ip), _) => ip,
-        (Err(_), Some(i)) => pod_address(&nss[i]).ok_or_else(|| {
-            Error::NotFound(format!(
-                "{} has no address to probe",
-                resolve::label(&nss[i])
-            ))
-        })?,
-        (Err(_), None) => {
-            return Err(Error::Usage(format!(
-                "{:?} is not an address or a pod",
-                spec.host
-            )));
-        }
-    };
+    let sources = sources_of(nss, pod_arg, target_ns, spec.host.parse().ok())?;
+    let target_ip = target_ip_of(nss, &spec.host, target_ns)?;
     let opts = Opts {
         count: args.count,
         interval: args.interval,
@@ -219,6 +163,80 @@ pub(super) fn verified_run(
             run_of(source, target.to_string(), spec.mode.l4(), Vec::new()),
             warnings,
         ),
+    }
+}
+
+/// The mode `--tcp`, `--udp`, `--http` or `--dns` asks for (at most one).
+fn explicit_mode(args: &ProbeArgs) -> Result<Option<Mode>> {
+    Ok(match (args.tcp, args.udp, &args.http, &args.dns) {
+        (Some(p), None, None, None) => Some(Mode::Tcp(p)),
+        (None, Some(p), None, None) => Some(Mode::Udp(p)),
+        (None, None, Some(path), None) => Some(Mode::Http {
+            port: args.port.unwrap_or(80),
+            path: path.clone(),
+        }),
+        (None, None, None, Some(name)) => Some(Mode::Dns {
+            port: args.port.unwrap_or(53),
+            name: name.clone(),
+        }),
+        (None, None, None, None) => None,
+        _ => {
+            return Err(Error::Usage(
+                "choose one of --tcp, --udp, --http, --dns".into(),
+            ));
+        }
+    })
+}
+
+/// The pod to probe from (none with `--from-all`) and the target.
+fn source_and_target(args: &ProbeArgs) -> Result<(Option<&str>, &str)> {
+    match (args.from_all, args.pod.as_deref(), args.target.as_deref()) {
+        (true, Some(t), None) => Ok((None, t)),
+        (false, Some(p), Some(t)) => Ok((Some(p), t)),
+        (true, _, _) => Err(Error::Usage("with --from-all give only the TARGET".into())),
+        (false, _, _) => Err(Error::Usage(
+            "give the POD to probe from and the TARGET (or --from-all TARGET)".into(),
+        )),
+    }
+}
+
+/// The namespaces to probe from: the pod named, or with `--from-all`
+/// (`pod` none) every pod but the target itself (named, or owning `hint`).
+fn sources_of<'a>(
+    nss: &'a [Netns],
+    pod: Option<&str>,
+    target_ns: Option<usize>,
+    hint: Option<IpAddr>,
+) -> Result<Vec<&'a Netns>> {
+    let sources: Vec<&Netns> = match pod {
+        Some(p) => vec![&nss[resolve::resolve(nss, p)?]],
+        None => nss
+            .iter()
+            .filter(|n| {
+                !n.host
+                    && (n.pod.is_some() || n.pause_pid.is_some())
+                    && Some(n.inode) != target_ns.map(|i| nss[i].inode)
+                    && !hint.is_some_and(|ip| pod_address_set(n).contains(&ip))
+            })
+            .collect(),
+    };
+    if sources.is_empty() {
+        return Err(Error::NotFound("no pod to probe from".into()));
+    }
+    Ok(sources)
+}
+
+/// The address to probe: `host` itself, or the address of the pod it names.
+fn target_ip_of(nss: &[Netns], host: &str, target_ns: Option<usize>) -> Result<IpAddr> {
+    match (host.parse::<IpAddr>(), target_ns) {
+        (Ok(ip), _) => Ok(ip),
+        (Err(_), Some(i)) => pod_address(&nss[i]).ok_or_else(|| {
+            Error::NotFound(format!(
+                "{} has no address to probe",
+                resolve::label(&nss[i])
+            ))
+        }),
+        (Err(_), None) => Err(Error::Usage(format!("{host:?} is not an address or a pod"))),
     }
 }
 
@@ -409,115 +427,95 @@ fn ms(d: Duration) -> Option<f64> {
     Some(d.as_secs_f64() * 1000.0)
 }
 
-fn attempt(mode: &Mode, host: &str, addr: SocketAddr, seq: u32, timeout: Duration) -> ProbeAttempt {
-    let fail = |e: std::io::Error| ProbeAttempt {
+/// One attempt's outcome: ok, the result text, the time it took.
+fn outcome(seq: u32, ok: bool, result: String, latency: Option<Duration>) -> ProbeAttempt {
+    ProbeAttempt {
         seq,
-        ok: false,
-        result: match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => "refused".into(),
-            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timeout".into(),
-            _ => e.to_string(),
-        },
-        latency_ms: None,
+        ok,
+        result,
+        latency_ms: latency.and_then(ms),
+    }
+}
+
+/// A failed socket operation, worded: `refused`, `timeout` or the error.
+fn failed(seq: u32, e: std::io::Error) -> ProbeAttempt {
+    let result = match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "refused".into(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timeout".into(),
+        _ => e.to_string(),
     };
+    outcome(seq, false, result, None)
+}
+
+fn attempt(mode: &Mode, host: &str, addr: SocketAddr, seq: u32, timeout: Duration) -> ProbeAttempt {
     match mode {
         Mode::Tcp(_) => match sockprobe::tcp_connect(addr, timeout) {
-            Ok(d) => ProbeAttempt {
-                seq,
-                ok: true,
-                result: "connected".into(),
-                latency_ms: ms(d),
-            },
-            Err(e) => fail(e),
+            Ok(d) => outcome(seq, true, "connected".into(), Some(d)),
+            Err(e) => failed(seq, e),
         },
-        Mode::Http { path, .. } => {
-            let host_header = if host.parse::<IpAddr>().is_ok() {
-                addr.to_string()
-            } else {
-                host.to_string()
-            };
-            match sockprobe::http_get(addr, &host_header, path, timeout) {
-                Ok((d, status)) => {
-                    let code = status
-                        .split_whitespace()
-                        .nth(1)
-                        .and_then(|c| c.parse::<u16>().ok())
-                        .unwrap_or(0);
-                    ProbeAttempt {
-                        seq,
-                        ok: (200..400).contains(&code),
-                        result: status,
-                        latency_ms: ms(d),
-                    }
-                }
-                Err(e) => fail(e),
-            }
-        }
+        Mode::Http { path, .. } => http_attempt(host, addr, path, seq, timeout),
         Mode::Udp(_) => match sockprobe::udp_exchange(addr, b"podnet-probe\n", timeout) {
-            Ok((d, reply)) => ProbeAttempt {
-                seq,
-                ok: true,
-                result: format!("{} bytes back", reply.len()),
-                latency_ms: ms(d),
-            },
+            Ok((d, reply)) => outcome(seq, true, format!("{} bytes back", reply.len()), Some(d)),
             Err(e)
                 if matches!(
                     e.kind(),
                     std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
                 ) =>
             {
-                ProbeAttempt {
-                    seq,
-                    ok: false,
-                    result: "no answer (UDP: the port may be open and silent, or filtered)".into(),
-                    latency_ms: None,
-                }
+                let silent = "no answer (UDP: the port may be open and silent, or filtered)";
+                outcome(seq, false, silent.into(), None)
             }
-            Err(e) => fail(e),
+            Err(e) => failed(seq, e),
         },
-        Mode::Dns { name, .. } => {
-            let id = (std::process::id() as u16) ^ (seq as u16).wrapping_mul(0x9e37);
-            let query = match dns::query(id, name, addr.is_ipv6()) {
-                Ok(q) => q,
-                Err(e) => {
-                    return ProbeAttempt {
-                        seq,
-                        ok: false,
-                        result: e,
-                        latency_ms: None,
-                    };
-                }
-            };
-            match sockprobe::udp_exchange(addr, &query, timeout) {
-                Ok((d, reply)) => match dns::parse(&reply, id) {
-                    Ok(a) => {
-                        let addrs: Vec<String> =
-                            a.addresses.iter().map(|x| x.to_string()).collect();
-                        ProbeAttempt {
-                            seq,
-                            ok: a.rcode == 0 && !a.addresses.is_empty(),
-                            result: format!("{} {}", dns::rcode_name(a.rcode), addrs.join(" "))
-                                .trim()
-                                .to_string(),
-                            latency_ms: ms(d),
-                        }
-                    }
-                    Err(e) => ProbeAttempt {
-                        seq,
-                        ok: false,
-                        result: e,
-                        latency_ms: ms(d),
-                    },
-                },
-                Err(e) => fail(e),
-            }
+        Mode::Dns { name, .. } => dns_attempt(name, addr, seq, timeout),
+        Mode::Icmp => outcome(seq, false, "ICMP goes through the ICMP prober".into(), None),
+    }
+}
+
+/// An HTTP GET of `path`: ok for a 2xx or 3xx status.
+fn http_attempt(
+    host: &str,
+    addr: SocketAddr,
+    path: &str,
+    seq: u32,
+    timeout: Duration,
+) -> ProbeAttempt {
+    let host_header = if host.parse::<IpAddr>().is_ok() {
+        addr.to_string()
+    } else {
+        host.to_string()
+    };
+    match sockprobe::http_get(addr, &host_header, path, timeout) {
+        Ok((d, status)) => {
+            let code = status
+                .split_whitespace()
+                .nth(1)
+                .and_then(|c| c.parse::<u16>().ok())
+                .unwrap_or(0);
+            outcome(seq, (200..400).contains(&code), status, Some(d))
         }
-        Mode::Icmp => ProbeAttempt {
-            seq,
-            ok: false,
-            result: "ICMP goes through the ICMP prober".into(),
-            latency_ms: None,
+        Err(e) => failed(seq, e),
+    }
+}
+
+/// A DNS query for `name`: ok for NOERROR with at least one address.
+fn dns_attempt(name: &str, addr: SocketAddr, seq: u32, timeout: Duration) -> ProbeAttempt {
+    let id = (std::process::id() as u16) ^ (seq as u16).wrapping_mul(0x9e37);
+    let query = match dns::query(id, name, addr.is_ipv6()) {
+        Ok(q) => q,
+        Err(e) => return outcome(seq, false, e, None),
+    };
+    match sockprobe::udp_exchange(addr, &query, timeout) {
+        Ok((d, reply)) => match dns::parse(&reply, id) {
+            Ok(a) => {
+                let addrs: Vec<String> = a.addresses.iter().map(|x| x.to_string()).collect();
+                let text = format!("{} {}", dns::rcode_name(a.rcode), addrs.join(" "));
+                let ok = a.rcode == 0 && !a.addresses.is_empty();
+                outcome(seq, ok, text.trim().to_string(), Some(d))
+            }
+            Err(e) => outcome(seq, false, e, Some(d)),
         },
+        Err(e) => failed(seq, e),
     }
 }
 
