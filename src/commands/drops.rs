@@ -40,35 +40,9 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
     let mut opened = open_tracing()?;
     let mut warnings = std::mem::take(&mut opened.warnings);
     let reasons = wanted_reasons(&args.reason, &opened.names)?;
-
-    let mut inv = scan(ctx)?;
-    let filter = Filter {
-        pods: args
-            .pod
-            .iter()
-            .map(|p| {
-                let i = resolve::resolve(&inv, p)?;
-                let pod = inv[i].pod.as_ref().map(|x| x.display_name());
-                Ok((pod.unwrap_or_else(|| resolve::label(&inv[i])), inv[i].inode))
-            })
-            .collect::<Result<_>>()?,
-        netns: match &args.node_netns {
-            Some(r) => Some(inv[resolve::resolve(&inv, r)?].inode),
-            None => None,
-        },
-        reasons,
-        proto: args.proto.map(|p| {
-            match p {
-                TraceProto::Icmp => "icmp",
-                TraceProto::Tcp => "tcp",
-                TraceProto::Udp => "udp",
-            }
-            .to_string()
-        }),
-    };
-    let mut places = Places::from_namespaces(&inv);
-
-    let mut source = open_source(ctx, args.no_bpf, &opened, &mut warnings)?;
+    let inv = scan(ctx)?;
+    let filter = filter_of(args, &inv, reasons)?;
+    let source = open_source(ctx, args.no_bpf, &opened, &mut warnings)?;
     let attributed = matches!(source, Source::Ebpf(_));
     if !attributed && (!filter.pods.is_empty() || filter.netns.is_some() || filter.proto.is_some())
     {
@@ -81,71 +55,23 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
             render::drops::json_warning(out, w)?;
         }
     }
-
-    let started = Instant::now();
-    let mut last_scan = Instant::now();
-    let mut limiter = Limiter::new(args.rate);
-    let mut tally = Tally::default();
-    let mut interrupted = false;
-    loop {
-        if signals::interrupted() {
-            interrupted = true;
-            break;
-        }
-        if args.duration.is_some_and(|d| started.elapsed() >= d) {
-            break;
-        }
-        let ms = started.elapsed().as_millis() as u64;
-        let mut batch: Vec<Drop> = Vec::new();
-        match &mut source {
-            Source::Ebpf(watch) => {
-                let drops = watch.drain(&places);
-                // a namespace made since the last scan: name it from the next drop on
-                if drops
-                    .iter()
-                    .any(|d| d.netns_inode.is_some_and(|i| !places.knows(i)))
-                    && last_scan.elapsed() >= RESCAN_EVERY
-                {
-                    inv = scan(ctx)?;
-                    places = Places::from_namespaces(&inv);
-                    last_scan = Instant::now();
-                }
-                if drops.is_empty() {
-                    std::thread::sleep(POLL);
-                }
-                batch.extend(drops);
-            }
-            Source::Tracefs(inst) => {
-                let lines = inst
-                    .lines(POLL)
-                    .map_err(|e| Error::io("read the trace pipe", e))?;
-                batch.extend(
-                    lines
-                        .iter()
-                        .filter_map(|l| tracepoint::parse_kfree_skb_line(l))
-                        .map(|l| from_trace_line(&l, ms)),
-                );
-            }
-        }
-        let mut shown = Vec::new();
-        for d in batch.into_iter().filter(|d| filter.admits(d)) {
-            tally.add(&d);
-            if !args.summary {
-                shown.extend(limiter.admit(d));
-            }
-        }
-        if !args.summary {
-            shown.extend(limiter.flush_before(ms / 1000));
-            write_drops(ctx, out, &shown)?;
-        }
-    }
-    drop(source);
+    let mut stream = Stream {
+        ctx,
+        args,
+        filter,
+        places: Places::from_namespaces(&inv),
+        last_scan: Instant::now(),
+        started: Instant::now(),
+        limiter: Limiter::new(args.rate),
+        tally: Tally::default(),
+    };
+    let interrupted = stream.follow(source, out)?;
     if args.summary {
         let summary = DropSummary {
             source: if attributed { "ebpf" } else { "tracefs" }.into(),
-            seconds: started.elapsed().as_secs_f64(),
-            total: tally.total,
-            rows: tally.rows(),
+            seconds: stream.started.elapsed().as_secs_f64(),
+            total: stream.tally.total,
+            rows: stream.tally.rows(),
             warnings,
         };
         if ctx.json() {
@@ -154,7 +80,7 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
             render::drops::summary(out, &summary, &ctx.style)?;
         }
     } else {
-        let rest = limiter.finish();
+        let rest = stream.limiter.finish();
         write_drops(ctx, out, &rest)?;
     }
     out.flush()?;
@@ -163,6 +89,110 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
     } else {
         Outcome::Clean
     })
+}
+
+/// `--pod`, `--node-netns`, `--reason` and `--proto`, resolved.
+fn filter_of(args: &DropsArgs, inv: &[Netns], reasons: Vec<String>) -> Result<Filter> {
+    Ok(Filter {
+        pods: args
+            .pod
+            .iter()
+            .map(|p| {
+                let i = resolve::resolve(inv, p)?;
+                let pod = inv[i].pod.as_ref().map(|x| x.display_name());
+                Ok((pod.unwrap_or_else(|| resolve::label(&inv[i])), inv[i].inode))
+            })
+            .collect::<Result<_>>()?,
+        netns: match &args.node_netns {
+            Some(r) => Some(inv[resolve::resolve(inv, r)?].inode),
+            None => None,
+        },
+        reasons,
+        proto: args.proto.map(|p| {
+            match p {
+                TraceProto::Icmp => "icmp",
+                TraceProto::Tcp => "tcp",
+                TraceProto::Udp => "udp",
+            }
+            .to_string()
+        }),
+    })
+}
+
+/// The live stream: drops read, filtered, counted and shown a batch at a time.
+struct Stream<'a> {
+    ctx: &'a Ctx,
+    args: &'a DropsArgs,
+    filter: Filter,
+    places: Places,
+    last_scan: Instant,
+    started: Instant,
+    limiter: Limiter,
+    tally: Tally,
+}
+
+impl Stream<'_> {
+    /// Until `--duration` is over or Ctrl-C (returns whether it was Ctrl-C);
+    /// the source is detached when this returns.
+    fn follow(&mut self, mut source: Source, out: &mut dyn Write) -> Result<bool> {
+        loop {
+            if signals::interrupted() {
+                return Ok(true);
+            }
+            if self
+                .args
+                .duration
+                .is_some_and(|d| self.started.elapsed() >= d)
+            {
+                return Ok(false);
+            }
+            let ms = self.started.elapsed().as_millis() as u64;
+            let batch = self.read(&mut source, ms)?;
+            let mut shown = Vec::new();
+            for d in batch.into_iter().filter(|d| self.filter.admits(d)) {
+                self.tally.add(&d);
+                if !self.args.summary {
+                    shown.extend(self.limiter.admit(d));
+                }
+            }
+            if !self.args.summary {
+                shown.extend(self.limiter.flush_before(ms / 1000));
+                write_drops(self.ctx, out, &shown)?;
+            }
+        }
+    }
+
+    /// The drops since the last read (waiting a little when there are none).
+    fn read(&mut self, source: &mut Source, ms: u64) -> Result<Vec<Drop>> {
+        match source {
+            Source::Ebpf(watch) => {
+                let drops = watch.drain(&self.places);
+                // a namespace made since the last scan: name it from the next drop on
+                if drops
+                    .iter()
+                    .any(|d| d.netns_inode.is_some_and(|i| !self.places.knows(i)))
+                    && self.last_scan.elapsed() >= RESCAN_EVERY
+                {
+                    self.places = Places::from_namespaces(&scan(self.ctx)?);
+                    self.last_scan = Instant::now();
+                }
+                if drops.is_empty() {
+                    std::thread::sleep(POLL);
+                }
+                Ok(drops)
+            }
+            Source::Tracefs(inst) => {
+                let lines = inst
+                    .lines(POLL)
+                    .map_err(|e| Error::io("read the trace pipe", e))?;
+                Ok(lines
+                    .iter()
+                    .filter_map(|l| tracepoint::parse_kfree_skb_line(l))
+                    .map(|l| from_trace_line(&l, ms))
+                    .collect())
+            }
+        }
+    }
 }
 
 fn write_drops(ctx: &Ctx, out: &mut dyn Write, drops: &[Drop]) -> Result<()> {
