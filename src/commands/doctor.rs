@@ -3,15 +3,19 @@
 //! the node, and prints each check's verdict, evidence and fix; when eBPF
 //! allows, it watches the kernel's drops during the sample. Read-only.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::analyze::doctor::{self, Context, NodePod, RemoteCidr, cidrs, env};
+use crate::analyze::veth::NetnsExtra;
 use crate::analyze::{resolve, veth};
 use crate::cli::DoctorArgs;
 use crate::discover;
+use crate::discover::kube_nodes::NodeCidrs;
 use crate::error::{Error, Outcome, Result};
+use crate::lab::state::LabState;
 use crate::model::doctor::{Check, DoctorReport, NodeFacts, NodeRef, Status};
 use crate::model::{Netns, PairStatus, VethPair};
 use crate::render;
@@ -87,73 +91,30 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         Some(name) => Some(lab_named(name.as_deref())?),
         None => None,
     };
-    let judged: Vec<usize> = match (&lab, &args.node_netns) {
-        (Some((name, state)), _) => lab_node_indices(nss, name, state)?,
-        (None, Some(r)) => vec![resolve::resolve(nss, r)?],
-        (None, None) => vec![nss.iter().position(|n| n.host).ok_or_else(|| {
-            Error::other("the host network namespace was not found (is PID 1 readable?)")
-        })?],
-    };
+    let judged = judged_nodes(nss, args, lab.as_ref())?;
     let pairs = veth::pair_all(nss, &mut inv.extra, true);
     let api = join_node_cidrs(api, &mut inv.report.warnings);
 
     // the first read of every judged node, then one pause, then the second
-    let mut nodes = Vec::new();
-    for &i in &judged {
-        let node = &nss[i];
-        let label = node_label(node);
-        let target = inventory::target(&ctx.root, node);
-        let mut facts = visit(&target, |inside| read_facts(inside, None))?;
-        facts.netns_inode = node.inode;
-        let mut cx = context(ctx, &facts, node, nss, &pairs, &label, &inv.extra);
-        if let Some(api) = &api {
-            cidrs::add_api(
-                &mut cx,
-                api,
-                node_name_for_api(ctx, node, lab.as_ref()).as_deref(),
-            );
-        }
-        add_peers(ctx, &facts, node, nss, &pairs, &mut cx);
-        let queries = doctor::fib_queries(&facts, &cx);
-        nodes.push((node, label, target, facts, cx, queries));
-    }
+    let seen = Seen {
+        nss,
+        pairs: &pairs,
+        extra: &inv.extra,
+        api: api.as_deref(),
+        lab: lab.as_ref(),
+    };
+    let nodes = judged
+        .iter()
+        .map(|&i| first_read(ctx, &seen, &nss[i]))
+        .collect::<Result<Vec<_>>>()?;
     let sample = args.sample;
     std::thread::sleep(sample.saturating_sub(started.elapsed().min(sample / 2)));
     let drops = watch
         .as_mut()
         .map(|w| w.drain(&crate::analyze::drops::Places::from_namespaces(nss)));
     let mut reports = Vec::new();
-    for (node, label, target, mut facts, mut cx, queries) in nodes {
-        cx.kernel_drops = drops.as_ref().map(|all| {
-            let mine: Vec<u64> = std::iter::once(node.inode)
-                .chain(cx.pods.iter().filter_map(|p| p.inode))
-                .collect();
-            all.iter()
-                .filter(|d| d.netns_inode.is_some_and(|i| mine.contains(&i)))
-                .cloned()
-                .collect()
-        });
-        let later = visit(&target, |inside| read_facts(inside, Some(&queries)))?;
-        facts.sample_secs = started.elapsed().as_secs_f64();
-        facts.counters_after = later.counters_before;
-        facts.stats_later = later
-            .interfaces
-            .iter()
-            .filter_map(|i| Some((i.ifindex, i.stats?)))
-            .collect();
-        facts.fib = later.fib;
-        let mut checks: Vec<Check> = doctor::run_all(&facts, &cx);
-        if !wanted.is_empty() {
-            checks.retain(|c| wanted.contains(&c.id));
-        }
-        reports.push(DoctorReport {
-            node: NodeRef {
-                netns_inode: node.inode,
-                label,
-            },
-            checks,
-            warnings: Vec::new(),
-        });
+    for first in nodes {
+        reports.push(judge(first, drops.as_deref(), started, &wanted)?);
     }
     let mut warnings = std::mem::take(&mut inv.report.warnings);
     if lab.is_none() && args.node_netns.is_none() {
@@ -163,8 +124,132 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         .iter()
         .flat_map(|r| &r.checks)
         .any(|c| c.status == Status::Fail);
+    write_reports(ctx, out, lab.map(|(name, _)| name), reports, warnings)?;
+    Ok(if failed {
+        Outcome::Problems
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// The namespaces doctor judges: a lab's nodes, the one `--node-netns`
+/// names, or the host.
+fn judged_nodes(
+    nss: &[Netns],
+    args: &DoctorArgs,
+    lab: Option<&(String, LabState)>,
+) -> Result<Vec<usize>> {
+    Ok(match (lab, &args.node_netns) {
+        (Some((name, state)), _) => lab_node_indices(nss, name, state)?,
+        (None, Some(r)) => vec![resolve::resolve(nss, r)?],
+        (None, None) => vec![nss.iter().position(|n| n.host).ok_or_else(|| {
+            Error::other("the host network namespace was not found (is PID 1 readable?)")
+        })?],
+    })
+}
+
+/// What the scan saw, shared by every judged node.
+struct Seen<'a> {
+    nss: &'a [Netns],
+    pairs: &'a [VethPair],
+    extra: &'a HashMap<u64, NetnsExtra>,
+    api: Option<&'a [NodeCidrs]>,
+    lab: Option<&'a (String, LabState)>,
+}
+
+/// A judged node after its first read: its facts, context and the FIB
+/// lookups the second read answers.
+struct FirstRead<'a> {
+    node: &'a Netns,
+    label: String,
+    target: crate::sys::netns::NetnsTarget,
+    facts: NodeFacts,
+    cx: Context,
+    queries: Vec<doctor::FibQuery>,
+}
+
+fn first_read<'a>(ctx: &Ctx, seen: &Seen<'_>, node: &'a Netns) -> Result<FirstRead<'a>> {
+    let label = node_label(node);
+    let target = inventory::target(&ctx.root, node);
+    let mut facts = visit(&target, |inside| read_facts(inside, None))?;
+    facts.netns_inode = node.inode;
+    let mut cx = context(ctx, &facts, node, seen.nss, seen.pairs, &label, seen.extra);
+    if let Some(api) = seen.api {
+        cidrs::add_api(
+            &mut cx,
+            api,
+            node_name_for_api(ctx, node, seen.lab).as_deref(),
+        );
+    }
+    add_peers(ctx, &facts, node, seen.nss, seen.pairs, &mut cx);
+    let queries = doctor::fib_queries(&facts, &cx);
+    Ok(FirstRead {
+        node,
+        label,
+        target,
+        facts,
+        cx,
+        queries,
+    })
+}
+
+/// The second read after the sample, then every check (those `wanted`).
+fn judge(
+    first: FirstRead<'_>,
+    drops: Option<&[crate::model::drops::Drop]>,
+    started: Instant,
+    wanted: &[&str],
+) -> Result<DoctorReport> {
+    let FirstRead {
+        node,
+        label,
+        target,
+        mut facts,
+        mut cx,
+        queries,
+    } = first;
+    cx.kernel_drops = drops.map(|all| {
+        let mine: Vec<u64> = std::iter::once(node.inode)
+            .chain(cx.pods.iter().filter_map(|p| p.inode))
+            .collect();
+        all.iter()
+            .filter(|d| d.netns_inode.is_some_and(|i| mine.contains(&i)))
+            .cloned()
+            .collect()
+    });
+    let later = visit(&target, |inside| read_facts(inside, Some(&queries)))?;
+    facts.sample_secs = started.elapsed().as_secs_f64();
+    facts.counters_after = later.counters_before;
+    facts.stats_later = later
+        .interfaces
+        .iter()
+        .filter_map(|i| Some((i.ifindex, i.stats?)))
+        .collect();
+    facts.fib = later.fib;
+    let mut checks: Vec<Check> = doctor::run_all(&facts, &cx);
+    if !wanted.is_empty() {
+        checks.retain(|c| wanted.contains(&c.id));
+    }
+    Ok(DoctorReport {
+        node: NodeRef {
+            netns_inode: node.inode,
+            label,
+        },
+        checks,
+        warnings: Vec::new(),
+    })
+}
+
+/// One report per node with `--lab` (`lab` names it), else the one node's.
+fn write_reports(
+    ctx: &Ctx,
+    out: &mut dyn Write,
+    lab: Option<String>,
+    mut reports: Vec<DoctorReport>,
+    warnings: Vec<String>,
+) -> Result<()> {
     match lab {
-        Some((name, _)) => {
+        Some(name) => {
             let report = LabDoctorReport {
                 lab: name,
                 nodes: reports,
@@ -191,11 +276,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
             }
         }
     }
-    Ok(if failed {
-        Outcome::Problems
-    } else {
-        Outcome::Clean
-    })
+    Ok(())
 }
 
 /// `doctor --lab`'s report: one section per node of the lab.
