@@ -451,50 +451,10 @@ fn context(
     nss: &[Netns],
     pairs: &[VethPair],
     label: &str,
-    extra: &std::collections::HashMap<u64, crate::analyze::veth::NetnsExtra>,
+    extra: &HashMap<u64, NetnsExtra>,
 ) -> Context {
-    // the node's pods: a pause process or a name on the far side of the
-    // veth (a lab's switch link to the node has neither), and orphans
-    let mine: Vec<&VethPair> = pairs
-        .iter()
-        .filter(|p| {
-            p.host_if
-                .as_ref()
-                .is_some_and(|h| h.netns_inode == node.inode)
-        })
-        .filter(|p| p.pod.is_some() || p.pause_pid.is_some() || p.status == PairStatus::Orphan)
-        .collect();
-    let pods: Vec<NodePod> = mine
-        .iter()
-        .filter(|p| p.status == PairStatus::Paired)
-        .filter_map(|p| {
-            let pod_if = p.pod_if.as_ref()?;
-            let host = p.host_if.as_ref()?;
-            let ip = pod_if
-                .addresses
-                .iter()
-                .filter_map(|a| a.split('/').next()?.parse::<IpAddr>().ok())
-                .find(|i| !is_link_local(i));
-            Some(NodePod {
-                label: p
-                    .pod
-                    .as_ref()
-                    .map(|x| x.display_name())
-                    .unwrap_or_else(|| format!("netns {}", p.netns_inode.unwrap_or(0))),
-                pod_if: pod_if.name.clone(),
-                pod_ip: ip,
-                pod_mtu: pod_if.mtu,
-                pod_tx_dropped: p
-                    .stats
-                    .as_ref()
-                    .and_then(|s| s.pod_if.as_ref())
-                    .map(|s| s.link.tx_dropped)
-                    .unwrap_or(0),
-                host_ifindex: host.ifindex,
-                inode: p.netns_inode,
-            })
-        })
-        .collect();
+    let mine = pairs_of_node(pairs, node);
+    let pods: Vec<NodePod> = mine.iter().filter_map(|p| node_pod(p)).collect();
     let prefixes: Vec<(IpAddr, u8)> = mine
         .iter()
         .filter_map(|p| p.pod_if.as_ref())
@@ -532,16 +492,6 @@ fn context(
         .filter(|p| p.status == PairStatus::Orphan)
         .filter_map(|p| p.host_if.as_ref().map(|h| h.name.clone()))
         .collect();
-    let hubs: Vec<u64> = pairs
-        .iter()
-        .filter_map(|p| p.host_if.as_ref().map(|h| h.netns_inode))
-        .collect();
-    let orphan_netns = nss
-        .iter()
-        .filter(|n| !n.host && n.pids == 0 && !n.paths.is_empty() && !hubs.contains(&n.inode))
-        .filter(|n| n.pod.is_some() || n.interfaces.iter().all(|i| i.kind == "loopback"))
-        .map(|n| format!("{} ({})", n.paths[0], n.inode))
-        .collect();
     Context {
         node_label: label.to_string(),
         pods,
@@ -551,11 +501,71 @@ fn context(
         cni,
         cluster_cidrs: cluster,
         orphan_veths,
-        orphan_netns,
+        orphan_netns: orphan_netns(nss, pairs),
         kernel_release: kernel_info::release(),
         pod_views,
         ..Default::default()
     }
+}
+
+/// The node's pods: a pause process or a name on the far side of the veth
+/// (a lab's switch link to the node has neither), and orphans.
+fn pairs_of_node<'a>(pairs: &'a [VethPair], node: &Netns) -> Vec<&'a VethPair> {
+    pairs
+        .iter()
+        .filter(|p| {
+            p.host_if
+                .as_ref()
+                .is_some_and(|h| h.netns_inode == node.inode)
+        })
+        .filter(|p| p.pod.is_some() || p.pause_pid.is_some() || p.status == PairStatus::Orphan)
+        .collect()
+}
+
+/// A paired pod as the checks see it.
+fn node_pod(p: &VethPair) -> Option<NodePod> {
+    if p.status != PairStatus::Paired {
+        return None;
+    }
+    let pod_if = p.pod_if.as_ref()?;
+    let host = p.host_if.as_ref()?;
+    let ip = pod_if
+        .addresses
+        .iter()
+        .filter_map(|a| a.split('/').next()?.parse::<IpAddr>().ok())
+        .find(|i| !is_link_local(i));
+    Some(NodePod {
+        label: p
+            .pod
+            .as_ref()
+            .map(|x| x.display_name())
+            .unwrap_or_else(|| format!("netns {}", p.netns_inode.unwrap_or(0))),
+        pod_if: pod_if.name.clone(),
+        pod_ip: ip,
+        pod_mtu: pod_if.mtu,
+        pod_tx_dropped: p
+            .stats
+            .as_ref()
+            .and_then(|s| s.pod_if.as_ref())
+            .map(|s| s.link.tx_dropped)
+            .unwrap_or(0),
+        host_ifindex: host.ifindex,
+        inode: p.netns_inode,
+    })
+}
+
+/// Bind-mounted namespaces nobody is in, holding a pod or nothing but
+/// loopback, that are no node's.
+fn orphan_netns(nss: &[Netns], pairs: &[VethPair]) -> Vec<String> {
+    let hubs: Vec<u64> = pairs
+        .iter()
+        .filter_map(|p| p.host_if.as_ref().map(|h| h.netns_inode))
+        .collect();
+    nss.iter()
+        .filter(|n| !n.host && n.pids == 0 && !n.paths.is_empty() && !hubs.contains(&n.inode))
+        .filter(|n| n.pod.is_some() || n.interfaces.iter().all(|i| i.kind == "loopback"))
+        .map(|n| format!("{} ({})", n.paths[0], n.inode))
+        .collect()
 }
 
 /// The pod namespaces of this node, each with its interfaces and routes:
