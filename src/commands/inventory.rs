@@ -10,7 +10,7 @@ use crate::analyze::{identity, netns_merge};
 use crate::cli::KubeArgs;
 use crate::discover::{cgroup, cni_cache, kube_pods, mountinfo, oci, pod_logs, proc_stat};
 use crate::error::{Error, Result};
-use crate::model::{Claim, ClaimKey, NetnsReport, Process, SourceKind};
+use crate::model::{Claim, ClaimKey, Netns, NetnsReport, Process, SourceKind};
 use crate::sys::netns::{EnterError, NetnsTarget};
 use crate::sys::runtime_files::{self, RuntimePaths};
 use crate::sys::{HostRoot, caps, files, kube, netns, proc_scan};
@@ -75,7 +75,63 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
     let mut clock = PhaseClock::new(ctx.style.verbose >= 2);
     let mut warnings = Vec::new();
 
-    // Processes and their namespaces.
+    let processes = processes(root, &mut warnings)?;
+    let host_inode = host_netns(&processes);
+
+    clock.lap("proc scan");
+    let mounts = netns_mounts(root, &mut warnings);
+    let fds = if opts.deep {
+        netns_fds(root, &processes)
+    } else {
+        Vec::new()
+    };
+
+    clock.lap("mountinfo and fds");
+    // Runtime files → claims (the OCI pid files also name infra processes).
+    let runtime = runtime_files::read_all(root, &RuntimePaths::default());
+    warnings.extend(runtime.errors.iter().cloned());
+    let mut claims = runtime_claims(&runtime, &mut warnings);
+    let infra = crate::analyze::pause::trusted_infra_pids(&claims, &mounts, &processes);
+
+    let mut namespaces = netns_merge::merge(&processes, &mounts, &fds, host_inode, &infra);
+
+    clock.lap("runtime files and merge");
+    claims.extend(cgroup_claims(root, &namespaces));
+
+    clock.lap("cgroups");
+    // Interfaces and addresses, one visit per namespace.
+    let mut extra = HashMap::new();
+    if live {
+        extra = read_interfaces(root, &mut namespaces, opts.visit, &mut warnings);
+    } else {
+        warnings.push(format!(
+            "{} is not a live procfs (a fixture tree?): interfaces not read",
+            root.proc().display()
+        ));
+    }
+
+    clock.lap("namespace visits");
+    if let Some(job) = kube_job {
+        claims.extend(join_kube(ctx, job, &mut warnings)?);
+    }
+
+    clock.lap("kubernetes API");
+    identity::attach(&mut namespaces, &claims, &mut warnings);
+    clock.lap("identity join");
+    sort_namespaces(&mut namespaces);
+    Ok(Inventory {
+        report: NetnsReport {
+            namespaces,
+            warnings,
+        },
+        processes,
+        extra,
+        claims,
+    })
+}
+
+/// Every process and its namespace links; what could not be read is a warning.
+fn processes(root: &HostRoot, warnings: &mut Vec<String>) -> Result<Vec<Process>> {
     let scan = proc_scan::scan(root)
         .map_err(|e| Error::io(format!("list {}", root.proc().display()), e))?;
     let mut processes = Vec::with_capacity(scan.processes.len());
@@ -96,17 +152,18 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
         )),
     }
     warnings.extend(scan.errors);
-    let host_inode = host_netns(&processes);
+    Ok(processes)
+}
 
-    clock.lap("proc scan");
-    // nsfs bind mounts, as the host's mount namespace sees them.
+/// nsfs bind mounts, as the host's mount namespace sees them (a mount point
+/// that is not UTF-8 spoils its own line only).
+fn netns_mounts(root: &HostRoot, warnings: &mut Vec<String>) -> Vec<mountinfo::NsfsMount> {
     let mountinfo_path = if root.is_slash() {
         "/proc/self/mountinfo"
     } else {
         "/proc/1/mountinfo"
     };
-    // a mount point that is not UTF-8 spoils its own line only
-    let mounts = match files::read(root, mountinfo_path, MOUNTINFO_BYTES) {
+    match files::read(root, mountinfo_path, MOUNTINFO_BYTES) {
         Ok(bytes) => {
             let (m, bad) = mountinfo::parse_netns_mounts(&String::from_utf8_lossy(&bytes));
             if bad > 0 {
@@ -120,35 +177,27 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
             ));
             Vec::new()
         }
-    };
+    }
+}
 
-    let fds: Vec<netns_merge::FdHolder> = if opts.deep {
-        let pids: Vec<i32> = processes.iter().map(|p| p.pid).collect();
-        proc_scan::scan_netns_fds(root, &pids)
-            .into_iter()
-            .filter_map(|f| {
-                Some(netns_merge::FdHolder {
-                    inode: proc_stat::parse_ns_link(&f.link)?,
-                    pid: f.pid,
-                    fd: f.fd,
-                })
+/// `--deep`: the file descriptors that hold a network namespace open.
+fn netns_fds(root: &HostRoot, processes: &[Process]) -> Vec<netns_merge::FdHolder> {
+    let pids: Vec<i32> = processes.iter().map(|p| p.pid).collect();
+    proc_scan::scan_netns_fds(root, &pids)
+        .into_iter()
+        .filter_map(|f| {
+            Some(netns_merge::FdHolder {
+                inode: proc_stat::parse_ns_link(&f.link)?,
+                pid: f.pid,
+                fd: f.fd,
             })
-            .collect()
-    } else {
-        Vec::new()
-    };
+        })
+        .collect()
+}
 
-    clock.lap("mountinfo and fds");
-    // Runtime files → claims (the OCI pid files also name infra processes).
-    let runtime = runtime_files::read_all(root, &RuntimePaths::default());
-    warnings.extend(runtime.errors.iter().cloned());
-    let mut claims = runtime_claims(&runtime, &mut warnings);
-    let infra = crate::analyze::pause::trusted_infra_pids(&claims, &mounts, &processes);
-
-    let mut namespaces = netns_merge::merge(&processes, &mounts, &fds, host_inode, &infra);
-
-    clock.lap("runtime files and merge");
-    // The pause process's cgroup names the pod UID and sandbox id.
+/// The pause process's cgroup names the pod UID and sandbox id (another
+/// member's only the UID).
+fn cgroup_claims(root: &HostRoot, namespaces: &[Netns]) -> Vec<Claim> {
     let cgroup_of: Vec<(i32, bool)> = namespaces
         .iter()
         .filter(|n| !n.host)
@@ -161,6 +210,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
     let texts = crate::sys::parallel::map(&cgroup_of, netns::default_workers(), |(pid, _)| {
         proc_scan::read_proc_file(root, *pid, "cgroup").ok()
     });
+    let mut claims = Vec::new();
     for ((pid, is_pause), text) in cgroup_of.into_iter().zip(texts) {
         let Some(cg) = text.as_deref().and_then(cgroup::parse) else {
             continue;
@@ -179,47 +229,26 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
             claims.push(c);
         }
     }
+    claims
+}
 
-    clock.lap("cgroups");
-    // Interfaces and addresses, one visit per namespace.
-    let mut extra = HashMap::new();
-    if live {
-        extra = read_interfaces(root, &mut namespaces, opts.visit, &mut warnings);
-    } else {
-        warnings.push(format!(
-            "{} is not a live procfs (a fixture tree?): interfaces not read",
-            root.proc().display()
-        ));
-    }
-
-    clock.lap("namespace visits");
-    if let Some(job) = kube_job {
-        match job.join() {
-            Ok(Ok(c)) => claims.extend(c),
-            Ok(Err(e)) if ctx.kube.kube => {
-                return Err(Error::with_hint(
-                    format!("kubernetes API: {e}"),
-                    "check --kubeconfig and --node-name, or drop --kube to name pods from the node alone",
-                ));
-            }
-            Ok(Err(e)) => warnings.push(format!("kubernetes API not used: {e}")),
-            Err(_) => warnings.push("kubernetes API query crashed".into()),
+/// The API's pods: an error stops the scan only when `--kube` asked for it.
+fn join_kube(ctx: &Ctx, job: KubeJob, warnings: &mut Vec<String>) -> Result<Vec<Claim>> {
+    match job.join() {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) if ctx.kube.kube => Err(Error::with_hint(
+            format!("kubernetes API: {e}"),
+            "check --kubeconfig and --node-name, or drop --kube to name pods from the node alone",
+        )),
+        Ok(Err(e)) => {
+            warnings.push(format!("kubernetes API not used: {e}"));
+            Ok(Vec::new())
+        }
+        Err(_) => {
+            warnings.push("kubernetes API query crashed".into());
+            Ok(Vec::new())
         }
     }
-
-    clock.lap("kubernetes API");
-    identity::attach(&mut namespaces, &claims, &mut warnings);
-    clock.lap("identity join");
-    sort_namespaces(&mut namespaces);
-    Ok(Inventory {
-        report: NetnsReport {
-            namespaces,
-            warnings,
-        },
-        processes,
-        extra,
-        claims,
-    })
 }
 
 /// `-vv`: how long each phase of the scan took, on stderr.
