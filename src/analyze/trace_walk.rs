@@ -11,7 +11,7 @@ use crate::analyze::netfilter_path::{Packet, Proto};
 use crate::analyze::{resolve, trace};
 use crate::error::Result;
 use crate::model::doctor::{FibLookup, NodeFacts};
-use crate::model::trace::{Cause, Hop, HopStatus};
+use crate::model::trace::{Cause, Direction, Hop, HopStatus};
 use crate::model::{Interface, Netns, PairStatus, VethPair};
 
 /// How many namespaces a path may cross before podnet stops following it.
@@ -56,6 +56,47 @@ impl Leg {
 pub struct Machine<'a> {
     pub nss: &'a [Netns],
     pub pairs: &'a [VethPair],
+}
+
+/// The request from `pod` to `dst` and, when `dst` is another pod on this
+/// machine, the reply from its namespace (addresses and ports swapped):
+/// the hops of both, and whether a reply was modelled.
+pub fn both_ways(
+    reader: &dyn NodeReader,
+    m: &Machine<'_>,
+    pod: &Netns,
+    dst: IpAddr,
+    proto: Proto,
+    port: Option<u16>,
+) -> Result<(Vec<Hop>, bool)> {
+    let request = Leg {
+        proto,
+        sport: None,
+        dport: port,
+        reply: false,
+    };
+    let (mut hops, src) = leg(reader, m, pod, dst, None, request)?;
+    let local = dst.is_loopback() || trace::has_address(pod, dst);
+    let dst_pod = m
+        .nss
+        .iter()
+        .filter(|_| !local)
+        .find(|n| n.pod.is_some() && n.inode != pod.inode && trace::has_address(n, dst));
+    let (Some(back_from), Some(src)) = (dst_pod, src) else {
+        return Ok((hops, false));
+    };
+    let reply = Leg {
+        proto,
+        sport: port,
+        dport: None,
+        reply: true,
+    };
+    let (mut back, _) = leg(reader, m, back_from, src, Some(dst), reply)?;
+    for h in &mut back {
+        h.direction = Direction::Reply;
+    }
+    hops.extend(back);
+    Ok((hops, true))
 }
 
 /// One direction from `from`'s namespace to `dst`: its hops, and the source

@@ -10,13 +10,13 @@ use std::net::IpAddr;
 use crate::analyze::doctor::FibQuery;
 use crate::analyze::netfilter_path::Proto;
 use crate::analyze::probe::Mode;
-use crate::analyze::trace_walk::{self, Leg, Machine, NodeReader};
+use crate::analyze::trace_walk::{self, Machine, NodeReader};
 use crate::analyze::{resolve, trace, trace_verify, veth};
 use crate::cli::{TraceArgs, TraceProto};
 use crate::error::{Error, Outcome, Result};
 use crate::model::Netns;
 use crate::model::doctor::{FibLookup, NodeFacts};
-use crate::model::trace::{Agreement, Direction, HopStatus, TraceReport, Verification};
+use crate::model::trace::{Agreement, HopStatus, TraceReport, Verification};
 use crate::render;
 
 use super::drops::Watch;
@@ -68,36 +68,9 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
     let (dst, _) = parse_destination(&dst_text)?;
     let pairs = veth::pair_all(nss, &mut inv.extra, false);
     let label = resolve::label(pod);
-    let request = Leg {
-        proto,
-        sport: None,
-        dport: port,
-        reply: false,
-    };
     let reader = KernelReader { ctx };
     let machine = Machine { nss, pairs: &pairs };
-    let (mut hops, src) = trace_walk::leg(&reader, &machine, pod, dst, None, request)?;
-    // the reply starts in the destination pod's namespace, src/dst and ports swapped
-    let local = dst.is_loopback() || trace::has_address(pod, dst);
-    let dst_pod = nss
-        .iter()
-        .filter(|_| !local)
-        .find(|n| n.pod.is_some() && n.inode != pod.inode && trace::has_address(n, dst));
-    let mut both = false;
-    if let (Some(back_from), Some(src)) = (dst_pod, src) {
-        both = true;
-        let reply = Leg {
-            proto,
-            sport: port,
-            dport: None,
-            reply: true,
-        };
-        let (mut back, _) = trace_walk::leg(&reader, &machine, back_from, src, Some(dst), reply)?;
-        for h in &mut back {
-            h.direction = Direction::Reply;
-        }
-        hops.extend(back);
-    }
+    let (mut hops, both) = trace_walk::both_ways(&reader, &machine, pod, dst, proto, port)?;
     let blocked = trace::finish(&mut hops);
     let mut warnings = inv.report.warnings;
     let verify = match watch.as_mut() {
