@@ -10,7 +10,7 @@ use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
 
-use super::{Context, PodView, iface, sample_host, sysctl_evidence};
+use super::{Context, NodePod, PodView, iface, sample_host, sysctl_evidence};
 
 /// The pod's gateway when it is a Calico-style link-local one reached
 /// on-link (`default via 169.254.1.1 dev eth0 onlink`): the host veth must
@@ -27,106 +27,40 @@ fn link_local_gateway(view: &PodView) -> Option<IpAddr> {
         })
 }
 
+/// What the veth check gathers: evidence, problems (FAIL), warnings.
+#[derive(Default)]
+struct VethFindings {
+    evidence: Vec<Evidence>,
+    problems: Vec<String>,
+    warn: Vec<String>,
+}
+
 /// Every pod's host veth is up, a port of its bridge where the node's pods
 /// use one, and its drop counters do not grow.
 pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "veth";
-    let node = &cx.node_label;
     if cx.pods.is_empty() {
         return Check::new(ID, Status::Skip, "no pod is attached to this node");
     }
-    // The bridge most pods' host veths are ports of, if any.
-    let mut masters: BTreeMap<u32, usize> = BTreeMap::new();
-    for p in &cx.pods {
-        if let Some(m) = iface(f, p.host_ifindex).and_then(|h| h.master_ifindex) {
-            *masters.entry(m).or_default() += 1;
-        }
-    }
-    let bridge = masters
-        .iter()
-        .max_by_key(|(_, n)| **n)
-        .and_then(|(m, _)| iface(f, *m));
-    let mut evidence = Vec::new();
-    let mut problems = Vec::new();
-    let mut warn = Vec::new();
+    let bridge = pods_bridge(f, cx);
+    let mut out = VethFindings::default();
     for p in &cx.pods {
         let Some(h) = iface(f, p.host_ifindex) else {
-            problems.push(format!(
+            out.problems.push(format!(
                 "the host veth of {} (ifindex {}) is gone",
                 p.label, p.host_ifindex
             ));
             continue;
         };
-        let up = h.admin_up && h.oper_state == "up";
-        if !up {
-            problems.push(format!(
-                "{} of {} is {}{}",
-                h.name,
-                p.label,
-                h.oper_state,
-                if h.admin_up { "" } else { " (admin down)" }
-            ));
-            evidence.push(Evidence::new(
-                format!("{}: state {}, IFF_UP {}", h.name, h.oper_state, h.admin_up),
-                format!("IFLA_OPERSTATE in {node}"),
-            ));
-        }
-        if let Some(b) = bridge
-            && h.master_ifindex != Some(b.ifindex)
-        {
-            problems.push(format!(
-                "{} of {} is not a port of {} (the other pods' veths are)",
-                h.name, p.label, b.name
-            ));
-            evidence.push(Evidence::new(
-                format!(
-                    "{}: IFLA_MASTER {:?}, expected {}",
-                    h.name, h.master_ifindex, b.ifindex
-                ),
-                format!("link dump of {node}"),
-            ));
-        }
-        let view = p
-            .inode
-            .and_then(|i| cx.pod_views.iter().find(|v| v.inode == i));
-        if let Some(gw) = view.and_then(link_local_gateway)
-            && h.master_ifindex.is_none()
-        {
-            let key = format!("net/ipv4/conf/{}/proxy_arp", h.name);
-            let on = f.sysctls.get(&key).map(String::as_str) == Some("1");
-            let owns = h.holds(gw);
-            if !on && !owns {
-                evidence.push(sysctl_evidence(f, &key, node));
-                evidence.push(Evidence::new(
-                    format!(
-                        "{} routes by default via {gw} on-link, which only the host veth {} can answer ARP for (proxy ARP), and it holds no {gw}",
-                        p.label, h.name
-                    ),
-                    format!("routes of {} and addresses of {node}", p.label),
-                ));
-                problems.push(format!(
-                    "proxy_arp is off on {} of {}: nothing answers ARP for its gateway {gw}",
-                    h.name, p.label
-                ));
-            }
-        }
-        if let (Some(a), Some(b)) = (h.stats, f.stats_later.get(&h.ifindex)) {
-            let grew = (b.rx_dropped + b.tx_dropped).saturating_sub(a.rx_dropped + a.tx_dropped);
-            if grew > 0 {
-                warn.push(format!(
-                    "{} of {} dropped {grew} packets in {:.1} s",
-                    h.name, p.label, f.sample_secs
-                ));
-                evidence.push(Evidence::new(
-                    format!(
-                        "{}: rx_dropped {} → {}, tx_dropped {} → {}",
-                        h.name, a.rx_dropped, b.rx_dropped, a.tx_dropped, b.tx_dropped
-                    ),
-                    format!("IFLA_STATS64 in {node}"),
-                ));
-            }
-        }
+        host_veth_link(h, p, bridge, &cx.node_label, &mut out);
+        proxy_arp(f, cx, h, p, &mut out);
+        veth_drops(f, h, p, &cx.node_label, &mut out);
     }
+    let VethFindings {
+        mut evidence,
+        problems,
+        warn,
+    } = out;
     if !problems.is_empty() {
         let hint = match bridge {
             _ if problems.iter().any(|p| p.starts_with("proxy_arp")) => {
@@ -157,7 +91,7 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
                 .map(|b| format!(", all ports of {}", b.name))
                 .unwrap_or_default()
         ),
-        format!("link dump of {node}"),
+        format!("link dump of {}", cx.node_label),
     ));
     Check::new(
         ID,
@@ -165,6 +99,112 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
         format!("every pod's host veth is up ({} pods)", cx.pods.len()),
     )
     .with(evidence)
+}
+
+/// The bridge most pods' host veths are ports of, if any.
+fn pods_bridge<'f>(f: &'f NodeFacts, cx: &Context) -> Option<&'f Interface> {
+    let mut masters: BTreeMap<u32, usize> = BTreeMap::new();
+    for p in &cx.pods {
+        if let Some(m) = iface(f, p.host_ifindex).and_then(|h| h.master_ifindex) {
+            *masters.entry(m).or_default() += 1;
+        }
+    }
+    masters
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .and_then(|(m, _)| iface(f, *m))
+}
+
+/// The host veth is up, and a port of the pods' bridge when there is one.
+fn host_veth_link(
+    h: &Interface,
+    p: &NodePod,
+    bridge: Option<&Interface>,
+    node: &str,
+    out: &mut VethFindings,
+) {
+    if !(h.admin_up && h.oper_state == "up") {
+        out.problems.push(format!(
+            "{} of {} is {}{}",
+            h.name,
+            p.label,
+            h.oper_state,
+            if h.admin_up { "" } else { " (admin down)" }
+        ));
+        out.evidence.push(Evidence::new(
+            format!("{}: state {}, IFF_UP {}", h.name, h.oper_state, h.admin_up),
+            format!("IFLA_OPERSTATE in {node}"),
+        ));
+    }
+    if let Some(b) = bridge
+        && h.master_ifindex != Some(b.ifindex)
+    {
+        out.problems.push(format!(
+            "{} of {} is not a port of {} (the other pods' veths are)",
+            h.name, p.label, b.name
+        ));
+        out.evidence.push(Evidence::new(
+            format!(
+                "{}: IFLA_MASTER {:?}, expected {}",
+                h.name, h.master_ifindex, b.ifindex
+            ),
+            format!("link dump of {node}"),
+        ));
+    }
+}
+
+/// A routed pod whose gateway is a link-local address only its host veth
+/// can answer ARP for: proxy_arp must be on there (or the veth hold it).
+fn proxy_arp(f: &NodeFacts, cx: &Context, h: &Interface, p: &NodePod, out: &mut VethFindings) {
+    let node = &cx.node_label;
+    let view = p
+        .inode
+        .and_then(|i| cx.pod_views.iter().find(|v| v.inode == i));
+    let Some(gw) = view.and_then(link_local_gateway) else {
+        return;
+    };
+    if h.master_ifindex.is_some() {
+        return;
+    }
+    let key = format!("net/ipv4/conf/{}/proxy_arp", h.name);
+    let on = f.sysctls.get(&key).map(String::as_str) == Some("1");
+    if on || h.holds(gw) {
+        return;
+    }
+    out.evidence.push(sysctl_evidence(f, &key, node));
+    out.evidence.push(Evidence::new(
+        format!(
+            "{} routes by default via {gw} on-link, which only the host veth {} can answer ARP for (proxy ARP), and it holds no {gw}",
+            p.label, h.name
+        ),
+        format!("routes of {} and addresses of {node}", p.label),
+    ));
+    out.problems.push(format!(
+        "proxy_arp is off on {} of {}: nothing answers ARP for its gateway {gw}",
+        h.name, p.label
+    ));
+}
+
+/// The host veth's drop counters grew during the sample: a warning.
+fn veth_drops(f: &NodeFacts, h: &Interface, p: &NodePod, node: &str, out: &mut VethFindings) {
+    let (Some(a), Some(b)) = (h.stats, f.stats_later.get(&h.ifindex)) else {
+        return;
+    };
+    let grew = (b.rx_dropped + b.tx_dropped).saturating_sub(a.rx_dropped + a.tx_dropped);
+    if grew == 0 {
+        return;
+    }
+    out.warn.push(format!(
+        "{} of {} dropped {grew} packets in {:.1} s",
+        h.name, p.label, f.sample_secs
+    ));
+    out.evidence.push(Evidence::new(
+        format!(
+            "{}: rx_dropped {} → {}, tx_dropped {} → {}",
+            h.name, a.rx_dropped, b.rx_dropped, a.tx_dropped, b.tx_dropped
+        ),
+        format!("IFLA_STATS64 in {node}"),
+    ));
 }
 
 /// A gateway the pod can reach: on-link, inside one of its interface's
