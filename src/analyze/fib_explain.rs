@@ -266,78 +266,11 @@ pub fn explain(f: &NodeFacts, l: &FibLookup, pod_dev: Option<&str>) -> Option<Ex
         fwmark: 0,
     };
     let sel = select(f, &flow);
-    if let Some(dev) = pod_dev {
-        let via_pod = matches!(&sel, Selection::Route { route, .. }
-            if route.kind == "unicast" && oif_name(f, route).as_deref() == Some(dev));
-        if !via_pod {
-            let caught = match &sel {
-                Selection::Route { route, .. } => {
-                    format!(", and `{}` catches it", route_text(f, route))
-                }
-                Selection::RuleAction(r) => format!(", and ip rule `{}` catches it", r.summary()),
-                Selection::NoRoute => String::new(),
-            };
-            return Some(Explained {
-                cause: Cause::PodRouteMissing,
-                reason: format!(
-                    "no route to the pod {} through its host veth {dev}{caught}",
-                    l.dst
-                ),
-            });
-        }
+    if let Some(e) = pod_dev.and_then(|dev| pod_route_missing(f, l, &sel, dev)) {
+        return Some(e);
     }
-    let by_rule = |r: &Rule| {
-        if is_default_rule(r) {
-            String::new()
-        } else {
-            format!(
-                " (ip rule `{}` sends it to table {})",
-                r.summary(),
-                table_name(r.table)
-            )
-        }
-    };
-    match &sel {
-        Selection::RuleAction(r) => {
-            return Some(Explained {
-                cause: cause_of_kind(&r.action).unwrap_or(Cause::NoRoute),
-                reason: format!(
-                    "ip rule `{}` answers {} with {}",
-                    r.summary(),
-                    l.dst,
-                    r.action
-                ),
-            });
-        }
-        Selection::Route { rule, route } => {
-            if let Some(cause) = cause_of_kind(&route.kind) {
-                return Some(Explained {
-                    cause,
-                    reason: format!(
-                        "the route to {} is `{}`{}",
-                        l.dst,
-                        route_text(f, route),
-                        by_rule(rule)
-                    ),
-                });
-            }
-        }
-        Selection::NoRoute => {
-            if let Some(k) = kernel_kind.and_then(cause_of_kind) {
-                return Some(Explained {
-                    cause: k,
-                    reason: format!(
-                        "the kernel answers {} with a {} route",
-                        l.dst,
-                        kernel_kind.unwrap_or("")
-                    ),
-                });
-            }
-            return Some(Explained {
-                cause: Cause::NoRoute,
-                reason: format!("no route to {} in any table the ip rules look up", l.dst),
-            });
-        }
+    if let Some(e) = refused_by_tables(f, l, &sel, kernel_kind) {
+        return Some(e);
     }
     // the tables hold a unicast route: the switch, the filter, or what the kernel says
     if let Some(iif) = iif {
@@ -353,6 +286,96 @@ pub fn explain(f: &NodeFacts, l: &FibLookup, pod_dev: Option<&str>) -> Option<Ex
             return Some(Explained { cause, reason });
         }
     }
+    refused_by_kernel(f, l)
+}
+
+/// A pod attached to this node whose host veth `dev` is not where the
+/// tables send its address: its host route is missing.
+fn pod_route_missing(
+    f: &NodeFacts,
+    l: &FibLookup,
+    sel: &Selection<'_>,
+    dev: &str,
+) -> Option<Explained> {
+    let via_pod = matches!(sel, Selection::Route { route, .. }
+        if route.kind == "unicast" && oif_name(f, route).as_deref() == Some(dev));
+    if via_pod {
+        return None;
+    }
+    let caught = match sel {
+        Selection::Route { route, .. } => {
+            format!(", and `{}` catches it", route_text(f, route))
+        }
+        Selection::RuleAction(r) => format!(", and ip rule `{}` catches it", r.summary()),
+        Selection::NoRoute => String::new(),
+    };
+    Some(Explained {
+        cause: Cause::PodRouteMissing,
+        reason: format!(
+            "no route to the pod {} through its host veth {dev}{caught}",
+            l.dst
+        ),
+    })
+}
+
+/// What the rules and tables say: a rule's action, a refusing route, or
+/// no route at all; `None` when they hold a unicast route.
+fn refused_by_tables(
+    f: &NodeFacts,
+    l: &FibLookup,
+    sel: &Selection<'_>,
+    kernel_kind: Option<&str>,
+) -> Option<Explained> {
+    match sel {
+        Selection::RuleAction(r) => Some(Explained {
+            cause: cause_of_kind(&r.action).unwrap_or(Cause::NoRoute),
+            reason: format!(
+                "ip rule `{}` answers {} with {}",
+                r.summary(),
+                l.dst,
+                r.action
+            ),
+        }),
+        Selection::Route { rule, route } => {
+            let cause = cause_of_kind(&route.kind)?;
+            let by_rule = if is_default_rule(rule) {
+                String::new()
+            } else {
+                format!(
+                    " (ip rule `{}` sends it to table {})",
+                    rule.summary(),
+                    table_name(rule.table)
+                )
+            };
+            Some(Explained {
+                cause,
+                reason: format!(
+                    "the route to {} is `{}`{by_rule}",
+                    l.dst,
+                    route_text(f, route),
+                ),
+            })
+        }
+        Selection::NoRoute => Some(match kernel_kind.and_then(cause_of_kind) {
+            Some(k) => Explained {
+                cause: k,
+                reason: format!(
+                    "the kernel answers {} with a {} route",
+                    l.dst,
+                    kernel_kind.unwrap_or("")
+                ),
+            },
+            None => Explained {
+                cause: Cause::NoRoute,
+                reason: format!("no route to {} in any table the ip rules look up", l.dst),
+            },
+        }),
+    }
+}
+
+/// The tables look fine, yet the kernel refuses: its own output lookup's
+/// errno, else the failed lookup's errno, tells the kind.
+fn refused_by_kernel(f: &NodeFacts, l: &FibLookup) -> Option<Explained> {
     let by_errno = |errno: Option<i32>| match errno {
         Some(libc::EINVAL) => Some(Cause::RouteBlackhole),
         Some(libc::EHOSTUNREACH) => Some(Cause::RouteUnreachable),
@@ -376,7 +399,7 @@ pub fn explain(f: &NodeFacts, l: &FibLookup, pod_dev: Option<&str>) -> Option<Ex
         Some(libc::ENETUNREACH) => Cause::NoRoute,
         Some(libc::EHOSTUNREACH) => Cause::RouteUnreachable,
         Some(libc::EACCES) => Cause::RouteProhibit,
-        Some(libc::EINVAL | libc::EXDEV) if iif.is_some() => Cause::RpFilter,
+        Some(libc::EINVAL | libc::EXDEV) if l.iif.is_some() => Cause::RpFilter,
         Some(libc::EINVAL) => Cause::RouteBlackhole,
         _ => return None,
     };
