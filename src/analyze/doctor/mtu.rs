@@ -4,7 +4,7 @@
 use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 
-use super::{Context, iface, sample_host};
+use super::{Context, NodePod, iface, sample_host};
 
 /// Bytes a tunnel adds to each packet, by link kind, for an IPv4 underlay
 /// (IPv6 adds 20 more).
@@ -54,57 +54,17 @@ fn uplink_of(f: &NodeFacts, tunnel: &Interface) -> Option<u32> {
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "mtu";
-    let node = &cx.node_label;
     if cx.pods.is_empty() {
         return Check::new(ID, Status::Skip, "no pod is attached to this node");
     }
     let mut evidence = Vec::new();
     let mut problems = Vec::new();
     let path = egress(f, cx).and_then(|i| iface(f, i));
-    // The chain above the pods: tunnel (with its overhead) over the uplink.
-    let mut path_mtu = None;
-    if let Some(dev) = path {
-        match overhead(&dev.kind) {
-            Some(oh) => {
-                let ul = uplink_of(f, dev).and_then(|u| iface(f, u));
-                let v6 = f
-                    .vxlans
-                    .iter()
-                    .find(|v| v.ifindex == dev.ifindex)
-                    .and_then(|v| v.local)
-                    .is_some_and(|l| l.is_ipv6());
-                let oh = if v6 { oh + 20 } else { oh };
-                if let (Some(t), Some(u)) = (dev.mtu, ul.and_then(|u| u.mtu)) {
-                    let ul = ul.map(|u| u.name.as_str()).unwrap_or("?");
-                    evidence.push(Evidence::new(
-                        format!(
-                            "{} ({}) MTU {t} + {oh} bytes of encapsulation; uplink {ul} MTU {u}",
-                            dev.name, dev.kind
-                        ),
-                        format!("IFLA_MTU in {node}"),
-                    ));
-                    if t + oh > u {
-                        problems.push(format!(
-                            "{} MTU {t} + {oh} overhead exceeds {ul}'s {u}",
-                            dev.name
-                        ));
-                    }
-                }
-                path_mtu = dev.mtu;
-            }
-            None => {
-                evidence.push(Evidence::new(
-                    format!(
-                        "packets to other nodes' pods leave by {} (MTU {})",
-                        dev.name,
-                        dev.mtu.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
-                    ),
-                    format!("routes and IFLA_MTU in {node}"),
-                ));
-                path_mtu = dev.mtu;
-            }
-        }
-    }
+    let path_mtu = path.and_then(|dev| {
+        path_chain(f, dev, &cx.node_label, &mut evidence, &mut problems);
+        dev.mtu
+    });
+    let egress = path.zip(path_mtu);
     for (n, p) in cx.pods.iter().enumerate() {
         let Some(host) = iface(f, p.host_ifindex) else {
             continue;
@@ -112,43 +72,13 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         let (Some(pm), Some(hm)) = (p.pod_mtu, host.mtu) else {
             continue;
         };
-        let bridge = host.master_ifindex.and_then(|m| iface(f, m));
-        let mut chain = format!("{} {} MTU {pm} → {} MTU {hm}", p.label, p.pod_if, host.name);
-        if let Some(b) = bridge {
-            chain.push_str(&format!(" → {} MTU {}", b.name, b.mtu.unwrap_or(0)));
-        }
-        if let (Some(dev), Some(t)) = (path, path_mtu) {
-            chain.push_str(&format!(" → {} MTU {t}", dev.name));
-        }
-        let mut bad = Vec::new();
-        if pm > hm {
-            bad.push(format!("{} of {} has MTU {pm} but its host veth {} only {hm}: larger frames die on the veth", p.pod_if, p.label, host.name));
-        } else if pm < hm {
-            bad.push(format!("{} of {} has MTU {pm} below its host veth {}'s {hm}: the node sends it frames up to {hm} bytes, which the pod's side drops", p.pod_if, p.label, host.name));
-        } else if let (Some(dev), Some(t)) = (path, path_mtu)
-            && pm > t
-        {
-            bad.push(format!(
-                "{} of {} has MTU {pm} above {}'s {t}: large packets to other nodes are lost",
-                p.pod_if, p.label, dev.name
-            ));
-        }
+        let bad = pod_mtu_problem(p, host, (pm, hm), egress);
         if n == 0
-            || !bad.is_empty()
+            || bad.is_some()
             || p.pod_tx_dropped > 0
             || host.stats.is_some_and(|s| s.rx_dropped > 0)
         {
-            let drops = format!(
-                "; drops: {} tx {}, {} rx {}",
-                p.pod_if,
-                p.pod_tx_dropped,
-                host.name,
-                host.stats.map(|s| s.rx_dropped).unwrap_or(0)
-            );
-            evidence.push(Evidence::new(
-                chain + &drops,
-                format!("IFLA_MTU / IFLA_STATS64 in the pod and {node}"),
-            ));
+            evidence.push(pod_chain(f, p, host, (pm, hm), egress, &cx.node_label));
         }
         problems.extend(bad);
     }
@@ -168,6 +98,107 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     Check::new(ID, Status::Fail, problems.join("; "))
         .with(evidence)
         .hint("set the pods' MTU (the CNI config's \"mtu\") to the tunnel's MTU, and the tunnel's to the uplink's minus the encapsulation overhead")
+}
+
+/// The chain above the pods: the device to other nodes and, for a tunnel,
+/// its MTU plus the encapsulation against the uplink's.
+fn path_chain(
+    f: &NodeFacts,
+    dev: &Interface,
+    node: &str,
+    evidence: &mut Vec<Evidence>,
+    problems: &mut Vec<String>,
+) {
+    let Some(oh) = overhead(&dev.kind) else {
+        evidence.push(Evidence::new(
+            format!(
+                "packets to other nodes' pods leave by {} (MTU {})",
+                dev.name,
+                dev.mtu.map(|m| m.to_string()).unwrap_or_else(|| "?".into())
+            ),
+            format!("routes and IFLA_MTU in {node}"),
+        ));
+        return;
+    };
+    let ul = uplink_of(f, dev).and_then(|u| iface(f, u));
+    let v6 = f
+        .vxlans
+        .iter()
+        .find(|v| v.ifindex == dev.ifindex)
+        .and_then(|v| v.local)
+        .is_some_and(|l| l.is_ipv6());
+    let oh = if v6 { oh + 20 } else { oh };
+    if let (Some(t), Some(u)) = (dev.mtu, ul.and_then(|u| u.mtu)) {
+        let ul = ul.map(|u| u.name.as_str()).unwrap_or("?");
+        evidence.push(Evidence::new(
+            format!(
+                "{} ({}) MTU {t} + {oh} bytes of encapsulation; uplink {ul} MTU {u}",
+                dev.name, dev.kind
+            ),
+            format!("IFLA_MTU in {node}"),
+        ));
+        if t + oh > u {
+            problems.push(format!(
+                "{} MTU {t} + {oh} overhead exceeds {ul}'s {u}",
+                dev.name
+            ));
+        }
+    }
+}
+
+/// A pod's MTU `pm` against its host veth's `hm` and the path's.
+fn pod_mtu_problem(
+    p: &NodePod,
+    host: &Interface,
+    (pm, hm): (u32, u32),
+    egress: Option<(&Interface, u32)>,
+) -> Option<String> {
+    if pm > hm {
+        return Some(format!(
+            "{} of {} has MTU {pm} but its host veth {} only {hm}: larger frames die on the veth",
+            p.pod_if, p.label, host.name
+        ));
+    }
+    if pm < hm {
+        return Some(format!(
+            "{} of {} has MTU {pm} below its host veth {}'s {hm}: the node sends it frames up to {hm} bytes, which the pod's side drops",
+            p.pod_if, p.label, host.name
+        ));
+    }
+    let (dev, t) = egress.filter(|(_, t)| pm > *t)?;
+    Some(format!(
+        "{} of {} has MTU {pm} above {}'s {t}: large packets to other nodes are lost",
+        p.pod_if, p.label, dev.name
+    ))
+}
+
+/// `pod eth0 MTU 1450 → veth MTU 1450 → cni0 MTU 1450 → flannel.1 MTU 1450; drops: …`.
+fn pod_chain(
+    f: &NodeFacts,
+    p: &NodePod,
+    host: &Interface,
+    (pm, hm): (u32, u32),
+    egress: Option<(&Interface, u32)>,
+    node: &str,
+) -> Evidence {
+    let mut chain = format!("{} {} MTU {pm} → {} MTU {hm}", p.label, p.pod_if, host.name);
+    if let Some(b) = host.master_ifindex.and_then(|m| iface(f, m)) {
+        chain.push_str(&format!(" → {} MTU {}", b.name, b.mtu.unwrap_or(0)));
+    }
+    if let Some((dev, t)) = egress {
+        chain.push_str(&format!(" → {} MTU {t}", dev.name));
+    }
+    let drops = format!(
+        "; drops: {} tx {}, {} rx {}",
+        p.pod_if,
+        p.pod_tx_dropped,
+        host.name,
+        host.stats.map(|s| s.rx_dropped).unwrap_or(0)
+    );
+    Evidence::new(
+        chain + &drops,
+        format!("IFLA_MTU / IFLA_STATS64 in the pod and {node}"),
+    )
 }
 
 #[cfg(test)]
