@@ -202,29 +202,7 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     }));
     let packets = pod_packets(f, cx);
     if packets.is_empty() {
-        let drops: Vec<String> = f
-            .chains
-            .iter()
-            .filter(|c| c.hook.is_some() && c.policy.as_deref() == Some("drop"))
-            .map(|c| c.label())
-            .collect();
-        if drops.is_empty() {
-            return Check::new(
-                ID,
-                Status::Pass,
-                "every base chain's policy is accept (no pod and remote pod CIDR to test rules with)",
-            )
-            .with(evidence);
-        }
-        return Check::new(
-            ID,
-            Status::Warn,
-            format!(
-                "{} drop by default, and no pod and remote pod CIDR are known to test them with",
-                drops.join(", ")
-            ),
-        )
-        .with(evidence);
+        return untestable(f, evidence);
     }
     let found = droppers(f, &packets);
     if found.is_empty() {
@@ -244,32 +222,13 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         )
         .with(evidence);
     }
-    let mut what = Vec::new();
-    for d in &found {
-        let mut traffic: Vec<String> = d.traffic.iter().take(NAMED_TRAFFIC).cloned().collect();
-        if d.traffic.len() > NAMED_TRAFFIC {
-            traffic.push("…".into());
-        }
-        let which = match (d.new, d.reply) {
-            (true, false) => ", new connections only",
-            (false, true) => ", replies only",
-            _ => "",
-        };
-        what.push(format!(
-            "{}: {} ({}{which})",
-            d.block.chain,
-            if d.block.rule.starts_with("policy ") {
-                d.block.rule.clone()
-            } else {
-                format!("`{}`", d.block.rule)
-            },
-            traffic.join(", ")
-        ));
-        evidence.push(Evidence::new(
+    let what: Vec<String> = found.iter().map(dropper_text).collect();
+    evidence.extend(found.iter().map(|d| {
+        Evidence::new(
             format!("{}: {}", d.flows.join(", "), d.block.describe()),
             format!("{} in {node}", d.block.chain),
-        ));
-    }
+        )
+    }));
     Check::new(
         ID,
         Status::Fail,
@@ -277,6 +236,57 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     )
     .with(evidence)
     .hint("accept pod traffic where it is dropped: delete the rule (`iptables -D …`, `nft delete rule … handle N`), accept the pod CIDRs before it, or set the policy back (`iptables -P FORWARD ACCEPT`; use iptables-legacy for legacy tables)")
+}
+
+/// No pod and remote pod CIDR to test rules with: only the policies say anything.
+fn untestable(f: &NodeFacts, evidence: Vec<Evidence>) -> Check {
+    const ID: &str = "firewall";
+    let drops: Vec<String> = f
+        .chains
+        .iter()
+        .filter(|c| c.hook.is_some() && c.policy.as_deref() == Some("drop"))
+        .map(|c| c.label())
+        .collect();
+    if drops.is_empty() {
+        return Check::new(
+            ID,
+            Status::Pass,
+            "every base chain's policy is accept (no pod and remote pod CIDR to test rules with)",
+        )
+        .with(evidence);
+    }
+    Check::new(
+        ID,
+        Status::Warn,
+        format!(
+            "{} drop by default, and no pod and remote pod CIDR are known to test them with",
+            drops.join(", ")
+        ),
+    )
+    .with(evidence)
+}
+
+/// `FORWARD: `-s 10.244.1.0/24 -j DROP` (icmp, tcp/80, …, new connections only)`.
+fn dropper_text(d: &Dropper) -> String {
+    let mut traffic: Vec<String> = d.traffic.iter().take(NAMED_TRAFFIC).cloned().collect();
+    if d.traffic.len() > NAMED_TRAFFIC {
+        traffic.push("…".into());
+    }
+    let which = match (d.new, d.reply) {
+        (true, false) => ", new connections only",
+        (false, true) => ", replies only",
+        _ => "",
+    };
+    format!(
+        "{}: {} ({}{which})",
+        d.block.chain,
+        if d.block.rule.starts_with("policy ") {
+            d.block.rule.clone()
+        } else {
+            format!("`{}`", d.block.rule)
+        },
+        traffic.join(", ")
+    )
 }
 
 #[cfg(test)]
