@@ -356,6 +356,9 @@ pub fn down_tunnel_hop(
     ))
 }
 
+/// A hop's detail and, when it stops the packet, its status, cause and reason.
+type Judged = (String, Option<(HopStatus, Cause, String)>);
+
 /// A VXLAN device's next hop: neighbour → MAC → FDB → remote VTEP. A
 /// collect-metadata (external) device is steered by eBPF or by routes with
 /// tunnel keys podnet cannot read: unknown, cause `ebpf`.
@@ -367,121 +370,131 @@ pub fn vxlan_hop(
     gateway: Option<IpAddr>,
 ) -> (Hop, Option<(IpAddr, String)>) {
     let step = format!("vxlan {}", dev.name);
-    let mk = |detail: String, fault| hop(at, inode, step.clone(), detail, fault);
+    let judged = vxlan_unusable(f, dev).map(Err).unwrap_or_else(|| {
+        let gw = gateway.ok_or_else(|| {
+            (
+                "no gateway: the route sends the packet into the tunnel without a next hop".into(),
+                blocked(
+                    Cause::VxlanNeighbourMissing,
+                    format!("no overlay next hop on {}", dev.name),
+                ),
+            )
+        })?;
+        let (mac, state) = overlay_neighbour(f, dev, gw)?;
+        vxlan_fdb(f, dev, gw, mac, state)
+    });
+    match judged {
+        Ok(((detail, fault), next)) => (hop(at, inode, step, detail, fault), Some(next)),
+        Err((detail, fault)) => (hop(at, inode, step, detail, fault), None),
+    }
+}
+
+/// A tunnel device podnet cannot follow: down, or collect-metadata.
+fn vxlan_unusable(f: &NodeFacts, dev: &Interface) -> Option<Judged> {
     if !is_up(dev) {
-        return (
-            mk(
-                link_state(dev),
-                blocked(Cause::LinkDown, format!("{} is down", dev.name)),
-            ),
-            None,
-        );
+        return Some((
+            link_state(dev),
+            blocked(Cause::LinkDown, format!("{} is down", dev.name)),
+        ));
     }
     let external = f
         .vxlans
         .iter()
         .find(|v| v.ifindex == dev.ifindex)
         .is_some_and(|v| v.vni.is_none());
-    if external {
-        return (
-            mk(
-                format!("{} is a collect-metadata (external) VXLAN device", dev.name),
-                Some((
-                    HopStatus::Unknown,
-                    Cause::Ebpf,
-                    format!(
-                        "{} takes its tunnel keys from eBPF or lightweight tunnel routes podnet cannot read",
-                        dev.name
-                    ),
-                )),
-            ),
-            None,
-        );
-    }
-    let Some(gw) = gateway else {
-        return (
-            mk(
-                "no gateway: the route sends the packet into the tunnel without a next hop".into(),
-                blocked(
-                    Cause::VxlanNeighbourMissing,
-                    format!("no overlay next hop on {}", dev.name),
+    external.then(|| {
+        (
+            format!("{} is a collect-metadata (external) VXLAN device", dev.name),
+            Some((
+                HopStatus::Unknown,
+                Cause::Ebpf,
+                format!(
+                    "{} takes its tunnel keys from eBPF or lightweight tunnel routes podnet cannot read",
+                    dev.name
                 ),
-            ),
-            None,
-        );
-    };
+            )),
+        )
+    })
+}
+
+/// The overlay neighbour of `gw` on `dev`: its MAC and state.
+fn overlay_neighbour<'f>(
+    f: &'f NodeFacts,
+    dev: &Interface,
+    gw: IpAddr,
+) -> Result<(String, &'f str), Judged> {
     let Some(n) = f
         .neighbours
         .iter()
         .find(|n| n.ifindex == dev.ifindex && n.ip == gw)
     else {
-        return (
-            mk(
-                format!("no neighbour entry for {gw}"),
-                blocked(
-                    Cause::VxlanNeighbourMissing,
-                    format!(
-                        "no neighbour entry for {gw} on {}: the overlay next hop has no MAC",
-                        dev.name
-                    ),
+        return Err((
+            format!("no neighbour entry for {gw}"),
+            blocked(
+                Cause::VxlanNeighbourMissing,
+                format!(
+                    "no neighbour entry for {gw} on {}: the overlay next hop has no MAC",
+                    dev.name
                 ),
             ),
-            None,
-        );
+        ));
     };
-    let Some(mac) = n
+    match n
         .mac
         .clone()
         .filter(|_| !matches!(n.state.as_str(), "failed" | "incomplete"))
-    else {
-        return (
-            mk(
-                format!("neighbour {gw} is {}", n.state),
-                blocked(
-                    Cause::VxlanNeighbourMissing,
-                    format!(
-                        "neighbour {gw} on {} has no address ({})",
-                        dev.name, n.state
-                    ),
+    {
+        Some(mac) => Ok((mac, n.state.as_str())),
+        None => Err((
+            format!("neighbour {gw} is {}", n.state),
+            blocked(
+                Cause::VxlanNeighbourMissing,
+                format!(
+                    "neighbour {gw} on {} has no address ({})",
+                    dev.name, n.state
                 ),
             ),
-            None,
-        );
-    };
-    match f
+        )),
+    }
+}
+
+/// The FDB entry of the neighbour's MAC: the remote VTEP it sends to.
+fn vxlan_fdb(
+    f: &NodeFacts,
+    dev: &Interface,
+    gw: IpAddr,
+    mac: String,
+    state: &str,
+) -> Result<(Judged, (IpAddr, String)), Judged> {
+    let vtep = f
         .fdb
         .iter()
         .find(|e| e.ifindex == dev.ifindex && e.mac.eq_ignore_ascii_case(&mac))
-        .and_then(|e| e.dst)
-    {
-        Some(vtep) => (
-            mk(
+        .and_then(|e| e.dst);
+    match vtep {
+        Some(vtep) => Ok((
+            (
                 format!(
-                    "{gw} → {mac} ({}) → fdb dst {vtep}; {}",
-                    n.state,
+                    "{gw} → {mac} ({state}) → fdb dst {vtep}; {}",
                     counters(dev.stats)
                 ),
                 None,
             ),
-            Some((vtep, mac)),
-        ),
-        None => (
-            mk(
+            (vtep, mac),
+        )),
+        None => Err((
+            format!(
+                "{gw} → {mac} ({state}), no fdb entry for {mac}; {}",
+                counters(dev.stats)
+            ),
+            blocked(
+                Cause::FdbMissing,
                 format!(
-                    "{gw} → {mac} ({}), no fdb entry for {mac}; {}",
-                    n.state,
-                    counters(dev.stats)
-                ),
-                blocked(
-                    Cause::FdbMissing,
-                    format!(
-                        "no FDB entry for {mac} on {}: the packet has no VTEP to go to",
-                        dev.name
-                    ),
+                    "no FDB entry for {mac} on {}: the packet has no VTEP to go to",
+                    dev.name
                 ),
             ),
-            None,
-        ),
+        )),
     }
 }
 
