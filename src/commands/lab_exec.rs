@@ -9,11 +9,11 @@ use crate::cli::LabExecArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::sys::caps;
 
-use super::lab::{self, LAB_CAPS};
+use crate::lab::service::{self, LAB_CAPS};
 
 pub fn run(a: &LabExecArgs) -> Result<Outcome> {
     caps::require("lab exec", LAB_CAPS)?;
-    let state = lab::read_state(&a.lab.name)?;
+    let state = service::read_state(&a.lab.name)?;
     let t = a.target.as_str();
     let path: PathBuf = if t == "switch" {
         PathBuf::from(&state.switch.netns)

@@ -8,15 +8,17 @@ use std::io::Write;
 
 use serde_json::json;
 
-use crate::cli::{LabBreakArgs, LabFixArgs};
+use crate::cli::{LabBreakArgs, LabFault, LabFixArgs};
 use crate::error::{Error, Outcome, Result};
-use crate::lab::faults::{self, Fault};
+use crate::lab::fault::Fault;
+use crate::lab::faults;
 use crate::lab::state::FaultRecord;
 use crate::render;
 use crate::sys::{caps, random};
 
 use super::Ctx;
-use super::lab::{self, LAB_CAPS};
+use crate::lab::reconcile;
+use crate::lab::service::{self, LAB_CAPS};
 
 /// A random index below `n`.
 fn pick(n: usize) -> Result<usize> {
@@ -26,11 +28,11 @@ fn pick(n: usize) -> Result<usize> {
 
 pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("lab break", LAB_CAPS)?;
-    let (mut state, _lock) = lab::load(&a.lab.name)?;
+    let (mut state, _lock) = service::load(&a.lab.name)?;
     let (fault, target) = if a.random {
         let usable: Vec<Fault> = Fault::ALL
             .into_iter()
-            .filter(|f| f.refusal(&state).is_none())
+            .filter(|f| faults::refusal(*f, &state).is_none())
             .filter(|f| a.pod.is_none() || f.targets_pod())
             .collect();
         if usable.is_empty() {
@@ -84,7 +86,7 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
             .map_err(Error::Usage)?;
         (f, t)
     } else {
-        let f = lab::fault_of(
+        let f = fault_of(
             a.fault
                 .ok_or_else(|| Error::Usage("name a fault, or use --random".into()))?,
         );
@@ -99,7 +101,7 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
         (f, t)
     };
     let actions = faults::break_actions(&state, fault, &target).map_err(Error::Usage)?;
-    lab::apply_actions(&state, &actions)?;
+    reconcile::apply_actions(&state, &actions)?;
     let detail: Vec<String> = actions
         .iter()
         .map(|(ns, a)| format!("{ns}: {}", a.command()))
@@ -112,7 +114,7 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
         hidden: a.random,
         detail: detail.clone(),
     });
-    lab::save(&state)?;
+    service::save(&state)?;
     let n = if state.name == crate::lab::plan::DEFAULT_NAME {
         String::new()
     } else {
@@ -154,13 +156,13 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
 
 pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("lab fix", LAB_CAPS)?;
-    let (mut state, _lock) = lab::load(&a.lab.name)?;
-    let fault = a.fault.map(lab::fault_of);
+    let (mut state, _lock) = service::load(&a.lab.name)?;
+    let fault = a.fault.map(fault_of);
     let aspects = fault.map(Fault::aspects);
-    let mut changes = lab::reconcile(&state, aspects, a.dry_run);
+    let mut changes = reconcile::reconcile(&state, aspects, a.dry_run);
     // a pod whose pause process died gets a new one (only with --all)
     let revived = if fault.is_none() {
-        lab::revive_pauses(&mut state, a.dry_run)
+        reconcile::revive_pauses(&mut state, a.dry_run)
     } else {
         Vec::new()
     };
@@ -169,7 +171,7 @@ pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome
         .any(|c| c.actions.iter().any(|x| x.error.is_none()));
     changes.extend(revived);
     if !a.dry_run && pids_changed {
-        lab::save(&state)?;
+        service::save(&state)?;
     }
     let failed: Vec<String> = changes
         .iter()
@@ -192,7 +194,7 @@ pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome
         let before = state.faults.len();
         state.faults.retain(|f| fault.is_some_and(|x| x != f.fault));
         if state.faults.len() != before {
-            lab::save(&state)?;
+            service::save(&state)?;
         }
     }
     if ctx.json() {
@@ -243,4 +245,17 @@ pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome
     } else {
         Outcome::Clean
     })
+}
+
+/// The lab fault of a CLI value.
+fn fault_of(f: LabFault) -> Fault {
+    match f {
+        LabFault::Mtu => Fault::Mtu,
+        LabFault::Fdb => Fault::Fdb,
+        LabFault::Forwarding => Fault::Forwarding,
+        LabFault::RpFilter => Fault::RpFilter,
+        LabFault::Route => Fault::Route,
+        LabFault::ForwardDrop => Fault::ForwardDrop,
+        LabFault::VethDown => Fault::VethDown,
+    }
 }

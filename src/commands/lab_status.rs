@@ -21,7 +21,9 @@ use crate::sys::icmp::{self, Batch, Probe, ProbeResult};
 use crate::sys::lab_net;
 
 use super::Ctx;
-use super::lab;
+use crate::lab::reconcile;
+use crate::lab::service;
+use crate::render::lab as render_lab;
 
 /// Above this many pods the grid is replaced by the findings alone.
 const GRID_MAX: usize = 30;
@@ -49,7 +51,7 @@ pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome>
         &[CAP_SYS_ADMIN, CAP_NET_RAW]
     };
     caps::require("lab status", needed)?;
-    let state = lab::read_state(&a.lab.name)?;
+    let state = service::read_state(&a.lab.name)?;
     if !state.complete {
         return Err(Error::with_hint(
             format!("lab {} was not built to the end", state.name),
@@ -97,9 +99,9 @@ pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome>
             }),
         )?;
     } else {
-        writeln!(out, "{}", lab::headline(&state))?;
+        writeln!(out, "{}", render_lab::headline(&state))?;
         writeln!(out)?;
-        lab::nodes_table(out, &state, ctx)?;
+        render_lab::nodes_table(out, &state, &ctx.style)?;
         writeln!(out)?;
         let col = |i: usize| {
             let p = &pods[i];
@@ -110,7 +112,7 @@ pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome>
                 _ => p.state.to_string(),
             }
         };
-        lab::pods_table(out, &state, ctx, Some(("STATE", &col)))?;
+        render_lab::pods_table(out, &state, &ctx.style, Some(("STATE", &col)))?;
         if let Some(m) = &matrix {
             writeln!(out)?;
             write_matrix(out, m)?;
@@ -142,13 +144,13 @@ pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome>
 
 fn pod_status(state: &LabState) -> Vec<PodStatus> {
     let paths: Vec<PathBuf> = state.pods.iter().map(|p| PathBuf::from(&p.netns)).collect();
-    let mtus = lab::in_each(&paths, 8, |_| lab_net::link_mtu(plan::POD_IFNAME));
+    let mtus = reconcile::in_each(&paths, 8, |_| lab_net::link_mtu(plan::POD_IFNAME));
     state
         .pods
         .iter()
         .zip(mtus)
         .map(|(p, mtu)| {
-            let health = lab::pod_health(p);
+            let health = reconcile::pod_health(p);
             let netns_ok = health != PodHealth::NetnsGone;
             let st = health.as_str();
             PodStatus {

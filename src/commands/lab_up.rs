@@ -18,7 +18,8 @@ use serde_json::{Map, json};
 use crate::cli::{LabMode, LabOverlay, LabUpArgs};
 use crate::cni::types::CniResult;
 use crate::error::{Error, Outcome, Result};
-use crate::lab::desired::{self, NeighEntry, RouteEntry};
+use crate::lab::desired;
+use crate::lab::entries::{NeighEntry, RouteEntry};
 use crate::lab::plan::{self, Overlay, Params, PodMode};
 use crate::lab::state::{LabState, NodeState, PodState, STATE_VERSION, SwitchState};
 use crate::render;
@@ -26,7 +27,10 @@ use crate::sys::{caps, lab_net, lab_store, netns_create, signals};
 
 use super::Ctx;
 use super::cni_runtime::{PodSpec, Runtime, RuntimeConfig};
-use super::lab::{self, LAB_CAPS};
+use crate::lab::reconcile::{self, NsChanges};
+use crate::lab::service::{self, LAB_CAPS};
+use crate::lab::teardown::teardown;
+use crate::render::lab as render_lab;
 
 /// Pods plumbed at once (each a pause process and a plugin run).
 const ADD_WORKERS: usize = 8;
@@ -98,9 +102,9 @@ pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
     };
     let built = build(&p, &dir, &mut state);
     if built.is_err() || signals::interrupted() {
-        let _ = lab::save(&state);
+        let _ = service::save(&state);
         drop(lock);
-        let cleanup = super::lab_down::teardown(&dir, Some(&state));
+        let cleanup = teardown(&dir, Some(&state));
         let interrupted = signals::interrupted();
         let e = match (built, interrupted) {
             (_, true) => Error::other("lab up was interrupted"),
@@ -134,13 +138,13 @@ pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
         writeln!(
             out,
             "{} — up in {:.1} s",
-            lab::headline(&state),
+            render_lab::headline(&state),
             elapsed.as_secs_f64()
         )?;
         writeln!(out)?;
-        lab::nodes_table(out, &state, ctx)?;
+        render_lab::nodes_table(out, &state, &ctx.style)?;
         writeln!(out)?;
-        lab::pods_table(out, &state, ctx, None)?;
+        render_lab::pods_table(out, &state, &ctx.style, None)?;
         let n = if state.name == plan::DEFAULT_NAME {
             String::new()
         } else {
@@ -179,12 +183,12 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     // namespaces: the switch and the nodes, each recorded as soon as it
     // exists (and each is a bind mount under the lab directory, which is
     // how `lab down` finds it even without the state file)
-    lab::save(state)?;
+    service::save(state)?;
     let sw =
         netns_create::create(&netns_dir, "switch").map_err(io_err("create the switch netns"))?;
     state.switch.inode = lab_store::inode_of(&sw).unwrap_or(0);
     state.switch.netns = sw.display().to_string();
-    lab::save(state)?;
+    service::save(state)?;
     for n in &p.nodes {
         stop_if_interrupted()?;
         let path = netns_create::create(&netns_dir, &n.name)
@@ -198,7 +202,7 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
             conflist.display().to_string(),
             node_ipam.display().to_string(),
         ));
-        lab::save(state)?;
+        service::save(state)?;
         let text = serde_json::to_vec_pretty(&plan::conflist(
             p.params.mode,
             p.pod_mtu,
@@ -219,18 +223,18 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
         state.bridge_nf_call_iptables = v.map(|s| s == "1");
     }
     // the underlay and the overlay, by reconciling to the desired state
-    fail_on_changes_errors(lab::reconcile(state, None, false))?;
+    fail_on_changes_errors(reconcile::reconcile(state, None, false))?;
     stop_if_interrupted()?;
     // the pods
     add_pods(p, dir, state)?;
     stop_if_interrupted()?;
     record_plugin_state(state)?;
     state.complete = true;
-    lab::save(state)?;
+    service::save(state)?;
     // everything must now be as desired; apply whatever is left (the new
     // host veths' per-interface sysctls) and fail loudly on an error
-    fail_on_changes_errors(lab::reconcile(state, None, false))?;
-    let left = lab::reconcile(state, None, true);
+    fail_on_changes_errors(reconcile::reconcile(state, None, false))?;
+    let left = reconcile::reconcile(state, None, true);
     if let Some(c) = left.iter().find(|c| !c.actions.is_empty()) {
         return Err(Error::other(format!(
             "the lab did not settle: {} still differs ({})",
@@ -245,7 +249,7 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     Ok(())
 }
 
-fn fail_on_changes_errors(changes: Vec<lab::NsChanges>) -> Result<()> {
+fn fail_on_changes_errors(changes: Vec<NsChanges>) -> Result<()> {
     for c in &changes {
         if let Some(p) = c.problems.first() {
             return Err(Error::other(format!("{}: {p}", c.namespace)));
@@ -335,7 +339,7 @@ fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
                     match r {
                         Ok(pod) => {
                             g.0.pods.push(pod);
-                            if let Err(e) = lab::save(&g.0) {
+                            if let Err(e) = service::save(&g.0) {
                                 g.1 = Some(e);
                             }
                         }
@@ -416,7 +420,7 @@ fn pod_state(
 /// `lab fix` restores.
 fn record_plugin_state(state: &mut LabState) -> Result<()> {
     let paths: Vec<PathBuf> = state.pods.iter().map(|p| PathBuf::from(&p.netns)).collect();
-    let seen = lab::in_each(&paths, 8, |_| {
+    let seen = reconcile::in_each(&paths, 8, |_| {
         let mut net = lab_net::Net::new()?;
         net.links()?;
         let routes = net.routes()?;
@@ -444,7 +448,7 @@ fn record_plugin_state(state: &mut LabState) -> Result<()> {
         .iter()
         .map(|n| PathBuf::from(&n.netns))
         .collect();
-    let seen = lab::in_each(&node_paths, 4, |_| {
+    let seen = reconcile::in_each(&node_paths, 4, |_| {
         let mut net = lab_net::Net::new()?;
         net.links()?;
         net.routes()

@@ -6,108 +6,38 @@
 use std::collections::BTreeSet;
 
 use ipnet::{IpNet, Ipv4Net};
-use serde::{Deserialize, Serialize};
 
-use super::desired::{Action, Aspect, FdbEntry, NsRef, RouteEntry, overlay_route};
+use super::action::{Action, Aspect, NsRef};
+use super::desired::overlay_route;
+use super::entries::{FdbEntry, RouteEntry};
+use super::fault::Fault;
 use super::plan::{NODE_UPLINK, Overlay, POD_IFNAME, PodMode, UNDERLAY_MTU, VXLAN_DEV};
 use super::state::{LabState, NodeState, PodState};
 
-/// A fault the lab can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Fault {
-    /// A pod's eth0 MTU above what its path carries (big DF packets silently lost).
-    Mtu,
-    /// A node lacks the VXLAN FDB entry for a remote node's VTEP.
-    Fdb,
-    /// `net.ipv4.ip_forward=0` on a node.
-    Forwarding,
-    /// Strict rp_filter on a node while a peer answers it over the underlay.
-    RpFilter,
-    /// A node lacks its route to a remote node's pod CIDR.
-    Route,
-    /// `iptables -P FORWARD DROP` on a node.
-    ForwardDrop,
-    /// A pod's host veth is down.
-    VethDown,
-}
-
-impl Fault {
-    pub const ALL: [Fault; 7] = [
-        Fault::Mtu,
-        Fault::Fdb,
-        Fault::Forwarding,
-        Fault::RpFilter,
-        Fault::Route,
-        Fault::ForwardDrop,
-        Fault::VethDown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fault::Mtu => "mtu",
-            Fault::Fdb => "fdb",
-            Fault::Forwarding => "forwarding",
-            Fault::RpFilter => "rp-filter",
-            Fault::Route => "route",
-            Fault::ForwardDrop => "forward-drop",
-            Fault::VethDown => "veth-down",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Fault> {
-        Fault::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-
-    /// Whether the fault targets a pod (else a node, and maybe a peer node).
-    pub fn targets_pod(self) -> bool {
-        matches!(self, Fault::Mtu | Fault::VethDown)
-    }
-
-    /// Whether the fault involves a second node.
-    pub fn needs_peer(self) -> bool {
-        matches!(self, Fault::Fdb | Fault::RpFilter | Fault::Route)
-    }
-
-    /// Why the fault cannot apply to this lab, if it cannot.
-    pub fn refusal(self, state: &LabState) -> Option<String> {
-        match self {
-            Fault::Fdb | Fault::RpFilter if state.overlay != Overlay::Vxlan => Some(format!(
-                "fault {} needs the vxlan overlay; lab {} is routed ({})",
-                self.as_str(),
-                state.name,
-                if self == Fault::Fdb {
-                    "there is no FDB"
-                } else {
-                    "every path is eth0, so no route can be asymmetric"
-                }
-            )),
-            _ if self.needs_peer() && state.nodes.len() < 2 => Some(format!(
-                "fault {} needs two nodes; lab {} has one",
-                self.as_str(),
-                state.name
-            )),
-            _ if self.targets_pod() && state.pods.is_empty() => Some(format!(
-                "fault {} needs a pod; lab {} has none",
-                self.as_str(),
-                state.name
-            )),
-            _ => None,
-        }
-    }
-
-    /// The aspects of the lab `lab fix <fault>` reconciles.
-    pub fn aspects(self) -> &'static [Aspect] {
-        match self {
-            Fault::Mtu => &[Aspect::Mtu],
-            Fault::Fdb => &[Aspect::Fdb, Aspect::Neighbour],
-            Fault::Forwarding => &[Aspect::Forwarding],
-            Fault::RpFilter => &[Aspect::RpFilter, Aspect::Route],
-            Fault::Route => &[Aspect::Route],
-            Fault::ForwardDrop => &[Aspect::Firewall],
-            // a link brought back up has lost the routes through it
-            Fault::VethDown => &[Aspect::LinkState, Aspect::Route],
-        }
+/// Why the fault cannot apply to this lab, if it cannot.
+pub fn refusal(fault: Fault, state: &LabState) -> Option<String> {
+    match fault {
+        Fault::Fdb | Fault::RpFilter if state.overlay != Overlay::Vxlan => Some(format!(
+            "fault {} needs the vxlan overlay; lab {} is routed ({})",
+            fault.as_str(),
+            state.name,
+            if fault == Fault::Fdb {
+                "there is no FDB"
+            } else {
+                "every path is eth0, so no route can be asymmetric"
+            }
+        )),
+        _ if fault.needs_peer() && state.nodes.len() < 2 => Some(format!(
+            "fault {} needs two nodes; lab {} has one",
+            fault.as_str(),
+            state.name
+        )),
+        _ if fault.targets_pod() && state.pods.is_empty() => Some(format!(
+            "fault {} needs a pod; lab {} has none",
+            fault.as_str(),
+            state.name
+        )),
+        _ => None,
     }
 }
 
@@ -128,7 +58,7 @@ pub fn resolve_target(
     pod: Option<&str>,
     peer: Option<&str>,
 ) -> Result<Target, String> {
-    if let Some(why) = fault.refusal(state) {
+    if let Some(why) = refusal(fault, state) {
         return Err(why);
     }
     let pod_ref = if fault.targets_pod() { pod } else { None };

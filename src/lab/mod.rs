@@ -5,11 +5,19 @@
 //! and the analysis of a reachability matrix. Kernel work is in `sys`
 //! (`icmp`, `lab_net`, `lab_store`), wiring in `commands::lab*`.
 
+pub mod action;
 pub mod desired;
+pub mod diff;
+pub mod entries;
+pub mod fault;
 pub mod faults;
 pub mod matrix;
+pub mod observed;
 pub mod plan;
+pub mod reconcile;
+pub mod service;
 pub mod state;
+pub mod teardown;
 
 /// Where every lab lives: `<LAB_ROOT>/<name>/` holds its state file,
 /// namespace bind mounts, CNI configuration, cache and IPAM store.

@@ -35,10 +35,10 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
 use super::netlink::RouteSocket;
-use crate::lab::desired::{
-    Action, FdbEntry, LinkKind, LinkObs, NeighEntry, NeighObs, NsDesired, NsObs, RouteEntry,
-    RuleAction, RuleEntry, TableRoute, VxlanObs,
-};
+use crate::lab::action::{Action, LinkKind};
+use crate::lab::desired::NsDesired;
+use crate::lab::entries::{FdbEntry, NeighEntry, RouteEntry, RuleAction, RuleEntry, TableRoute};
+use crate::lab::observed::{LinkObs, NeighObs, NsObs, VxlanObs};
 use crate::lab::plan::{NODE_UPLINK, UNDERLAY_MTU, mac_string, parse_mac};
 
 const RT_TABLE_MAIN: u8 = 254;
@@ -931,7 +931,7 @@ pub fn observe(want: &NsDesired) -> io::Result<NsObs> {
         net.fdb()?
     };
     let mut sysctls = std::collections::BTreeMap::new();
-    for key in crate::lab::desired::sysctl_keys(want, &links) {
+    for key in crate::lab::diff::sysctl_keys(want, &links) {
         if let Ok(v) = super::sysctl::read(&key) {
             sysctls.insert(key, v);
         }
