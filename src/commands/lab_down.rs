@@ -8,9 +8,10 @@ use crate::error::{Error, Outcome, Result};
 use crate::lab::plan;
 use crate::lab::service::LAB_CAPS;
 use crate::lab::state::LabState;
+use crate::lab::store as lab_store;
 use crate::lab::teardown::{DownReport, teardown};
 use crate::render;
-use crate::sys::{caps, lab_store};
+use crate::sys::caps;
 
 use super::Ctx;
 

@@ -44,6 +44,6 @@ pub fn run(a: &LabExecArgs) -> Result<Outcome> {
     let Some(prog) = args.first() else {
         return Err(Error::Usage("no command given".into()));
     };
-    let err = crate::sys::lab_net::exec_in(&path, prog, &args);
+    let err = crate::sys::netns_run::exec_in(&path, prog, &args);
     Err(Error::io(format!("run {}", a.command[0]), err))
 }

@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 use crate::cli::LabStatusArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::lab::matrix::{self, Cell, Matrix, Pair, PodRef};
+use crate::lab::net;
 use crate::lab::plan::{self, PodMode};
 use crate::lab::state::{LabState, PodHealth};
 use crate::sys::caps::{self, CAP_NET_RAW, CAP_SYS_ADMIN};
 use crate::sys::icmp::{self, Batch, Probe, ProbeResult};
-use crate::sys::lab_net;
 
 use super::Ctx;
 use crate::lab::reconcile;
@@ -144,7 +144,7 @@ pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome>
 
 fn pod_status(state: &LabState) -> Vec<PodStatus> {
     let paths: Vec<PathBuf> = state.pods.iter().map(|p| PathBuf::from(&p.netns)).collect();
-    let mtus = reconcile::in_each(&paths, 8, |_| lab_net::link_mtu(plan::POD_IFNAME));
+    let mtus = reconcile::in_each(&paths, 8, |_| net::link_mtu(plan::POD_IFNAME));
     state
         .pods
         .iter()
@@ -200,7 +200,7 @@ fn probe_matrix(state: &LabState, pods: &[PodStatus], timeout: Duration) -> Matr
             ip: p.ip.to_string(),
         })
         .collect();
-    let limit = lab_net::neighbour_table_limit().unwrap_or(1024);
+    let limit = net::neighbour_table_limit().unwrap_or(1024);
     let plan = matrix::plan_pairs(&refs, state.mode == PodMode::Bridge, limit / 4);
     let probe = |ip: std::net::IpAddr| {
         Probe::new(ip)

@@ -20,10 +20,12 @@ use crate::cni::types::CniResult;
 use crate::error::{Error, Outcome, Result};
 use crate::lab::desired;
 use crate::lab::entries::{NeighEntry, RouteEntry};
+use crate::lab::net::Net;
 use crate::lab::plan::{self, Overlay, Params, PodMode};
 use crate::lab::state::{LabState, NodeState, PodState, STATE_VERSION, SwitchState};
+use crate::lab::store as lab_store;
 use crate::render;
-use crate::sys::{caps, lab_net, lab_store, netns_create, signals};
+use crate::sys::{caps, netns_create, netns_run, signals};
 
 use super::Ctx;
 use super::cni_runtime::{PodSpec, Runtime, RuntimeConfig};
@@ -216,7 +218,7 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     stop_if_interrupted()?;
     // br_netfilter decides whether bridged pod traffic meets iptables
     if let Some(n) = state.nodes.first() {
-        let v = lab_net::in_netns(Path::new(&n.netns), || {
+        let v = netns_run::in_netns(Path::new(&n.netns), || {
             Ok(crate::sys::sysctl::read("net/bridge/bridge-nf-call-iptables").ok())
         })
         .map_err(io_err("read bridge-nf-call-iptables"))?;
@@ -421,7 +423,7 @@ fn pod_state(
 fn record_plugin_state(state: &mut LabState) -> Result<()> {
     let paths: Vec<PathBuf> = state.pods.iter().map(|p| PathBuf::from(&p.netns)).collect();
     let seen = reconcile::in_each(&paths, 8, |_| {
-        let mut net = lab_net::Net::new()?;
+        let mut net = Net::new()?;
         net.links()?;
         let routes = net.routes()?;
         let neigh: Vec<NeighEntry> = net
@@ -449,7 +451,7 @@ fn record_plugin_state(state: &mut LabState) -> Result<()> {
         .map(|n| PathBuf::from(&n.netns))
         .collect();
     let seen = reconcile::in_each(&node_paths, 4, |_| {
-        let mut net = lab_net::Net::new()?;
+        let mut net = Net::new()?;
         net.links()?;
         net.routes()
     });

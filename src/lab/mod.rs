@@ -1,9 +1,15 @@
 //! `podnet lab`: a simulated multi-node Kubernetes pod network built from
-//! network namespaces. This module is the pure part (no I/O): the topology
-//! plan and its addressing, the state file's types, fault definitions and
-//! their expected effect, the desired-state diff that `lab fix` applies,
-//! and the analysis of a reachability matrix. Kernel work is in `sys`
-//! (`icmp`, `lab_net`, `lab_store`), wiring in `commands::lab*`.
+//! network namespaces. Its pure core (no I/O): the topology plan and its
+//! addressing (`plan`), the state file's types (`state`), the kernel
+//! entries, actions, desired and observed state and the diff between them
+//! (`entries`, `action`, `desired`, `observed`, `diff`), the faults and
+//! their expected effect (`fault`, `faults`), the analysis of a
+//! reachability matrix (`matrix`). Beside it, its kernel adapter over the
+//! `sys` primitives: `net` / `net_apply` / `firewall` (observe and change
+//! a namespace), `store` (the lab's files and pause processes), and the
+//! services the commands share, `service` (the state file under the lab's
+//! lock), `reconcile` (namespaces to their desired state) and `teardown`.
+//! Wiring is in `commands::lab*`, tables in `render::lab`.
 
 pub mod action;
 pub mod desired;
@@ -11,12 +17,16 @@ pub mod diff;
 pub mod entries;
 pub mod fault;
 pub mod faults;
+pub mod firewall;
 pub mod matrix;
+pub mod net;
+pub mod net_apply;
 pub mod observed;
 pub mod plan;
 pub mod reconcile;
 pub mod service;
 pub mod state;
+pub mod store;
 pub mod teardown;
 
 /// Where every lab lives: `<LAB_ROOT>/<name>/` holds its state file,

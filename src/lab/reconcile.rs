@@ -1,7 +1,7 @@
 //! Reconciling a lab's namespaces to their desired state (the switch, then
 //! the nodes in parallel, then the pods: observe, diff, apply), running
 //! work inside many namespaces, each pod's health, and a new pause process
-//! for a pod whose pause died. Kernel I/O through `sys::lab_net`,
+//! for a pod whose pause died. Kernel I/O through `lab::net`,
 //! `sys::lab_store` and `sys::sandbox`; the decisions are in `lab::diff`.
 
 use std::collections::BTreeMap;
@@ -11,15 +11,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::store as lab_store;
 use crate::error::{Error, Result};
-use crate::sys::lab_net;
-use crate::sys::lab_store;
+use crate::sys::netns_run;
 use crate::sys::parallel;
 use crate::sys::sandbox;
 
 use super::action::{Action, Aspect, NsRef};
 use super::desired::{self, NsDesired};
 use super::diff;
+use super::net;
 use super::state::{LabState, PodHealth, PodState};
 
 /// The netns path of a lab namespace.
@@ -39,7 +40,7 @@ pub fn in_each<T: Send>(
     f: impl Fn(usize) -> io::Result<T> + Sync,
 ) -> Vec<io::Result<T>> {
     parallel::each_index(paths.len(), threads, |i| {
-        lab_net::enter(&paths[i]).and_then(|()| f(i))
+        netns_run::enter(&paths[i]).and_then(|()| f(i))
     })
     .into_iter()
     .map(|r| r.unwrap_or_else(|| Err(io::Error::other("the namespace worker died"))))
@@ -81,9 +82,9 @@ pub fn reconcile(state: &LabState, aspects: Option<&[Aspect]>, dry_run: bool) ->
         File::open(p)
     };
     let one = |want: &NsDesired| -> io::Result<(Vec<ActionDone>, Vec<String>)> {
-        let seen = lab_net::observe(want)?;
+        let seen = net::observe(want)?;
         let (acts, problems) = diff::diff(want, &seen);
-        let mut net = lab_net::Net::new()?;
+        let mut net = net::Net::new()?;
         let mut done = Vec::new();
         for a in acts.iter().filter(|a| keep(a)) {
             let error = if dry_run {
@@ -198,8 +199,8 @@ pub fn apply_actions(state: &LabState, actions: &[(NsRef, Action)]) -> Result<()
         let path = ns_path(state, ns)
             .ok_or_else(|| Error::NotFound(format!("no namespace {ns} in lab {}", state.name)))?;
         let a2 = a.clone();
-        lab_net::in_netns(&path, move || {
-            let mut net = lab_net::Net::new()?;
+        netns_run::in_netns(&path, move || {
+            let mut net = net::Net::new()?;
             net.apply(&a2, &|_| {
                 Err(io::Error::new(io::ErrorKind::Unsupported, "not from here"))
             })

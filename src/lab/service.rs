@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use super::store as lab_store;
 use crate::error::{Error, Result};
 use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN};
-use crate::sys::lab_store;
 use crate::sys::lockfile::Locked;
 
 use super::plan;

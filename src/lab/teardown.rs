@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::sys::lab_store;
+use super::store as lab_store;
 
 use super::state::LabState;
 
