@@ -17,74 +17,31 @@ use crate::render;
 use crate::sys::{caps, random};
 
 use super::Ctx;
-use crate::lab::reconcile;
+use crate::lab::namespaces;
 use crate::lab::service::{self, LAB_CAPS};
 
-/// A random index below `n`.
-fn pick(n: usize) -> Result<usize> {
-    let b = random::bytes(4).map_err(|e| Error::io("random", e))?;
-    Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize % n.max(1))
+/// `lab break --random`'s choices, from the kernel's random bytes.
+struct SysRandom;
+
+impl faults::Pick for SysRandom {
+    fn below(&mut self, n: usize) -> std::io::Result<usize> {
+        let b = random::bytes(4)?;
+        Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize % n.max(1))
+    }
 }
 
 pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("lab break", LAB_CAPS)?;
     let (mut state, _lock) = service::load(&a.lab.name)?;
     let (fault, target) = if a.random {
-        let usable: Vec<Fault> = Fault::ALL
-            .into_iter()
-            .filter(|f| faults::refusal(*f, &state).is_none())
-            .filter(|f| a.pod.is_none() || f.targets_pod())
-            .collect();
-        if usable.is_empty() {
-            return Err(Error::Usage(format!(
-                "no fault applies to lab {} with these options",
-                state.name
-            )));
-        }
-        let f = usable[pick(usable.len())?];
-        let node = match (&a.node, f.targets_pod()) {
-            (Some(n), _) => Some(n.clone()),
-            (None, false) => state
-                .nodes
-                .get(pick(state.nodes.len())?)
-                .map(|n| n.name.clone()),
-            (None, true) => None,
-        };
-        let pod = match (&a.pod, f.targets_pod()) {
-            (Some(p), _) => Some(p.clone()),
-            (None, true) => {
-                let candidates: Vec<String> = state
-                    .pods
-                    .iter()
-                    .filter(|p| node.as_deref().is_none_or(|n| p.node == n))
-                    .map(|p| p.full())
-                    .collect();
-                if candidates.is_empty() {
-                    None
-                } else {
-                    Some(candidates[pick(candidates.len())?].clone())
-                }
-            }
-            (None, false) => None,
-        };
-        let peer = if f.needs_peer() {
-            a.peer.clone().or_else(|| {
-                let others: Vec<&str> = state
-                    .nodes
-                    .iter()
-                    .map(|n| n.name.as_str())
-                    .filter(|n| Some(*n) != node.as_deref())
-                    .collect();
-                pick(others.len())
-                    .ok()
-                    .and_then(|i| others.get(i).map(|s| s.to_string()))
-            })
-        } else {
-            None
-        };
-        let t = faults::resolve_target(&state, f, node.as_deref(), pod.as_deref(), peer.as_deref())
-            .map_err(Error::Usage)?;
-        (f, t)
+        let mut rng = SysRandom;
+        faults::pick_random(
+            &state,
+            a.node.as_deref(),
+            a.pod.as_deref(),
+            a.peer.as_deref(),
+            &mut rng,
+        )?
     } else {
         let f = fault_of(
             a.fault
@@ -101,7 +58,7 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
         (f, t)
     };
     let actions = faults::break_actions(&state, fault, &target).map_err(Error::Usage)?;
-    reconcile::apply_actions(&state, &actions)?;
+    namespaces::apply_actions(&state, &actions)?;
     let detail: Vec<String> = actions
         .iter()
         .map(|(ns, a)| format!("{ns}: {}", a.command()))
@@ -159,10 +116,10 @@ pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome
     let (mut state, _lock) = service::load(&a.lab.name)?;
     let fault = a.fault.map(fault_of);
     let aspects = fault.map(Fault::aspects);
-    let mut changes = reconcile::reconcile(&state, aspects, a.dry_run);
+    let mut changes = namespaces::reconcile(&state, aspects, a.dry_run);
     // a pod whose pause process died gets a new one (only with --all)
     let revived = if fault.is_none() {
-        reconcile::revive_pauses(&mut state, a.dry_run)
+        namespaces::revive_pauses(&mut state, a.dry_run)
     } else {
         Vec::new()
     };

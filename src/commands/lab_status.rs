@@ -21,7 +21,7 @@ use crate::sys::caps::{self, CAP_NET_RAW, CAP_SYS_ADMIN};
 use crate::sys::icmp::{self, Batch, Probe, ProbeResult};
 
 use super::Ctx;
-use crate::lab::reconcile;
+use crate::lab::namespaces;
 use crate::lab::service;
 use crate::render::lab as render_lab;
 
@@ -144,13 +144,13 @@ pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome>
 
 fn pod_status(state: &LabState) -> Vec<PodStatus> {
     let paths: Vec<PathBuf> = state.pods.iter().map(|p| PathBuf::from(&p.netns)).collect();
-    let mtus = reconcile::in_each(&paths, 8, |_| net::link_mtu(plan::POD_IFNAME));
+    let mtus = namespaces::in_each(&paths, 8, |_| net::link_mtu(plan::POD_IFNAME));
     state
         .pods
         .iter()
         .zip(mtus)
         .map(|(p, mtu)| {
-            let health = reconcile::pod_health(p);
+            let health = namespaces::pod_health(p);
             let netns_ok = health != PodHealth::NetnsGone;
             let st = health.as_str();
             PodStatus {

@@ -29,7 +29,8 @@ use crate::sys::{caps, netns_create, netns_run, signals};
 
 use super::Ctx;
 use super::cni_runtime::{PodSpec, Runtime, RuntimeConfig};
-use crate::lab::reconcile::{self, NsChanges};
+use crate::lab::namespaces;
+use crate::lab::reconcile::NsChanges;
 use crate::lab::service::{self, LAB_CAPS};
 use crate::lab::teardown::teardown;
 use crate::render::lab as render_lab;
@@ -225,7 +226,7 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
         state.bridge_nf_call_iptables = v.map(|s| s == "1");
     }
     // the underlay and the overlay, by reconciling to the desired state
-    fail_on_changes_errors(reconcile::reconcile(state, None, false))?;
+    fail_on_changes_errors(namespaces::reconcile(state, None, false))?;
     stop_if_interrupted()?;
     // the pods
     add_pods(p, dir, state)?;
@@ -235,8 +236,8 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     service::save(state)?;
     // everything must now be as desired; apply whatever is left (the new
     // host veths' per-interface sysctls) and fail loudly on an error
-    fail_on_changes_errors(reconcile::reconcile(state, None, false))?;
-    let left = reconcile::reconcile(state, None, true);
+    fail_on_changes_errors(namespaces::reconcile(state, None, false))?;
+    let left = namespaces::reconcile(state, None, true);
     if let Some(c) = left.iter().find(|c| !c.actions.is_empty()) {
         return Err(Error::other(format!(
             "the lab did not settle: {} still differs ({})",
@@ -422,7 +423,7 @@ fn pod_state(
 /// `lab fix` restores.
 fn record_plugin_state(state: &mut LabState) -> Result<()> {
     let paths: Vec<PathBuf> = state.pods.iter().map(|p| PathBuf::from(&p.netns)).collect();
-    let seen = reconcile::in_each(&paths, 8, |_| {
+    let seen = namespaces::in_each(&paths, 8, |_| {
         let mut net = Net::new()?;
         net.links()?;
         let routes = net.routes()?;
@@ -450,7 +451,7 @@ fn record_plugin_state(state: &mut LabState) -> Result<()> {
         .iter()
         .map(|n| PathBuf::from(&n.netns))
         .collect();
-    let seen = reconcile::in_each(&node_paths, 4, |_| {
+    let seen = namespaces::in_each(&node_paths, 4, |_| {
         let mut net = Net::new()?;
         net.links()?;
         net.routes()

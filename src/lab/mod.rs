@@ -19,6 +19,7 @@ pub mod fault;
 pub mod faults;
 pub mod firewall;
 pub mod matrix;
+pub mod namespaces;
 pub mod net;
 pub mod net_apply;
 pub mod observed;
