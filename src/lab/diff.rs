@@ -2,7 +2,7 @@
 //! there: the actions `lab fix` applies, in order, and what the diff
 //! cannot repair by itself. No I/O.
 
-use super::action::{Action, LinkKind, VxlanParams};
+use super::action::{Action, LinkKind, LinkWant, VxlanParams};
 use super::desired::{NsDesired, SysctlWant};
 use super::entries::default_rules;
 use super::observed::{LinkObs, NsObs, VxlanObs};
@@ -33,10 +33,32 @@ fn vxlan_matches(want: &VxlanParams, seen: Option<&VxlanObs>) -> bool {
 pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
     let mut acts = Vec::new();
     let mut problems = Vec::new();
-    let per_link = |key: &str| {
-        key.contains("/conf/") && !key.contains("/conf/all/") && !key.contains("/conf/default/")
-    };
-    let sysctl_action = |s: &SysctlWant| match seen.sysctls.get(&s.key) {
+    // namespace-wide sysctls first: links created below inherit `default`
+    for s in want.sysctls.iter().filter(|s| !per_link(&s.key)) {
+        acts.extend(sysctl_action(s, seen));
+    }
+    for l in &want.links {
+        link_actions(l, seen, &mut acts, &mut problems);
+    }
+    link_sysctl_actions(want, seen, &mut acts);
+    neighbour_actions(want, seen, &mut acts);
+    fdb_actions(want, seen, &mut acts);
+    route_actions(want, seen, &mut acts);
+    if want.no_route_exceptions && seen.route_exceptions > 0 {
+        acts.push(Action::FlushRouteCache);
+    }
+    firewall_actions(want, seen, &mut acts);
+    (acts, problems)
+}
+
+/// Whether a sysctl key is one interface's (`net/ipv4/conf/<dev>/…`).
+fn per_link(key: &str) -> bool {
+    key.contains("/conf/") && !key.contains("/conf/all/") && !key.contains("/conf/default/")
+}
+
+/// The write a sysctl needs, if any.
+fn sysctl_action(s: &SysctlWant, seen: &NsObs) -> Option<Action> {
+    match seen.sysctls.get(&s.key) {
         Some(v) if *v == s.value => None,
         // an interface's key that is not there: the interface is not (yet)
         None if per_link(&s.key) => None,
@@ -45,98 +67,91 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
             value: s.value.clone(),
             aspect: s.aspect,
         }),
+    }
+}
+
+/// One link: create or recreate it, then its MAC, master, MTU, up and
+/// addresses.
+fn link_actions(l: &LinkWant, seen: &NsObs, acts: &mut Vec<Action>, problems: &mut Vec<String>) {
+    let found = seen.link(&l.name);
+    let recreate = match (found, &l.kind) {
+        (Some(f), LinkKind::Vxlan(p)) => f.kind != "vxlan" || !vxlan_matches(p, f.vxlan.as_ref()),
+        (Some(f), LinkKind::Bridge) => f.kind != "bridge",
+        _ => false,
     };
-
-    // namespace-wide sysctls first: links created below inherit `default`
-    for s in want.sysctls.iter().filter(|s| !per_link(&s.key)) {
-        acts.extend(sysctl_action(s));
-    }
-
-    // links: create or recreate, then MAC, master, MTU, up, addresses
-    for l in &want.links {
-        let found = seen.link(&l.name);
-        let recreate = match (found, &l.kind) {
-            (Some(f), LinkKind::Vxlan(p)) => {
-                f.kind != "vxlan" || !vxlan_matches(p, f.vxlan.as_ref())
-            }
-            (Some(f), LinkKind::Bridge) => f.kind != "bridge",
-            _ => false,
-        };
-        let fresh = match found {
-            Some(_) if recreate => {
-                acts.push(Action::DeleteLink {
-                    dev: l.name.clone(),
-                });
-                true
-            }
-            Some(_) => false,
-            None => true,
-        };
-        if fresh {
-            match (&l.kind, &l.uplink_of) {
-                (LinkKind::Bridge | LinkKind::Vxlan(_), _) => {
-                    acts.push(Action::CreateLink(l.clone()))
-                }
-                (LinkKind::Veth, Some(node)) => acts.push(Action::CreateUplink {
-                    node: node.clone(),
-                    port: l.name.clone(),
-                }),
-                (LinkKind::Veth, None) if l.name == NODE_UPLINK => {
-                    // recreated from the switch's side; its settings follow next time
-                    continue;
-                }
-                _ => {
-                    problems.push(format!(
-                        "{} is gone and cannot be recreated here (the pod's veth pair died with it)",
-                        l.name
-                    ));
-                    continue;
-                }
-            }
-        }
-        let seen_l = if fresh { None } else { found };
-        if let Some(mac) = &l.mac
-            && seen_l.is_none_or(|s| !s.mac.eq_ignore_ascii_case(mac))
-        {
-            acts.push(Action::SetMac {
-                dev: l.name.clone(),
-                mac: mac.clone(),
-            });
-        }
-        if let Some(m) = &l.master
-            && seen_l.is_none_or(|s| s.master.as_deref() != Some(m.as_str()))
-        {
-            acts.push(Action::SetMaster {
-                dev: l.name.clone(),
-                master: m.clone(),
-            });
-        }
-        if let Some(mtu) = l.mtu
-            && seen_l.is_none_or(|s| s.mtu != mtu)
-        {
-            acts.push(Action::SetMtu {
-                dev: l.name.clone(),
-                mtu,
-            });
-        }
-        if seen_l.is_none_or(|s| !s.up) {
-            acts.push(Action::SetUp {
+    let fresh = match found {
+        Some(_) if recreate => {
+            acts.push(Action::DeleteLink {
                 dev: l.name.clone(),
             });
+            true
         }
-        for a in &l.addrs {
-            if seen_l.is_none_or(|s| !s.addrs.contains(a)) {
-                acts.push(Action::AddAddress {
-                    dev: l.name.clone(),
-                    addr: *a,
-                });
+        Some(_) => false,
+        None => true,
+    };
+    if fresh {
+        match (&l.kind, &l.uplink_of) {
+            (LinkKind::Bridge | LinkKind::Vxlan(_), _) => acts.push(Action::CreateLink(l.clone())),
+            (LinkKind::Veth, Some(node)) => acts.push(Action::CreateUplink {
+                node: node.clone(),
+                port: l.name.clone(),
+            }),
+            // recreated from the switch's side; its settings follow next time
+            (LinkKind::Veth, None) if l.name == NODE_UPLINK => return,
+            _ => {
+                problems.push(format!(
+                    "{} is gone and cannot be recreated here (the pod's veth pair died with it)",
+                    l.name
+                ));
+                return;
             }
         }
     }
+    link_settings(l, if fresh { None } else { found }, acts);
+}
 
-    // the interfaces' sysctls
+/// A link's MAC, master, MTU, up and addresses, against `seen_l` (`None`:
+/// just created, so everything is set).
+fn link_settings(l: &LinkWant, seen_l: Option<&LinkObs>, acts: &mut Vec<Action>) {
+    let dev = || l.name.clone();
+    if let Some(mac) = &l.mac
+        && seen_l.is_none_or(|s| !s.mac.eq_ignore_ascii_case(mac))
+    {
+        acts.push(Action::SetMac {
+            dev: dev(),
+            mac: mac.clone(),
+        });
+    }
+    if let Some(m) = &l.master
+        && seen_l.is_none_or(|s| s.master.as_deref() != Some(m.as_str()))
+    {
+        acts.push(Action::SetMaster {
+            dev: dev(),
+            master: m.clone(),
+        });
+    }
+    if let Some(mtu) = l.mtu
+        && seen_l.is_none_or(|s| s.mtu != mtu)
+    {
+        acts.push(Action::SetMtu { dev: dev(), mtu });
+    }
+    if seen_l.is_none_or(|s| !s.up) {
+        acts.push(Action::SetUp { dev: dev() });
+    }
+    for a in &l.addrs {
+        if seen_l.is_none_or(|s| !s.addrs.contains(a)) {
+            acts.push(Action::AddAddress {
+                dev: dev(),
+                addr: *a,
+            });
+        }
+    }
+}
+
+/// The interfaces' sysctls: those named, then those wanted on every link.
+fn link_sysctl_actions(want: &NsDesired, seen: &NsObs, acts: &mut Vec<Action>) {
     for s in want.sysctls.iter().filter(|s| per_link(&s.key)) {
-        acts.extend(sysctl_action(s));
+        acts.extend(sysctl_action(s, seen));
     }
     for l in &seen.links {
         for (suffix, value, aspect) in &want.per_link_sysctls {
@@ -152,8 +167,11 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
             }
         }
     }
+}
 
-    // neighbours
+/// Permanent neighbours: replace what is missing or wrong, delete others
+/// on the devices the lab owns.
+fn neighbour_actions(want: &NsDesired, seen: &NsObs, acts: &mut Vec<Action>) {
     for n in &want.neighbours {
         let ok = seen.neighbours.iter().any(|s| {
             s.dev == n.dev
@@ -180,10 +198,12 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
             });
         }
     }
+}
 
-    // FDB: a unicast MAC has a single destination, so a wrong one is
-    // replaced in place (appending to it does nothing, and deleting the
-    // wrong destination would then delete the whole entry)
+/// FDB: a unicast MAC has a single destination, so a wrong one is
+/// replaced in place (appending to it does nothing, and deleting the
+/// wrong destination would then delete the whole entry).
+fn fdb_actions(want: &NsDesired, seen: &NsObs, acts: &mut Vec<Action>) {
     for f in &want.fdb {
         if seen.fdb.iter().any(|s| s.same(f)) {
             continue;
@@ -202,8 +222,11 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
             acts.push(Action::DelFdb(s.clone()));
         }
     }
+}
 
-    // routes: replace what differs, delete what is extra
+/// Routes: replace what differs, delete what is extra; then policy
+/// routing: the default rules, and nothing outside the main table.
+fn route_actions(want: &NsDesired, seen: &NsObs, acts: &mut Vec<Action>) {
     for r in &want.routes {
         if !seen.routes.contains(r) {
             acts.push(Action::ReplaceRoute(r.clone()));
@@ -215,8 +238,6 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
             acts.push(Action::DelRoute(s.clone()));
         }
     }
-
-    // policy routing: the default rules, and nothing outside the main table
     if want.default_policy_routing {
         let defaults = default_rules();
         for r in defaults.iter().filter(|r| !seen.rules.contains(r)) {
@@ -229,23 +250,21 @@ pub fn diff(want: &NsDesired, seen: &NsObs) -> (Vec<Action>, Vec<String>) {
             acts.push(Action::DelTableRoute(t.clone()));
         }
     }
+}
 
-    if want.no_route_exceptions && seen.route_exceptions > 0 {
-        acts.push(Action::FlushRouteCache);
+/// The firewall: no nftables ruleset, no legacy iptables rule or policy.
+fn firewall_actions(want: &NsDesired, seen: &NsObs, acts: &mut Vec<Action>) {
+    if !want.no_firewall {
+        return;
     }
-
-    // firewall
-    if want.no_firewall {
-        if seen.nft_rules {
-            acts.push(Action::FlushNft);
-        }
-        if !seen.legacy_dirty.is_empty() {
-            acts.push(Action::ResetLegacy {
-                tables: seen.legacy_dirty.clone(),
-            });
-        }
+    if seen.nft_rules {
+        acts.push(Action::FlushNft);
     }
-    (acts, problems)
+    if !seen.legacy_dirty.is_empty() {
+        acts.push(Action::ResetLegacy {
+            tables: seen.legacy_dirty.clone(),
+        });
+    }
 }
 
 #[cfg(test)]
