@@ -9,7 +9,8 @@ use crate::lab::plan;
 use crate::lab::service::LAB_CAPS;
 use crate::lab::state::LabState;
 use crate::lab::store as lab_store;
-use crate::lab::teardown::{DownReport, teardown};
+use crate::lab::teardown::teardown;
+use crate::model::lab::DownReport;
 use crate::render;
 use crate::sys::caps;
 

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod reconcile;
 pub mod service;
 pub mod state;
+pub mod status;
 pub mod store;
 pub mod teardown;
 

@@ -10,24 +10,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::store as lab_store;
+use crate::model::lab::DownReport;
 
 use super::state::LabState;
-
-/// What `down` removed.
-#[derive(Debug, Default, Serialize)]
-pub struct DownReport {
-    pub name: String,
-    /// False when there was no such lab.
-    pub existed: bool,
-    pub pause_stopped: usize,
-    /// Recorded PIDs that were no longer our pause (left alone).
-    pub pause_gone: Vec<i32>,
-    pub unmounted: usize,
-    pub warnings: Vec<String>,
-}
+use super::store as lab_store;
 
 /// How long `down` waits for processes other than the lab's pauses to
 /// leave its namespaces (the plugins of a killed `lab up` finishing).

@@ -3,10 +3,21 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
+
+use crate::lab::matrix::{self, Matrix, Pair};
 use crate::lab::plan;
 use crate::lab::state::LabState;
+use crate::model::lab::PodStatus;
 
 use super::Style;
+
+/// A lab document as JSON, through a `serde_json::Value`: the keys of
+/// every object sorted, as the lab's documents have always had them.
+pub fn write_json<T: Serialize>(out: &mut dyn Write, doc: &T) -> io::Result<()> {
+    let v = serde_json::to_value(doc).map_err(io::Error::other)?;
+    super::write_json(out, &v)
+}
 
 /// A summary line of a lab.
 pub fn headline(state: &LabState) -> String {
@@ -87,4 +98,130 @@ pub fn pods_table(
         t.add_row(row);
     }
     super::write_table(out, &t)
+}
+
+/// Above this many pods the grid is replaced by the findings alone.
+const GRID_MAX: usize = 30;
+
+/// The reachability matrix: its grid (small labs), findings and failures.
+pub fn write_matrix(out: &mut dyn Write, m: &Matrix) -> io::Result<()> {
+    let n = m.pods.len();
+    writeln!(
+        out,
+        "REACHABILITY  {} pairs x 2 probes in {:.0} ms: a ping, and a don't-fragment ping as big as the source's MTU",
+        m.pairs.len(),
+        m.elapsed_ms
+    )?;
+    if !m.full {
+        writeln!(
+            out,
+            "(a sample: every pod to and from the first pod of each node; a full mesh would fill the machine's neighbour table)"
+        )?;
+    }
+    if n <= GRID_MAX && n > 0 {
+        writeln!(
+            out,
+            "(rows: from, columns: to; . ok, X lost, m only the big DF ping lost)"
+        )?;
+        let width = m.pods.iter().map(|p| p.pod.len()).max().unwrap_or(0);
+        let head: String = (1..=n).map(|k| format!("{:>3}", k)).collect();
+        writeln!(out, "{:w$}     {head}", "", w = width)?;
+        for (i, a) in m.pods.iter().enumerate() {
+            let row: String = m
+                .pods
+                .iter()
+                .enumerate()
+                .map(|(j, b)| {
+                    let s = if i == j {
+                        ' '
+                    } else {
+                        matrix::symbol(m.pair(&a.pod, &b.pod))
+                    };
+                    format!("{s:>3}")
+                })
+                .collect();
+            writeln!(out, "{:>3} {:w$} {row}", i + 1, a.pod, w = width)?;
+        }
+    }
+    for f in &m.findings {
+        writeln!(out, "- {f}")?;
+    }
+    if !m.ok {
+        let shown: Vec<&Pair> = m
+            .pairs
+            .iter()
+            .filter(|p| !p.small.ok || !p.big.ok)
+            .take(10)
+            .collect();
+        for p in &shown {
+            let (which, c) = if !p.small.ok {
+                ("ping", &p.small)
+            } else {
+                ("big DF ping", &p.big)
+            };
+            writeln!(
+                out,
+                "  {} -> {}: {which} failed: {}",
+                p.from,
+                p.to,
+                c.error.clone().unwrap_or_default()
+            )?;
+        }
+        let bad = m.pairs.iter().filter(|p| !p.small.ok || !p.big.ok).count();
+        if bad > shown.len() {
+            writeln!(
+                out,
+                "  … and {} more (-o json lists them all)",
+                bad - shown.len()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `lab status` as text: the headline, the node table, the pod table with
+/// each pod's state, the matrix and the faults `lab break` injected.
+pub fn write_status(
+    out: &mut dyn Write,
+    state: &LabState,
+    pods: &[PodStatus],
+    matrix: Option<&Matrix>,
+    style: &Style,
+) -> io::Result<()> {
+    writeln!(out, "{}", headline(state))?;
+    writeln!(out)?;
+    nodes_table(out, state, style)?;
+    writeln!(out)?;
+    let col = |i: usize| {
+        let p = &pods[i];
+        match p.eth0_mtu {
+            Some(m) if p.state == "running" && m != state.pod_mtu => {
+                format!("running (eth0 MTU {m})")
+            }
+            _ => p.state.to_string(),
+        }
+    };
+    pods_table(out, state, style, Some(("STATE", &col)))?;
+    if let Some(m) = matrix {
+        writeln!(out)?;
+        write_matrix(out, m)?;
+    }
+    if !state.faults.is_empty() {
+        let hidden = state.faults.iter().filter(|f| f.hidden).count();
+        let named: Vec<String> = state
+            .faults
+            .iter()
+            .filter(|f| !f.hidden)
+            .map(|f| {
+                let on = f.pod.clone().or(f.node.clone()).unwrap_or_default();
+                format!("{} on {on}", f.fault.as_str())
+            })
+            .collect();
+        let mut parts = named;
+        if hidden > 0 {
+            parts.push(format!("{hidden} hidden (--random)"));
+        }
+        writeln!(out, "\nfaults injected by lab break: {}", parts.join(", "))?;
+    }
+    Ok(())
 }
