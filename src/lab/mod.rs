@@ -12,6 +12,8 @@
 //! Wiring is in `commands::lab*`, tables in `render::lab`.
 
 pub mod action;
+pub mod breakfix;
+pub mod build;
 pub mod desired;
 pub mod diff;
 pub mod entries;

@@ -2,13 +2,16 @@
 //! pod table. Writes to a `&mut dyn Write`; no other I/O.
 
 use std::io::{self, Write};
+use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::lab::fault::Fault;
+use crate::lab::faults::Target;
 use crate::lab::matrix::{self, Matrix, Pair};
 use crate::lab::plan;
 use crate::lab::state::LabState;
-use crate::model::lab::PodStatus;
+use crate::model::lab::{FixReport, PodStatus};
 
 use super::Style;
 
@@ -223,5 +226,103 @@ pub fn write_status(
         }
         writeln!(out, "\nfaults injected by lab break: {}", parts.join(", "))?;
     }
+    Ok(())
+}
+
+/// ` --name <lab>` for a lab that is not the default one ("" for it), to
+/// complete the commands the text suggests.
+pub fn name_flag(state: &LabState) -> String {
+    if state.name == plan::DEFAULT_NAME {
+        String::new()
+    } else {
+        format!(" --name {}", state.name)
+    }
+}
+
+/// `lab break` as text: what was broken and where, or (`--random`) only
+/// how to find it.
+pub fn write_break(
+    out: &mut dyn Write,
+    state: &LabState,
+    fault: Fault,
+    target: &Target,
+    done: &[String],
+    random: bool,
+) -> io::Result<()> {
+    let n = name_flag(state);
+    if random {
+        return writeln!(
+            out,
+            "broke something in lab {} (a random fault, not named). Find it: podnet lab status{n}, podnet ns list, podnet veth list, podnet lab exec NODE -- ip route … Then podnet lab fix <fault>{n}, or fix --all.",
+            state.name
+        );
+    }
+    let on = match (&target.pod, &target.peer) {
+        (Some(p), _) => format!("pod {p} (node {})", target.node),
+        (None, Some(peer)) => format!("node {} (peer {peer})", target.node),
+        _ => format!("node {}", target.node),
+    };
+    writeln!(out, "broke {} on {on}:", fault.as_str())?;
+    for d in done {
+        writeln!(out, "  {d}")?;
+    }
+    writeln!(
+        out,
+        "see it with podnet lab status{n}; undo it with podnet lab fix {}{n}",
+        fault.as_str()
+    )
+}
+
+/// `lab fix` as text: each action run (or that would run), each failure
+/// and what could not be fixed.
+pub fn write_fix(out: &mut dyn Write, r: &FixReport) -> io::Result<()> {
+    let verb = if r.dry_run { "would run" } else { "ran" };
+    if r.changed == 0 && r.problems.is_empty() {
+        writeln!(
+            out,
+            "nothing to fix: lab {} is in its desired state{}",
+            r.name,
+            r.fault
+                .map(|f| format!(" (as far as {} goes)", f.as_str()))
+                .unwrap_or_default()
+        )?;
+    }
+    for c in &r.namespaces {
+        for x in &c.actions {
+            match &x.error {
+                None => writeln!(out, "{}: {verb}: {}", c.namespace, x.command)?,
+                Some(e) => writeln!(out, "{}: FAILED: {e}", c.namespace)?,
+            }
+        }
+        for p in &c.problems {
+            writeln!(out, "{}: cannot fix: {p}", c.namespace)?;
+        }
+    }
+    Ok(())
+}
+
+/// `lab up` as text: the headline with the build time, the node and pod
+/// tables, and what to try next.
+pub fn write_up(
+    out: &mut dyn Write,
+    state: &LabState,
+    elapsed: Duration,
+    style: &Style,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} — up in {:.1} s",
+        headline(state),
+        elapsed.as_secs_f64()
+    )?;
+    writeln!(out)?;
+    nodes_table(out, state, style)?;
+    writeln!(out)?;
+    pods_table(out, state, style, None)?;
+    let n = name_flag(state);
+    writeln!(
+        out,
+        "\nnext: podnet lab status{n} | podnet ns list | podnet veth list | podnet lab break --random{n} | podnet lab down{n}"
+    )?;
     Ok(())
 }
