@@ -237,15 +237,6 @@ fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     if p.pods.is_empty() {
         return Ok(());
     }
-    let cfg_for = |node: &NodeState| RuntimeConfig {
-        conf_dir: dir.join("cni").join("net.d"),
-        bin_dirs: Vec::new(),
-        cache_dir: dir.join("cni"),
-        netns_dir: dir.join("netns"),
-        node_netns: Some(PathBuf::from(&node.netns)),
-        data_dir: PathBuf::from(&node.ipam_dir),
-        ..RuntimeConfig::default()
-    };
     // interleave the nodes so that every node's plugin runs overlap
     let mut order: Vec<&plan::PodPlan> = p.pods.iter().collect();
     order.sort_by_key(|pp| {
@@ -263,60 +254,7 @@ fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     let workers = ADD_WORKERS.min(order.len());
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| {
-                let mut runtimes: HashMap<String, Runtime> = HashMap::new();
-                loop {
-                    if shared.lock().map(|g| g.1.is_some()).unwrap_or(true) {
-                        break;
-                    }
-                    if signals::interrupted() {
-                        if let Ok(mut g) = shared.lock() {
-                            g.1.get_or_insert_with(|| Error::other("interrupted"));
-                        }
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(pp) = order.get(i) else { break };
-                    let r = (|| -> Result<PodState> {
-                        let node = nodes
-                            .iter()
-                            .find(|n| n.index == pp.node)
-                            .ok_or_else(|| Error::other(format!("no node {}", pp.node)))?;
-                        if !runtimes.contains_key(&node.name) {
-                            runtimes.insert(node.name.clone(), Runtime::new(cfg_for(node))?);
-                        }
-                        let rt = runtimes
-                            .get(&node.name)
-                            .ok_or_else(|| Error::other("runtime vanished"))?;
-                        let list = rt.load_network(&node.conflist)?;
-                        let info = rt.add(
-                            &list,
-                            &PodSpec {
-                                namespace: pp.namespace.clone(),
-                                name: pp.name.clone(),
-                                ifname: plan::POD_IFNAME.into(),
-                                extra_args: vec![("IP".into(), pp.ip.to_string())],
-                                capability_args: Map::new(),
-                            },
-                        )?;
-                        pod_state(pp, node, &info)
-                    })();
-                    let Ok(mut g) = shared.lock() else { break };
-                    match r {
-                        Ok(pod) => {
-                            g.0.pods.push(pod);
-                            if let Err(e) = service::save(&g.0) {
-                                g.1 = Some(e);
-                            }
-                        }
-                        Err(e) => {
-                            if g.1.is_none() {
-                                g.1 = Some(Error::other(format!("add pod {}: {e}", pp.full())));
-                            }
-                        }
-                    }
-                }
-            });
+            s.spawn(|| add_worker(dir, &nodes, &order, &next, &shared));
         }
     });
     let (mut st, err) = shared
@@ -335,6 +273,92 @@ fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     match err {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+/// One pod worker: adds the next pod of `order` until none is left, the
+/// first error is recorded or an interrupt arrives; records each pod (and
+/// saves the state) as soon as it exists.
+fn add_worker(
+    dir: &Path,
+    nodes: &[NodeState],
+    order: &[&plan::PodPlan],
+    next: &AtomicUsize,
+    shared: &Mutex<(LabState, Option<Error>)>,
+) {
+    let mut runtimes: HashMap<String, Runtime> = HashMap::new();
+    loop {
+        if shared.lock().map(|g| g.1.is_some()).unwrap_or(true) {
+            break;
+        }
+        if signals::interrupted() {
+            if let Ok(mut g) = shared.lock() {
+                g.1.get_or_insert_with(|| Error::other("interrupted"));
+            }
+            break;
+        }
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(pp) = order.get(i) else { break };
+        let r = add_pod(dir, nodes, pp, &mut runtimes);
+        let Ok(mut g) = shared.lock() else { break };
+        match r {
+            Ok(pod) => {
+                g.0.pods.push(pod);
+                if let Err(e) = service::save(&g.0) {
+                    g.1 = Some(e);
+                }
+            }
+            Err(e) => {
+                if g.1.is_none() {
+                    g.1 = Some(Error::other(format!("add pod {}: {e}", pp.full())));
+                }
+            }
+        }
+    }
+}
+
+/// Adds one pod through its node's runtime (made on first use).
+fn add_pod(
+    dir: &Path,
+    nodes: &[NodeState],
+    pp: &plan::PodPlan,
+    runtimes: &mut HashMap<String, Runtime>,
+) -> Result<PodState> {
+    let node = nodes
+        .iter()
+        .find(|n| n.index == pp.node)
+        .ok_or_else(|| Error::other(format!("no node {}", pp.node)))?;
+    if !runtimes.contains_key(&node.name) {
+        runtimes.insert(node.name.clone(), Runtime::new(runtime_config(dir, node))?);
+    }
+    let rt = runtimes
+        .get(&node.name)
+        .ok_or_else(|| Error::other("runtime vanished"))?;
+    let list = rt.load_network(&node.conflist)?;
+    let info = rt.add(
+        &list,
+        &PodSpec {
+            namespace: pp.namespace.clone(),
+            name: pp.name.clone(),
+            ifname: plan::POD_IFNAME.into(),
+            extra_args: vec![("IP".into(), pp.ip.to_string())],
+            capability_args: Map::new(),
+        },
+    )?;
+    pod_state(pp, node, &info)
+}
+
+/// The kit's configuration for a node's pods: the lab's own conf, cache,
+/// netns and IPAM directories, plugins run in the node's namespace.
+fn runtime_config(dir: &Path, node: &NodeState) -> RuntimeConfig {
+    RuntimeConfig {
+        conf_dir: dir.join("cni").join("net.d"),
+        bin_dirs: Vec::new(),
+        cache_dir: dir.join("cni"),
+        netns_dir: dir.join("netns"),
+        node_netns: Some(PathBuf::from(&node.netns)),
+        data_dir: PathBuf::from(&node.ipam_dir),
+        ..RuntimeConfig::default()
     }
 }
 

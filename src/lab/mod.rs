@@ -2,14 +2,17 @@
 //! network namespaces. Its pure core (no I/O): the topology plan and its
 //! addressing (`plan`), the state file's types (`state`), the kernel
 //! entries, actions, desired and observed state and the diff between them
-//! (`entries`, `action`, `desired`, `observed`, `diff`), the faults and
-//! their expected effect (`fault`, `faults`), the analysis of a
+//! (`entries`, `action`, `desired`, `observed`, `diff`), the reconcile loop
+//! over a namespace-network trait (`reconcile`), the faults, their random
+//! pick and expected effect (`fault`, `faults`), the analysis of a
 //! reachability matrix (`matrix`). Beside it, its kernel adapter over the
 //! `sys` primitives: `net` / `net_apply` / `firewall` (observe and change
-//! a namespace), `store` (the lab's files and pause processes), and the
-//! services the commands share, `service` (the state file under the lab's
-//! lock), `reconcile` (namespaces to their desired state) and `teardown`.
-//! Wiring is in `commands::lab*`, tables in `render::lab`.
+//! one namespace), `namespaces` (the kernel's network for `reconcile`,
+//! work in many namespaces, pod health), `store` (the lab's files and
+//! pause processes), `service` (the state file under the lab's lock), and
+//! the lab commands' work: `build` (up), `status`, `breakfix`, `teardown`
+//! (down). Wiring is in `commands::lab*`, tables and text in
+//! `render::lab`, JSON documents in `model::lab`.
 
 pub mod action;
 pub mod breakfix;
