@@ -298,7 +298,7 @@ fn node_label(node: &Netns) -> String {
 
 /// Every lab on this machine with its state (unreadable ones left out).
 fn labs() -> Vec<(String, crate::lab::state::LabState)> {
-    use crate::sys::lab_store;
+    use crate::lab::store as lab_store;
     lab_store::list()
         .into_iter()
         .filter_map(|name| {

@@ -9,11 +9,11 @@ use crate::cli::LabExecArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::sys::caps;
 
-use super::lab::{self, LAB_CAPS};
+use crate::lab::service::{self, LAB_CAPS};
 
 pub fn run(a: &LabExecArgs) -> Result<Outcome> {
     caps::require("lab exec", LAB_CAPS)?;
-    let state = lab::read_state(&a.lab.name)?;
+    let state = service::read_state(&a.lab.name)?;
     let t = a.target.as_str();
     let path: PathBuf = if t == "switch" {
         PathBuf::from(&state.switch.netns)
@@ -44,6 +44,6 @@ pub fn run(a: &LabExecArgs) -> Result<Outcome> {
     let Some(prog) = args.first() else {
         return Err(Error::Usage("no command given".into()));
     };
-    let err = crate::sys::lab_net::exec_in(&path, prog, &args);
+    let err = crate::sys::netns_run::exec_in(&path, prog, &args);
     Err(Error::io(format!("run {}", a.command[0]), err))
 }

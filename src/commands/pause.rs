@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Outcome, Result};
-use crate::sys::lab_store;
+use crate::lab::store as lab_store;
 
 pub fn run(netns: Option<&Path>) -> Result<Outcome> {
     let lab_dir = netns.and_then(lab_store::lab_dir_of_netns);

@@ -4,110 +4,43 @@
 //! No I/O.
 
 use std::collections::BTreeSet;
+use std::io;
 
 use ipnet::{IpNet, Ipv4Net};
-use serde::{Deserialize, Serialize};
 
-use super::desired::{Action, Aspect, FdbEntry, NsRef, RouteEntry, overlay_route};
+use crate::error::Error;
+
+use super::action::{Action, Aspect, NsRef};
+use super::desired::overlay_route;
+use super::entries::{FdbEntry, RouteEntry};
+use super::fault::Fault;
 use super::plan::{NODE_UPLINK, Overlay, POD_IFNAME, PodMode, UNDERLAY_MTU, VXLAN_DEV};
 use super::state::{LabState, NodeState, PodState};
 
-/// A fault the lab can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Fault {
-    /// A pod's eth0 MTU above what its path carries (big DF packets silently lost).
-    Mtu,
-    /// A node lacks the VXLAN FDB entry for a remote node's VTEP.
-    Fdb,
-    /// `net.ipv4.ip_forward=0` on a node.
-    Forwarding,
-    /// Strict rp_filter on a node while a peer answers it over the underlay.
-    RpFilter,
-    /// A node lacks its route to a remote node's pod CIDR.
-    Route,
-    /// `iptables -P FORWARD DROP` on a node.
-    ForwardDrop,
-    /// A pod's host veth is down.
-    VethDown,
-}
-
-impl Fault {
-    pub const ALL: [Fault; 7] = [
-        Fault::Mtu,
-        Fault::Fdb,
-        Fault::Forwarding,
-        Fault::RpFilter,
-        Fault::Route,
-        Fault::ForwardDrop,
-        Fault::VethDown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Fault::Mtu => "mtu",
-            Fault::Fdb => "fdb",
-            Fault::Forwarding => "forwarding",
-            Fault::RpFilter => "rp-filter",
-            Fault::Route => "route",
-            Fault::ForwardDrop => "forward-drop",
-            Fault::VethDown => "veth-down",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Fault> {
-        Fault::ALL.into_iter().find(|f| f.as_str() == s)
-    }
-
-    /// Whether the fault targets a pod (else a node, and maybe a peer node).
-    pub fn targets_pod(self) -> bool {
-        matches!(self, Fault::Mtu | Fault::VethDown)
-    }
-
-    /// Whether the fault involves a second node.
-    pub fn needs_peer(self) -> bool {
-        matches!(self, Fault::Fdb | Fault::RpFilter | Fault::Route)
-    }
-
-    /// Why the fault cannot apply to this lab, if it cannot.
-    pub fn refusal(self, state: &LabState) -> Option<String> {
-        match self {
-            Fault::Fdb | Fault::RpFilter if state.overlay != Overlay::Vxlan => Some(format!(
-                "fault {} needs the vxlan overlay; lab {} is routed ({})",
-                self.as_str(),
-                state.name,
-                if self == Fault::Fdb {
-                    "there is no FDB"
-                } else {
-                    "every path is eth0, so no route can be asymmetric"
-                }
-            )),
-            _ if self.needs_peer() && state.nodes.len() < 2 => Some(format!(
-                "fault {} needs two nodes; lab {} has one",
-                self.as_str(),
-                state.name
-            )),
-            _ if self.targets_pod() && state.pods.is_empty() => Some(format!(
-                "fault {} needs a pod; lab {} has none",
-                self.as_str(),
-                state.name
-            )),
-            _ => None,
-        }
-    }
-
-    /// The aspects of the lab `lab fix <fault>` reconciles.
-    pub fn aspects(self) -> &'static [Aspect] {
-        match self {
-            Fault::Mtu => &[Aspect::Mtu],
-            Fault::Fdb => &[Aspect::Fdb, Aspect::Neighbour],
-            Fault::Forwarding => &[Aspect::Forwarding],
-            Fault::RpFilter => &[Aspect::RpFilter, Aspect::Route],
-            Fault::Route => &[Aspect::Route],
-            Fault::ForwardDrop => &[Aspect::Firewall],
-            // a link brought back up has lost the routes through it
-            Fault::VethDown => &[Aspect::LinkState, Aspect::Route],
-        }
+/// Why the fault cannot apply to this lab, if it cannot.
+pub fn refusal(fault: Fault, state: &LabState) -> Option<String> {
+    match fault {
+        Fault::Fdb | Fault::RpFilter if state.overlay != Overlay::Vxlan => Some(format!(
+            "fault {} needs the vxlan overlay; lab {} is routed ({})",
+            fault.as_str(),
+            state.name,
+            if fault == Fault::Fdb {
+                "there is no FDB"
+            } else {
+                "every path is eth0, so no route can be asymmetric"
+            }
+        )),
+        _ if fault.needs_peer() && state.nodes.len() < 2 => Some(format!(
+            "fault {} needs two nodes; lab {} has one",
+            fault.as_str(),
+            state.name
+        )),
+        _ if fault.targets_pod() && state.pods.is_empty() => Some(format!(
+            "fault {} needs a pod; lab {} has none",
+            fault.as_str(),
+            state.name
+        )),
+        _ => None,
     }
 }
 
@@ -128,7 +61,7 @@ pub fn resolve_target(
     pod: Option<&str>,
     peer: Option<&str>,
 ) -> Result<Target, String> {
-    if let Some(why) = fault.refusal(state) {
+    if let Some(why) = refusal(fault, state) {
         return Err(why);
     }
     let pod_ref = if fault.targets_pod() { pod } else { None };
@@ -195,6 +128,81 @@ pub fn resolve_target(
         pod: pod_name,
         peer: peer_name,
     })
+}
+
+/// Where `lab break --random` gets its choices: an index below `n` (any
+/// index when `n` is 0). The kernel's random bytes in `lab break`, a
+/// seeded generator in tests.
+pub trait Pick {
+    fn below(&mut self, n: usize) -> io::Result<usize>;
+}
+
+/// What `lab break --random` breaks: a random fault that applies to the
+/// lab (one that targets a pod when `--pod` is given), then a random
+/// node, pod and peer for what `--node`, `--pod` and `--peer` leave open.
+pub fn pick_random(
+    state: &LabState,
+    node: Option<&str>,
+    pod: Option<&str>,
+    peer: Option<&str>,
+    rng: &mut dyn Pick,
+) -> Result<(Fault, Target), Error> {
+    let mut pick = |n: usize| rng.below(n).map_err(|e| Error::io("random", e));
+    let usable: Vec<Fault> = Fault::ALL
+        .into_iter()
+        .filter(|f| refusal(*f, state).is_none())
+        .filter(|f| pod.is_none() || f.targets_pod())
+        .collect();
+    if usable.is_empty() {
+        return Err(Error::Usage(format!(
+            "no fault applies to lab {} with these options",
+            state.name
+        )));
+    }
+    let f = usable[pick(usable.len())?];
+    let node: Option<String> = match (node, f.targets_pod()) {
+        (Some(n), _) => Some(n.to_string()),
+        (None, false) => state
+            .nodes
+            .get(pick(state.nodes.len())?)
+            .map(|n| n.name.clone()),
+        (None, true) => None,
+    };
+    let pod: Option<String> = match (pod, f.targets_pod()) {
+        (Some(p), _) => Some(p.to_string()),
+        (None, true) => {
+            let candidates: Vec<String> = state
+                .pods
+                .iter()
+                .filter(|p| node.as_deref().is_none_or(|n| p.node == n))
+                .map(|p| p.full())
+                .collect();
+            if candidates.is_empty() {
+                None
+            } else {
+                Some(candidates[pick(candidates.len())?].clone())
+            }
+        }
+        (None, false) => None,
+    };
+    let peer: Option<String> = if f.needs_peer() {
+        peer.map(str::to_string).or_else(|| {
+            let others: Vec<&str> = state
+                .nodes
+                .iter()
+                .map(|n| n.name.as_str())
+                .filter(|n| Some(*n) != node.as_deref())
+                .collect();
+            pick(others.len())
+                .ok()
+                .and_then(|i| others.get(i).map(|s| s.to_string()))
+        })
+    } else {
+        None
+    };
+    let t = resolve_target(state, f, node.as_deref(), pod.as_deref(), peer.as_deref())
+        .map_err(Error::Usage)?;
+    Ok((f, t))
 }
 
 /// The eth0 MTU the `mtu` fault gives a pod: the underlay's 1500 under
@@ -495,5 +503,99 @@ mod tests {
             assert_eq!(Fault::parse(f.as_str()), Some(f));
             assert!(!f.aspects().is_empty());
         }
+    }
+
+    /// A seeded generator (SplitMix64), so a test knows what `--random` picks.
+    struct Seeded(u64);
+
+    impl Pick for Seeded {
+        fn below(&mut self, n: usize) -> std::io::Result<usize> {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            Ok(((z ^ (z >> 31)) % n.max(1) as u64) as usize)
+        }
+    }
+
+    /// The choices given, in order.
+    struct Scripted(Vec<usize>);
+
+    impl Pick for Scripted {
+        fn below(&mut self, n: usize) -> std::io::Result<usize> {
+            let i = self.0.remove(0);
+            assert!(i < n.max(1), "index {i} out of {n}");
+            Ok(i)
+        }
+    }
+
+    #[test]
+    fn a_seeded_random_break_picks_the_same_fault_and_target() {
+        let s = sample(3, 2, Overlay::Vxlan, PodMode::Bridge);
+        let picks: Vec<(Fault, Target)> = (1..=4)
+            .map(|seed| pick_random(&s, None, None, None, &mut Seeded(seed)).unwrap())
+            .collect();
+        let again: Vec<(Fault, Target)> = (1..=4)
+            .map(|seed| pick_random(&s, None, None, None, &mut Seeded(seed)).unwrap())
+            .collect();
+        assert_eq!(picks, again);
+        let t = |node: &str, pod: Option<&str>, peer: Option<&str>| Target {
+            node: node.into(),
+            pod: pod.map(str::to_string),
+            peer: peer.map(str::to_string),
+        };
+        assert_eq!(
+            picks,
+            PINNED
+                .iter()
+                .map(|(f, n, p, q)| (*f, t(n, *p, *q)))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    const PINNED: [(Fault, &str, Option<&str>, Option<&str>); 4] = [
+        (Fault::Forwarding, "node2", None, None),
+        (Fault::Route, "node3", None, Some("node2")),
+        (Fault::Forwarding, "node1", None, None),
+        (Fault::VethDown, "node3", Some("default/web-3-1"), None),
+    ];
+
+    #[test]
+    fn a_random_break_draws_fault_node_pod_and_peer_in_that_order() {
+        let s = sample(3, 2, Overlay::Vxlan, PodMode::Bridge);
+        // fault 1 of ALL (fdb, needs a peer), node 2 (node3), peer 0 of the others (node1)
+        let (f, t) = pick_random(&s, None, None, None, &mut Scripted(vec![1, 2, 0])).unwrap();
+        assert_eq!(f, Fault::Fdb);
+        assert_eq!(
+            (t.node.as_str(), t.pod, t.peer.as_deref()),
+            ("node3", None, Some("node1"))
+        );
+        // a pod fault: no node drawn, one of all the pods (the 4th: node2's second)
+        let (f, t) = pick_random(&s, None, None, None, &mut Scripted(vec![6, 3])).unwrap();
+        assert_eq!(f, Fault::VethDown);
+        assert_eq!(t.node, "node2");
+        assert_eq!(t.pod, Some(s.pods[3].full()));
+        // --pod leaves only the pod faults (mtu, veth-down)
+        let (f, _) = pick_random(
+            &s,
+            None,
+            Some("default/web-1-1"),
+            None,
+            &mut Scripted(vec![1]),
+        )
+        .unwrap();
+        assert_eq!(f, Fault::VethDown);
+    }
+
+    #[test]
+    fn a_random_break_on_a_routed_lab_never_picks_a_vxlan_fault() {
+        let s = sample(2, 1, Overlay::Routed, PodMode::Ptp);
+        for seed in 0..200 {
+            let (f, _) = pick_random(&s, None, None, None, &mut Seeded(seed)).unwrap();
+            assert!(!matches!(f, Fault::Fdb | Fault::RpFilter), "{f:?}");
+        }
+        let one = sample(1, 0, Overlay::Routed, PodMode::Ptp);
+        let e = pick_random(&one, None, Some("x"), None, &mut Seeded(1)).unwrap_err();
+        assert!(e.to_string().contains("no fault applies to lab lab"), "{e}");
     }
 }

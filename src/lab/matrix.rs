@@ -161,8 +161,23 @@ pub fn findings(pods: &[PodRef], pairs: &[Pair]) -> Vec<String> {
     if pairs.is_empty() {
         return out;
     }
-    let failed: Vec<&Pair> = pairs.iter().filter(|p| !p.small.ok).collect();
-    // pods cut off: every pair that involves them fails, in both directions
+    let isolated = isolated_pods(pods, pairs);
+    isolation_findings(pods, &isolated, &mut out);
+    node_pair_findings(pairs, &isolated, &mut out);
+    let big_only = big_only_findings(pairs, &mut out);
+    let failed = pairs.iter().filter(|p| !p.small.ok).count();
+    if failed == 0 && big_only == 0 {
+        out.push(format!(
+            "all {} reachable, big don't-fragment packets included",
+            plural(pairs.len(), "pod pair", "pod pairs")
+        ));
+    }
+    out
+}
+
+/// Pods cut off: every pair that involves them fails, in both directions
+/// (only said of a lab with more than two pods).
+fn isolated_pods<'a>(pods: &'a [PodRef], pairs: &[Pair]) -> BTreeSet<&'a str> {
     let mut isolated: BTreeSet<&str> = BTreeSet::new();
     for pod in pods {
         let involved: Vec<&Pair> = pairs
@@ -173,7 +188,12 @@ pub fn findings(pods: &[PodRef], pairs: &[Pair]) -> Vec<String> {
             isolated.insert(pod.pod.as_str());
         }
     }
-    // a node whose pods are all cut off is one finding, not one per pod
+    isolated
+}
+
+/// The cut-off pods: a node whose pods are all cut off is one finding,
+/// not one per pod.
+fn isolation_findings(pods: &[PodRef], isolated: &BTreeSet<&str>, out: &mut Vec<String>) {
     let mut by_node: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for pod in pods {
         let e = by_node.entry(pod.node.as_str()).or_default();
@@ -182,18 +202,18 @@ pub fn findings(pods: &[PodRef], pairs: &[Pair]) -> Vec<String> {
             e.0 += 1;
         }
     }
-    for (node, (cut, total)) in &by_node {
-        if *total >= 2 && cut == total {
-            out.push(format!(
-                "every pod on {node} is cut off, even from the pods beside it: something on {node} drops what it forwards"
-            ));
-        }
+    let all_cut = |node: &str| {
+        by_node
+            .get(node)
+            .is_some_and(|(cut, total)| *total >= 2 && cut == total)
+    };
+    for node in by_node.keys().filter(|n| all_cut(n)) {
+        out.push(format!(
+            "every pod on {node} is cut off, even from the pods beside it: something on {node} drops what it forwards"
+        ));
     }
     for pod in pods.iter().filter(|p| isolated.contains(p.pod.as_str())) {
-        if by_node
-            .get(pod.node.as_str())
-            .is_some_and(|(cut, total)| *total >= 2 && cut == total)
-        {
+        if all_cut(pod.node.as_str()) {
             continue;
         }
         out.push(format!(
@@ -201,7 +221,10 @@ pub fn findings(pods: &[PodRef], pairs: &[Pair]) -> Vec<String> {
             pod.pod
         ));
     }
-    // the rest by node pair
+}
+
+/// The failures not explained by a cut-off pod, by node pair.
+fn node_pair_findings(pairs: &[Pair], isolated: &BTreeSet<&str>, out: &mut Vec<String>) {
     let mut groups: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
     for p in pairs {
         if isolated.contains(p.from.as_str()) || isolated.contains(p.to.as_str()) {
@@ -236,8 +259,12 @@ pub fn findings(pods: &[PodRef], pairs: &[Pair]) -> Vec<String> {
             out.push(format!("{what}: {bad} of {total} pod pairs fail"));
         }
     }
-    // big packets only
-    let big_only: Vec<&Pair> = pairs.iter().filter(|p| p.small.ok && !p.big.ok).collect();
+}
+
+/// Pairs that lose only the big DF packets: by source pod when all of a
+/// source's do, then the rest. Returns how many pairs lose only those.
+fn big_only_findings(pairs: &[Pair], out: &mut Vec<String>) -> usize {
+    let big_only = pairs.iter().filter(|p| p.small.ok && !p.big.ok).count();
     let mut by_source: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for p in pairs.iter().filter(|p| p.small.ok) {
         let e = by_source.entry(p.from.as_str()).or_default();
@@ -255,19 +282,13 @@ pub fn findings(pods: &[PodRef], pairs: &[Pair]) -> Vec<String> {
             ));
         }
     }
-    if big_only.len() > explained {
+    if big_only > explained {
         out.push(format!(
             "{} lose big don't-fragment packets while small ones pass (an MTU mismatch on the path)",
-            plural(big_only.len() - explained, "more pair", "more pairs")
+            plural(big_only - explained, "more pair", "more pairs")
         ));
     }
-    if failed.is_empty() && big_only.is_empty() {
-        out.push(format!(
-            "all {} reachable, big don't-fragment packets included",
-            plural(pairs.len(), "pod pair", "pod pairs")
-        ));
-    }
-    out
+    big_only
 }
 
 #[cfg(test)]

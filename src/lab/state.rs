@@ -8,8 +8,8 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
-use super::desired::{NeighEntry, RouteEntry};
-use super::faults::Fault;
+use super::entries::{NeighEntry, RouteEntry};
+use super::fault::Fault;
 use super::plan::{self, Overlay, PodMode};
 
 /// Bumped when the file's shape changes incompatibly.

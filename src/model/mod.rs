@@ -4,6 +4,7 @@ pub mod claim;
 pub mod doctor;
 pub mod drops;
 pub mod ethtool;
+pub mod lab;
 pub mod netns;
 pub mod pod;
 pub mod probe;

@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod drops;
 pub mod error;
 pub mod ethtool;
+pub mod lab;
 pub mod ns;
 pub mod probe;
 pub mod trace;

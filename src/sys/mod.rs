@@ -33,7 +33,10 @@ pub mod drop_probe;
 pub mod firewall;
 pub mod ipam_store;
 pub mod lockfile;
+pub mod mounts;
 pub mod netns_create;
+pub mod netns_run;
+pub mod pause_procs;
 pub mod random;
 pub mod rtnl;
 pub mod sandbox;
@@ -56,7 +59,5 @@ pub fn is_denied(err: &std::io::Error) -> bool {
     )
 }
 
-// podnet lab: the in-process prober, and the lab's namespaces, files and processes.
+// podnet lab: the in-process prober.
 pub mod icmp;
-pub mod lab_net;
-pub mod lab_store;

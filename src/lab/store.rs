@@ -1,25 +1,24 @@
-//! A lab's files, mounts and processes (file, mount and process I/O):
-//! its directory under `/run/podnet/lab/<name>` with the state file
-//! (written atomically) and a lock, the mounts under it (netns bind mounts
-//! and the shared netns directory) for `lab down` to undo, its pause
-//! processes — those it recorded, checked by PID to still be a `pause` in
-//! the recorded namespace, and those it can prove are its own (podnet
-//! running `pause --netns <lab>/netns/…` inside one of the lab's
-//! namespaces), which each pause also records under the lab — stopped,
+//! A lab's files and processes (file I/O, and process and mount I/O
+//! through `sys::mounts` and `sys::pause_procs`): its directory under
+//! `/run/podnet/lab/<name>` with the state file (written atomically) and a
+//! lock, its pause processes — those it recorded, checked by PID to still
+//! be a `pause` in the recorded namespace, and those it can prove are its
+//! own (podnet running `pause --netns <lab>/netns/…` inside one of the
+//! lab's namespaces), which each pause also records under the lab —
 //! never anything found by name, and the plugin's bridge lock files of the
 //! lab's nodes.
 
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use nix::mount::{MntFlags, umount2};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use crate::sys::files;
+use crate::sys::lockfile::{self, Locked};
+pub use crate::sys::mounts::{inode_of, netns_mounts, unmount_all};
+pub use crate::sys::pause_procs::{Stopped, is_our_pause, processes_staying_in, stop_pauses};
+use crate::sys::pause_procs::{argv, netns_inode, runs_podnet};
+use crate::sys::sandbox;
 
-use super::lockfile::{self, Locked};
-use crate::lab::LAB_ROOT;
+use super::LAB_ROOT;
 
 /// The state file's name in the lab directory.
 pub const STATE_FILE: &str = "state.json";
@@ -28,8 +27,6 @@ const LOCK_FILE: &str = ".lock";
 pub const NETNS_DIR: &str = "netns";
 /// Where each pause process of the lab records itself (`<dir>/pauses/<pid>`).
 pub const PAUSES_DIR: &str = "pauses";
-/// The largest /proc/<pid>/cmdline read.
-const CMDLINE_CAP: u64 = 64 << 10;
 
 fn ctx(e: io::Error, what: impl std::fmt::Display) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
@@ -76,7 +73,7 @@ pub fn lock(dir: &Path) -> io::Result<Locked> {
 /// The state file's bytes, `None` when there is none.
 pub fn read_state(dir: &Path) -> io::Result<Option<Vec<u8>>> {
     let p = dir.join(STATE_FILE);
-    match super::files::read_capped(&p, super::files::MAX_FILE_BYTES) {
+    match files::read_capped(&p, files::MAX_FILE_BYTES) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ctx(e, format!("read {}", p.display()))),
@@ -88,47 +85,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|e| ctx(e, format!("write {}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| ctx(e, format!("rename {}", path.display())))
-}
-
-/// Mount points at or under `dir` in this mount namespace, deepest first.
-pub fn mounts_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string("/proc/self/mountinfo")
-        .map_err(|e| ctx(e, "read /proc/self/mountinfo"))?;
-    Ok(mount_points_under(&text, dir))
-}
-
-/// The mount points of a mountinfo text at or under `dir`, deepest (and
-/// latest) first. Lab paths hold no spaces, so no unescaping is needed.
-pub fn mount_points_under(mountinfo: &str, dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = mountinfo
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(PathBuf::from)
-        .filter(|p| p.starts_with(dir))
-        .collect();
-    v.reverse();
-    v.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-    v
-}
-
-/// Unmounts everything at or under `dir` (lazily, as `ip netns del` does).
-pub fn unmount_all(dir: &Path) -> io::Result<usize> {
-    let mut n = 0;
-    // a mount point may be stacked; go round until nothing is left
-    for _ in 0..8 {
-        let points = mounts_under(dir)?;
-        if points.is_empty() {
-            break;
-        }
-        for p in points {
-            match umount2(&p, MntFlags::MNT_DETACH) {
-                Ok(()) => n += 1,
-                Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
-                Err(e) => return Err(ctx(e.into(), format!("umount {}", p.display()))),
-            }
-        }
-    }
-    Ok(n)
 }
 
 /// Removes the lab directory and everything in it, then the labs' root if
@@ -217,26 +173,6 @@ fn recorded_pauses(dir: &Path) -> Vec<i32> {
         .collect()
 }
 
-/// The network namespaces bind-mounted at or under `dir`, with their inodes.
-pub fn netns_mounts(dir: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
-    Ok(mounts_under(dir)?
-        .into_iter()
-        .filter(|p| super::netns_create::is_nsfs(p))
-        .filter_map(|p| inode_of(&p).map(|i| (p, i)))
-        .collect())
-}
-
-/// The argv of a process (empty when it is gone or a zombie).
-fn argv(pid: i32) -> Vec<String> {
-    let path = PathBuf::from(format!("/proc/{pid}/cmdline"));
-    super::files::read_capped(&path, CMDLINE_CAP)
-        .unwrap_or_default()
-        .split(|b| *b == 0)
-        .filter(|a| !a.is_empty())
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect()
-}
-
 /// Whether `argv` is `<exe> pause --netns <dir>/netns/<file>`: how `lab up`
 /// (through the CNI kit) and `lab fix` start the lab's pause processes.
 pub fn is_pause_argv_of(argv: &[String], dir: &Path) -> bool {
@@ -248,25 +184,6 @@ pub fn is_pause_argv_of(argv: &[String], dir: &Path) -> bool {
         }
         _ => false,
     }
-}
-
-/// Whether process `pid` runs podnet: the same file as this process (or,
-/// after an upgrade replaced it, a file named `podnet`).
-fn runs_podnet(pid: i32) -> bool {
-    let same =
-        |a: &std::fs::Metadata, b: &std::fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
-    if let (Ok(theirs), Ok(ours)) = (
-        std::fs::metadata(format!("/proc/{pid}/exe")),
-        std::fs::metadata("/proc/self/exe"),
-    ) && same(&theirs, &ours)
-    {
-        return true;
-    }
-    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.trim_end_matches(" (deleted)") == "podnet")
-    })
 }
 
 /// The netns inode of `pid` if it is provably a pause process of the lab
@@ -288,7 +205,7 @@ pub fn lab_pauses(dir: &Path, inodes: &[u64]) -> Vec<(i32, u64)> {
     if inodes.is_empty() {
         return Vec::new();
     }
-    let mut pids: Vec<i32> = super::sandbox::processes()
+    let mut pids: Vec<i32> = sandbox::processes()
         .into_iter()
         .filter(|(_, (ino, _))| inodes.contains(ino))
         .map(|(pid, _)| pid)
@@ -301,121 +218,9 @@ pub fn lab_pauses(dir: &Path, inodes: &[u64]) -> Vec<(i32, u64)> {
         .collect()
 }
 
-/// The processes other than `except` in one of the namespaces `inodes`,
-/// with their command names, after waiting up to `grace` for them to leave
-/// (a plugin that a killed `lab up` started finishes on its own).
-pub fn processes_staying_in(inodes: &[u64], except: &[i32], grace: Duration) -> Vec<(i32, String)> {
-    let deadline = Instant::now() + grace;
-    loop {
-        let mut left: Vec<(i32, String)> = super::sandbox::processes()
-            .into_iter()
-            .filter(|(pid, (ino, _))| inodes.contains(ino) && !except.contains(pid))
-            .map(|(pid, (_, comm))| (pid, comm))
-            .collect();
-        if left.is_empty() || Instant::now() >= deadline {
-            left.sort();
-            return left;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn comm(pid: i32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .ok()
-        .map(|s| s.trim_end().to_string())
-}
-
-fn netns_inode(pid: i32) -> Option<u64> {
-    std::fs::metadata(format!("/proc/{pid}/ns/net"))
-        .ok()
-        .map(|m| m.ino())
-}
-
-/// Whether `pid` is still our pause: comm `pause`, in namespace `inode`.
-pub fn is_our_pause(pid: i32, inode: u64) -> bool {
-    pid > 1 && comm(pid).as_deref() == Some("pause") && netns_inode(pid) == Some(inode)
-}
-
-/// The inode of a namespace file (a bind mount), if it is there.
-pub fn inode_of(path: &Path) -> Option<u64> {
-    std::fs::metadata(path).ok().map(|m| m.ino())
-}
-
-/// What became of the recorded pause processes.
-#[derive(Debug, Default)]
-pub struct Stopped {
-    pub stopped: Vec<i32>,
-    /// Recorded PIDs that are gone or are something else now (not touched).
-    pub not_ours: Vec<i32>,
-    /// Still running after SIGKILL (should not happen).
-    pub survivors: Vec<i32>,
-}
-
-/// Stops the recorded pause processes `(pid, netns inode)`: SIGTERM to each
-/// that is still ours, then SIGKILL to those left after `grace`.
-pub fn stop_pauses(pauses: &[(i32, u64)], grace: Duration) -> Stopped {
-    let mut out = Stopped::default();
-    let mut live = Vec::new();
-    for &(pid, ino) in pauses {
-        if is_our_pause(pid, ino) && kill(Pid::from_raw(pid), Signal::SIGTERM).is_ok() {
-            live.push((pid, ino));
-        } else {
-            out.not_ours.push(pid);
-        }
-    }
-    let gone = |pid: i32, ino: u64| netns_inode(pid) != Some(ino);
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline && live.iter().any(|&(p, i)| !gone(p, i)) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    for &(pid, ino) in &live {
-        if !gone(pid, ino) && is_our_pause(pid, ino) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline && live.iter().any(|&(p, i)| !gone(p, i)) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    for (pid, ino) in live {
-        // reap it if it is our child (`lab up` rolling back); else its parent does
-        let _ = nix::sys::wait::waitpid(
-            Pid::from_raw(pid),
-            Some(nix::sys::wait::WaitPidFlag::WNOHANG),
-        );
-        if gone(pid, ino) {
-            out.stopped.push(pid);
-        } else {
-            out.survivors.push(pid);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn finds_the_mounts_under_a_lab_deepest_first() {
-        let text = "\
-22 1 0:21 / /run rw shared:5 - tmpfs tmpfs rw
-30 22 0:4 / /run/podnet/lab/a/netns rw shared:9 - tmpfs tmpfs rw
-31 30 0:4 net:[4026532300] /run/podnet/lab/a/netns/node1 rw shared:9 - nsfs nsfs rw
-32 30 0:4 net:[4026532301] /run/podnet/lab/a/netns/switch rw shared:9 - nsfs nsfs rw
-33 22 0:4 net:[4026532302] /run/podnet/lab/ab/netns/node1 rw - nsfs nsfs rw
-";
-        let v = mount_points_under(text, Path::new("/run/podnet/lab/a"));
-        assert_eq!(
-            v,
-            vec![
-                PathBuf::from("/run/podnet/lab/a/netns/switch"),
-                PathBuf::from("/run/podnet/lab/a/netns/node1"),
-                PathBuf::from("/run/podnet/lab/a/netns"),
-            ]
-        );
-    }
 
     #[test]
     fn only_pause_command_lines_naming_the_lab_are_its_pauses() {
@@ -479,7 +284,10 @@ mod tests {
         );
         assert!(!is_our_pause(1, 0));
         assert!(!is_our_pause(std::process::id() as i32, 0));
-        let s = stop_pauses(&[(std::process::id() as i32, 1)], Duration::from_millis(1));
+        let s = stop_pauses(
+            &[(std::process::id() as i32, 1)],
+            std::time::Duration::from_millis(1),
+        );
         assert_eq!(s.not_ours, vec![std::process::id() as i32]);
     }
 }
