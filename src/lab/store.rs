@@ -19,6 +19,7 @@ use crate::sys::pause_procs::{argv, netns_inode, runs_podnet};
 use crate::sys::sandbox;
 
 use super::LAB_ROOT;
+use crate::sys::io_context::context as ctx;
 
 /// The state file's name in the lab directory.
 pub const STATE_FILE: &str = "state.json";
@@ -27,10 +28,6 @@ const LOCK_FILE: &str = ".lock";
 pub const NETNS_DIR: &str = "netns";
 /// Where each pause process of the lab records itself (`<dir>/pauses/<pid>`).
 pub const PAUSES_DIR: &str = "pauses";
-
-fn ctx(e: io::Error, what: impl std::fmt::Display) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {e}"))
-}
 
 /// `/run/podnet/lab/<name>`.
 pub fn lab_dir(name: &str) -> PathBuf {

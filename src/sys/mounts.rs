@@ -6,11 +6,8 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use super::io_context::context as ctx;
 use nix::mount::{MntFlags, umount2};
-
-fn ctx(e: io::Error, what: impl std::fmt::Display) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {e}"))
-}
 
 /// Mount points at or under `dir` in this mount namespace, deepest first.
 pub fn mounts_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
@@ -46,7 +43,7 @@ pub fn unmount_all(dir: &Path) -> io::Result<usize> {
             match umount2(&p, MntFlags::MNT_DETACH) {
                 Ok(()) => n += 1,
                 Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
-                Err(e) => return Err(ctx(e.into(), format!("umount {}", p.display()))),
+                Err(e) => return Err(ctx(e, format!("umount {}", p.display()))),
             }
         }
     }

@@ -3,14 +3,11 @@
 //! calling thread entering one, a program executed in place of this
 //! process in one, and a tool run in the calling thread's namespace.
 
+use super::io_context::context as ctx;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn ctx(e: io::Error, what: impl std::fmt::Display) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {e}"))
-}
 
 /// Runs `f` on a helper thread inside the namespace at `netns`.
 pub fn in_netns<T: Send>(netns: &Path, f: impl FnOnce() -> io::Result<T> + Send) -> io::Result<T> {
