@@ -2,9 +2,10 @@
 //! versions, configuration parsing and validation (plugin and conflist),
 //! CNI error results, host-local-compatible IPAM allocation, the plumbing
 //! plan (steps with undo), CHECK, libcni's cache format, and GC's judgement
-//! of what leaked. No I/O here:
-//! `sys` touches the kernel and files, `commands::cni_plugin` and
-//! `commands::cni` wire them.
+//! of what leaked — pure, no I/O — and, beside them, the wing's kernel
+//! adapter: `plugin/` (plugin mode: protocol, dispatch, the plan's
+//! executor, the IPAM transaction), which does its I/O through `sys`
+//! primitives. `commands::cni_plugin` and `commands::cni` wire them.
 
 pub mod attach;
 pub mod cache;
@@ -18,6 +19,7 @@ pub mod ipam;
 pub mod names;
 pub mod observe;
 pub mod plan;
+pub mod plugin;
 pub mod types;
 pub mod version;
 

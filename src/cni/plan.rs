@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::config::MasqBackend;
+use super::error::codes;
 
 /// Which network namespace an action runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,16 +208,67 @@ impl Step {
     }
 }
 
+/// Why an action failed: what went wrong and, when it is not a kernel
+/// error, the CNI code the plugin reports for it (a busy bridge is
+/// [`codes::TRY_AGAIN_LATER`], a taken host name [`codes::HOST_NAME_TAKEN`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    pub msg: String,
+    /// `None`: a kernel error ([`codes::KERNEL`]).
+    pub code: Option<u32>,
+}
+
+impl StepError {
+    /// A kernel error.
+    pub fn new(msg: impl Into<String>) -> StepError {
+        StepError {
+            msg: msg.into(),
+            code: None,
+        }
+    }
+
+    /// An error with its own CNI code.
+    pub fn coded(code: u32, msg: impl Into<String>) -> StepError {
+        StepError {
+            msg: msg.into(),
+            code: Some(code),
+        }
+    }
+
+    /// The CNI code to report.
+    pub fn cni_code(&self) -> u32 {
+        self.code.unwrap_or(codes::KERNEL)
+    }
+}
+
+impl From<String> for StepError {
+    fn from(msg: String) -> StepError {
+        StepError::new(msg)
+    }
+}
+
+impl From<&str> for StepError {
+    fn from(msg: &str) -> StepError {
+        StepError::new(msg)
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
 /// Does actions. `apply` says whether it changed anything: a step that
 /// found its work already done (a bridge that existed) is not undone.
 pub trait Executor {
-    fn apply(&mut self, action: &Action) -> Result<bool, String>;
+    fn apply(&mut self, action: &Action) -> Result<bool, StepError>;
 }
 
 /// Hooks around each step: explaining, fault injection in tests.
 pub trait Observer {
     /// Before step `n` (1-based); an error stops the plan before it runs.
-    fn before(&mut self, _n: usize, _step: &Step) -> Result<(), String> {
+    fn before(&mut self, _n: usize, _step: &Step) -> Result<(), StepError> {
         Ok(())
     }
     /// After step `n` ran; `changed` is what the executor said.
@@ -233,7 +285,7 @@ pub struct Failure {
     /// 1-based step number.
     pub step: usize,
     pub action: Box<Action>,
-    pub error: String,
+    pub error: StepError,
 }
 
 impl fmt::Display for Failure {
@@ -271,10 +323,10 @@ impl Journal {
         &mut self,
         step: &Step,
         obs: &mut dyn Observer,
-        run: impl FnOnce(&Action) -> Result<bool, String>,
+        run: impl FnOnce(&Action) -> Result<bool, StepError>,
     ) -> Result<bool, Failure> {
         let n = self.applied + 1;
-        let fail = |error: String| Failure {
+        let fail = |error: StepError| Failure {
             step: n,
             action: Box::new(step.action.clone()),
             error,
@@ -627,14 +679,14 @@ mod tests {
     }
 
     impl Executor for Fake {
-        fn apply(&mut self, action: &Action) -> Result<bool, String> {
+        fn apply(&mut self, action: &Action) -> Result<bool, StepError> {
             let i = self.calls;
             self.calls += 1;
             if self.fail_on == Some(i) {
-                return Err("boom".into());
+                return Err(StepError::new("boom"));
             }
             if self.fail_undo && matches!(action, Action::DeleteLink { .. }) {
-                return Err("busy".into());
+                return Err(StepError::new("busy"));
             }
             self.log.push(action.clone());
             Ok(!self.unchanged.contains(&i))
@@ -745,7 +797,7 @@ mod tests {
     fn observers_can_stop_a_plan_before_any_step() {
         struct FailAt(usize);
         impl Observer for FailAt {
-            fn before(&mut self, n: usize, _: &Step) -> Result<(), String> {
+            fn before(&mut self, n: usize, _: &Step) -> Result<(), StepError> {
                 if n == self.0 {
                     Err("injected".into())
                 } else {
