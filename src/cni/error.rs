@@ -46,6 +46,9 @@ pub mod codes {
     pub const DUPLICATE_ATTACHMENT: u32 = 107;
     /// A host-side link with the attachment's name exists and is not ours.
     pub const HOST_NAME_TAKEN: u32 = 108;
+
+    /// The runtime's own: a plugin failed without printing an error object.
+    pub const NO_ERROR_OBJECT: u32 = 999;
 }
 
 /// A CNI error result.

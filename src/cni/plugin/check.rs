@@ -2,13 +2,15 @@
 //! addresses, routes and firewall rules against prevResult (`cni::check`
 //! judges). Kernel and store reads.
 
+use std::net::IpAddr;
+
 use crate::cni::attach;
 use crate::cni::check::{self, CheckInput};
 use crate::cni::config::{Ipam, Mode, PtpGateway};
 use crate::cni::env::Command;
 use crate::cni::error::{CniError, codes};
+use crate::cni::masq;
 use crate::cni::observe::{self, NsView};
-use crate::sys::firewall;
 
 use super::netns::open_netns;
 use super::{Plugin, host_view, ipam_err, kernel};
@@ -37,31 +39,7 @@ impl Plugin<'_> {
             ));
         };
         // IPAM first, like the reference plugins
-        let reserved = match &self.conf.ipam {
-            Ipam::HostLocal(hl) => {
-                let store = self.store(hl)?;
-                let g = store.lock().map_err(|e| ipam_err("IPAM lock", e))?;
-                let st = store
-                    .read_state(&g)
-                    .map_err(|e| ipam_err("IPAM store", e))?;
-                let mine = st.owned_by(&self.inv.container_id, &self.inv.ifname);
-                if mine.is_empty() {
-                    return Err(CniError::new(
-                        codes::CHECK_FAILED,
-                        format!(
-                            "host-local: Failed to find address added by container {}",
-                            self.inv.container_id
-                        ),
-                    ));
-                }
-                Some(mine)
-            }
-            Ipam::Delegated(plugin) => {
-                self.delegate(plugin, "CHECK")?;
-                None
-            }
-            Ipam::None => None,
-        };
+        let reserved = self.check_ipam()?;
         let k = self.kernel(Some(&cfile))?;
         let host = host_view(&k.host)?;
         let container = match &k.container {
@@ -90,7 +68,7 @@ impl Plugin<'_> {
             let (b, o) = (self.backend(), self.owner());
             Some(
                 k.host
-                    .run(move || firewall::present(b, &o))
+                    .run(move || masq::present(b, &o))
                     .map_err(|e| kernel("ipMasq", e))?
                     .map_err(|e| kernel("ipMasq", e))?,
             )
@@ -117,5 +95,35 @@ impl Plugin<'_> {
                     .with_details(problems.join("; ")))
             }
         }
+    }
+    /// CHECK's IPAM part, first like the reference plugins: host-local's
+    /// reservations of this attachment (none is a failed CHECK), or the
+    /// delegate's CHECK.
+    fn check_ipam(&self) -> Result<Option<Vec<IpAddr>>, CniError> {
+        Ok(match &self.conf.ipam {
+            Ipam::HostLocal(hl) => {
+                let store = self.store(hl)?;
+                let g = store.lock().map_err(|e| ipam_err("IPAM lock", e))?;
+                let st = store
+                    .read_state(&g)
+                    .map_err(|e| ipam_err("IPAM store", e))?;
+                let mine = st.owned_by(&self.inv.container_id, &self.inv.ifname);
+                if mine.is_empty() {
+                    return Err(CniError::new(
+                        codes::CHECK_FAILED,
+                        format!(
+                            "host-local: Failed to find address added by container {}",
+                            self.inv.container_id
+                        ),
+                    ));
+                }
+                Some(mine)
+            }
+            Ipam::Delegated(plugin) => {
+                self.delegate(plugin, "CHECK")?;
+                None
+            }
+            Ipam::None => None,
+        })
     }
 }

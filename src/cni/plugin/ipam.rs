@@ -1,14 +1,13 @@
-//! The IPAM transaction: host-local's reservation under the store's lock
-//! (retried when the store changes under it), a delegate's ADD, and the
+//! The plugin's IPAM: host-local's reservation transaction
+//! (`cni::reserve`) over the store on disk, locked; a delegate's ADD; the
 //! release. Store and process I/O.
-
-use std::net::IpAddr;
 
 use crate::cni::config::{Ipam, Mode};
 use crate::cni::error::{CniError, codes};
-use crate::cni::ipam::{self, HostLocalConf};
+use crate::cni::ipam::HostLocalConf;
+use crate::cni::reserve;
+use crate::cni::store::Store;
 use crate::cni::types::{CniResult, Dns, IpConfig};
-use crate::sys::ipam_store::Store;
 
 use super::{Plugin, ipam_err};
 
@@ -24,62 +23,22 @@ impl Plugin<'_> {
             Ipam::None => Ok(CniResult::default()),
             Ipam::HostLocal(hl) => {
                 let store = self.store(hl)?;
-                let g = store.lock().map_err(|e| ipam_err("IPAM lock", e))?;
-                let mut taken_meanwhile: Vec<IpAddr> = Vec::new();
-                'retry: for _ in 0..5 {
-                    let mut st = store
-                        .read_state(&g)
-                        .map_err(|e| ipam_err("IPAM store", e))?;
-                    for ip in &taken_meanwhile {
-                        st.reservations.push(ipam::Reservation {
-                            ip: *ip,
-                            owner: ipam::Owner::parse(""),
-                        });
-                    }
-                    let allocs = ipam::plan_add(hl, &self.inv.container_id, &self.inv.ifname, &st)?;
-                    let mut done = Vec::new();
-                    for a in &allocs {
-                        match store.reserve(
-                            &g,
-                            a.address.addr(),
-                            &self.inv.container_id,
-                            &self.inv.ifname,
-                            a.range_set,
-                        ) {
-                            Ok(true) => done.push(a.address.addr()),
-                            Ok(false) => {
-                                for ip in done {
-                                    let _ = store.release(&g, ip);
-                                }
-                                taken_meanwhile.push(a.address.addr());
-                                continue 'retry;
-                            }
-                            Err(e) => {
-                                for ip in done {
-                                    let _ = store.release(&g, ip);
-                                }
-                                return Err(ipam_err("IPAM reserve", e));
-                            }
-                        }
-                    }
-                    return Ok(CniResult {
-                        interfaces: Vec::new(),
-                        ips: allocs
-                            .into_iter()
-                            .map(|a| IpConfig {
-                                interface: None,
-                                address: a.address,
-                                gateway: Some(a.gateway),
-                            })
-                            .collect(),
-                        routes: hl.routes.clone(),
-                        dns: dns.clone(),
-                    });
-                }
-                Err(CniError::new(
-                    codes::TRY_AGAIN_LATER,
-                    "the IPAM store keeps changing under its lock",
-                ))
+                let mut locked = store.locked().map_err(|e| ipam_err("IPAM lock", e))?;
+                let allocs =
+                    reserve::reserve(hl, &self.inv.container_id, &self.inv.ifname, &mut locked)?;
+                Ok(CniResult {
+                    interfaces: Vec::new(),
+                    ips: allocs
+                        .into_iter()
+                        .map(|a| IpConfig {
+                            interface: None,
+                            address: a.address,
+                            gateway: Some(a.gateway),
+                        })
+                        .collect(),
+                    routes: hl.routes.clone(),
+                    dns: dns.clone(),
+                })
             }
             Ipam::Delegated(plugin) => {
                 let out = self.delegate(plugin, "ADD")?;

@@ -11,11 +11,12 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use crate::cni::error::codes;
+use crate::cni::masq;
 use crate::cni::names;
 use crate::cni::observe;
 use crate::cni::plan::{Action, Executor, Owner, Scope, Side, StepError};
+use crate::sys::lockfile;
 use crate::sys::rtnl::{NetnsWorker, RouteReq};
-use crate::sys::{firewall, lockfile};
 
 use super::{Plugin, action_words, host_view};
 
@@ -287,7 +288,7 @@ impl Kernel<'_> {
             } => {
                 let (b, o, r) = (*backend, owner.clone(), rules.clone());
                 self.host
-                    .run(move || firewall::add(b, &o, &r))
+                    .run(move || masq::add(b, &o, &r))
                     .map_err(io_err)?
                     .map_err(|e| failed("ipMasq", e))?;
                 Ok(true)
@@ -295,7 +296,7 @@ impl Kernel<'_> {
             Action::DelMasquerade { owner } => {
                 let o = owner.clone();
                 self.host
-                    .run(move || firewall::remove(&o))
+                    .run(move || masq::remove(&o))
                     .map_err(io_err)?
                     .map_err(|e| failed("ipMasq", e))
             }

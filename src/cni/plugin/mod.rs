@@ -32,12 +32,13 @@ use serde_json::{Value, json};
 use crate::cni::config::{self, MasqBackend, PluginConf};
 use crate::cni::env::{self, Command, Invocation};
 use crate::cni::error::{CniError, codes};
+use crate::cni::masq;
 use crate::cni::names;
 use crate::cni::observe::{self, NsView};
 use crate::cni::plan::{Action, ExplainCtx, Owner};
 use crate::cni::version::{self, Version};
+use crate::sys::files;
 use crate::sys::rtnl::NetnsWorker;
-use crate::sys::{files, firewall};
 
 use hooks::{Faults, Hooks};
 use kernel::Kernel;
@@ -177,9 +178,7 @@ impl Plugin<'_> {
     }
 
     fn backend(&self) -> MasqBackend {
-        self.conf
-            .masq_backend
-            .unwrap_or_else(firewall::default_backend)
+        self.conf.masq_backend.unwrap_or_else(masq::default_backend)
     }
 
     fn kernel<'p>(&'p self, container: Option<&File>) -> Result<Kernel<'p>, CniError> {

@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use crate::cni::config::{Ipam, MasqBackend};
 use crate::cni::error::{CniError, codes};
 use crate::cni::ipam;
+use crate::cni::masq;
 use crate::cni::names;
-use crate::sys::ipam_store::Store;
+use crate::cni::store::Store;
 use crate::sys::{caps, firewall};
 
 use super::{Plugin, host_view, ipam_err};
@@ -128,11 +129,11 @@ impl Plugin<'_> {
             }
         }
         let name = self.conf.name.clone();
-        match k.host.run(move || firewall::attachments_of_network(&name)) {
+        match k.host.run(move || masq::attachments_of_network(&name)) {
             Ok(Ok(keys)) => {
                 let stale: Vec<String> = keys.into_iter().filter(|k| !keep.contains(k)).collect();
                 if !stale.is_empty() {
-                    match k.host.run(move || firewall::remove_keys(&stale)) {
+                    match k.host.run(move || masq::remove_keys(&stale)) {
                         Ok(Ok(_)) => {}
                         Ok(Err(e)) | Err(e) => errors.push(format!("ipMasq: {e}")),
                     }
