@@ -121,6 +121,20 @@ impl fmt::Display for CniError {
 
 impl std::error::Error for CniError {}
 
+/// Why a document of the wing — a network configuration list, a libcni
+/// cache entry — cannot be used: what is wrong with it, or why it could
+/// not be read. Displays as that message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocError(pub String);
+
+impl fmt::Display for DocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DocError {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -484,7 +484,14 @@ impl Action {
 
     /// The shell commands this action is equivalent to.
     pub fn explain(&self, ctx: &ExplainCtx) -> Vec<String> {
-        match self {
+        self.explain_link(ctx)
+            .or_else(|| self.explain_addressing(ctx))
+            .unwrap_or_else(|| self.explain_other())
+    }
+
+    /// Links and bridges; `None`: not such an action.
+    fn explain_link(&self, ctx: &ExplainCtx) -> Option<Vec<String>> {
+        Some(match self {
             Action::EnsureBridge { name, mtu, promisc } => {
                 let mut v = vec![format!(
                     "ip link add {name}{} type bridge    # unless it exists",
@@ -538,6 +545,13 @@ impl Action {
             Action::PinBridgeMac { name } => vec![format!(
                 "ip link set {name} address $(cat /sys/class/net/{name}/address)    # pin the bridge MAC"
             )],
+            _ => return None,
+        })
+    }
+
+    /// Addresses, routes, neighbours, sysctls; `None`: not such an action.
+    fn explain_addressing(&self, ctx: &ExplainCtx) -> Option<Vec<String>> {
+        Some(match self {
             Action::AddAddress { side, dev, addr } => {
                 vec![format!("{} addr add {addr} dev {dev}", ctx.ip(*side))]
             }
@@ -587,6 +601,13 @@ impl Action {
                     ctx.ip(*side)
                 )]
             }
+            _ => return None,
+        })
+    }
+
+    /// The firewall and IPAM.
+    fn explain_other(&self) -> Vec<String> {
+        match self {
             Action::AddMasquerade {
                 backend,
                 owner,
@@ -649,6 +670,7 @@ impl Action {
                 "# IPAM: release the addresses of {}/{}",
                 owner.container_id, owner.ifname
             )],
+            _ => Vec::new(),
         }
     }
 }

@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 use crate::cni::cache::{CacheEntry, DEFAULT_CACHE_DIR};
 use crate::cni::cache_store;
 use crate::cni::conflist::{self, NetConfList};
-use crate::cni::error::{CniError, codes};
+use crate::cni::error::{CniError, DocError, codes};
 use crate::cni::ipam::DEFAULT_DATA_DIR;
 use crate::error::{Error, Result};
 use crate::sys::cni_exec::DEFAULT_BIN_DIRS;
@@ -278,7 +278,7 @@ impl Runtime {
     /// Every network configuration file in the config dir, sorted by name,
     /// each read bounded (a fifo, a device or a huge file is that file's
     /// error).
-    pub fn networks(&self) -> Vec<(PathBuf, std::result::Result<NetConfList, String>)> {
+    pub fn networks(&self) -> Vec<(PathBuf, std::result::Result<NetConfList, DocError>)> {
         let Ok(rd) = std::fs::read_dir(&self.cfg.conf_dir) else {
             return Vec::new();
         };
@@ -296,7 +296,7 @@ impl Runtime {
             .into_iter()
             .map(|p| {
                 let parsed = read_capped(&p, MAX_FILE_BYTES)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| DocError(e.to_string()))
                     .and_then(|b| conflist::parse(&b));
                 (p, parsed)
             })
@@ -309,7 +309,7 @@ impl Runtime {
         let mut warnings = Vec::new();
         for (path, data) in cache_store::read_all(&self.cfg.cache_dir) {
             match data
-                .map_err(|e| e.to_string())
+                .map_err(|e| DocError(e.to_string()))
                 .and_then(|b| CacheEntry::parse(&b))
             {
                 Ok(entry) => out.push(Cached { path, entry }),
