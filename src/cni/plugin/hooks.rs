@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use crate::cni::plan::{ExplainCtx, Observer, Step, StepError};
 
+use super::Plugin;
+
 /// How long the stop hook waits at most unless told otherwise.
 pub(super) const STOP_HOOK_LIMIT: Duration = Duration::from_secs(300);
 
@@ -117,6 +119,18 @@ impl Faults {
     }
 
     fn after(&self, _n: usize) {}
+}
+
+impl Plugin<'_> {
+    /// The observer of this invocation's plans.
+    pub(super) fn hooks(&self) -> Hooks {
+        Hooks {
+            explain: self.explain.then(|| ExplainCtx {
+                container_netns: self.inv.netns.clone(),
+            }),
+            faults: Faults::of_this_build(),
+        }
+    }
 }
 
 #[cfg(test)]

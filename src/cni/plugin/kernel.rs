@@ -18,7 +18,9 @@ use crate::cni::plan::{Action, Executor, Owner, Scope, Side, StepError};
 use crate::sys::lockfile;
 use crate::sys::rtnl::{NetnsWorker, RouteReq};
 
-use super::{Plugin, action_words, host_view};
+use crate::cni::error::CniError;
+
+use super::{Plugin, action_words, host_view, kernel as failed_to};
 
 /// How long an ADD waits for another ADD on the same bridge.
 pub(super) const BRIDGE_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
@@ -353,5 +355,25 @@ pub(super) fn is_link_local(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => a.is_link_local(),
         IpAddr::V6(a) => (a.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+impl<'a> Plugin<'a> {
+    /// The executor: netlink workers in the node's netns and, when it is
+    /// open, the pod's.
+    pub(super) fn kernel<'p>(&'p self, container: Option<&File>) -> Result<Kernel<'p>, CniError> {
+        let host_ns =
+            File::open("/proc/self/ns/net").map_err(|e| failed_to("open /proc/self/ns/net", e))?;
+        Ok(Kernel {
+            host: NetnsWorker::spawn(None)
+                .map_err(|e| failed_to("netlink in the node's netns", e))?,
+            container: container
+                .map(|f| NetnsWorker::spawn(Some(f)))
+                .transpose()
+                .map_err(|e| failed_to(format!("enter {}", self.inv.netns), e))?,
+            host_ns,
+            plugin: self,
+            bridge_lock: None,
+        })
     }
 }

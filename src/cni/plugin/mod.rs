@@ -24,7 +24,6 @@ mod kernel;
 mod netns;
 mod status;
 
-use std::fs::File;
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
@@ -39,9 +38,6 @@ use crate::cni::plan::{Action, ExplainCtx, Owner};
 use crate::cni::version::{self, Version};
 use crate::sys::files;
 use crate::sys::rtnl::NetnsWorker;
-
-use hooks::{Faults, Hooks};
-use kernel::Kernel;
 
 /// Runs one plugin invocation from the process environment and stdin;
 /// returns the exit status.
@@ -179,29 +175,5 @@ impl Plugin<'_> {
 
     fn backend(&self) -> MasqBackend {
         self.conf.masq_backend.unwrap_or_else(masq::default_backend)
-    }
-
-    fn kernel<'p>(&'p self, container: Option<&File>) -> Result<Kernel<'p>, CniError> {
-        let host_ns =
-            File::open("/proc/self/ns/net").map_err(|e| kernel("open /proc/self/ns/net", e))?;
-        Ok(Kernel {
-            host: NetnsWorker::spawn(None).map_err(|e| kernel("netlink in the node's netns", e))?,
-            container: container
-                .map(|f| NetnsWorker::spawn(Some(f)))
-                .transpose()
-                .map_err(|e| kernel(format!("enter {}", self.inv.netns), e))?,
-            host_ns,
-            plugin: self,
-            bridge_lock: None,
-        })
-    }
-
-    fn hooks(&self) -> Hooks {
-        Hooks {
-            explain: self.explain.then(|| ExplainCtx {
-                container_netns: self.inv.netns.clone(),
-            }),
-            faults: Faults::of_this_build(),
-        }
     }
 }

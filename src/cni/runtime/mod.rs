@@ -10,6 +10,7 @@
 //! [`sandbox`], plugin chains in [`chain`]).
 
 mod chain;
+mod exec;
 pub mod gc;
 mod sandbox;
 #[cfg(test)]
@@ -37,7 +38,7 @@ use crate::sys::sandbox::processes;
 
 pub use crate::cni::gc::SandboxState;
 pub use crate::model::cni::{AttachmentInfo, CheckOutcome};
-pub use chain::{PluginExec, Processes, outcome};
+pub use exec::{PluginExec, Processes, outcome};
 
 /// Where everything is.
 #[derive(Debug, Clone)]
