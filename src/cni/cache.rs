@@ -6,6 +6,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::error::DocError;
+
 /// libcni's default cache directory.
 pub const DEFAULT_CACHE_DIR: &str = "/var/lib/cni";
 
@@ -96,11 +98,11 @@ impl CacheEntry {
             .join(";")
     }
 
-    pub fn parse(bytes: &[u8]) -> Result<CacheEntry, String> {
-        let e: CacheEntry =
-            serde_json::from_slice(bytes).map_err(|e| format!("not a CNI cache entry: {e}"))?;
+    pub fn parse(bytes: &[u8]) -> Result<CacheEntry, DocError> {
+        let e: CacheEntry = serde_json::from_slice(bytes)
+            .map_err(|e| DocError(format!("not a CNI cache entry: {e}")))?;
         if e.kind != "cniCacheV1" {
-            return Err(format!("unknown cache kind {:?}", e.kind));
+            return Err(DocError(format!("unknown cache kind {:?}", e.kind)));
         }
         Ok(e)
     }

@@ -9,8 +9,8 @@ use std::net::IpAddr;
 use super::attach::host_interface_index;
 use super::config::{Mode, PluginConf, PtpGateway};
 use super::names;
-use super::observe::NsView;
-use super::types::CniResult;
+use super::observe::{LinkView, NsView};
+use super::types::{CniResult, Interface};
 
 /// Everything CHECK looks at.
 pub struct CheckInput<'a> {
@@ -34,13 +34,44 @@ pub struct CheckInput<'a> {
 /// The differences found; empty means the attachment is as ADD left it.
 pub fn check(i: &CheckInput<'_>) -> Vec<String> {
     let mut p = Vec::new();
+    let Some(cl) = container_side(i, &mut p) else {
+        return p;
+    };
+    let Some((hif, hl)) = host_veth(i, cl, &mut p) else {
+        return p;
+    };
+    match i.conf.mode {
+        Mode::Bridge => bridge(i, hif, hl, &mut p),
+        Mode::Ptp => ptp(i, hif, hl, &mut p),
+    }
+    if i.masq_present == Some(false) {
+        p.push("ipMasq rules are missing".into());
+    }
+    if let Some(reserved) = &i.reserved {
+        for ip in &i.prev.ips {
+            let a = ip.address.addr();
+            // proxyArp results carry the pod address; all modes reserve it
+            if !reserved.contains(&a) {
+                p.push(format!(
+                    "IPAM holds no reservation of {a} for this attachment"
+                ));
+            }
+        }
+    }
+    p
+}
+
+/// The pod interface as prevResult has it: its netns, kind, state, MAC,
+/// MTU, addresses and routes. `None`: it is not there (nothing more to
+/// compare).
+fn container_side<'a>(i: &CheckInput<'a>, p: &mut Vec<String>) -> Option<&'a LinkView> {
     let prev = i.prev;
     let Some((cidx, cif)) = prev.container_interface(i.ifname) else {
         p.push(format!(
             "prevResult has no interface {} in a sandbox",
             i.ifname
         ));
-        return p;
+        return None;
     };
     if cif.sandbox != i.netns {
         p.push(format!(
@@ -50,7 +81,7 @@ pub fn check(i: &CheckInput<'_>) -> Vec<String> {
     }
     let Some(cl) = i.container.link(i.ifname) else {
         p.push(format!("interface {} not found in the container", i.ifname));
-        return p;
+        return None;
     };
     if cl.kind != "veth" {
         p.push(format!(
@@ -98,16 +129,24 @@ pub fn check(i: &CheckInput<'_>) -> Vec<String> {
             p.push(format!("route {}{via} missing in the container", r.dst));
         }
     }
+    Some(cl)
+}
 
-    // The host veth: present, a veth, up, peer of the pod interface, ours.
+/// The host veth: present, a veth, up, peer of the pod interface, ours.
+fn host_veth<'a>(
+    i: &CheckInput<'a>,
+    cl: &LinkView,
+    p: &mut Vec<String>,
+) -> Option<(&'a Interface, &'a LinkView)> {
+    let prev = i.prev;
     let hidx = host_interface_index(i.conf.mode);
     let Some(hif) = prev.interfaces.get(hidx).filter(|h| h.sandbox.is_empty()) else {
         p.push("prevResult has no host veth".into());
-        return p;
+        return None;
     };
     let Some(hl) = i.host.link(&hif.name) else {
         p.push(format!("host veth {} not found", hif.name));
-        return p;
+        return None;
     };
     if hl.kind != "veth" {
         p.push(format!(
@@ -150,88 +189,79 @@ pub fn check(i: &CheckInput<'_>) -> Vec<String> {
             hif.name
         ));
     }
+    Some((hif, hl))
+}
 
-    match i.conf.mode {
-        Mode::Bridge => match i.host.link(&i.conf.bridge) {
-            None => p.push(format!("bridge {} not found", i.conf.bridge)),
-            Some(br) => {
-                if br.kind != "bridge" {
-                    p.push(format!(
-                        "{} is a {:?}, not a bridge",
-                        i.conf.bridge, br.kind
-                    ));
-                }
-                if !br.admin_up {
-                    p.push(format!("bridge {} is down", i.conf.bridge));
-                }
-                if br.promisc != i.conf.promisc {
-                    p.push(format!(
-                        "bridge {} promiscuous mode is {}, the config says {}",
-                        i.conf.bridge, br.promisc, i.conf.promisc
-                    ));
-                }
-                if hl.master != Some(br.index) {
-                    p.push(format!(
-                        "host veth {} is not a port of bridge {}",
-                        hif.name, i.conf.bridge
-                    ));
-                }
-                if hl.hairpin.is_some_and(|h| h != i.conf.hairpin) {
-                    p.push(format!(
-                        "host veth {} hairpin mode is not {}",
-                        hif.name, i.conf.hairpin
-                    ));
-                }
-                if i.conf.is_gateway {
-                    for ip in &prev.ips {
-                        let Some(gw) = ip.gateway else { continue };
-                        if !i.host.addrs_of(br.index).any(|a| a.addr.addr() == gw) {
-                            p.push(format!("gateway {gw} missing on bridge {}", i.conf.bridge));
-                        }
+/// bridge mode: the bridge, its state, the veth's port and hairpin, the gateway.
+fn bridge(i: &CheckInput<'_>, hif: &Interface, hl: &LinkView, p: &mut Vec<String>) {
+    let prev = i.prev;
+    match i.host.link(&i.conf.bridge) {
+        None => p.push(format!("bridge {} not found", i.conf.bridge)),
+        Some(br) => {
+            if br.kind != "bridge" {
+                p.push(format!(
+                    "{} is a {:?}, not a bridge",
+                    i.conf.bridge, br.kind
+                ));
+            }
+            if !br.admin_up {
+                p.push(format!("bridge {} is down", i.conf.bridge));
+            }
+            if br.promisc != i.conf.promisc {
+                p.push(format!(
+                    "bridge {} promiscuous mode is {}, the config says {}",
+                    i.conf.bridge, br.promisc, i.conf.promisc
+                ));
+            }
+            if hl.master != Some(br.index) {
+                p.push(format!(
+                    "host veth {} is not a port of bridge {}",
+                    hif.name, i.conf.bridge
+                ));
+            }
+            if hl.hairpin.is_some_and(|h| h != i.conf.hairpin) {
+                p.push(format!(
+                    "host veth {} hairpin mode is not {}",
+                    hif.name, i.conf.hairpin
+                ));
+            }
+            if i.conf.is_gateway {
+                for ip in &prev.ips {
+                    let Some(gw) = ip.gateway else { continue };
+                    if !i.host.addrs_of(br.index).any(|a| a.addr.addr() == gw) {
+                        p.push(format!("gateway {gw} missing on bridge {}", i.conf.bridge));
                     }
                 }
             }
-        },
-        Mode::Ptp => {
-            for ip in &prev.ips {
-                let pod = ip.address.addr();
-                if !i.host.routes.iter().any(|r| {
-                    r.dst.addr() == pod
-                        && r.dst.prefix_len() == r.dst.max_prefix_len()
-                        && r.oif == Some(hl.index)
-                }) {
-                    p.push(format!("host route to {pod} via {} missing", hif.name));
-                }
-                if i.conf.ptp_gateway == PtpGateway::OnLink
-                    && let Some(gw) = ip.gateway
-                    && !i.host.addrs_of(hl.index).any(|a| a.addr.addr() == gw)
-                {
-                    p.push(format!("gateway {gw} missing on host veth {}", hif.name));
-                }
-            }
-            if i.conf.ptp_gateway == PtpGateway::ProxyArp
-                && prev.ips.iter().any(|ip| ip.address.addr().is_ipv4())
-                && i.proxy_arp.as_deref().map(str::trim) != Some("1")
-            {
-                p.push(format!("proxy_arp is off on host veth {}", hif.name));
-            }
         }
     }
-    if i.masq_present == Some(false) {
-        p.push("ipMasq rules are missing".into());
-    }
-    if let Some(reserved) = &i.reserved {
-        for ip in &prev.ips {
-            let a = ip.address.addr();
-            // proxyArp results carry the pod address; all modes reserve it
-            if !reserved.contains(&a) {
-                p.push(format!(
-                    "IPAM holds no reservation of {a} for this attachment"
-                ));
-            }
+}
+
+/// ptp mode: the host routes, the on-link gateway, proxy ARP.
+fn ptp(i: &CheckInput<'_>, hif: &Interface, hl: &LinkView, p: &mut Vec<String>) {
+    let prev = i.prev;
+    for ip in &prev.ips {
+        let pod = ip.address.addr();
+        if !i.host.routes.iter().any(|r| {
+            r.dst.addr() == pod
+                && r.dst.prefix_len() == r.dst.max_prefix_len()
+                && r.oif == Some(hl.index)
+        }) {
+            p.push(format!("host route to {pod} via {} missing", hif.name));
+        }
+        if i.conf.ptp_gateway == PtpGateway::OnLink
+            && let Some(gw) = ip.gateway
+            && !i.host.addrs_of(hl.index).any(|a| a.addr.addr() == gw)
+        {
+            p.push(format!("gateway {gw} missing on host veth {}", hif.name));
         }
     }
-    p
+    if i.conf.ptp_gateway == PtpGateway::ProxyArp
+        && prev.ips.iter().any(|ip| ip.address.addr().is_ipv4())
+        && i.proxy_arp.as_deref().map(str::trim) != Some("1")
+    {
+        p.push(format!("proxy_arp is off on host veth {}", hif.name));
+    }
 }
 
 #[cfg(test)]

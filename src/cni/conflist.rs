@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::config::valid_network_name;
+use super::error::DocError;
 use super::ipam::Attachment;
 use super::version::{self, Version};
 
@@ -43,7 +44,11 @@ impl NetConfList {
 }
 
 /// Parses a `.conflist` or a single-plugin `.conf`.
-pub fn parse(bytes: &[u8]) -> Result<NetConfList, String> {
+pub fn parse(bytes: &[u8]) -> Result<NetConfList, DocError> {
+    parse_list(bytes).map_err(DocError)
+}
+
+fn parse_list(bytes: &[u8]) -> Result<NetConfList, String> {
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
     let obj = v.as_object().ok_or("not a JSON object")?;
     let cni_version = obj

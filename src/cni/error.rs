@@ -46,6 +46,9 @@ pub mod codes {
     pub const DUPLICATE_ATTACHMENT: u32 = 107;
     /// A host-side link with the attachment's name exists and is not ours.
     pub const HOST_NAME_TAKEN: u32 = 108;
+
+    /// The runtime's own: a plugin failed without printing an error object.
+    pub const NO_ERROR_OBJECT: u32 = 999;
 }
 
 /// A CNI error result.
@@ -117,6 +120,20 @@ impl fmt::Display for CniError {
 }
 
 impl std::error::Error for CniError {}
+
+/// Why a document of the wing — a network configuration list, a libcni
+/// cache entry — cannot be used: what is wrong with it, or why it could
+/// not be read. Displays as that message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocError(pub String);
+
+impl fmt::Display for DocError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DocError {}
 
 #[cfg(test)]
 mod tests {

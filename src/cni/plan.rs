@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::config::MasqBackend;
+use super::error::codes;
 
 /// Which network namespace an action runs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,16 +208,67 @@ impl Step {
     }
 }
 
+/// Why an action failed: what went wrong and, when it is not a kernel
+/// error, the CNI code the plugin reports for it (a busy bridge is
+/// [`codes::TRY_AGAIN_LATER`], a taken host name [`codes::HOST_NAME_TAKEN`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    pub msg: String,
+    /// `None`: a kernel error ([`codes::KERNEL`]).
+    pub code: Option<u32>,
+}
+
+impl StepError {
+    /// A kernel error.
+    pub fn new(msg: impl Into<String>) -> StepError {
+        StepError {
+            msg: msg.into(),
+            code: None,
+        }
+    }
+
+    /// An error with its own CNI code.
+    pub fn coded(code: u32, msg: impl Into<String>) -> StepError {
+        StepError {
+            msg: msg.into(),
+            code: Some(code),
+        }
+    }
+
+    /// The CNI code to report.
+    pub fn cni_code(&self) -> u32 {
+        self.code.unwrap_or(codes::KERNEL)
+    }
+}
+
+impl From<String> for StepError {
+    fn from(msg: String) -> StepError {
+        StepError::new(msg)
+    }
+}
+
+impl From<&str> for StepError {
+    fn from(msg: &str) -> StepError {
+        StepError::new(msg)
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
 /// Does actions. `apply` says whether it changed anything: a step that
 /// found its work already done (a bridge that existed) is not undone.
 pub trait Executor {
-    fn apply(&mut self, action: &Action) -> Result<bool, String>;
+    fn apply(&mut self, action: &Action) -> Result<bool, StepError>;
 }
 
 /// Hooks around each step: explaining, fault injection in tests.
 pub trait Observer {
     /// Before step `n` (1-based); an error stops the plan before it runs.
-    fn before(&mut self, _n: usize, _step: &Step) -> Result<(), String> {
+    fn before(&mut self, _n: usize, _step: &Step) -> Result<(), StepError> {
         Ok(())
     }
     /// After step `n` ran; `changed` is what the executor said.
@@ -233,7 +285,7 @@ pub struct Failure {
     /// 1-based step number.
     pub step: usize,
     pub action: Box<Action>,
-    pub error: String,
+    pub error: StepError,
 }
 
 impl fmt::Display for Failure {
@@ -271,10 +323,10 @@ impl Journal {
         &mut self,
         step: &Step,
         obs: &mut dyn Observer,
-        run: impl FnOnce(&Action) -> Result<bool, String>,
+        run: impl FnOnce(&Action) -> Result<bool, StepError>,
     ) -> Result<bool, Failure> {
         let n = self.applied + 1;
-        let fail = |error: String| Failure {
+        let fail = |error: StepError| Failure {
             step: n,
             action: Box::new(step.action.clone()),
             error,
@@ -432,7 +484,14 @@ impl Action {
 
     /// The shell commands this action is equivalent to.
     pub fn explain(&self, ctx: &ExplainCtx) -> Vec<String> {
-        match self {
+        self.explain_link(ctx)
+            .or_else(|| self.explain_addressing(ctx))
+            .unwrap_or_else(|| self.explain_other())
+    }
+
+    /// Links and bridges; `None`: not such an action.
+    fn explain_link(&self, ctx: &ExplainCtx) -> Option<Vec<String>> {
+        Some(match self {
             Action::EnsureBridge { name, mtu, promisc } => {
                 let mut v = vec![format!(
                     "ip link add {name}{} type bridge    # unless it exists",
@@ -486,6 +545,13 @@ impl Action {
             Action::PinBridgeMac { name } => vec![format!(
                 "ip link set {name} address $(cat /sys/class/net/{name}/address)    # pin the bridge MAC"
             )],
+            _ => return None,
+        })
+    }
+
+    /// Addresses, routes, neighbours, sysctls; `None`: not such an action.
+    fn explain_addressing(&self, ctx: &ExplainCtx) -> Option<Vec<String>> {
+        Some(match self {
             Action::AddAddress { side, dev, addr } => {
                 vec![format!("{} addr add {addr} dev {dev}", ctx.ip(*side))]
             }
@@ -535,6 +601,13 @@ impl Action {
                     ctx.ip(*side)
                 )]
             }
+            _ => return None,
+        })
+    }
+
+    /// The firewall and IPAM.
+    fn explain_other(&self) -> Vec<String> {
+        match self {
             Action::AddMasquerade {
                 backend,
                 owner,
@@ -597,234 +670,10 @@ impl Action {
                 "# IPAM: release the addresses of {}/{}",
                 owner.container_id, owner.ifname
             )],
+            _ => Vec::new(),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Records applied actions; fails the action at `fail_on` (0-based).
-    struct Fake {
-        log: Vec<Action>,
-        fail_on: Option<usize>,
-        unchanged: Vec<usize>,
-        calls: usize,
-        fail_undo: bool,
-    }
-
-    impl Fake {
-        fn new(fail_on: Option<usize>) -> Fake {
-            Fake {
-                log: Vec::new(),
-                fail_on,
-                unchanged: Vec::new(),
-                calls: 0,
-                fail_undo: false,
-            }
-        }
-    }
-
-    impl Executor for Fake {
-        fn apply(&mut self, action: &Action) -> Result<bool, String> {
-            let i = self.calls;
-            self.calls += 1;
-            if self.fail_on == Some(i) {
-                return Err("boom".into());
-            }
-            if self.fail_undo && matches!(action, Action::DeleteLink { .. }) {
-                return Err("busy".into());
-            }
-            self.log.push(action.clone());
-            Ok(!self.unchanged.contains(&i))
-        }
-    }
-
-    fn steps() -> Vec<Step> {
-        vec![
-            Step::new(
-                Action::EnsureBridge {
-                    name: "cni0".into(),
-                    mtu: None,
-                    promisc: false,
-                },
-                Some(Action::DeleteBridgeIfUnused {
-                    name: "cni0".into(),
-                }),
-            ),
-            Step::new(
-                Action::CreateVeth {
-                    ifname: "eth0".into(),
-                    host_ifname: "pnetx".into(),
-                    mtu: None,
-                    host_mac: None,
-                },
-                Some(Action::DeleteLink {
-                    side: Side::Container,
-                    name: "eth0".into(),
-                }),
-            ),
-            Step::plain(Action::SetLinkUp {
-                side: Side::Host,
-                name: "pnetx".into(),
-            }),
-            Step::new(
-                Action::EnsureBridgeAddress {
-                    bridge: "cni0".into(),
-                    addr: "10.0.0.1/24".parse().unwrap(),
-                    force: false,
-                },
-                Some(Action::DelBridgeAddressIfUnused {
-                    bridge: "cni0".into(),
-                    addr: "10.0.0.1/24".parse().unwrap(),
-                }),
-            ),
-        ]
-    }
-
-    #[test]
-    fn a_failure_undoes_applied_steps_in_reverse() {
-        let mut fake = Fake::new(Some(3));
-        let mut j = Journal::new();
-        let err = j.run_all(&steps(), &mut fake, &mut Quiet).unwrap_err();
-        assert_eq!(err.step, 4);
-        assert_eq!(j.steps_run(), 3);
-        let errors = j.rollback(&mut fake);
-        assert!(errors.is_empty());
-        assert_eq!(
-            &fake.log[3..],
-            &[
-                Action::DeleteLink {
-                    side: Side::Container,
-                    name: "eth0".into()
-                },
-                Action::DeleteBridgeIfUnused {
-                    name: "cni0".into()
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn unchanged_steps_are_not_undone() {
-        let mut fake = Fake::new(Some(3));
-        fake.unchanged = vec![0]; // the bridge was there already
-        let mut j = Journal::new();
-        assert!(j.run_all(&steps(), &mut fake, &mut Quiet).is_err());
-        j.rollback(&mut fake);
-        assert_eq!(
-            fake.log.last(),
-            Some(&Action::DeleteLink {
-                side: Side::Container,
-                name: "eth0".into()
-            })
-        );
-        assert!(!fake.log.contains(&Action::DeleteBridgeIfUnused {
-            name: "cni0".into()
-        }));
-    }
-
-    #[test]
-    fn rollback_continues_past_undo_failures() {
-        let mut fake = Fake::new(Some(3));
-        let mut j = Journal::new();
-        assert!(j.run_all(&steps(), &mut fake, &mut Quiet).is_err());
-        fake.fail_undo = true;
-        let errors = j.rollback(&mut fake);
-        assert_eq!(errors.len(), 1);
-        assert_eq!(
-            fake.log.last(),
-            Some(&Action::DeleteBridgeIfUnused {
-                name: "cni0".into()
-            })
-        );
-    }
-
-    #[test]
-    fn observers_can_stop_a_plan_before_any_step() {
-        struct FailAt(usize);
-        impl Observer for FailAt {
-            fn before(&mut self, n: usize, _: &Step) -> Result<(), String> {
-                if n == self.0 {
-                    Err("injected".into())
-                } else {
-                    Ok(())
-                }
-            }
-        }
-        for k in 1..=4 {
-            let mut fake = Fake::new(None);
-            let mut j = Journal::new();
-            let err = j.run_all(&steps(), &mut fake, &mut FailAt(k)).unwrap_err();
-            assert_eq!(err.step, k);
-            assert_eq!(fake.log.len(), k - 1);
-            j.rollback(&mut fake);
-            // every create was undone
-            let created_veth = fake
-                .log
-                .iter()
-                .any(|a| matches!(a, Action::CreateVeth { .. }));
-            let deleted_veth = fake
-                .log
-                .iter()
-                .any(|a| matches!(a, Action::DeleteLink { .. }));
-            assert_eq!(created_veth, deleted_veth, "step {k}");
-        }
-        let mut j = Journal::new();
-        let mut fake = Fake::new(None);
-        j.run_all(&steps(), &mut fake, &mut Quiet).unwrap();
-        j.commit();
-        assert!(j.rollback(&mut fake).is_empty());
-        assert_eq!(fake.log.len(), 4);
-    }
-
-    #[test]
-    fn explains_actions_as_commands() {
-        let ctx = ExplainCtx {
-            container_netns: "/run/netns/cni-1234".into(),
-        };
-        let s = &steps();
-        assert_eq!(
-            s[1].action.explain(&ctx),
-            vec!["ip link add pnetx type veth peer name eth0 netns cni-1234".to_string()]
-        );
-        let r = Action::AddRoute {
-            side: Side::Container,
-            route: RouteSpec {
-                scope: Scope::Link,
-                src: Some("10.0.0.2".parse().unwrap()),
-                ..RouteSpec::new("10.0.0.1/32".parse().unwrap(), None, "eth0")
-            },
-        };
-        assert_eq!(
-            r.explain(&ctx),
-            vec!["ip -n cni-1234 route add 10.0.0.1 dev eth0 scope link src 10.0.0.2".to_string()]
-        );
-        let other = ExplainCtx {
-            container_netns: "/proc/42/ns/net".into(),
-        };
-        assert!(r.explain(&other)[0].starts_with("nsenter --net=/proc/42/ns/net ip route add"));
-        let sys = Action::Sysctl {
-            side: Side::Container,
-            key: "net/ipv4/conf/eth0.5/arp_notify".into(),
-            value: "1".into(),
-        };
-        assert_eq!(
-            sys.explain(&ctx),
-            vec!["ip netns exec cni-1234 sysctl -w net.ipv4.conf.eth0/5.arp_notify=1".to_string()]
-        );
-        let d = Action::AddRoute {
-            side: Side::Host,
-            route: RouteSpec::new(
-                "0.0.0.0/0".parse().unwrap(),
-                Some("10.0.0.1".parse().unwrap()),
-                "eth0",
-            ),
-        };
-        assert_eq!(
-            d.explain(&ctx),
-            vec!["ip route add default via 10.0.0.1 dev eth0".to_string()]
-        );
-    }
-}
+mod tests;

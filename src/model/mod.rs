@@ -1,6 +1,7 @@
 //! Plain serialisable data that flows between the layers. No I/O.
 
 pub mod claim;
+pub mod cni;
 pub mod doctor;
 pub mod drops;
 pub mod ethtool;

@@ -1,6 +1,7 @@
 //! Renderers: tables (comfy-table), JSON (the documented contract) and
 //! error lines. Every renderer writes to a `&mut dyn Write`; no other I/O.
 
+pub mod cni;
 pub mod doctor;
 pub mod drops;
 pub mod error;

@@ -27,11 +27,9 @@ pub mod tracefs;
 pub use root::HostRoot;
 
 // The CNI plugin and the plumbing kit: kernel and file I/O they need.
-pub mod cni_cache_store;
 pub mod cni_exec;
 pub mod drop_probe;
 pub mod firewall;
-pub mod ipam_store;
 pub mod lockfile;
 pub mod mounts;
 pub mod netns_create;

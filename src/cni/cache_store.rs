@@ -1,13 +1,14 @@
 //! libcni's result cache on disk (file I/O): `<cacheDir>/results/<file>`,
 //! written atomically (temporary file, then rename), listed, read bounded
 //! (a fifo, a device or a huge file there is that file's error, never a
-//! hang) and removed. The entry format is `cni::cache`.
+//! hang) and removed. The entry format is `cni::cache`; this is the wing's
+//! kernel adapter for it, over `sys::files`.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::files::{MAX_FILE_BYTES, read_capped};
-use crate::cni::cache::CacheEntry;
+use super::cache::CacheEntry;
+use crate::sys::files::{MAX_FILE_BYTES, read_capped};
 
 /// `<cache_dir>/results`.
 pub fn results_dir(cache_dir: &Path) -> PathBuf {

@@ -4,7 +4,8 @@
 //! and a `lock` file locked with flock(2) — so podnet and host-local can
 //! share (or take over) each other's dataDir. Every file is opened without
 //! blocking and read bounded (a fifo or a huge file there is an error, not
-//! a hang). The allocation decisions are in `cni::ipam`.
+//! a hang). The allocation decisions are in `cni::ipam`; this is the wing's
+//! kernel adapter for them, over std's files and flock and `sys::files`.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -14,8 +15,10 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::files::read_capped;
-use crate::cni::ipam::{LAST_RESERVED_PREFIX, LOCK_FILE, Owner, Reservation, StoreState};
+use super::ipam::{LAST_RESERVED_PREFIX, LOCK_FILE, Owner, Reservation, StoreState};
+use super::reserve::IpamStore;
+use crate::sys::files::read_capped;
+use crate::sys::is_vanished;
 
 /// The most a reservation or cursor file holds (an id, a line break, an
 /// interface name); a bigger file is no reservation.
@@ -237,7 +240,7 @@ impl Store {
                     ip,
                     owner: Owner::parse(&text),
                 }),
-                Err(e) if super::is_vanished(&e) => {}
+                Err(e) if is_vanished(&e) => {}
                 Err(_) => st.reservations.push(Reservation {
                     ip,
                     owner: Owner::parse(""),
@@ -309,7 +312,7 @@ impl Store {
         let path = self.dir.join(ip.to_string());
         let text = match read_capped(&path, MAX_RESERVATION_BYTES) {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) if super::is_vanished(&e) => return Ok(Released::Gone),
+            Err(e) if is_vanished(&e) => return Ok(Released::Gone),
             Err(e) => return Err(ctx(e, format!("read {}", path.display()))),
         };
         if Owner::parse(&text) != *owner {
@@ -357,6 +360,44 @@ impl Store {
             }
         }
         Ok(released)
+    }
+}
+
+/// A store and its lock, held until dropped: the [`IpamStore`] the
+/// reservation transaction runs over.
+pub struct Locked<'a> {
+    store: &'a Store,
+    guard: Guard<'a>,
+}
+
+impl Store {
+    /// Takes the lock for a whole transaction.
+    pub fn locked(&self) -> io::Result<Locked<'_>> {
+        Ok(Locked {
+            store: self,
+            guard: self.lock()?,
+        })
+    }
+}
+
+impl IpamStore for Locked<'_> {
+    fn state(&mut self) -> io::Result<StoreState> {
+        self.store.read_state(&self.guard)
+    }
+
+    fn reserve(
+        &mut self,
+        ip: IpAddr,
+        container_id: &str,
+        ifname: &str,
+        range_set: usize,
+    ) -> io::Result<bool> {
+        self.store
+            .reserve(&self.guard, ip, container_id, ifname, range_set)
+    }
+
+    fn release(&mut self, ip: IpAddr) -> io::Result<bool> {
+        self.store.release(&self.guard, ip)
     }
 }
 
