@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::ipam::{LAST_RESERVED_PREFIX, LOCK_FILE, Owner, Reservation, StoreState};
 use super::reserve::IpamStore;
 use crate::sys::files::read_capped;
+use crate::sys::io_context::context as ctx;
 use crate::sys::is_vanished;
 
 /// The most a reservation or cursor file holds (an id, a line break, an
@@ -124,10 +125,6 @@ impl Drop for Guard<'_> {
     fn drop(&mut self) {
         let _ = self.store.lock.unlock();
     }
-}
-
-fn ctx(e: io::Error, what: impl std::fmt::Display) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {e}"))
 }
 
 impl Store {

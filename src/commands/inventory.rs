@@ -12,7 +12,7 @@ use crate::discover::{cgroup, cni_cache, kube_pods, mountinfo, oci, pod_logs, pr
 use crate::error::{Error, Result};
 use crate::model::{Claim, ClaimKey, Netns, NetnsReport, Process, SourceKind};
 use crate::sys::netns::{EnterError, NetnsTarget};
-use crate::sys::runtime_files::{self, RuntimePaths};
+use crate::sys::runtime_files::{self, BundleStore, RuntimePaths};
 use crate::sys::{HostRoot, caps, files, kube, netns, proc_scan};
 
 use super::Ctx;
@@ -88,7 +88,7 @@ pub fn scan(ctx: &Ctx, what: &str, opts: &ScanOptions) -> Result<Inventory> {
 
     clock.lap("mountinfo and fds");
     // Runtime files → claims (the OCI pid files also name infra processes).
-    let runtime = runtime_files::read_all(root, &RuntimePaths::default());
+    let runtime = runtime_files::read_all(root, &runtime_paths());
     warnings.extend(runtime.errors.iter().cloned());
     let mut claims = runtime_claims(&runtime, &mut warnings);
     let infra = crate::analyze::pause::trusted_infra_pids(&claims, &mounts, &processes);
@@ -251,6 +251,11 @@ fn join_kube(ctx: &Ctx, job: KubeJob, warnings: &mut Vec<String>) -> Result<Vec<
     }
 }
 
+/// The runtimes' files on this node, podnet's labs included.
+fn runtime_paths() -> RuntimePaths {
+    RuntimePaths::on_node(vec![crate::lab::LAB_ROOT.into()])
+}
+
 /// `-vv`: how long each phase of the scan took, on stderr.
 struct PhaseClock {
     on: bool,
@@ -330,7 +335,12 @@ fn runtime_claims(rt: &runtime_files::RuntimeFiles, warnings: &mut Vec<String>) 
     }
     for b in &rt.bundles {
         match &b.config.data {
-            Ok(bytes) => match oci::parse(&b.id, b.store, bytes, b.pid_file.as_deref()) {
+            Ok(bytes) => match oci::parse(
+                &b.id,
+                b.store == BundleStore::ContainersStorage,
+                bytes,
+                b.pid_file.as_deref(),
+            ) {
                 Ok(Some(sandbox)) => claims.push(sandbox.to_claim(&b.config.path)),
                 Ok(None) => {}
                 Err(e) => warnings.push(format!("{}: {e}", b.config.path)),
@@ -338,7 +348,7 @@ fn runtime_claims(rt: &runtime_files::RuntimeFiles, warnings: &mut Vec<String>) 
             Err(e) => warnings.push(format!("cannot read {}: {e}", b.config.path)),
         }
     }
-    let logs_root = RuntimePaths::default().pod_logs;
+    let logs_root = runtime_paths().pod_logs;
     claims.extend(
         rt.pod_log_dirs
             .iter()

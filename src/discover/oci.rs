@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use crate::model::{Claim, ClaimKey, Runtime, SourceKind};
-use crate::sys::runtime_files::BundleStore;
 
 /// A sandbox (pause / infra container) described by an OCI bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,11 +49,12 @@ struct RawNamespace {
     path: Option<String>,
 }
 
-/// Parses a bundle; `Ok(None)` when it is an application container or not
-/// a pod sandbox at all.
+/// Parses a bundle (`containers_storage`: from CRI-O / podman's container
+/// storage, not containerd's task state); `Ok(None)` when it is an
+/// application container or not a pod sandbox at all.
 pub fn parse(
     id: &str,
-    store: BundleStore,
+    containers_storage: bool,
     bytes: &[u8],
     pid_file: Option<&str>,
 ) -> Result<Option<OciSandbox>, String> {
@@ -112,10 +112,7 @@ pub fn parse(
         .and_then(|p| p.args.first())
         .map(|a| a.rsplit('/').next().unwrap_or(a).to_string());
     let is_infra = matches!(infra_cmd.as_deref(), Some("catatonit") | Some("pause"));
-    if store == BundleStore::ContainersStorage
-        && is_infra
-        && ann("io.kubernetes.cri-o.SandboxID").is_none()
-    {
+    if containers_storage && is_infra && ann("io.kubernetes.cri-o.SandboxID").is_none() {
         sandbox.runtime = Runtime::Podman;
         sandbox.pod_name = raw.hostname.filter(|h| !h.is_empty());
         return Ok(Some(sandbox));
@@ -154,7 +151,7 @@ mod tests {
     fn containerd_sandbox() {
         let s = parse(
             "3f2a9c1e8b7d",
-            BundleStore::Containerd,
+            false,
             CONTAINERD_SANDBOX.as_bytes(),
             Some("4242\n"),
         )
@@ -186,23 +183,15 @@ mod tests {
             "io.kubernetes.cri.container-type\":\"sandbox",
             "io.kubernetes.cri.container-type\":\"container",
         );
-        assert_eq!(
-            parse("x", BundleStore::Containerd, text.as_bytes(), None).unwrap(),
-            None
-        );
+        assert_eq!(parse("x", false, text.as_bytes(), None).unwrap(), None);
     }
 
     #[test]
     fn crio_sandbox() {
         let text = r#"{"annotations":{"io.kubernetes.cri-o.ContainerType":"sandbox","io.kubernetes.cri-o.SandboxID":"abcdefabcdef1234","io.kubernetes.pod.name":"db-1","io.kubernetes.pod.namespace":"prod","io.kubernetes.pod.uid":"11111111-2222-3333-4444-555555555555"},"linux":{"namespaces":[{"type":"network","path":"/var/run/netns/0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f"}]}}"#;
-        let s = parse(
-            "abcdefabcdef1234",
-            BundleStore::ContainersStorage,
-            text.as_bytes(),
-            Some("77"),
-        )
-        .unwrap()
-        .unwrap();
+        let s = parse("abcdefabcdef1234", true, text.as_bytes(), Some("77"))
+            .unwrap()
+            .unwrap();
         assert_eq!(s.runtime, Runtime::CriO);
         assert_eq!(s.pod_name.as_deref(), Some("db-1"));
         assert_eq!(s.pod_namespace.as_deref(), Some("prod"));
@@ -212,49 +201,25 @@ mod tests {
     #[test]
     fn podman_infra_uses_the_hostname() {
         let text = r#"{"process":{"args":["/catatonit","-P"]},"hostname":"mypod","annotations":{"io.podman.annotations.autoremove":"FALSE"},"linux":{"namespaces":[{"type":"network","path":"/run/netns/netns-1c2d3e4f-5a6b-7c8d-9e0f-1a2b3c4d5e6f"}]}}"#;
-        let s = parse(
-            "fedcba987654",
-            BundleStore::ContainersStorage,
-            text.as_bytes(),
-            None,
-        )
-        .unwrap()
-        .unwrap();
+        let s = parse("fedcba987654", true, text.as_bytes(), None)
+            .unwrap()
+            .unwrap();
         assert_eq!(s.runtime, Runtime::Podman);
         assert_eq!(s.pod_name.as_deref(), Some("mypod"));
         assert_eq!(s.pod_namespace, None);
         // a podman app container points at its infra container
         let app = r#"{"process":{"args":["nginx"]},"annotations":{"io.kubernetes.cri-o.SandboxID":"fedcba987654"}}"#;
-        assert_eq!(
-            parse("a", BundleStore::ContainersStorage, app.as_bytes(), None).unwrap(),
-            None
-        );
+        assert_eq!(parse("a", true, app.as_bytes(), None).unwrap(), None);
     }
 
     #[test]
     fn malformed_and_foreign_bundles() {
-        assert!(parse("x", BundleStore::Containerd, b"{not json", None).is_err());
-        assert!(
-            parse(
-                "x",
-                BundleStore::Containerd,
-                br#"{"annotations":[1]}"#,
-                None
-            )
-            .is_err()
-        );
-        assert_eq!(
-            parse("x", BundleStore::Containerd, b"{}", None).unwrap(),
-            None
-        );
-        let s = parse(
-            "x",
-            BundleStore::Containerd,
-            CONTAINERD_SANDBOX.as_bytes(),
-            Some("garbage"),
-        )
-        .unwrap()
-        .unwrap();
+        assert!(parse("x", false, b"{not json", None).is_err());
+        assert!(parse("x", false, br#"{"annotations":[1]}"#, None).is_err());
+        assert_eq!(parse("x", false, b"{}", None).unwrap(), None);
+        let s = parse("x", false, CONTAINERD_SANDBOX.as_bytes(), Some("garbage"))
+            .unwrap()
+            .unwrap();
         assert_eq!(s.pid, None);
     }
 }

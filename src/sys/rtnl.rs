@@ -16,8 +16,14 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
+use netlink_packet_route::AddressFamily;
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::link::{InfoData, InfoVeth, LinkMessage};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
+};
+use netlink_packet_route::link::{
+    InfoData, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State,
+};
 use netlink_packet_route::route::{RouteMessage, RouteProtocol, RouteScope, RouteType};
 use rtnetlink::{
     LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
@@ -197,15 +203,15 @@ impl NetnsWorker {
             };
             let link = get_link(ctx, &name)?
                 .ok_or_else(|| io::Error::other(format!("bridge {name} vanished")))?;
-            let view = crate::cni::observe::link(&link);
-            if view.kind != "bridge" {
+            if link_kind(&link) != "bridge" {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!("{name:?} already exists but is not a bridge"),
                 ));
             }
-            if promisc && !view.promisc {
-                let msg = LinkUnspec::new_with_index(view.index)
+            let is_promisc = link.header.flags.contains(LinkFlags::Promisc);
+            if promisc && !is_promisc {
+                let msg = LinkUnspec::new_with_index(link.header.index)
                     .promiscuous(true)
                     .build();
                 ctx.rt
@@ -465,8 +471,7 @@ impl NetnsWorker {
                 let addrs = ctx.sock.dump_addresses()?;
                 let tentative = addrs
                     .iter()
-                    .filter_map(crate::cni::observe::address)
-                    .any(|a| a.index == idx && a.tentative && !a.addr.addr().is_ipv4());
+                    .any(|a| a.header.index == idx && is_tentative_v6(a));
                 if !tentative {
                     return Ok(());
                 }
@@ -491,11 +496,11 @@ impl NetnsWorker {
                 std::thread::sleep(Duration::from_millis(ms));
                 let l = get_link(ctx, &dev)?
                     .ok_or_else(|| io::Error::other(format!("{dev} vanished")))?;
-                let v = crate::cni::observe::link(&l);
-                if v.oper_up {
+                let (up, state) = oper_state(&l);
+                if up {
                     return Ok(());
                 }
-                last = v.oper_state;
+                last = state;
             }
             Err(io::Error::other(format!(
                 "bridge port {dev} in error state: {last}"
@@ -583,4 +588,42 @@ fn route_message(ctx: &mut Ctx, r: &RouteReq, delete: bool) -> io::Result<RouteM
         msg.header.protocol = RouteProtocol::Boot;
     }
     Ok(msg)
+}
+
+/// A link's kind (IFLA_INFO_KIND), empty when it has none.
+fn link_kind(msg: &LinkMessage) -> String {
+    msg.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+                LinkInfo::Kind(k) => Some(k.to_string()),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Whether the link is operationally up (or unknown, as a bridge without
+/// ports is), and its state's name.
+fn oper_state(msg: &LinkMessage) -> (bool, String) {
+    msg.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::OperState(s) => Some((
+                matches!(s, State::Up | State::Unknown),
+                s.to_string().to_ascii_lowercase(),
+            )),
+            _ => None,
+        })
+        .unwrap_or((false, String::new()))
+}
+
+/// An IPv6 address still doing duplicate address detection.
+fn is_tentative_v6(msg: &AddressMessage) -> bool {
+    msg.header.family == AddressFamily::Inet6
+        && (msg.header.flags.contains(AddressHeaderFlags::Tentative)
+            || msg.attributes.iter().any(
+                |a| matches!(a, AddressAttribute::Flags(f) if f.contains(AddressFlags::Tentative)),
+            ))
 }

@@ -32,11 +32,12 @@ pub struct RuntimePaths {
     pub pod_logs: String,
 }
 
-impl Default for RuntimePaths {
-    fn default() -> Self {
+impl RuntimePaths {
+    /// Where the runtimes keep their files on a node, with `lab_roots`.
+    pub fn on_node(lab_roots: Vec<String>) -> Self {
         RuntimePaths {
             cni_results: vec!["/var/lib/cni/results".into()],
-            lab_roots: vec![crate::lab::LAB_ROOT.into()],
+            lab_roots,
             containerd_tasks: vec![
                 "/run/containerd/io.containerd.runtime.v2.task".into(),
                 "/run/k3s/containerd/io.containerd.runtime.v2.task".into(),
@@ -243,7 +244,10 @@ mod tests {
         mk("/run/podnet/lab/lab/cni/results/podnet-lab-b-eth0", "{}");
         mk("/run/podnet/lab/other/cni/results/podnet-lab-c-eth0", "{}");
         std::fs::create_dir_all(t.path().join("run/podnet/lab/empty")).unwrap();
-        let f = read_all(&root, &RuntimePaths::default());
+        let f = read_all(
+            &root,
+            &RuntimePaths::on_node(vec!["/run/podnet/lab".into()]),
+        );
         let mut paths: Vec<&str> = f.cni_cache.iter().map(|r| r.path.as_str()).collect();
         paths.sort();
         assert_eq!(
@@ -274,7 +278,10 @@ mod tests {
         mk(&format!("{run}/both/userdata/config.json"), "{\"b\":2}");
         mk(&format!("{run}/both/userdata/pidfile"), "77");
         mk(&format!("{var}/containers.json"), "[]");
-        let f = read_all(&root, &RuntimePaths::default());
+        let f = read_all(
+            &root,
+            &RuntimePaths::on_node(vec!["/run/podnet/lab".into()]),
+        );
         let mut got: Vec<(&str, &str, Option<&str>)> = f
             .bundles
             .iter()
