@@ -15,12 +15,19 @@ pub fn resolve(netns: &[Netns], query: &str) -> Result<usize> {
     if q.is_empty() {
         return Err(Error::Usage("an empty pod reference".into()));
     }
-    let hits: Vec<usize> = netns
-        .iter()
-        .enumerate()
-        .filter(|(_, ns)| matches(ns, q))
-        .map(|(i, _)| i)
-        .collect();
+    let hits_of = |m: &dyn Fn(&Netns) -> bool| -> Vec<usize> {
+        netns
+            .iter()
+            .enumerate()
+            .filter(|(_, ns)| m(ns))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let mut hits = hits_of(&|ns| matches(ns, q));
+    // all digits: a PID or inode first, else a sandbox id prefix (hex can be all digits)
+    if hits.is_empty() && q.bytes().all(|b| b.is_ascii_digit()) {
+        hits = hits_of(&|ns| ns.pod.as_ref().is_some_and(|p| sandbox_prefix(p, q)));
+    }
     match hits.as_slice() {
         [one] => Ok(*one),
         [] => Err(Error::with_hint(
@@ -83,12 +90,17 @@ fn matches(ns: &Netns, q: &str) -> bool {
             .uid
             .as_deref()
             .is_some_and(|u| u.eq_ignore_ascii_case(q))
-        || (q.len() >= MIN_ID_PREFIX
-            && q.bytes().all(|b| b.is_ascii_hexdigit())
-            && pod
-                .sandbox_id
-                .as_deref()
-                .is_some_and(|id| id.to_ascii_lowercase().starts_with(&q.to_ascii_lowercase())))
+        || sandbox_prefix(pod, q)
+}
+
+/// `q` is a prefix of the pod's sandbox id, long enough to mean it.
+fn sandbox_prefix(pod: &crate::model::Pod, q: &str) -> bool {
+    q.len() >= MIN_ID_PREFIX
+        && q.bytes().all(|b| b.is_ascii_hexdigit())
+        && pod
+            .sandbox_id
+            .as_deref()
+            .is_some_and(|id| id.to_ascii_lowercase().starts_with(&q.to_ascii_lowercase()))
 }
 
 fn has_address(ns: &Netns, ip: IpAddr) -> bool {
@@ -166,6 +178,22 @@ mod tests {
             ),
             ns(4026532003, Some("/run/netns/plain"), None, &[], "10.0.0.4"),
         ]
+    }
+
+    #[test]
+    fn a_sandbox_id_prefix_of_digits_only_is_still_a_sandbox_id() {
+        let mut n = node();
+        if let Some(p) = n[2].pod.as_mut() {
+            p.sandbox_id = Some("766682107013f00d".into());
+        }
+        assert_eq!(resolve(&n, "766682107013").ok(), Some(2));
+        // a PID still wins where it is one, even if a sandbox id starts with it
+        n[1].pid_list.push(1234);
+        if let Some(p) = n[2].pod.as_mut() {
+            p.sandbox_id = Some("1234f00d".into());
+        }
+        assert_eq!(resolve(&n, "1234").ok(), Some(1));
+        assert_eq!(resolve(&n, "766682107013").ok(), None);
     }
 
     #[test]
