@@ -72,10 +72,13 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         evidence: pod_evidence,
         ..Default::default()
     };
+    let sample = sample_pod(f, cx);
     for r in &cx.remote_cidrs {
         if let Some(host) = sample_host(&r.cidr) {
             route_to(f, cx, r, host, &mut out);
-            lookup_to(f, cx, r, host, &mut out);
+            if let Some(p) = sample {
+                lookup_to(f, cx, r, host, p, &mut out);
+            }
         }
     }
     routes_verdict(f, cx, out)
@@ -175,15 +178,15 @@ fn route_to(
     }
 }
 
-/// The kernel's lookup to `host`, entering from a sample pod as its packets do.
+/// The kernel's lookup to `host`, entering from the sample pod `p` as its packets do.
 fn lookup_to(
     f: &NodeFacts,
     cx: &Context,
     r: &super::RemoteCidr,
     host: IpAddr,
+    p: &super::NodePod,
     out: &mut RouteFindings,
 ) {
-    let Some(p) = sample_pod(f, cx) else { return };
     let Some(pod_ip) = p.pod_ip.filter(|i| i.is_ipv4() == host.is_ipv4()) else {
         return;
     };
