@@ -15,7 +15,7 @@ use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE};
 
 use super::Ctx;
 use super::cni_gc::GcOptions;
-use super::cni_runtime::{self, PodSpec, Runtime, RuntimeConfig};
+use super::cni_runtime::{self, Cached, PodSpec, Runtime, RuntimeConfig};
 
 fn runtime(dirs: &CniDirs) -> Result<Runtime> {
     Runtime::new(RuntimeConfig {
@@ -83,15 +83,19 @@ fn add(ctx: &Ctx, a: &CniAddArgs, out: &mut dyn Write) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// The pod as its cache entries name it, else as the user gave it.
+fn pod_of(atts: &[Cached], asked: &str) -> String {
+    atts.first()
+        .and_then(|c| c.entry.pod())
+        .unwrap_or_else(|| asked.to_string())
+}
+
 /// `cni del`: every attachment of a pod, its sandbox.
 fn del(ctx: &Ctx, a: &CniPodArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("cni del", PLUMB_CAPS)?;
     let rt = runtime(&a.dirs)?;
     let atts = rt.find_pod(&a.pod)?;
-    let pod = atts
-        .first()
-        .and_then(|c| c.entry.pod())
-        .unwrap_or_else(|| a.pod.clone());
+    let pod = pod_of(&atts, &a.pod);
     let sandbox = atts
         .first()
         .map(|c| c.entry.container_id.clone())
@@ -121,10 +125,7 @@ fn check(ctx: &Ctx, a: &CniPodArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("cni check", PLUMB_CAPS)?;
     let rt = runtime(&a.dirs)?;
     let atts = rt.find_pod(&a.pod)?;
-    let pod = atts
-        .first()
-        .and_then(|c| c.entry.pod())
-        .unwrap_or_else(|| a.pod.clone());
+    let pod = pod_of(&atts, &a.pod);
     let results = rt.check(&atts)?;
     let ok = results.iter().all(|r| r.ok);
     if ctx.json() {
