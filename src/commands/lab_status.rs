@@ -9,7 +9,7 @@ use crate::cli::LabStatusArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::lab::service;
 use crate::lab::status::{pod_status, probe_matrix};
-use crate::model::lab::{FaultShown, StatusReport};
+use crate::model::lab::StatusReport;
 use crate::render::lab as render_lab;
 use crate::sys::caps::{self, CAP_NET_RAW, CAP_SYS_ADMIN};
 
@@ -42,22 +42,7 @@ pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome>
     let all_running = pods.iter().all(|p| p.state == "running");
     let ok = all_running && matrix.as_ref().is_none_or(|m| m.ok);
     if ctx.json() {
-        render_lab::write_json(
-            out,
-            &StatusReport {
-                name: &state.name,
-                dir: &state.dir,
-                overlay: state.overlay,
-                mode: state.mode,
-                cidr: state.cidr,
-                pod_mtu: state.pod_mtu,
-                nodes: &state.nodes,
-                pods: &pods,
-                faults: state.faults.iter().map(FaultShown::from).collect(),
-                matrix: matrix.as_ref(),
-                ok,
-            },
-        )?;
+        render_lab::write_json(out, &StatusReport::of(&state, &pods, matrix.as_ref(), ok))?;
     } else {
         render_lab::write_status(out, &state, &pods, matrix.as_ref(), &ctx.style)?;
     }

@@ -123,6 +123,30 @@ pub struct StatusReport<'a> {
     pub ok: bool,
 }
 
+impl<'a> StatusReport<'a> {
+    /// The lab `state` with its pods' states and, unless `--no-probe`, the matrix.
+    pub fn of(
+        state: &'a LabState,
+        pods: &'a [PodStatus],
+        matrix: Option<&'a Matrix>,
+        ok: bool,
+    ) -> Self {
+        StatusReport {
+            name: &state.name,
+            dir: &state.dir,
+            overlay: state.overlay,
+            mode: state.mode,
+            cidr: state.cidr,
+            pod_mtu: state.pod_mtu,
+            nodes: &state.nodes,
+            pods,
+            faults: state.faults.iter().map(FaultShown::from).collect(),
+            matrix,
+            ok,
+        }
+    }
+}
+
 /// `lab down`: what it removed (written in this field order).
 #[derive(Debug, Default, Serialize)]
 pub struct DownReport {
@@ -307,19 +331,7 @@ mod tests {
                 "matrix": m,
                 "ok": false,
             });
-            let doc = StatusReport {
-                name: &state.name,
-                dir: &state.dir,
-                overlay: state.overlay,
-                mode: state.mode,
-                cidr: state.cidr,
-                pod_mtu: state.pod_mtu,
-                nodes: &state.nodes,
-                pods: &pods,
-                faults: state.faults.iter().map(FaultShown::from).collect(),
-                matrix: m,
-                ok: false,
-            };
+            let doc = StatusReport::of(&state, &pods, m, false);
             assert_eq!(bytes(&doc), old(want));
         }
     }
