@@ -12,6 +12,4 @@ pub mod probe;
 pub mod rates;
 pub mod resolve;
 pub mod trace;
-pub mod trace_verify;
-pub mod trace_walk;
 pub mod veth;

@@ -10,8 +10,9 @@ use std::net::IpAddr;
 use crate::analyze::doctor::FibQuery;
 use crate::analyze::netfilter_path::Proto;
 use crate::analyze::probe::Mode;
-use crate::analyze::trace_walk::{self, Machine, NodeReader};
-use crate::analyze::{resolve, trace, trace_verify, veth};
+use crate::analyze::trace::walk::{self, Machine, NodeReader};
+use crate::analyze::trace::{self, verify};
+use crate::analyze::{resolve, veth};
 use crate::cli::{TraceArgs, TraceProto};
 use crate::error::{Error, Outcome, Result};
 use crate::model::Netns;
@@ -70,7 +71,7 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
     let label = resolve::label(pod);
     let reader = KernelReader { ctx };
     let machine = Machine { nss, pairs: &pairs };
-    let (mut hops, both) = trace_walk::both_ways(&reader, &machine, pod, dst, proto, port)?;
+    let (mut hops, both) = walk::both_ways(&reader, &machine, pod, dst, proto, port)?;
     let blocked = trace::finish(&mut hops);
     let mut warnings = inv.report.warnings;
     let verify = match watch.as_mut() {
@@ -78,7 +79,7 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
             let (probe, mut more) =
                 probe::verified_run(ctx, nss, pod, verify_mode(proto, port)?, dst, 3, w);
             warnings.append(&mut more);
-            let (agreement, verdict) = trace_verify::judge(&hops, &probe);
+            let (agreement, verdict) = verify::judge(&hops, &probe);
             Some(Verification {
                 agreement,
                 verdict,
