@@ -1,0 +1,199 @@
+//! Command-line types (clap derive) for every podnet command, one file per
+//! command family, and the typed parsers of their values (`values`). No I/O.
+
+mod cni;
+mod diagnose;
+mod lab;
+mod node;
+mod values;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use cni::*;
+pub use diagnose::*;
+pub use lab::*;
+pub use node::*;
+
+/// Node-level Kubernetes pod network diagnostics.
+///
+/// podnet reads the node's kernel state (network namespaces, veths,
+/// routes, counters) and the files container runtimes leave on disk, and
+/// names every pod's network without an API server. Run it as root on the
+/// node, or in a privileged DaemonSet pod with the host mounted at /host
+/// and `--host-root /host`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "podnet",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Examples:\n  podnet ns list                 every network namespace, its pause PID and its pod\n  podnet ns list -o json         the same as JSON (see docs/json.md)\n  podnet ns pids default/web-0   PIDs in a pod's netns, pause first\n\nExit status: 0 ok, 1 problems found, 2 could not do the job, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command honours.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Output format: a table, a wider table with every column, or JSON.
+    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Table, env = "PODNET_OUTPUT")]
+    pub output: OutputFormat,
+
+    /// When to colour the output (NO_COLOR in the environment means never for `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Prefix for every host path podnet reads (/proc, /run, /var/lib/cni,
+    /// /var/log/pods, …): `/host` in a DaemonSet that mounts the node there,
+    /// or a fixture tree in tests.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "PODNET_HOST_ROOT",
+        default_value = "/"
+    )]
+    pub host_root: PathBuf,
+
+    /// Say where each fact came from (file, netlink attribute); repeat for more.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+/// How the optional Kubernetes API source is used.
+#[derive(Debug, Clone, Args)]
+pub struct KubeArgs {
+    /// Ask the Kubernetes API for this node's pods (an error if unreachable).
+    /// By default the API is asked only when a kubeconfig or an in-cluster
+    /// service account is found, and a failure is a warning.
+    #[arg(long, global = true, conflicts_with = "no_kube")]
+    pub kube: bool,
+
+    /// Never contact the Kubernetes API; name pods from the node alone.
+    #[arg(long, global = true)]
+    pub no_kube: bool,
+
+    /// Kubeconfig file for the API source (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// This node's name, as the API knows it (default: $NODE_NAME, then the hostname).
+    #[arg(long, global = true, value_name = "NAME", env = "NODE_NAME")]
+    pub node_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable table.
+    Table,
+    /// Table with every column.
+    Wide,
+    /// Machine-readable JSON (a stable, documented contract).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Network namespaces on this node: their pause PIDs, interfaces and pods.
+    #[command(subcommand)]
+    Ns(NsCommand),
+
+    /// Pod interfaces paired with their host veths (cali*, veth*, lxc*, any name), with counters.
+    #[command(subcommand)]
+    Veth(VethCommand),
+
+    /// Driver statistics (`ethtool -S`) and driver info (`ethtool -i`) of any interface in any netns.
+    #[command(
+        after_help = "TARGET is a host interface name, or a pod (every pod reference `ns pids` takes);
+with -n it is an interface name inside that pod or netns.
+
+Examples:
+  podnet ethtool cali1234abcd567        a host veth
+  podnet ethtool default/web-0          every interface of a pod
+  podnet ethtool eth0 -n default/web-0  one interface inside a pod"
+    )]
+    Ethtool(EthtoolArgs),
+
+    /// Judge the node's pod networking: forwarding, rp_filter, MTU, tunnels,
+    /// routes, FORWARD policy, veths, bridge-nf, conntrack, CNI, the machine,
+    /// kernel drop counters. Read-only.
+    #[command(
+        after_help = "Each check says pass, warn, fail or skip, the evidence (values read, and where from) and the fix.\nChecks: ip-forward, rp-filter, mtu, tunnel, routes, firewall (once forward-policy), veth, pods,\nbridge-nf, conntrack, cni, node-env, kernel-stats. No traffic is needed: rp_filter and routes are\njudged by the kernel's own lookups, the firewall by walking every hook a forwarded packet meets.\nOther nodes' pod CIDRs come from routes, tunnel entries, other nodes on this machine, the\nKubernetes API (Node.spec.podCIDRs, when a kubeconfig is found) and a lab's state.\n\nExit status 1 when a check fails.\n\nExamples:\n  podnet doctor\n  podnet doctor --check mtu --check tunnel\n  podnet doctor --lab                     every node of the lab on this machine, one section each\n  podnet doctor --node-netns /run/podnet/lab/lab/netns/node2     a lab node, as seen from inside it\n  podnet doctor -o json | jq '.checks[] | select(.status == \"fail\")'"
+    )]
+    Doctor(DoctorArgs),
+
+    /// The path a packet from a pod takes, hop by hop, computed from kernel state (no packet sent).
+    #[command(
+        after_help = "Hops: the pod's route lookup and egress interface → its host veth → the node's FIB lookup\nwith the ingress interface (policy rules, blackhole/unreachable/prohibit routes, forwarding,\nrp_filter) and its netfilter hooks in both backends → bridge, tunnel (neighbour, FDB, remote\nVTEP, underlay MTU) or uplink → the next node when it is on this machine → the destination pod.\nWhen the destination is a pod on this machine, the reply is traced back too.\nThe first hop that cannot forward is marked BLOCKED with the reason and a cause code.\nExit status 1 when blocked.\n\nExamples:\n  podnet trace default/web-0 10.244.2.7\n  podnet trace web-0 10.96.0.10:53               tcp to port 53\n  podnet trace web-0 10.244.2.7 --proto udp --port 53\n  podnet trace default/web-0 default/db-0     the destination can be a pod"
+    )]
+    Trace(TraceArgs),
+
+    /// Probe a target from inside a pod's network namespace: ICMP echo, TCP, HTTP, UDP or DNS,
+    /// with no tool in the pod's image; --pmtu finds the path MTU.
+    #[command(
+        after_help = "TARGET: an IP or a pod (ICMP echo), IP:PORT (TCP connect), tcp://H:P, udp://H:P,\nhttp://H[:P][/path] (GET; 2xx/3xx pass), dns://SERVER[:P]/NAME (A or AAAA lookup).\nThe host H can be a pod name instead of an address.\n\nExit status 1 when no attempt got through (or no DF size passed with --pmtu).\n\nExamples:\n  podnet probe default/web-0 10.244.2.7\n  podnet probe web-0 default/db-0:5432\n  podnet probe web-0 http://10.244.2.7:8080/healthz\n  podnet probe web-0 dns://10.96.0.10/kubernetes.default.svc.cluster.local\n  podnet probe web-0 10.244.2.7 --pmtu\n  podnet probe --from-all 10.244.2.7      from every pod on this machine (no POD then)"
+    )]
+    Probe(ProbeArgs),
+
+    /// The node's packet drops as the kernel reports them (skb:kfree_skb): the reason, the kernel
+    /// function, the network namespace, pod, interface and flow of each.
+    #[command(
+        after_help = "Needs root. The reason is the running kernel's own name (IP_RPFILTER, NETFILTER_DROP,\nIP_INNOROUTES, NEIGH_FAILED, PKT_TOO_BIG, …). A small eBPF program, built by podnet for the\nrunning kernel from its BTF, copies each dropped packet's namespace, device and headers;\nwhere eBPF is not allowed (or with --no-bpf) the reasons and locations come from tracefs\nalone, without namespace, pod, interface or flow. tracefs is mounted in podnet's own mount\nnamespace when the node has it unmounted. Nothing stays attached after podnet exits.\n\nExit status 130 after Ctrl-C.\n\nExamples:\n  podnet drops                                  a line per drop until Ctrl-C\n  podnet drops --summary --duration 10          counts by reason, location and pod\n  podnet drops --pod default/web-0 --proto tcp\n  podnet drops --reason IP_RPFILTER --reason NETFILTER_DROP -o json"
+    )]
+    Drops(DropsArgs),
+
+    /// Run a host program inside a pod's network namespace only (like `nsenter -t <pause> -n`).
+    #[command(
+        after_help = "The program is the node's, not the pod's image: curl, dig, tcpdump, ss, ip… work even when\nthe image has none. Only the network namespace changes (filesystem, PIDs and users stay\nthe node's). The arguments after -- are passed as they are, without a shell.\nExit status: the program's; 127 if it does not exist.\n\nExamples:\n  podnet exec default/web-0 -- ss -tlnp\n  podnet exec 10.244.1.7 -- tcpdump -ni eth0 icmp\n  podnet exec web-0 -- ip route get 10.96.0.10"
+    )]
+    Exec(ExecArgs),
+
+    /// Print a shell completion script to stdout.
+    #[command(after_help = "Example:\n  podnet completions bash > /etc/bash_completion.d/podnet")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Hold a network namespace like a pod's pause container (used by `cni add`, `lab` and tests).
+    #[command(hide = true)]
+    Pause {
+        /// Enter this network namespace file first.
+        #[arg(long, value_name = "PATH")]
+        netns: Option<PathBuf>,
+    },
+
+    /// Plumb pod networks by hand with CNI plugins (podnet's own or the reference ones), and find what leaked.
+    #[command(subcommand)]
+    Cni(CniCommand),
+
+    /// A simulated multi-node Kubernetes pod network on this machine, built from network namespaces.
+    #[command(subcommand)]
+    Lab(LabCommand),
+
+    /// Print the man page (roff) to stdout, or write one page per command into a directory.
+    #[command(after_help = "Example:\n  podnet man | man -l -")]
+    Man {
+        /// Write podnet.1 and podnet-<command>.1 pages into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
