@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::model::doctor::{FwChain, FwField, FwMatch, FwRule, FwVerdict};
 
 /// Layer-4 protocol of a traced packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
     #[default]

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::analyze::netfilter_path::Proto;
+
 use super::values::{MAX_PACKET_BYTES, MAX_PROBE_COUNT, MIN_PACKET_BYTES, seconds, whole};
 
 #[derive(Debug, Clone, Args)]
@@ -25,7 +27,7 @@ pub struct DropsArgs {
     pub reason: Vec<String>,
     /// Only drops of packets of this protocol.
     #[arg(long, value_enum)]
-    pub proto: Option<TraceProto>,
+    pub proto: Option<Proto>,
     /// Lines per second for each kind of drop (reason, location, pod); the rest are counted.
     #[arg(long, default_value = "5", value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub rate: u64,
@@ -44,7 +46,7 @@ pub struct TraceArgs {
     pub destination: String,
     /// The protocol traced (default icmp; tcp when DESTINATION has a port).
     #[arg(long, value_enum)]
-    pub proto: Option<TraceProto>,
+    pub proto: Option<Proto>,
     /// Destination port (tcp/udp).
     #[arg(long, value_name = "PORT", value_parser = whole::<u16>(1, 65535))]
     pub port: Option<u16>,
@@ -53,14 +55,6 @@ pub struct TraceArgs {
     /// the same direction and namespace.
     #[arg(long)]
     pub verify: bool,
-}
-
-/// A traced packet's protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TraceProto {
-    Icmp,
-    Tcp,
-    Udp,
 }
 
 #[derive(Debug, Clone, Args)]

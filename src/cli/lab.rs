@@ -1,6 +1,9 @@
 //! Options of `podnet lab …`. No I/O.
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
+
+use crate::lab::fault::Fault;
+use crate::lab::plan::{Overlay, PodMode};
 
 use super::values::{MAX_LAB_TIMEOUT_MS, whole};
 
@@ -102,40 +105,6 @@ pub struct LabName {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LabOverlay {
-    /// flannel-style VXLAN (flannel.1, VNI 1, UDP 8472; pod MTU 1450).
-    Vxlan,
-    /// Plain routes via each node's underlay address (pod MTU 1500).
-    Routed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LabMode {
-    /// Host veths on a cni0 bridge holding the pod gateway.
-    Bridge,
-    /// Routed cali* host veths with proxy ARP (Calico-style).
-    Ptp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LabFault {
-    /// A pod's MTU above its path.
-    Mtu,
-    /// A missing VXLAN FDB entry (vxlan only).
-    Fdb,
-    /// ip_forward off on a node.
-    Forwarding,
-    /// Strict rp_filter plus an asymmetric route (vxlan only).
-    RpFilter,
-    /// A missing route to a peer's pod CIDR.
-    Route,
-    /// FORWARD policy DROP on a node.
-    ForwardDrop,
-    /// A pod's host veth down.
-    VethDown,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct LabUpArgs {
     /// Number of nodes.
@@ -145,11 +114,11 @@ pub struct LabUpArgs {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = whole::<u32>(0, u32::MAX.into()))]
     pub pods: u32,
     /// How pod traffic crosses between nodes.
-    #[arg(long, value_enum, default_value_t = LabOverlay::Vxlan)]
-    pub overlay: LabOverlay,
+    #[arg(long, value_enum, default_value_t = Overlay::Vxlan)]
+    pub overlay: Overlay,
     /// How pods attach to their node (podnet's CNI plugin mode).
-    #[arg(long, value_enum, default_value_t = LabMode::Bridge)]
-    pub mode: LabMode,
+    #[arg(long, value_enum, default_value_t = PodMode::Bridge)]
+    pub mode: PodMode,
     /// The cluster's pod CIDR; node k gets its k-th /24.
     #[arg(long, value_name = "CIDR", default_value = "10.244.0.0/16")]
     pub cidr: String,
@@ -179,7 +148,7 @@ pub struct LabStatusArgs {
 pub struct LabBreakArgs {
     /// The fault to inject.
     #[arg(value_enum, required_unless_present = "random")]
-    pub fault: Option<LabFault>,
+    pub fault: Option<Fault>,
     /// Pick a fault (and, unless given, its target) at random, without saying which.
     #[arg(long, conflicts_with = "fault")]
     pub random: bool,
@@ -200,7 +169,7 @@ pub struct LabBreakArgs {
 pub struct LabFixArgs {
     /// Reconcile only what this fault touches.
     #[arg(value_enum, conflicts_with = "all")]
-    pub fault: Option<LabFault>,
+    pub fault: Option<Fault>,
     /// Reconcile everything (the default).
     #[arg(long)]
     pub all: bool,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::analyze::drops::{Filter, Limiter, Names, Places, Tally, attribute, from_trace_line};
 use crate::analyze::resolve;
-use crate::cli::{DropsArgs, TraceProto};
+use crate::cli::DropsArgs;
 use crate::discover::{btf, drop_event, kallsyms, kernel_offsets, mountinfo, tracepoint};
 use crate::error::{Error, Outcome, Result};
 use crate::model::Netns;
@@ -108,14 +108,7 @@ fn filter_of(args: &DropsArgs, inv: &[Netns], reasons: Vec<String>) -> Result<Fi
             None => None,
         },
         reasons,
-        proto: args.proto.map(|p| {
-            match p {
-                TraceProto::Icmp => "icmp",
-                TraceProto::Tcp => "tcp",
-                TraceProto::Udp => "udp",
-            }
-            .to_string()
-        }),
+        proto: args.proto.map(|p| p.as_str().to_string()),
     })
 }
 

@@ -5,10 +5,9 @@
 
 use std::io::Write;
 
-use crate::cli::{LabBreakArgs, LabFault, LabFixArgs};
+use crate::cli::{LabBreakArgs, LabFixArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::lab::breakfix;
-use crate::lab::fault::Fault;
 use crate::lab::faults;
 use crate::lab::service::{self, LAB_CAPS};
 use crate::model::lab::BreakReport;
@@ -34,10 +33,9 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
     let (fault, target) = if a.random {
         faults::pick_random(&state, node, pod, peer, &mut SysRandom)?
     } else {
-        let f = fault_of(
-            a.fault
-                .ok_or_else(|| Error::Usage("name a fault, or use --random".into()))?,
-        );
+        let f = a
+            .fault
+            .ok_or_else(|| Error::Usage("name a fault, or use --random".into()))?;
         let t = faults::resolve_target(&state, f, node, pod, peer).map_err(Error::Usage)?;
         (f, t)
     };
@@ -64,7 +62,7 @@ pub fn run_break(ctx: &Ctx, a: &LabBreakArgs, out: &mut dyn Write) -> Result<Out
 pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("lab fix", LAB_CAPS)?;
     let (mut state, _lock) = service::load(&a.lab.name)?;
-    let r = breakfix::fix(&mut state, a.fault.map(fault_of), a.dry_run)?;
+    let r = breakfix::fix(&mut state, a.fault, a.dry_run)?;
     if ctx.json() {
         render_lab::write_json(out, &r)?;
     } else {
@@ -82,17 +80,4 @@ pub fn run_fix(ctx: &Ctx, a: &LabFixArgs, out: &mut dyn Write) -> Result<Outcome
     } else {
         Outcome::Clean
     })
-}
-
-/// The lab fault of a CLI value.
-fn fault_of(f: LabFault) -> Fault {
-    match f {
-        LabFault::Mtu => Fault::Mtu,
-        LabFault::Fdb => Fault::Fdb,
-        LabFault::Forwarding => Fault::Forwarding,
-        LabFault::RpFilter => Fault::RpFilter,
-        LabFault::Route => Fault::Route,
-        LabFault::ForwardDrop => Fault::ForwardDrop,
-        LabFault::VethDown => Fault::VethDown,
-    }
 }

@@ -4,10 +4,10 @@
 
 use std::io::Write;
 
-use crate::cli::{LabMode, LabOverlay, LabUpArgs};
+use crate::cli::LabUpArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::lab::build::{self, Up};
-use crate::lab::plan::{self, Overlay, Params, PodMode};
+use crate::lab::plan::{self, Params};
 use crate::lab::service::LAB_CAPS;
 use crate::model::lab::UpReport;
 use crate::render::lab as render_lab;
@@ -21,14 +21,8 @@ pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
         name: a.lab.name.clone(),
         nodes: a.nodes,
         pods_per_node: a.pods,
-        overlay: match a.overlay {
-            LabOverlay::Vxlan => Overlay::Vxlan,
-            LabOverlay::Routed => Overlay::Routed,
-        },
-        mode: match a.mode {
-            LabMode::Bridge => PodMode::Bridge,
-            LabMode::Ptp => PodMode::Ptp,
-        },
+        overlay: a.overlay,
+        mode: a.mode,
         cidr: plan::parse_cidr(&a.cidr).map_err(Error::Usage)?,
     };
     let (state, elapsed) = match build::up(&params)? {

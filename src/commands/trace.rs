@@ -13,7 +13,7 @@ use crate::analyze::probe::Mode;
 use crate::analyze::trace::walk::{self, Machine, NodeReader};
 use crate::analyze::trace::{self, verify};
 use crate::analyze::{resolve, veth};
-use crate::cli::{TraceArgs, TraceProto};
+use crate::cli::TraceArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::model::Netns;
 use crate::model::doctor::{FibLookup, NodeFacts};
@@ -134,9 +134,7 @@ fn flow_of(args: &TraceArgs) -> Result<(Option<u16>, Proto)> {
     };
     let port = args.port.or(dst_port);
     let proto = match args.proto {
-        Some(TraceProto::Icmp) => Proto::Icmp,
-        Some(TraceProto::Tcp) => Proto::Tcp,
-        Some(TraceProto::Udp) => Proto::Udp,
+        Some(p) => p,
         None if port.is_some() => Proto::Tcp,
         None => Proto::Icmp,
     };

@@ -2,27 +2,37 @@
 //! a node, a second node) and the aspects `lab fix <fault>` reconciles.
 //! No I/O.
 
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 use super::action::Aspect;
 
 /// A fault the lab can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fault {
     /// A pod's eth0 MTU above what its path carries (big DF packets silently lost).
+    #[value(help = "A pod's MTU above its path")]
     Mtu,
     /// A node lacks the VXLAN FDB entry for a remote node's VTEP.
+    #[value(help = "A missing VXLAN FDB entry (vxlan only)")]
     Fdb,
     /// `net.ipv4.ip_forward=0` on a node.
+    #[value(help = "ip_forward off on a node")]
     Forwarding,
     /// Strict rp_filter on a node while a peer answers it over the underlay.
+    #[value(help = "Strict rp_filter plus an asymmetric route (vxlan only)")]
     RpFilter,
     /// A node lacks its route to a remote node's pod CIDR.
+    #[value(help = "A missing route to a peer's pod CIDR")]
     Route,
     /// `iptables -P FORWARD DROP` on a node.
+    #[value(help = "FORWARD policy DROP on a node")]
     ForwardDrop,
     /// A pod's host veth is down.
+    #[value(help = "A pod's host veth down")]
     VethDown,
 }
 

@@ -12,6 +12,7 @@
 
 use std::net::Ipv4Addr;
 
+use clap::ValueEnum;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -51,12 +52,14 @@ pub const MAX_PODS_PER_NODE: u32 = 250;
 const MAX_NAME: usize = 32;
 
 /// How pod traffic crosses between nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Overlay {
     /// flannel-style VXLAN: `flannel.1` with static FDB, neighbour and route entries.
+    #[value(help = "flannel-style VXLAN (flannel.1, VNI 1, UDP 8472; pod MTU 1450)")]
     Vxlan,
     /// Plain routes to each remote pod CIDR via the remote node's underlay address.
+    #[value(help = "Plain routes via each node's underlay address (pod MTU 1500)")]
     Routed,
 }
 
@@ -70,12 +73,14 @@ impl Overlay {
 }
 
 /// How pods attach to their node (podnet's CNI plugin modes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum PodMode {
     /// A host veth on the `cni0` bridge, which holds the pod gateway.
+    #[value(help = "Host veths on a cni0 bridge holding the pod gateway")]
     Bridge,
     /// A routed `cali*` veth with proxy ARP (Calico-style).
+    #[value(help = "Routed cali* host veths with proxy ARP (Calico-style)")]
     Ptp,
 }
 
