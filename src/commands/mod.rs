@@ -7,6 +7,8 @@ pub mod cni_plugin;
 pub mod cni_runtime;
 pub mod completions;
 pub mod doctor;
+mod doctor_env;
+mod doctor_lab;
 pub mod doctor_peers;
 pub mod drops;
 pub mod ethtool;

@@ -268,3 +268,11 @@ impl NodeFacts {
         self.output_fib.iter().find(|l| l.dst == dst)
     }
 }
+
+/// `doctor --lab`'s report: one section per node of the lab.
+#[derive(Debug, Serialize)]
+pub struct LabDoctorReport {
+    pub lab: String,
+    pub nodes: Vec<DoctorReport>,
+    pub warnings: Vec<String>,
+}

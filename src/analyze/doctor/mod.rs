@@ -8,6 +8,7 @@ pub mod env;
 pub mod firewall;
 pub mod forwarding;
 pub mod mtu;
+pub mod node_pods;
 pub mod pods;
 pub mod routes;
 pub mod tunnel;
