@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use crate::model::doctor::{FibLookup, NodeFacts};
-use crate::model::route::{RT_TABLE_LOCAL, RT_TABLE_MAIN, table_name};
+use crate::model::route::{RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, table_name};
 use crate::model::trace::Cause;
 use crate::model::{Route, Rule};
 
@@ -45,23 +45,27 @@ pub enum Selection<'a> {
 
 /// The rules the kernel starts every namespace with (used when none were read).
 fn default_rules(v6: bool) -> Vec<Rule> {
-    [(0, RT_TABLE_LOCAL), (32766, RT_TABLE_MAIN), (32767, 253)]
-        .into_iter()
-        .map(|(priority, table)| Rule {
-            priority,
-            family: if v6 { "inet6" } else { "inet" }.into(),
-            src: None,
-            dst: None,
-            iif: None,
-            oif: None,
-            fwmark: None,
-            table,
-            action: "lookup".into(),
-            invert: false,
-            suppress_prefixlen: None,
-            other_selector: None,
-        })
-        .collect()
+    [
+        (0, RT_TABLE_LOCAL),
+        (32766, RT_TABLE_MAIN),
+        (32767, RT_TABLE_DEFAULT),
+    ]
+    .into_iter()
+    .map(|(priority, table)| Rule {
+        priority,
+        family: if v6 { "inet6" } else { "inet" }.into(),
+        src: None,
+        dst: None,
+        iif: None,
+        oif: None,
+        fwmark: None,
+        table,
+        action: "lookup".into(),
+        invert: false,
+        suppress_prefixlen: None,
+        other_selector: None,
+    })
+    .collect()
 }
 
 fn rule_matches(r: &Rule, flow: &Flow<'_>) -> bool {
@@ -144,7 +148,7 @@ fn is_default_rule(r: &Rule) -> bool {
         && r.iif.is_none()
         && r.fwmark.is_none()
         && !r.invert
-        && matches!(r.table, RT_TABLE_MAIN | RT_TABLE_LOCAL | 253)
+        && matches!(r.table, RT_TABLE_MAIN | RT_TABLE_LOCAL | RT_TABLE_DEFAULT)
 }
 
 /// `blackhole 10.244.2.0/24 table main`.
