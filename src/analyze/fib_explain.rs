@@ -466,9 +466,9 @@ mod tests {
         let mut f = NodeFacts {
             interfaces: vec![iface("eth0", 2), iface("cni0", 3), iface("flannel.1", 4)],
             routes: vec![
-                route(Some("10.244.1.0/24"), "unicast", Some(3), 254),
-                route(Some("10.244.2.0/24"), "unicast", Some(4), 254),
-                route(None, "unicast", Some(2), 254),
+                route(Some("10.244.1.0/24"), "unicast", Some(3), RT_TABLE_MAIN),
+                route(Some("10.244.2.0/24"), "unicast", Some(4), RT_TABLE_MAIN),
+                route(None, "unicast", Some(2), RT_TABLE_MAIN),
             ],
             rules: default_rules(false),
             ..Default::default()
@@ -597,8 +597,12 @@ mod tests {
         // a Calico node whose pod /32 is gone: its block's blackhole catches the packet
         let mut f = facts();
         f.interfaces.push(iface("cali123", 9));
-        f.routes
-            .push(route(Some("10.244.3.0/26"), "blackhole", None, 254));
+        f.routes.push(route(
+            Some("10.244.3.0/26"),
+            "blackhole",
+            None,
+            RT_TABLE_MAIN,
+        ));
         let l = failed(
             "10.244.3.4",
             Some("10.244.2.2"),

@@ -998,7 +998,7 @@ mod tests {
             dst: dst.map(|d| d.parse().unwrap()),
             gateway: None,
             oif: Some(oif),
-            table: 254,
+            table: crate::model::route::RT_TABLE_MAIN,
             kind: "unicast".into(),
             scope: "universe".into(),
             prefsrc: None,

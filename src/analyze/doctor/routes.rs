@@ -307,7 +307,7 @@ mod tests {
             dst: None,
             gateway: Some("172.30.0.1".parse().unwrap()),
             oif: Some(2),
-            table: 254,
+            table: crate::model::route::RT_TABLE_MAIN,
             kind: "unicast".into(),
             scope: "universe".into(),
             prefsrc: None,
