@@ -15,17 +15,17 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
-use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage, State};
 use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use netlink_packet_route::RouteNetlinkMessage;
+use super::netlink::{Route, RouteSocket, Veth, errno};
 
-use super::netlink::{Route, RouteSocket, Veth};
-
+/// What every job of the helper thread works with: the engine's socket,
+/// opened inside the namespace.
 type Ctx = RouteSocket;
 
 type Job = Box<dyn FnOnce(&mut Ctx) + Send>;
@@ -34,10 +34,6 @@ type Job = Box<dyn FnOnce(&mut Ctx) + Send>;
 pub struct NetnsWorker {
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
-}
-
-fn errno(e: &io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(0)
 }
 
 impl NetnsWorker {

@@ -35,7 +35,7 @@ pub const RT_SCOPE_LINK: u8 = 253;
 pub const RT_SCOPE_HOST: u8 = 254;
 
 /// The errno of a kernel error, 0 when it carries none.
-fn errno(e: &std::io::Error) -> i32 {
+pub(super) fn errno(e: &std::io::Error) -> i32 {
     e.raw_os_error().unwrap_or(0)
 }
 
