@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use crate::model::doctor::{FibLookup, NodeFacts};
-use crate::model::route::{RT_TABLE_LOCAL, RT_TABLE_MAIN, table_name};
+use crate::model::route::{RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, table_name};
 use crate::model::trace::Cause;
 use crate::model::{Route, Rule};
 
@@ -45,23 +45,27 @@ pub enum Selection<'a> {
 
 /// The rules the kernel starts every namespace with (used when none were read).
 fn default_rules(v6: bool) -> Vec<Rule> {
-    [(0, RT_TABLE_LOCAL), (32766, RT_TABLE_MAIN), (32767, 253)]
-        .into_iter()
-        .map(|(priority, table)| Rule {
-            priority,
-            family: if v6 { "inet6" } else { "inet" }.into(),
-            src: None,
-            dst: None,
-            iif: None,
-            oif: None,
-            fwmark: None,
-            table,
-            action: "lookup".into(),
-            invert: false,
-            suppress_prefixlen: None,
-            other_selector: None,
-        })
-        .collect()
+    [
+        (0, RT_TABLE_LOCAL),
+        (32766, RT_TABLE_MAIN),
+        (32767, RT_TABLE_DEFAULT),
+    ]
+    .into_iter()
+    .map(|(priority, table)| Rule {
+        priority,
+        family: if v6 { "inet6" } else { "inet" }.into(),
+        src: None,
+        dst: None,
+        iif: None,
+        oif: None,
+        fwmark: None,
+        table,
+        action: "lookup".into(),
+        invert: false,
+        suppress_prefixlen: None,
+        other_selector: None,
+    })
+    .collect()
 }
 
 fn rule_matches(r: &Rule, flow: &Flow<'_>) -> bool {
@@ -144,7 +148,7 @@ fn is_default_rule(r: &Rule) -> bool {
         && r.iif.is_none()
         && r.fwmark.is_none()
         && !r.invert
-        && matches!(r.table, RT_TABLE_MAIN | RT_TABLE_LOCAL | 253)
+        && matches!(r.table, RT_TABLE_MAIN | RT_TABLE_LOCAL | RT_TABLE_DEFAULT)
 }
 
 /// `blackhole 10.244.2.0/24 table main`.
@@ -462,9 +466,9 @@ mod tests {
         let mut f = NodeFacts {
             interfaces: vec![iface("eth0", 2), iface("cni0", 3), iface("flannel.1", 4)],
             routes: vec![
-                route(Some("10.244.1.0/24"), "unicast", Some(3), 254),
-                route(Some("10.244.2.0/24"), "unicast", Some(4), 254),
-                route(None, "unicast", Some(2), 254),
+                route(Some("10.244.1.0/24"), "unicast", Some(3), RT_TABLE_MAIN),
+                route(Some("10.244.2.0/24"), "unicast", Some(4), RT_TABLE_MAIN),
+                route(None, "unicast", Some(2), RT_TABLE_MAIN),
             ],
             rules: default_rules(false),
             ..Default::default()
@@ -593,8 +597,12 @@ mod tests {
         // a Calico node whose pod /32 is gone: its block's blackhole catches the packet
         let mut f = facts();
         f.interfaces.push(iface("cali123", 9));
-        f.routes
-            .push(route(Some("10.244.3.0/26"), "blackhole", None, 254));
+        f.routes.push(route(
+            Some("10.244.3.0/26"),
+            "blackhole",
+            None,
+            RT_TABLE_MAIN,
+        ));
         let l = failed(
             "10.244.3.4",
             Some("10.244.2.2"),

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{
     HostSide, Interface, Netns, PairStats, PairStatus, PodSide, Route, SideStats, VethPair,
 };
@@ -347,7 +348,7 @@ fn pod_side(i: &Interface, routes: Option<&Vec<Route>>) -> PodSide {
                 .iter()
                 .filter(|r| {
                     r.oif == Some(i.ifindex)
-                        && (r.table == 254 || r.table == 0)
+                        && (r.table == RT_TABLE_MAIN || r.table == 0)
                         && r.kind == "unicast"
                 })
                 .filter(|r| !(r.ipv6 && r.dst.is_some_and(|d| d.to_string().starts_with("fe80:"))))

@@ -331,7 +331,7 @@ mod tests {
                 dst: "0.0.0.0/0".parse().unwrap(),
                 gw: Some("10.88.0.1".parse().unwrap()),
                 oif: Some(2),
-                table: 254,
+                table: crate::model::route::RT_TABLE_MAIN,
             }],
         };
         let host = NsView {

@@ -13,6 +13,8 @@ use netlink_packet_route::link::{
 };
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 
+use crate::model::route::RT_TABLE_MAIN;
+
 /// One link.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LinkView {
@@ -196,7 +198,7 @@ pub fn ns_view(links: &[LinkMessage], addrs: &[AddressMessage], routes: &[RouteM
         routes: routes
             .iter()
             .filter_map(route)
-            .filter(|r| r.table == 254)
+            .filter(|r| r.table == RT_TABLE_MAIN)
             .collect(),
     }
 }

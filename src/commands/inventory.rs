@@ -11,6 +11,7 @@ use crate::cli::KubeArgs;
 use crate::discover::{cgroup, cni_cache, kube_pods, mountinfo, oci, pod_logs, proc_stat};
 use crate::error::{Error, Result};
 use crate::model::{Claim, ClaimKey, Netns, NetnsReport, Process, SourceKind};
+use crate::sys::netlink::RT_TABLE_MAIN;
 use crate::sys::netns::{EnterError, NetnsTarget};
 use crate::sys::runtime_files::{self, BundleStore, RuntimePaths};
 use crate::sys::{HostRoot, caps, files, kube, netns, proc_scan};
@@ -399,9 +400,9 @@ fn read_interfaces(
                 .iter()
                 .flat_map(|i| &i.addresses)
                 .any(|a| a.contains(':') && !a.starts_with("fe80:"));
-            let mut msgs = inside.sock.dump_routes(254, false)?;
+            let mut msgs = inside.sock.dump_routes(RT_TABLE_MAIN, false)?;
             if global_v6 {
-                msgs.extend(inside.sock.dump_routes(254, true)?);
+                msgs.extend(inside.sock.dump_routes(RT_TABLE_MAIN, true)?);
             }
             visit.extra.routes = Some(crate::discover::routes::routes(&msgs));
         }

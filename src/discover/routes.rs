@@ -100,7 +100,7 @@ mod tests {
     ) -> RouteMessage {
         let mut m = RouteMessage::default();
         m.header.address_family = AddressFamily::Inet;
-        m.header.table = 254;
+        m.header.table = u8::try_from(crate::model::route::RT_TABLE_MAIN).unwrap();
         m.header.kind = RouteType::Unicast;
         m.header.scope = scope;
         if let Some((a, l)) = dst {
@@ -135,7 +135,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(c.summary(), "10.244.1.0/24 scope link");
-        assert_eq!(c.table, 254);
+        assert_eq!(c.table, crate::model::route::RT_TABLE_MAIN);
     }
 
     #[test]

@@ -410,7 +410,7 @@ pub(crate) mod tests {
             dst: "10.244.2.0/25".parse().unwrap(),
             gw: None,
             dev: "eth0".into(),
-            scope: 253,
+            scope: crate::model::route::RT_SCOPE_LINK,
             onlink: false,
             src: None,
             metric: 0,

@@ -8,6 +8,8 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
+use crate::model::route::{RT_SCOPE_HOST, RT_SCOPE_LINK};
+
 /// An IPv4 route of the main table, as wanted or as seen.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RouteEntry {
@@ -15,7 +17,7 @@ pub struct RouteEntry {
     pub gw: Option<Ipv4Addr>,
     /// Output interface ("" for blackhole and similar routes).
     pub dev: String,
-    /// `rtm_scope`: 0 universe, 253 link, 254 host.
+    /// `rtm_scope`: `RT_SCOPE_UNIVERSE`, `RT_SCOPE_LINK` or `RT_SCOPE_HOST`.
     pub scope: u8,
     pub onlink: bool,
     pub src: Option<Ipv4Addr>,
@@ -39,8 +41,8 @@ impl RouteEntry {
             s.push_str(&format!(" dev {}", self.dev));
         }
         match self.scope {
-            253 => s.push_str(" scope link"),
-            254 => s.push_str(" scope host"),
+            RT_SCOPE_LINK => s.push_str(" scope link"),
+            RT_SCOPE_HOST => s.push_str(" scope host"),
             _ => {}
         }
         if let Some(src) = self.src {
@@ -124,20 +126,9 @@ impl FdbEntry {
     }
 }
 
-/// The kernel's routing tables that have names.
-pub const RT_TABLE_DEFAULT: u32 = 253;
-pub const RT_TABLE_MAIN: u32 = 254;
-pub const RT_TABLE_LOCAL: u32 = 255;
-
-/// A table as `ip` names it (`local`, `main`, `default`, else its number).
-pub fn table_name(table: u32) -> String {
-    match table {
-        RT_TABLE_DEFAULT => "default".into(),
-        RT_TABLE_MAIN => "main".into(),
-        RT_TABLE_LOCAL => "local".into(),
-        t => t.to_string(),
-    }
-}
+/// The kernel's routing tables that have names, and a table as `ip`
+/// names it (`local`, `main`, `default`, else its number).
+pub use crate::model::route::{RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, table_name};
 
 /// What a policy rule does (`FR_ACT_*`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

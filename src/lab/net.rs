@@ -1,6 +1,6 @@
 //! The lab's kernel adapter for observing, in the calling thread's
 //! network namespace (call it on a thread that has `setns()`ed, e.g.
-//! through `sys::netns_run::in_netns`): an rtnetlink session that reads a
+//! through `sys::netns_run::in_netns`): a `sys::netlink` session that reads a
 //! namespace as `lab::observed::NsObs` (links with VXLAN attributes,
 //! addresses, routes of every table, policy rules, permanent neighbours,
 //! VXLAN FDB entries, sysctls, nftables and legacy iptables state);
@@ -12,9 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::Ipv4Net;
 use netlink_packet_route::link::{InfoData, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage};
-use netlink_packet_route::neighbour::{
-    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
-};
+use netlink_packet_route::neighbour::{NeighbourAddress, NeighbourAttribute, NeighbourState};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
 };
@@ -23,7 +21,7 @@ use netlink_packet_route::rule::{
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use crate::sys::netlink::RouteSocket;
+use crate::sys::netlink::{RT_TABLE_MAIN, RT_TABLE_UNSPEC, RouteSocket};
 use crate::sys::sysctl;
 
 use super::desired::NsDesired;
@@ -31,8 +29,6 @@ use super::entries::{FdbEntry, RouteEntry, RuleAction, RuleEntry, TableRoute};
 use super::firewall::firewall_state;
 use super::observed::{LinkObs, NeighObs, NsObs, VxlanObs};
 use super::plan::mac_string;
-
-pub(super) const RT_TABLE_MAIN: u8 = 254;
 
 pub(super) fn ctx(e: io::Error, what: impl std::fmt::Display) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {e}"))
@@ -147,7 +143,7 @@ impl Net {
     pub fn route_tables(&mut self) -> io::Result<(Vec<RouteEntry>, Vec<TableRoute>)> {
         let mut main = Vec::new();
         let mut others = Vec::new();
-        for r in self.sock.dump_routes(0, false)? {
+        for r in self.sock.dump_routes(RT_TABLE_UNSPEC, false)? {
             if r.header.protocol == RouteProtocol::Kernel {
                 continue;
             }
@@ -226,18 +222,12 @@ impl Net {
     /// The IPv4 policy rules, each with the kernel's message (to delete
     /// exactly that rule).
     pub(super) fn rule_dump(&mut self) -> io::Result<Vec<(RuleEntry, RuleMessage)>> {
-        let mut req = RuleMessage::default();
-        req.header.family = AddressFamily::Inet;
         Ok(self
             .sock
-            .dump(RouteNetlinkMessage::GetRule(req))?
+            .dump_rules(false)?
             .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewRule(r) if r.header.family == AddressFamily::Inet => {
-                    Some((rule_entry(&r), r))
-                }
-                _ => None,
-            })
+            .filter(|r| r.header.family == AddressFamily::Inet)
+            .map(|r| (rule_entry(&r), r))
             .collect())
     }
 
@@ -272,25 +262,11 @@ impl Net {
             .count())
     }
 
-    fn neigh_dump(&mut self, family: AddressFamily) -> io::Result<Vec<NeighbourMessage>> {
-        let mut req = NeighbourMessage::default();
-        req.header.family = family;
-        Ok(self
-            .sock
-            .dump(RouteNetlinkMessage::GetNeighbour(req))?
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewNeighbour(n) => Some(n),
-                _ => None,
-            })
-            .collect())
-    }
-
     /// IPv4 neighbour entries.
     pub fn neighbours(&mut self) -> io::Result<Vec<NeighObs>> {
         let names: HashMap<u32, String> = self.index.iter().map(|(n, i)| (*i, n.clone())).collect();
         let mut out = Vec::new();
-        for n in self.neigh_dump(AddressFamily::Inet)? {
+        for n in self.sock.dump_neighbours(AddressFamily::Inet)? {
             let mut ip = None;
             let mut mac = None;
             for a in &n.attributes {
@@ -317,7 +293,7 @@ impl Net {
     pub fn fdb(&mut self) -> io::Result<Vec<FdbEntry>> {
         let names: HashMap<u32, String> = self.index.iter().map(|(n, i)| (*i, n.clone())).collect();
         let mut out = Vec::new();
-        for n in self.neigh_dump(AddressFamily::Bridge)? {
+        for n in self.sock.dump_neighbours(AddressFamily::Bridge)? {
             let mut dst = None;
             let mut mac = None;
             let (mut port, mut vni) = (None, None);

@@ -1,137 +1,67 @@
 //! Applying the lab's actions in the calling thread's network namespace:
-//! rtnetlink messages for links (VXLAN devices, the switch's uplink
-//! veths), addresses, routes, rules, neighbour and FDB entries, sysctl
+//! links (VXLAN devices, the switch's uplink veths), addresses, routes,
+//! rules, neighbour and FDB entries through the `sys::netlink` engine
+//! (the lab only builds its rule messages), sysctl
 //! writes and, for the firewall only, `nft` / `iptables` /
 //! `iptables-legacy-restore` run in the namespace. Kernel I/O.
 
 use std::fs::File;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
-use netlink_packet_core::{NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE};
-use netlink_packet_route::address::{AddressAttribute, AddressHeader, AddressMessage};
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
-};
-use netlink_packet_route::neighbour::{
-    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
-};
-use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteScope, RouteType,
-};
+use ipnet::IpNet;
+use netlink_packet_route::AddressFamily;
 use netlink_packet_route::rule::{
     RuleAction as NlRuleAction, RuleAttribute, RuleFlags, RuleMessage,
 };
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use rtnetlink::{LinkMessageBuilder, LinkUnspec, LinkVeth};
 
+use crate::sys::netlink::{Fdb, Route, Veth, Vxlan};
 use crate::sys::netns_run::run_tool;
 use crate::sys::sysctl;
 
 use super::action::{Action, LinkKind, LinkWant};
 use super::entries::{FdbEntry, NeighEntry, RouteEntry, RuleAction, RuleEntry};
 use super::firewall::legacy_reset_script;
-use super::net::{Net, RT_TABLE_MAIN, ctx};
+use super::net::{Net, ctx};
 use super::plan::{NODE_UPLINK, UNDERLAY_MTU, parse_mac};
 
+/// The bytes of a MAC the lab wrote, or InvalidInput.
+fn mac_bytes(mac: &str) -> io::Result<[u8; 6]> {
+    parse_mac(mac)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("bad MAC {mac:?}")))
+}
+
 impl Net {
-    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
-        self.sock.request(msg, flags).map(|_| ())
-    }
-
-    fn set_link(&mut self, dev: &str, f: impl FnOnce(&mut LinkMessage)) -> io::Result<()> {
-        let idx = self.index_of(dev)?;
-        let mut m = LinkMessage::default();
-        m.header.index = idx;
-        f(&mut m);
-        self.send(RouteNetlinkMessage::SetLink(m), 0)
-    }
-
-    fn route_message(&mut self, r: &RouteEntry, delete: bool) -> io::Result<RouteMessage> {
-        let mut m = RouteMessage::default();
-        m.header.address_family = AddressFamily::Inet;
-        m.header.destination_prefix_length = r.dst.prefix_len();
-        m.header.table = RT_TABLE_MAIN;
-        if delete {
-            m.header.protocol = RouteProtocol::Unspec;
-            m.header.scope = RouteScope::NoWhere;
-            m.header.kind = RouteType::Unspec;
-        } else {
-            m.header.protocol = RouteProtocol::Boot;
-            m.header.scope = RouteScope::from(r.scope);
-            m.header.kind = if r.dev.is_empty() && r.gw.is_none() {
-                RouteType::BlackHole
-            } else {
-                RouteType::Unicast
-            };
-            if r.onlink {
-                m.header.flags = RouteFlags::Onlink;
-            }
-        }
-        m.attributes
-            .push(RouteAttribute::Destination(RouteAddress::Inet(
-                r.dst.addr(),
-            )));
-        if r.metric != 0 {
-            m.attributes.push(RouteAttribute::Priority(r.metric));
-        }
+    /// The engine's main-table route for `r`: all of it to add, only its
+    /// destination and metric to delete.
+    fn route_of(&mut self, r: &RouteEntry, delete: bool) -> io::Result<Route> {
+        let mut route = Route::to(IpNet::V4(r.dst));
+        route.metric = (r.metric != 0).then_some(r.metric);
         if !delete {
-            if let Some(g) = r.gw {
-                m.attributes
-                    .push(RouteAttribute::Gateway(RouteAddress::Inet(g)));
-            }
+            route.scope = r.scope;
+            route.onlink = r.onlink;
+            route.gw = r.gw.map(IpAddr::V4);
+            route.src = r.src.map(IpAddr::V4);
             if !r.dev.is_empty() {
-                let i = self.index_of(&r.dev)?;
-                m.attributes.push(RouteAttribute::Oif(i));
-            }
-            if let Some(s) = r.src {
-                m.attributes
-                    .push(RouteAttribute::PrefSource(RouteAddress::Inet(s)));
+                route.oif = Some(self.index_of(&r.dev)?);
             }
         }
-        Ok(m)
+        Ok(route)
     }
 
-    fn neigh_message(
-        &mut self,
-        family: AddressFamily,
-        dev: &str,
-        ip: Ipv4Addr,
-        mac: Option<&str>,
-    ) -> io::Result<NeighbourMessage> {
-        let mut m = NeighbourMessage::default();
-        m.header.family = family;
-        m.header.ifindex = self.index_of(dev)?;
-        m.header.state = NeighbourState::Permanent;
-        if family == AddressFamily::Bridge {
-            m.header.flags = NeighbourFlags::Own;
-        }
-        if let Some(mac) = mac {
-            let bytes = parse_mac(mac).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, format!("bad MAC {mac:?}"))
-            })?;
-            m.attributes
-                .push(NeighbourAttribute::LinkLayerAddress(bytes.to_vec()));
-        }
-        m.attributes
-            .push(NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)));
-        Ok(m)
-    }
-
-    /// An FDB message for `f` (its port and VNI when it names them).
-    fn fdb_message(&mut self, f: &FdbEntry) -> io::Result<NeighbourMessage> {
+    /// The engine's FDB entry for `f` (its port and VNI when it names them).
+    fn fdb_of(&mut self, f: &FdbEntry) -> io::Result<Fdb> {
         let dst = f.dst.ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, "an FDB entry needs a dst")
         })?;
-        let mut m = self.neigh_message(AddressFamily::Bridge, &f.dev, dst, Some(&f.mac))?;
-        if let Some(p) = f.port {
-            m.attributes.push(NeighbourAttribute::Port(p));
-        }
-        if let Some(v) = f.vni {
-            m.attributes.push(NeighbourAttribute::Vni(v));
-        }
-        Ok(m)
+        Ok(Fdb {
+            index: self.index_of(&f.dev)?,
+            mac: mac_bytes(&f.mac)?,
+            dst: IpAddr::V4(dst),
+            port: f.port,
+            vni: f.vni,
+        })
     }
 
     /// Applies one action. `peer_ns` opens a node's namespace (for the
@@ -178,35 +108,21 @@ impl Net {
         }
     }
 
-    /// Creates a bridge or a VXLAN device.
+    /// Creates a bridge (down) or a VXLAN device.
     fn create_link(&mut self, l: &LinkWant) -> io::Result<()> {
-        let mut m = LinkMessage::default();
-        m.attributes.push(LinkAttribute::IfName(l.name.clone()));
         match &l.kind {
-            LinkKind::Bridge => {
-                m.attributes
-                    .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
-                        InfoKind::Bridge,
-                    )]));
-            }
+            LinkKind::Bridge => self.sock.add_bridge(&l.name, None, false)?,
             LinkKind::Vxlan(p) => {
-                let dev = self.index_of(&p.dev)?;
-                if let Some(mtu) = l.mtu {
-                    m.attributes.push(LinkAttribute::Mtu(mtu));
-                }
-                if let Some(mac) = l.mac.as_deref().and_then(parse_mac) {
-                    m.attributes.push(LinkAttribute::Address(mac.to_vec()));
-                }
-                m.attributes.push(LinkAttribute::LinkInfo(vec![
-                    LinkInfo::Kind(InfoKind::Vxlan),
-                    LinkInfo::Data(InfoData::Vxlan(vec![
-                        InfoVxlan::Id(p.vni),
-                        InfoVxlan::Local(p.local),
-                        InfoVxlan::Link(dev),
-                        InfoVxlan::Port(p.port),
-                        InfoVxlan::Learning(false),
-                    ])),
-                ]));
+                let vx = Vxlan {
+                    name: l.name.clone(),
+                    vni: p.vni,
+                    local: p.local,
+                    dev: self.index_of(&p.dev)?,
+                    port: p.port,
+                    mtu: l.mtu,
+                    mac: l.mac.as_deref().and_then(parse_mac),
+                };
+                self.sock.add_vxlan(&vx)?
             }
             other => {
                 return Err(io::Error::new(
@@ -215,7 +131,6 @@ impl Net {
                 ));
             }
         }
-        self.send(RouteNetlinkMessage::NewLink(m), NLM_F_CREATE | NLM_F_EXCL)?;
         self.index.clear();
         Ok(())
     }
@@ -229,16 +144,14 @@ impl Net {
         peer_ns: &dyn Fn(&str) -> io::Result<File>,
     ) -> io::Result<()> {
         let f = peer_ns(node)?;
-        let peer = LinkMessageBuilder::<LinkUnspec>::new()
-            .name(NODE_UPLINK.to_string())
-            .mtu(UNDERLAY_MTU)
-            .setns_by_fd(f.as_raw_fd())
-            .build();
-        let msg = LinkVeth::new(port, NODE_UPLINK)
-            .mtu(UNDERLAY_MTU)
-            .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
-            .build();
-        self.send(RouteNetlinkMessage::NewLink(msg), NLM_F_CREATE | NLM_F_EXCL)?;
+        self.sock.add_veth(&Veth {
+            name: port.to_string(),
+            peer: NODE_UPLINK.to_string(),
+            mtu: Some(UNDERLAY_MTU),
+            txqueuelen: None,
+            peer_mac: None,
+            peer_ns: f.as_raw_fd(),
+        })?;
         self.index.clear();
         Ok(())
     }
@@ -248,61 +161,35 @@ impl Net {
         match action {
             Action::DeleteLink { dev } => {
                 let idx = self.index_of(dev)?;
-                let mut m = LinkMessage::default();
-                m.header.index = idx;
-                self.send(RouteNetlinkMessage::DelLink(m), 0)?;
+                self.sock.delete_link(idx)?;
                 self.index.clear();
                 Ok(())
             }
-            Action::SetUp { dev } => self.set_link(dev, |m| {
-                m.header.flags = LinkFlags::Up;
-                m.header.change_mask = LinkFlags::Up;
-            }),
-            Action::SetDown { dev } => self.set_link(dev, |m| {
-                m.header.change_mask = LinkFlags::Up;
-            }),
+            Action::SetUp { dev } => {
+                let idx = self.index_of(dev)?;
+                self.sock.set_up(idx, true)
+            }
+            Action::SetDown { dev } => {
+                let idx = self.index_of(dev)?;
+                self.sock.set_up(idx, false)
+            }
             Action::SetMtu { dev, mtu } => {
-                let mtu = *mtu;
-                self.set_link(dev, move |m| m.attributes.push(LinkAttribute::Mtu(mtu)))
+                let idx = self.index_of(dev)?;
+                self.sock.set_mtu(idx, *mtu)
             }
             Action::SetMac { dev, mac } => {
-                let bytes = parse_mac(mac).ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::InvalidInput, format!("bad MAC {mac:?}"))
-                })?;
-                self.set_link(dev, move |m| {
-                    m.attributes.push(LinkAttribute::Address(bytes.to_vec()))
-                })
+                let bytes = mac_bytes(mac)?;
+                let idx = self.index_of(dev)?;
+                self.sock.set_mac(idx, bytes.to_vec())
             }
             Action::SetMaster { dev, master } => {
                 let mi = self.index_of(master)?;
-                self.set_link(dev, move |m| {
-                    m.attributes.push(LinkAttribute::Controller(mi))
-                })
+                let idx = self.index_of(dev)?;
+                self.sock.set_master(idx, mi)
             }
             Action::AddAddress { dev, addr } => {
                 let idx = self.index_of(dev)?;
-                let mut m = AddressMessage::default();
-                m.header = AddressHeader {
-                    family: AddressFamily::Inet,
-                    prefix_len: addr.prefix_len(),
-                    index: idx,
-                    ..m.header
-                };
-                m.attributes
-                    .push(AddressAttribute::Local(IpAddr::V4(addr.addr())));
-                m.attributes
-                    .push(AddressAttribute::Address(IpAddr::V4(addr.addr())));
-                if addr.prefix_len() < 31 {
-                    m.attributes
-                        .push(AddressAttribute::Broadcast(addr.broadcast()));
-                }
-                match self.send(
-                    RouteNetlinkMessage::NewAddress(m),
-                    NLM_F_CREATE | NLM_F_EXCL,
-                ) {
-                    Err(e) if e.raw_os_error() == Some(libc::EEXIST) => Ok(()),
-                    r => r,
-                }
+                self.sock.add_address(idx, IpNet::V4(*addr)).map(|_| ())
             }
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -315,43 +202,30 @@ impl Net {
     fn apply_route(&mut self, action: &Action) -> io::Result<()> {
         match action {
             Action::ReplaceRoute(r) => {
-                let m = self.route_message(r, false)?;
-                self.send(
-                    RouteNetlinkMessage::NewRoute(m),
-                    NLM_F_CREATE | NLM_F_REPLACE,
-                )
+                let route = self.route_of(r, false)?;
+                self.sock.replace_route(&route)
             }
             Action::DelRoute(r) => {
-                let m = self.route_message(r, true)?;
-                match self.send(RouteNetlinkMessage::DelRoute(m), 0) {
-                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
-                    r => r,
-                }
+                let route = self.route_of(r, true)?;
+                self.sock.del_route(&route).map(|_| ())
             }
             Action::AddRule(r) => {
                 let m = rule_message(r)?;
-                self.send(RouteNetlinkMessage::NewRule(m), NLM_F_CREATE | NLM_F_EXCL)
+                self.sock.add_rule(m)
             }
             Action::DelRule(r) => {
                 // the kernel's own message, so exactly that rule goes
                 let found = self.rule_dump()?.into_iter().find(|(e, _)| e == r);
                 match found {
-                    Some((_, m)) => match self.send(RouteNetlinkMessage::DelRule(m), 0) {
-                        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
-                        r => r,
-                    },
+                    Some((_, m)) => self.sock.del_rule(m).map(|_| ()),
                     None => Ok(()),
                 }
             }
             Action::DelTableRoute(t) => {
-                let mut m = self.route_message(&t.route, true)?;
-                m.header.table = u8::try_from(t.table).unwrap_or(0);
-                m.header.protocol = RouteProtocol::from(t.protocol);
-                m.attributes.push(RouteAttribute::Table(t.table));
-                match self.send(RouteNetlinkMessage::DelRoute(m), 0) {
-                    Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
-                    r => r,
-                }
+                let mut route = self.route_of(&t.route, true)?;
+                route.table = Some(t.table);
+                route.protocol = Some(t.protocol);
+                self.sock.del_route(&route).map(|_| ())
             }
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -364,40 +238,25 @@ impl Net {
     fn apply_neigh(&mut self, action: &Action) -> io::Result<()> {
         match action {
             Action::ReplaceNeigh(NeighEntry { dev, ip, mac }) => {
-                let m = self.neigh_message(AddressFamily::Inet, dev, *ip, Some(mac))?;
-                self.send(
-                    RouteNetlinkMessage::NewNeighbour(m),
-                    NLM_F_CREATE | NLM_F_REPLACE,
-                )
+                let idx = self.index_of(dev)?;
+                let mac = mac_bytes(mac)?;
+                self.sock.replace_neighbour(idx, IpAddr::V4(*ip), mac)
             }
             Action::DelNeigh { dev, ip } => {
-                let mut m = self.neigh_message(AddressFamily::Inet, dev, *ip, None)?;
-                m.header.state = NeighbourState::None;
-                match self.send(RouteNetlinkMessage::DelNeighbour(m), 0) {
-                    Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
-                    r => r,
-                }
+                let idx = self.index_of(dev)?;
+                self.sock.del_neighbour(idx, IpAddr::V4(*ip)).map(|_| ())
             }
             Action::AddFdb(f) => {
-                let m = self.fdb_message(f)?;
-                self.send(
-                    RouteNetlinkMessage::NewNeighbour(m),
-                    NLM_F_CREATE | NLM_F_APPEND,
-                )
+                let f = self.fdb_of(f)?;
+                self.sock.append_fdb(&f)
             }
             Action::ReplaceFdb(f) => {
-                let m = self.fdb_message(f)?;
-                self.send(
-                    RouteNetlinkMessage::NewNeighbour(m),
-                    NLM_F_CREATE | NLM_F_REPLACE,
-                )
+                let f = self.fdb_of(f)?;
+                self.sock.replace_fdb(&f)
             }
             Action::DelFdb(f) => {
-                let m = self.fdb_message(f)?;
-                match self.send(RouteNetlinkMessage::DelNeighbour(m), 0) {
-                    Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
-                    r => r,
-                }
+                let f = self.fdb_of(f)?;
+                self.sock.del_fdb(&f).map(|_| ())
             }
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -406,7 +265,6 @@ impl Net {
         }
     }
 }
-
 /// Sysctl writes, the route cache and the firewall tools.
 fn apply_other(action: &Action) -> io::Result<()> {
     match action {

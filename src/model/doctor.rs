@@ -231,7 +231,7 @@ pub struct NodeFacts {
     pub interfaces: Vec<Interface>,
     /// Link counters at the second read, by ifindex.
     pub stats_later: BTreeMap<u32, LinkStats>,
-    /// Routes of every table (`table == 254` is main).
+    /// Routes of every table (`table == RT_TABLE_MAIN` is main).
     pub routes: Vec<Route>,
     /// Policy-routing rules (`ip rule`), IPv4 then IPv6, by priority.
     pub rules: Vec<super::route::Rule>,

@@ -52,6 +52,19 @@ impl Route {
 pub const RT_TABLE_MAIN: u32 = 254;
 /// The local routing table's id (`RT_TABLE_LOCAL`).
 pub const RT_TABLE_LOCAL: u32 = 255;
+/// The `default` routing table's id (`RT_TABLE_DEFAULT`).
+pub const RT_TABLE_DEFAULT: u32 = 253;
+
+// The same numbers as `sys::netlink`'s wire constants (`u8` tables there);
+// the model cannot import `sys`, so it names them for its `u32` tables and
+// for the pure layers.
+
+/// `rtm_scope` of a route to anywhere (`scope global`).
+pub const RT_SCOPE_UNIVERSE: u8 = 0;
+/// `rtm_scope` of a route on the attached link (`scope link`).
+pub const RT_SCOPE_LINK: u8 = 253;
+/// `rtm_scope` of a route to this host (`scope host`).
+pub const RT_SCOPE_HOST: u8 = 254;
 
 /// One policy-routing rule (`ip rule`), as read from an RTM_GETRULE dump.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,7 +140,7 @@ pub fn table_name(table: u32) -> String {
     match table {
         RT_TABLE_MAIN => "main".into(),
         RT_TABLE_LOCAL => "local".into(),
-        253 => "default".into(),
+        RT_TABLE_DEFAULT => "default".into(),
         t => t.to_string(),
     }
 }

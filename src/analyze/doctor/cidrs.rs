@@ -10,6 +10,7 @@ use ipnet::IpNet;
 
 use crate::discover::kube_nodes::NodeCidrs;
 use crate::model::doctor::NodeFacts;
+use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
 
 use super::{Context, NodePod, RemoteCidr, iface};
@@ -27,7 +28,7 @@ pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> 
     out.extend(
         f.routes
             .iter()
-            .filter(|r| r.table == 254 && r.kind == "blackhole")
+            .filter(|r| r.table == RT_TABLE_MAIN && r.kind == "blackhole")
             .filter_map(|r| r.dst)
             .filter(|d| {
                 d.prefix_len() > 0
@@ -62,7 +63,7 @@ pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> 
 pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
     let mut out: Vec<RemoteCidr> = Vec::new();
     let overlaps_local = |n: &IpNet| local.iter().any(|l| l.contains(n) || n.contains(l));
-    for r in f.routes.iter().filter(|r| r.table == 254) {
+    for r in f.routes.iter().filter(|r| r.table == RT_TABLE_MAIN) {
         let Some(dst) = r.dst else { continue };
         if dst.prefix_len() == 0 || overlaps_local(&dst) || !is_unicast_net(&dst) {
             continue;
@@ -147,7 +148,7 @@ pub fn peer_local(interfaces: &[Interface], routes: &[Route]) -> Vec<(IpNet, Str
     }
     for r in routes
         .iter()
-        .filter(|r| r.table == 254 && r.kind == "blackhole")
+        .filter(|r| r.table == RT_TABLE_MAIN && r.kind == "blackhole")
     {
         if let Some(d) = r.dst.filter(|d| d.prefix_len() > 0 && is_unicast_net(d)) {
             out.push((d, format!("blackhole {d}")));

@@ -99,7 +99,7 @@ pub fn arrival_interface(f: &NodeFacts, cidr: &IpNet) -> Option<String> {
 pub fn route_dev(f: &NodeFacts, ip: IpAddr) -> Option<String> {
     f.routes
         .iter()
-        .filter(|r| (r.table == 254) && r.kind == "unicast")
+        .filter(|r| (r.table == RT_TABLE_MAIN) && r.kind == "unicast")
         .filter(|r| {
             r.dst.is_none_or(|d| d.contains(&ip))
                 && r.dst.is_none_or(|d| d.addr().is_ipv4() == ip.is_ipv4())
@@ -122,7 +122,7 @@ pub fn underlay_interfaces(f: &NodeFacts) -> Vec<String> {
         .chain(
             f.routes
                 .iter()
-                .filter(|r| r.table == 254 && r.dst.is_none() && !r.ipv6)
+                .filter(|r| r.table == RT_TABLE_MAIN && r.dst.is_none() && !r.ipv6)
                 .filter_map(|r| r.oif),
         )
         .filter_map(|i| iface(f, i))

@@ -439,7 +439,7 @@ pub(crate) mod fixtures {
             dst: Some(dst.parse().unwrap()),
             gateway: gw.map(|g| g.parse().unwrap()),
             oif: Some(oif),
-            table: 254,
+            table: crate::model::route::RT_TABLE_MAIN,
             kind: "unicast".into(),
             scope: "universe".into(),
             prefsrc: None,

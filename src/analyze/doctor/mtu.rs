@@ -3,6 +3,7 @@
 
 use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+use crate::model::route::RT_TABLE_MAIN;
 
 use super::{Context, NodePod, iface, sample_host};
 
@@ -30,7 +31,9 @@ fn egress(f: &NodeFacts, cx: &Context) -> Option<u32> {
             f.routes
                 .iter()
                 .filter(|r| {
-                    r.table == 254 && r.kind == "unicast" && r.dst.is_some_and(|d| d.contains(&ip))
+                    r.table == RT_TABLE_MAIN
+                        && r.kind == "unicast"
+                        && r.dst.is_some_and(|d| d.contains(&ip))
                 })
                 .max_by_key(|r| r.dst.map(|d| d.prefix_len()).unwrap_or(0))
                 .and_then(|r| r.oif)
@@ -47,7 +50,7 @@ fn uplink_of(f: &NodeFacts, tunnel: &Interface) -> Option<u32> {
         .or_else(|| {
             f.routes
                 .iter()
-                .find(|r| r.table == 254 && r.dst.is_none() && !r.ipv6)
+                .find(|r| r.table == RT_TABLE_MAIN && r.dst.is_none() && !r.ipv6)
                 .and_then(|r| r.oif)
         })
 }

@@ -19,7 +19,7 @@ fn link_local_gateway(view: &PodView) -> Option<IpAddr> {
     view.routes
         .as_ref()?
         .iter()
-        .filter(|r| r.dst.is_none() && r.table == 254)
+        .filter(|r| r.dst.is_none() && r.table == RT_TABLE_MAIN)
         .filter_map(|r| r.gateway)
         .find(|g| match g {
             IpAddr::V4(v4) => v4.is_link_local(),
@@ -302,7 +302,7 @@ pub fn pods(_f: &NodeFacts, cx: &Context) -> Check {
         let routes = match &v.routes {
             Some(rs) => rs
                 .iter()
-                .filter(|r| r.table == 254 && !r.ipv6)
+                .filter(|r| r.table == RT_TABLE_MAIN && !r.ipv6)
                 .map(|r| {
                     let dev = r
                         .oif

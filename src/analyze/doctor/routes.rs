@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+use crate::model::route::RT_TABLE_MAIN;
 
 use super::{Context, fib, fib_command, fib_outcome, iface, ingress_of, sample_host, sample_pod};
 
@@ -128,7 +129,7 @@ fn route_to(
         .routes
         .iter()
         .filter(|x| {
-            x.table == 254
+            x.table == RT_TABLE_MAIN
                 && x.dst
                     .is_some_and(|d| d.contains(&host) && d.prefix_len() > 0)
         })
@@ -159,7 +160,7 @@ fn route_to(
             let default = f
                 .routes
                 .iter()
-                .any(|x| x.table == 254 && x.dst.is_none() && x.ipv6 == host.is_ipv6());
+                .any(|x| x.table == RT_TABLE_MAIN && x.dst.is_none() && x.ipv6 == host.is_ipv6());
             out.evidence.push(Evidence::new(
                 format!(
                     "{} ({}): {}",
@@ -306,7 +307,7 @@ mod tests {
             dst: None,
             gateway: Some("172.30.0.1".parse().unwrap()),
             oif: Some(2),
-            table: 254,
+            table: crate::model::route::RT_TABLE_MAIN,
             kind: "unicast".into(),
             scope: "universe".into(),
             prefsrc: None,

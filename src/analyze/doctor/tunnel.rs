@@ -8,6 +8,7 @@ use ipnet::IpNet;
 
 use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
+use crate::model::route::RT_TABLE_MAIN;
 
 use super::{Context, iface};
 
@@ -187,7 +188,7 @@ fn route_entries(f: &NodeFacts, cx: &Context, out: &mut Findings) -> Vec<(IpAddr
     for r in f
         .routes
         .iter()
-        .filter(|r| r.table == 254 && r.kind == "unicast")
+        .filter(|r| r.table == RT_TABLE_MAIN && r.kind == "unicast")
     {
         let Some(dev) = r
             .oif
@@ -294,7 +295,7 @@ fn underlay_problem(f: &NodeFacts, vtep: IpAddr, dst: &str) -> Option<String> {
         .routes
         .iter()
         .filter(|r| {
-            r.table == 254
+            r.table == RT_TABLE_MAIN
                 && r.kind == "unicast"
                 && r.dst.is_none_or(|d| d.contains(&vtep))
                 && r.dst.is_none_or(|d| d.addr().is_ipv4() == vtep.is_ipv4())

@@ -16,7 +16,8 @@ use crate::cni::names;
 use crate::cni::observe;
 use crate::cni::plan::{Action, Executor, Owner, Scope, Side, StepError};
 use crate::sys::lockfile;
-use crate::sys::rtnl::{NetnsWorker, RouteReq};
+use crate::sys::netlink::{RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, Route};
+use crate::sys::rtnl::NetnsWorker;
 
 use crate::cni::error::CniError;
 
@@ -33,11 +34,6 @@ pub(super) struct Kernel<'a> {
     pub(super) plugin: &'a Plugin<'a>,
     pub(super) bridge_lock: Option<lockfile::Locked>,
 }
-
-/// rtnetlink's route scopes (`rtm_scope`).
-const RT_SCOPE_UNIVERSE: u8 = 0;
-const RT_SCOPE_LINK: u8 = 253;
-const RT_SCOPE_HOST: u8 = 254;
 
 fn io_err(e: io::Error) -> StepError {
     StepError::new(e.to_string())
@@ -215,11 +211,11 @@ impl Kernel<'_> {
                 }
             }
             Action::AddRoute { side, route } => self.side(*side).and_then(|w| {
-                w.add_route(route_req(route))
+                w.add_route(&route.dev, route_req(route))
                     .map_err(|e| failed(format!("failed to add route {}", action_words(action)), e))
             }),
             Action::DelRoute { side, route } => self.side(*side).and_then(|w| {
-                w.del_route(route_req(route))
+                w.del_route(&route.dev, route_req(route))
                     .map_err(|e| failed(format!("failed to delete route {}", route.dst), e))
             }),
             Action::AddNeighbour { side, dev, ip, mac } => self.side(*side).and_then(|w| {
@@ -316,11 +312,12 @@ impl Kernel<'_> {
     }
 }
 
-pub(super) fn route_req(r: &crate::cni::plan::RouteSpec) -> RouteReq {
-    RouteReq {
+/// The engine's route for `r`, its output link still to be resolved from `r.dev`.
+pub(super) fn route_req(r: &crate::cni::plan::RouteSpec) -> Route {
+    Route {
         dst: r.dst,
         gw: r.gw,
-        dev: r.dev.clone(),
+        oif: None,
         scope: match r.scope {
             Scope::Universe => RT_SCOPE_UNIVERSE,
             Scope::Link => RT_SCOPE_LINK,
@@ -329,6 +326,8 @@ pub(super) fn route_req(r: &crate::cni::plan::RouteSpec) -> RouteReq {
         src: r.src,
         metric: r.metric,
         table: r.table,
+        onlink: false,
+        protocol: None,
     }
 }
 
