@@ -134,7 +134,7 @@ fn route(dst: Option<&str>, oif: u32) -> Route {
         dst: dst.map(|d| d.parse().unwrap()),
         gateway: None,
         oif: Some(oif),
-        table: 254,
+        table: crate::model::route::RT_TABLE_MAIN,
         kind: "unicast".into(),
         scope: "universe".into(),
         prefsrc: None,
