@@ -182,4 +182,40 @@ mod tests {
         assert_eq!(r.best_rtt(), Some(Duration::from_micros(120)));
         assert!(r.failure().is_none());
     }
+
+    #[test]
+    fn only_timeouts_fail_with_the_last_and_nothing_sent_fails_with_nothing() {
+        let mut r = ProbeResult {
+            target: "10.0.0.1".parse().unwrap(),
+            id: 1,
+            packet_size: 84,
+            dont_fragment: false,
+            attempts: Vec::new(),
+        };
+        assert!(r.failure().is_none());
+        assert_eq!(r.best_rtt(), None);
+        r.attempts.push(Attempt {
+            seq: 1,
+            outcome: Outcome::Timeout,
+        });
+        assert_eq!(r.failure(), Some(&Outcome::Timeout));
+    }
+
+    #[test]
+    fn builders_set_what_they_name_and_count_is_at_least_one() {
+        let p = Probe::new("10.0.0.1".parse().unwrap())
+            .payload(100)
+            .dont_fragment(true)
+            .count(0)
+            .interval(Duration::from_millis(5))
+            .timeout(Duration::from_millis(7))
+            .stop_on_reply(false);
+        assert_eq!(p.packet_size(), 128);
+        assert!(p.dont_fragment && !p.stop_on_reply);
+        assert_eq!(p.count, 1);
+        assert_eq!(p.interval, Duration::from_millis(5));
+        assert_eq!(p.timeout, Duration::from_millis(7));
+        assert_eq!(Probe::new("::1".parse().unwrap()).packet_size(), 104);
+        assert_eq!(Probe::new("10.0.0.1".parse().unwrap()).size(10).payload, 0);
+    }
 }

@@ -61,3 +61,57 @@ impl Outcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_says_what_it_is_in_a_few_words() {
+        let from: IpAddr = "10.0.0.1".parse().unwrap();
+        let reply = Outcome::Reply {
+            from,
+            rtt_us: 1234,
+            ttl: Some(64),
+        };
+        assert!(reply.is_reply());
+        assert_eq!(reply.describe(), "reply 1.23 ms");
+        assert!(!Outcome::Timeout.is_reply());
+        assert_eq!(Outcome::Timeout.describe(), "timeout");
+        let unreachable = |code| Outcome::Unreachable { from, code }.describe();
+        assert_eq!(unreachable(1), "host unreachable (from 10.0.0.1, code 1)");
+        assert_eq!(unreachable(3), "port unreachable (from 10.0.0.1, code 3)");
+        assert_eq!(
+            unreachable(13),
+            "administratively prohibited (from 10.0.0.1, code 13)"
+        );
+        assert_eq!(
+            unreachable(100),
+            "parameter problem (from 10.0.0.1, code 100)"
+        );
+        assert_eq!(unreachable(5), "unreachable (from 10.0.0.1, code 5)");
+        assert_eq!(
+            Outcome::FragmentationNeeded { from, mtu: 1400 }.describe(),
+            "fragmentation needed: MTU 1400 at 10.0.0.1"
+        );
+        assert_eq!(
+            Outcome::TimeExceeded { from }.describe(),
+            "time exceeded at 10.0.0.1"
+        );
+    }
+
+    #[test]
+    fn outcomes_serialise_with_their_kind() {
+        let v = serde_json::to_value(Outcome::FragmentationNeeded {
+            from: "10.0.0.1".parse().unwrap(),
+            mtu: 1450,
+        })
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "fragmentation-needed", "from": "10.0.0.1", "mtu": 1450})
+        );
+        let v = serde_json::to_value(Outcome::Timeout).unwrap();
+        assert_eq!(v, serde_json::json!({"kind": "timeout"}));
+    }
+}
