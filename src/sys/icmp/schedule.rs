@@ -1,9 +1,10 @@
 //! The prober's scheduler: sends each probe's attempts at their interval
 //! (every send spaced by a shared [`Pacer`] when given), matches what comes
 //! back to the attempt it answers by identifier, sequence and target, and
-//! expires the attempts nothing answered in time. It reads the clock but
-//! does no I/O of its own: it drives a [`Sockets`], the raw sockets of
-//! `socket.rs` or the tests' fake.
+//! expires the attempts nothing answered in time. It reads the clock and
+//! draws the identifiers' random base (getrandom), and does no other I/O
+//! of its own: it drives a [`Sockets`], the raw sockets of `socket.rs` or
+//! the tests' fake.
 
 use std::collections::HashMap;
 use std::io;
