@@ -77,10 +77,25 @@ fn flag(a: &mut Asm, bit: u32) {
         .store(Size::W, R7, EVENT_FLAGS as i16, R1);
 }
 
+/// An event's offset as a load/store offset.
+fn ev(o: usize) -> i16 {
+    o as i16
+}
+
 /// The program for a ring buffer map `ringbuf_fd`.
 pub fn program(l: &ProbeLayout, ringbuf_fd: i32) -> Result<Vec<u64>, String> {
     let mut a = Asm::default();
-    let ev = |o: usize| o as i16;
+    reserve_event(&mut a, l, ringbuf_fd);
+    device(&mut a, l);
+    socket(&mut a, l);
+    headers(&mut a, l);
+    submit(&mut a);
+    a.finish()
+}
+
+/// An event slot (or straight to "out"), the record's location, reason
+/// and protocol copied in, the rest zeroed; R8 = the skb (none: "submit").
+fn reserve_event(a: &mut Asm, l: &ProbeLayout, ringbuf_fd: i32) {
     a.mov(R6, R1)
         // an event slot, or nothing to do
         .map_fd(R1, ringbuf_fd)
@@ -102,56 +117,54 @@ pub fn program(l: &ProbeLayout, ringbuf_fd: i32) -> Result<Vec<u64>, String> {
         .store_imm(Size::DW, R7, ev(EVENT_IFNAME + 8), 0)
         .load(Size::DW, R8, R6, off(l.rec_skbaddr) as i16)
         .jump_imm(Cond::Eq, R8, 0, "submit");
-    // the device: its ifindex, name and namespace
-    read(&mut a, R10, -8, 8, R8, off(l.skb_dev));
-    a.jump_imm(Cond::Ne, R0, 0, "socket")
+}
+
+/// Reads the pointer at `src_reg + src_off` into R9 (through the stack);
+/// a failed read or a null pointer jumps to `or_else`.
+fn read_pointer(a: &mut Asm, src_reg: u8, src_off: i32, or_else: &'static str) {
+    read(a, R10, -8, 8, src_reg, src_off);
+    a.jump_imm(Cond::Ne, R0, 0, or_else)
         .load(Size::DW, R9, R10, -8)
-        .jump_imm(Cond::Eq, R9, 0, "socket");
-    read(&mut a, R7, EVENT_IFINDEX as i32, 4, R9, off(l.dev_ifindex));
-    read(&mut a, R7, EVENT_IFNAME as i32, 16, R9, off(l.dev_name));
-    read(&mut a, R10, -8, 8, R9, off(l.dev_nd_net));
-    a.jump_imm(Cond::Ne, R0, 0, "socket")
-        .load(Size::DW, R9, R10, -8)
-        .jump_imm(Cond::Eq, R9, 0, "socket");
-    read(&mut a, R7, EVENT_NETNS as i32, 4, R9, off(l.net_ns_inum));
+        .jump_imm(Cond::Eq, R9, 0, or_else);
+}
+
+/// The device: its ifindex, name and namespace; then to "headers" (any
+/// failure: to "socket").
+fn device(a: &mut Asm, l: &ProbeLayout) {
+    read_pointer(a, R8, off(l.skb_dev), "socket");
+    read(a, R7, EVENT_IFINDEX as i32, 4, R9, off(l.dev_ifindex));
+    read(a, R7, EVENT_IFNAME as i32, 16, R9, off(l.dev_name));
+    read_pointer(a, R9, off(l.dev_nd_net), "socket");
+    read(a, R7, EVENT_NETNS as i32, 4, R9, off(l.net_ns_inum));
     a.jump_imm(Cond::Ne, R0, 0, "socket");
-    flag(&mut a, FLAG_NETNS_DEV);
+    flag(a, FLAG_NETNS_DEV);
     a.goto("headers");
-    // no device: the socket's namespace
+}
+
+/// Label "socket", reached without a device: the socket's namespace.
+fn socket(a: &mut Asm, l: &ProbeLayout) {
     a.label("socket");
-    read(&mut a, R10, -8, 8, R8, off(l.skb_sk));
-    a.jump_imm(Cond::Ne, R0, 0, "headers")
-        .load(Size::DW, R9, R10, -8)
-        .jump_imm(Cond::Eq, R9, 0, "headers");
-    read(&mut a, R10, -8, 8, R9, off(l.sk_net));
-    a.jump_imm(Cond::Ne, R0, 0, "headers")
-        .load(Size::DW, R9, R10, -8)
-        .jump_imm(Cond::Eq, R9, 0, "headers");
-    read(&mut a, R7, EVENT_NETNS as i32, 4, R9, off(l.net_ns_inum));
+    read_pointer(a, R8, off(l.skb_sk), "headers");
+    read_pointer(a, R9, off(l.sk_net), "headers");
+    read(a, R7, EVENT_NETNS as i32, 4, R9, off(l.net_ns_inum));
     a.jump_imm(Cond::Ne, R0, 0, "headers");
-    flag(&mut a, FLAG_NETNS_SOCK);
-    // the headers: head + network_header, then past the IP header
+    flag(a, FLAG_NETNS_SOCK);
+}
+
+/// Label "headers": head + network_header, then past the IP header (IPv4:
+/// its IHL; else 40 bytes); any failure to "submit".
+fn headers(a: &mut Asm, l: &ProbeLayout) {
     a.label("headers");
-    read(&mut a, R10, -8, 8, R8, off(l.skb_head));
-    a.jump_imm(Cond::Ne, R0, 0, "submit")
-        .load(Size::DW, R9, R10, -8)
-        .jump_imm(Cond::Eq, R9, 0, "submit")
-        .store_imm(Size::DW, R10, -16, 0);
-    read(&mut a, R10, -16, 2, R8, off(l.skb_network_header));
+    read_pointer(a, R8, off(l.skb_head), "submit");
+    a.store_imm(Size::DW, R10, -16, 0);
+    read(a, R10, -16, 2, R8, off(l.skb_network_header));
     a.jump_imm(Cond::Ne, R0, 0, "submit")
         .load(Size::H, R1, R10, -16)
         .jump_imm(Cond::Eq, R1, 0xffff, "submit")
         .add(R9, R1);
-    read(
-        &mut a,
-        R7,
-        EVENT_NETWORK as i32,
-        EVENT_NETWORK_LEN as i32,
-        R9,
-        0,
-    );
+    read(a, R7, EVENT_NETWORK as i32, EVENT_NETWORK_LEN as i32, R9, 0);
     a.jump_imm(Cond::Ne, R0, 0, "submit");
-    flag(&mut a, FLAG_NETWORK);
+    flag(a, FLAG_NETWORK);
     a.mov_imm(R1, IPV6_HEADER)
         .load(Size::H, R2, R7, ev(EVENT_PROTOCOL))
         .jump_imm(Cond::Ne, R2, ETH_P_IP, "transport")
@@ -161,7 +174,7 @@ pub fn program(l: &ProbeLayout, ringbuf_fd: i32) -> Result<Vec<u64>, String> {
         .label("transport")
         .add(R9, R1);
     read(
-        &mut a,
+        a,
         R7,
         EVENT_TRANSPORT as i32,
         EVENT_TRANSPORT_LEN as i32,
@@ -169,7 +182,11 @@ pub fn program(l: &ProbeLayout, ringbuf_fd: i32) -> Result<Vec<u64>, String> {
         0,
     );
     a.jump_imm(Cond::Ne, R0, 0, "submit");
-    flag(&mut a, FLAG_TRANSPORT);
+    flag(a, FLAG_TRANSPORT);
+}
+
+/// Labels "submit" (the event to the ring) and "out" (return 0).
+fn submit(a: &mut Asm) {
     a.label("submit")
         .mov(R1, R7)
         .mov_imm(R2, 0)
@@ -177,7 +194,6 @@ pub fn program(l: &ProbeLayout, ringbuf_fd: i32) -> Result<Vec<u64>, String> {
         .label("out")
         .mov_imm(R0, 0)
         .exit();
-    a.finish()
 }
 
 /// The ring buffer's size: room for thousands of drops between two reads.
@@ -234,4 +250,68 @@ mod tests {
         assert_eq!(p[p.len() - 1], 0x95);
         assert_eq!(p[p.len() - 2], 0xb7);
     }
+
+    /// The program as it was built before `program` was split into its
+    /// parts: the split (and any later tidying) must not change one byte.
+    #[test]
+    fn the_program_is_the_pinned_bytecode() {
+        assert_eq!(program(&PINNED_LAYOUT, 7).unwrap(), PINNED);
+    }
+
+    /// Every field a different offset, so that a swapped field shows.
+    const PINNED_LAYOUT: ProbeLayout = ProbeLayout {
+        rec_skbaddr: 8,
+        rec_location: 16,
+        rec_protocol: 28,
+        rec_reason: 36,
+        skb_dev: 40,
+        skb_sk: 24,
+        skb_head: 200,
+        skb_network_header: 180,
+        dev_ifindex: 224,
+        dev_name: 4,
+        dev_nd_net: 280,
+        net_ns_inum: 136,
+        sk_net: 48,
+    };
+
+    #[rustfmt::skip]
+    const PINNED: [u64; 142] = [
+        0x00000000000016bf, 0x0000000700001118, 0x0000000000000000, 0x00000060000002b7,
+        0x00000000000003b7, 0x0000008300000085, 0x00000000000007bf, 0x0000000000840715,
+        0x0000000000106179, 0x000000000000177b, 0x0000000000246161, 0x0000000000081763,
+        0x00000000001c6169, 0x000000000014176b, 0x0000000000580762, 0x00000000000c0762,
+        0x0000000000100762, 0x000000000048077a, 0x000000000050077a, 0x0000000000086879,
+        0x0000000000740815, 0x000000000000a1bf, 0xfffffff800000107, 0x00000008000002b7,
+        0x00000000000083bf, 0x0000002800000307, 0x0000007100000085, 0x0000000000220055,
+        0x00000000fff8a979, 0x0000000000200915, 0x00000000000071bf, 0x0000001000000107,
+        0x00000004000002b7, 0x00000000000093bf, 0x000000e000000307, 0x0000007100000085,
+        0x00000000000071bf, 0x0000004800000107, 0x00000010000002b7, 0x00000000000093bf,
+        0x0000000400000307, 0x0000007100000085, 0x000000000000a1bf, 0xfffffff800000107,
+        0x00000008000002b7, 0x00000000000093bf, 0x0000011800000307, 0x0000007100000085,
+        0x00000000000d0055, 0x00000000fff8a979, 0x00000000000b0915, 0x00000000000071bf,
+        0x0000000c00000107, 0x00000004000002b7, 0x00000000000093bf, 0x0000008800000307,
+        0x0000007100000085, 0x0000000000040055, 0x0000000000587161, 0x0000000100000147,
+        0x0000000000581763, 0x00000000001c0005, 0x000000000000a1bf, 0xfffffff800000107,
+        0x00000008000002b7, 0x00000000000083bf, 0x0000001800000307, 0x0000007100000085,
+        0x0000000000150055, 0x00000000fff8a979, 0x0000000000130915, 0x000000000000a1bf,
+        0xfffffff800000107, 0x00000008000002b7, 0x00000000000093bf, 0x0000003000000307,
+        0x0000007100000085, 0x00000000000c0055, 0x00000000fff8a979, 0x00000000000a0915,
+        0x00000000000071bf, 0x0000000c00000107, 0x00000004000002b7, 0x00000000000093bf,
+        0x0000008800000307, 0x0000007100000085, 0x0000000000030055, 0x0000000000587161,
+        0x0000000200000147, 0x0000000000581763, 0x000000000000a1bf, 0xfffffff800000107,
+        0x00000008000002b7, 0x00000000000083bf, 0x000000c800000307, 0x0000007100000085,
+        0x0000000000280055, 0x00000000fff8a979, 0x0000000000260915, 0x00000000fff00a7a,
+        0x000000000000a1bf, 0xfffffff000000107, 0x00000002000002b7, 0x00000000000083bf,
+        0x000000b400000307, 0x0000007100000085, 0x00000000001e0055, 0x00000000fff0a169,
+        0x0000ffff001c0115, 0x000000000000190f, 0x00000000000071bf, 0x0000001800000107,
+        0x00000028000002b7, 0x00000000000093bf, 0x0000000000000307, 0x0000007100000085,
+        0x0000000000140055, 0x0000000000587161, 0x0000000400000147, 0x0000000000581763,
+        0x00000028000001b7, 0x0000000000147269, 0x0000080000030255, 0x0000000000187171,
+        0x0000000f00000157, 0x0000000200000167, 0x000000000000190f, 0x00000000000071bf,
+        0x0000004000000107, 0x00000008000002b7, 0x00000000000093bf, 0x0000000000000307,
+        0x0000007100000085, 0x0000000000030055, 0x0000000000587161, 0x0000000800000147,
+        0x0000000000581763, 0x00000000000071bf, 0x00000000000002b7, 0x0000008400000085,
+        0x00000000000000b7, 0x0000000000000095,
+    ];
 }
