@@ -202,7 +202,7 @@ impl<'a, S: Sockets> Run<'a, S> {
     /// Sends probe `i`'s next attempt: pending its answer, or refused.
     fn send(&mut self, i: usize) -> io::Result<()> {
         let p = &self.probes[i];
-        let seq = self.sent[i] as u16 + 1;
+        let seq = seq_of(self.sent[i]);
         self.sent[i] += 1;
         let v6 = p.target.is_ipv6();
         self.socks.set_df(v6, p.dont_fragment)?;
@@ -287,6 +287,12 @@ impl<'a, S: Sockets> Run<'a, S> {
         }
         self.results[i].attempts[pe.attempt].outcome = r.outcome;
     }
+}
+
+/// The ICMP sequence number of the attempt after `sent` earlier ones: 1, 2,
+/// … wrapping at 16 bits (`--count` goes beyond 65,535).
+fn seq_of(sent: u32) -> u16 {
+    (sent as u16).wrapping_add(1)
 }
 
 #[cfg(test)]

@@ -397,3 +397,12 @@ fn paced_sends_of_a_run_are_spaced_by_the_pacer() {
         assert!(s.at >= t0 + 5 * MS * k as u32, "send {k} before its slot");
     }
 }
+
+#[test]
+fn sequence_numbers_wrap_at_16_bits() {
+    assert_eq!(seq_of(0), 1);
+    assert_eq!(seq_of(65_534), 65_535);
+    assert_eq!(seq_of(65_535), 0);
+    assert_eq!(seq_of(65_536), 1);
+    assert_eq!(seq_of(99_999), (99_999 % 65_536 + 1) as u16);
+}
