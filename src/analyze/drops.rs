@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use crate::discover::drop_event::RawDrop;
 use crate::discover::kallsyms::Symbols;
 use crate::discover::tracepoint::KfreeSkbLine;
+use crate::model::Netns;
 use crate::model::drops::{Drop, ProbeDrop, SummaryRow};
-use crate::model::{Interface, Netns};
 
 /// What names reasons and locations.
 #[derive(Debug, Clone, Default)]
@@ -52,16 +52,7 @@ impl Places {
                 },
             };
             if let Some(name) = &pod {
-                for ip in n
-                    .interfaces
-                    .iter()
-                    .filter(|i| i.kind != "loopback")
-                    .flat_map(Interface::ips)
-                    .filter(|ip| {
-                        !ip.is_loopback()
-                            && !matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)
-                    })
-                {
+                for ip in n.global_ips() {
                     p.pod_ips.insert(ip, name.clone());
                 }
             }

@@ -49,19 +49,7 @@ impl Index {
                 continue;
             }
             for iface in ns.interfaces.iter().filter(|f| f.kind != "loopback") {
-                for cidr in &iface.addresses {
-                    let Some(ip) = cidr
-                        .split('/')
-                        .next()
-                        .and_then(|s| s.parse::<IpAddr>().ok())
-                    else {
-                        continue;
-                    };
-                    if ip.is_loopback()
-                        || matches!(ip, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80)
-                    {
-                        continue;
-                    }
+                for ip in iface.global_ips() {
                     ix.ips
                         .entry(ip)
                         .and_modify(|e| {

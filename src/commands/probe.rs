@@ -256,13 +256,7 @@ fn label(ns: &Netns) -> String {
 
 /// A pod's global addresses (not loopback, not link-local).
 fn pod_address_set(ns: &Netns) -> Vec<IpAddr> {
-    ns.interfaces
-        .iter()
-        .filter(|i| i.kind != "loopback")
-        .flat_map(|i| &i.addresses)
-        .filter_map(|a| a.split('/').next()?.parse().ok())
-        .filter(|a: &IpAddr| !a.to_string().starts_with("fe80"))
-        .collect()
+    ns.global_ips().collect()
 }
 
 /// A pod's address to probe: the first global one, IPv4 first.

@@ -186,18 +186,11 @@ fn resolve_destination(nss: &[Netns], d: &str) -> Result<String> {
         _ => (d, None),
     };
     let ns = &nss[resolve::resolve(nss, name)?];
-    let ip = ns
-        .interfaces
-        .iter()
-        .filter(|i| i.kind != "loopback")
-        .flat_map(|i| &i.addresses)
-        .filter_map(|a| a.split('/').next())
-        .find(|a| !a.starts_with("fe80"))
-        .ok_or_else(|| {
-            Error::NotFound(format!("{} has no address to trace to", resolve::label(ns)))
-        })?;
+    let ip = ns.global_ips().next().ok_or_else(|| {
+        Error::NotFound(format!("{} has no address to trace to", resolve::label(ns)))
+    })?;
     Ok(match port {
-        Some(p) if ip.contains(':') => format!("[{ip}]:{p}"),
+        Some(p) if ip.is_ipv6() => format!("[{ip}]:{p}"),
         Some(p) => format!("{ip}:{p}"),
         None => ip.to_string(),
     })

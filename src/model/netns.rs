@@ -1,8 +1,18 @@
 //! A network namespace, its interfaces and the pod that owns it. No I/O.
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use super::pod::Pod;
+
+/// Link-local: 169.254.0.0/16 or fe80::/10, reachable on one link only.
+pub fn is_link_local(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+    }
+}
 
 /// One network interface inside a namespace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -45,6 +55,23 @@ impl Interface {
         self.addresses
             .iter()
             .filter_map(|a| a.split('/').next()?.parse().ok())
+    }
+
+    /// Its addresses another node can reach: neither loopback nor link-local.
+    pub fn global_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.ips()
+            .filter(|ip| !ip.is_loopback() && !is_link_local(*ip))
+    }
+}
+
+impl Netns {
+    /// The global addresses of its interfaces other than loopback, in
+    /// interface order: the addresses a pod is known by.
+    pub fn global_ips(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.interfaces
+            .iter()
+            .filter(|i| i.kind != "loopback")
+            .flat_map(Interface::global_ips)
     }
 }
 
@@ -105,4 +132,56 @@ pub struct Netns {
 pub struct NetnsReport {
     pub namespaces: Vec<Netns>,
     pub warnings: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iface(kind: &str, addrs: &[&str]) -> Interface {
+        Interface {
+            kind: kind.into(),
+            addresses: addrs.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn link_local_is_169_254_and_fe80_slash_10() {
+        for ip in ["169.254.1.1", "fe80::1", "febf::1"] {
+            assert!(is_link_local(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["10.0.0.1", "fd00::1", "fec0::1", "169.255.0.1"] {
+            assert!(!is_link_local(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn a_pods_global_addresses_leave_out_loopback_and_link_local() {
+        let ns = Netns {
+            inode: 1,
+            host: false,
+            paths: vec![],
+            pids: 1,
+            pause_pid: None,
+            interfaces: vec![
+                iface("loopback", &["127.0.0.1/8", "::1/128"]),
+                iface(
+                    "veth",
+                    &[
+                        "fe80::1/64",
+                        "169.254.3.3/16",
+                        "10.244.1.5/24",
+                        "fd00::5/64",
+                    ],
+                ),
+                iface("dummy", &["not an address", "127.0.0.2/8", "10.9.9.9/32"]),
+            ],
+            pod: None,
+            fds: vec![],
+            pid_list: vec![],
+        };
+        let ips: Vec<String> = ns.global_ips().map(|i| i.to_string()).collect();
+        assert_eq!(ips, ["10.244.1.5", "fd00::5", "10.9.9.9"]);
+    }
 }

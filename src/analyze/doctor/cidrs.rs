@@ -10,6 +10,7 @@ use ipnet::IpNet;
 
 use crate::discover::kube_nodes::NodeCidrs;
 use crate::model::doctor::NodeFacts;
+use crate::model::netns::is_link_local;
 use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
 
@@ -47,7 +48,7 @@ pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> 
                     .iter()
                     .filter_map(|a| a.parse::<IpNet>().ok())
                     .map(|n| n.trunc())
-                    .filter(|n| !n.addr().is_ipv6() || !n.addr().to_string().starts_with("fe80")),
+                    .filter(|n| !n.addr().is_ipv6() || !is_link_local(n.addr())),
             );
         }
     }
@@ -196,13 +197,7 @@ pub fn within_cluster(remote: Vec<RemoteCidr>, cluster: &[(IpNet, String)]) -> V
 
 /// Not link-local or multicast: a network pods can be addressed in.
 fn is_unicast_net(n: &IpNet) -> bool {
-    match n {
-        IpNet::V4(v4) => !v4.addr().is_link_local() && !v4.addr().is_multicast(),
-        IpNet::V6(v6) => {
-            let s = v6.addr().segments()[0];
-            s & 0xffc0 != 0xfe80 && s & 0xff00 != 0xff00
-        }
-    }
+    !is_link_local(n.addr()) && !n.addr().is_multicast()
 }
 
 /// The API's pod CIDRs (Node.spec.podCIDRs): the judged node's (`me`) are

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::analyze::veth::NetnsExtra;
+use crate::model::netns::is_link_local;
 use crate::model::{Netns, PairStatus, VethPair};
 
 use super::{NodePod, PodView};
@@ -43,7 +44,7 @@ pub fn node_pod(p: &VethPair) -> Option<NodePod> {
         .addresses
         .iter()
         .filter_map(|a| a.split('/').next()?.parse::<IpAddr>().ok())
-        .find(|i| !is_link_local(i));
+        .find(|i| !is_link_local(*i));
     Some(NodePod {
         label: p
             .pod
@@ -142,16 +143,9 @@ pub fn pod_prefixes(mine: &[&VethPair]) -> Vec<(IpAddr, u8)> {
         .filter_map(|a| {
             let (ip, len) = a.split_once('/')?;
             let ip: IpAddr = ip.parse().ok()?;
-            (!is_link_local(&ip)).then_some((ip, len.parse().ok()?))
+            (!is_link_local(ip)).then_some((ip, len.parse().ok()?))
         })
         .collect()
-}
-
-pub fn is_link_local(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
-    }
 }
 
 #[cfg(test)]

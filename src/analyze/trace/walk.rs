@@ -163,8 +163,8 @@ fn source_ip(f: &NodeFacts, dst: IpAddr) -> Option<IpAddr> {
     f.interfaces
         .iter()
         .filter(|i| i.kind != "loopback")
-        .flat_map(|i| i.ips())
-        .find(|a| a.is_ipv4() == dst.is_ipv4() && !a.to_string().starts_with("fe80"))
+        .flat_map(Interface::global_ips)
+        .find(|a| a.is_ipv4() == dst.is_ipv4())
 }
 
 /// Where a traced packet starts: the pod, its facts, its egress device and gateway.

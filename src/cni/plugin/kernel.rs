@@ -4,7 +4,6 @@
 
 use std::fs::File;
 use std::io;
-use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use crate::cni::masq;
 use crate::cni::names;
 use crate::cni::observe;
 use crate::cni::plan::{Action, Executor, Owner, Scope, Side, StepError};
+use crate::model::netns::is_link_local;
 use crate::sys::lockfile;
 use crate::sys::netlink::{RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, Route};
 use crate::sys::rtnl::NetnsWorker;
@@ -347,13 +347,6 @@ impl Executor for Kernel<'_> {
             return r;
         }
         self.others(action)
-    }
-}
-
-pub(super) fn is_link_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => a.is_link_local(),
-        IpAddr::V6(a) => (a.segments()[0] & 0xffc0) == 0xfe80,
     }
 }
 

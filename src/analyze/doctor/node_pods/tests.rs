@@ -128,11 +128,3 @@ fn a_lab_nodes_pod_views_are_its_own_pods_and_veth_less_sandboxes() {
         .collect();
     assert_eq!(on_host, vec![7, 30, 31], "the host holds every sandbox");
 }
-
-#[test]
-fn link_local_addresses_are_told_apart() {
-    assert!(is_link_local(&"169.254.1.1".parse().unwrap()));
-    assert!(is_link_local(&"fe80::1".parse().unwrap()));
-    assert!(!is_link_local(&"10.0.0.1".parse().unwrap()));
-    assert!(!is_link_local(&"fd00::1".parse().unwrap()));
-}
