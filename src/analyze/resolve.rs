@@ -9,6 +9,56 @@ use crate::model::Netns;
 /// Sandbox id prefixes shorter than this are not matched (too ambiguous).
 const MIN_ID_PREFIX: usize = 4;
 
+/// A packet's destination as the user gave it: an address or a pod
+/// reference, either with a port (`IP:PORT`, `[IPv6]:PORT`, `POD:PORT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Addr(IpAddr, Option<u16>),
+    Pod(String, Option<u16>),
+}
+
+impl Destination {
+    /// The port given with the destination, if any.
+    pub fn port(&self) -> Option<u16> {
+        match self {
+            Destination::Addr(_, p) | Destination::Pod(_, p) => *p,
+        }
+    }
+
+    /// The destination address: the pod's first global one for a pod.
+    pub fn address(&self, netns: &[Netns]) -> Result<IpAddr> {
+        match self {
+            Destination::Addr(ip, _) => Ok(*ip),
+            Destination::Pod(name, _) => {
+                let ns = &netns[resolve(netns, name)?];
+                ns.global_ips().next().ok_or_else(|| {
+                    Error::NotFound(format!("{} has no address to trace to", label(ns)))
+                })
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for Destination {
+    type Err = std::convert::Infallible;
+
+    /// Never fails: what is not an address is a pod reference, resolved later.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        if let Ok(ip) = s.parse::<IpAddr>() {
+            return Ok(Destination::Addr(ip, None));
+        }
+        if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
+            return Ok(Destination::Addr(sa.ip(), Some(sa.port())));
+        }
+        Ok(match s.rsplit_once(':') {
+            Some((name, p)) if p.parse::<u16>().is_ok() => {
+                Destination::Pod(name.to_string(), p.parse().ok())
+            }
+            _ => Destination::Pod(s.to_string(), None),
+        })
+    }
+}
+
 /// The index of the one namespace `query` names.
 pub fn resolve(netns: &[Netns], query: &str) -> Result<usize> {
     let q = query.trim();
@@ -247,5 +297,27 @@ mod tests {
         );
         assert!(resolve(&node(), "").is_err());
         assert!(resolve(&node(), "abc").is_err(), "too short a prefix");
+    }
+
+    #[test]
+    fn a_destination_is_an_address_or_a_pod_with_an_optional_port() {
+        let d = |s: &str| s.parse::<Destination>().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(d("10.0.0.1"), Destination::Addr(ip("10.0.0.1"), None));
+        assert_eq!(
+            d("10.0.0.1:53"),
+            Destination::Addr(ip("10.0.0.1"), Some(53))
+        );
+        assert_eq!(d("fd00::1"), Destination::Addr(ip("fd00::1"), None));
+        assert_eq!(
+            d("[fd00::1]:80"),
+            Destination::Addr(ip("fd00::1"), Some(80))
+        );
+        assert_eq!(
+            d("default/db-0:5432"),
+            Destination::Pod("default/db-0".into(), Some(5432))
+        );
+        assert_eq!(d("db-0:99999"), Destination::Pod("db-0:99999".into(), None));
+        assert_eq!(d("web-0").port(), None);
     }
 }

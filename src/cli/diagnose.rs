@@ -5,6 +5,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::analyze::netfilter_path::Proto;
+use crate::analyze::resolve::Destination;
 
 use super::values::{MAX_PACKET_BYTES, MAX_PROBE_COUNT, MIN_PACKET_BYTES, seconds, whole};
 
@@ -43,7 +44,7 @@ pub struct TraceArgs {
     pub pod: String,
     /// Where it goes: an IP, IP:port, or a pod reference.
     #[arg(value_name = "DESTINATION")]
-    pub destination: String,
+    pub destination: Destination,
     /// The protocol traced (default icmp; tcp when DESTINATION has a port).
     #[arg(long, value_enum)]
     pub proto: Option<Proto>,

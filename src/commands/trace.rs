@@ -5,7 +5,6 @@
 //! `--verify` then probes the flow while watching the kernel's drops.
 
 use std::io::Write;
-use std::net::IpAddr;
 
 use crate::analyze::doctor::FibQuery;
 use crate::analyze::netfilter_path::Proto;
@@ -24,19 +23,6 @@ use super::drops::Watch;
 use super::inventory::{self, ScanOptions, VisitWants};
 use super::node_facts::{lookup, read_with_lookups, visit};
 use super::{Ctx, probe};
-
-/// `10.244.2.5`, `10.244.2.5:8080`, `[fd00::5]:80`.
-pub fn parse_destination(s: &str) -> Result<(IpAddr, Option<u16>)> {
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok((ip, None));
-    }
-    if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
-        return Ok((sa.ip(), Some(sa.port())));
-    }
-    Err(Error::Usage(format!(
-        "{s:?} is not an IP address or IP:port"
-    )))
-}
 
 pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> {
     let (port, proto) = flow_of(args)?;
@@ -65,8 +51,7 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
             "trace starts in a pod; the host netns is not one".into(),
         ));
     }
-    let dst_text = resolve_destination(nss, &args.destination)?;
-    let (dst, _) = parse_destination(&dst_text)?;
+    let dst = args.destination.address(nss)?;
     let pairs = veth::pair_all(nss, &mut inv.extra, false);
     let label = resolve::label(pod);
     let reader = KernelReader { ctx };
@@ -125,14 +110,7 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
 /// The traced protocol and the port, from the arguments alone (the
 /// destination may still be a pod reference, its port after a colon).
 fn flow_of(args: &TraceArgs) -> Result<(Option<u16>, Proto)> {
-    let dst_port = match parse_destination(&args.destination) {
-        Ok((_, p)) => p,
-        Err(_) => args
-            .destination
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse::<u16>().ok()),
-    };
-    let port = args.port.or(dst_port);
+    let port = args.port.or(args.destination.port());
     let proto = match args.proto {
         Some(p) => p,
         None if port.is_some() => Proto::Tcp,
@@ -174,24 +152,4 @@ impl NodeReader for KernelReader<'_> {
             Ok(lookup(inside, facts, q))
         })
     }
-}
-
-/// A destination given as a pod reference becomes that pod's address.
-fn resolve_destination(nss: &[Netns], d: &str) -> Result<String> {
-    if parse_destination(d).is_ok() {
-        return Ok(d.to_string());
-    }
-    let (name, port) = match d.rsplit_once(':') {
-        Some((n, p)) if p.parse::<u16>().is_ok() => (n, Some(p)),
-        _ => (d, None),
-    };
-    let ns = &nss[resolve::resolve(nss, name)?];
-    let ip = ns.global_ips().next().ok_or_else(|| {
-        Error::NotFound(format!("{} has no address to trace to", resolve::label(ns)))
-    })?;
-    Ok(match port {
-        Some(p) if ip.is_ipv6() => format!("[{ip}]:{p}"),
-        Some(p) => format!("{ip}:{p}"),
-        None => ip.to_string(),
-    })
 }
