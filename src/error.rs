@@ -111,12 +111,35 @@ impl Error {
     }
 }
 
-impl From<io::Error> for Error {
-    fn from(source: io::Error) -> Self {
+/// A failed write of a command's output (a closed pipe, a full disk): what
+/// every `render` function returns, so only output writes are labelled
+/// "write output" when they become an [`Error`]; any other I/O error must
+/// say what it was doing ([`Error::io`]).
+#[derive(Debug)]
+pub struct OutputError(pub io::Error);
+
+impl From<io::Error> for OutputError {
+    fn from(e: io::Error) -> Self {
+        OutputError(e)
+    }
+}
+
+impl From<OutputError> for Error {
+    fn from(OutputError(source): OutputError) -> Self {
         Error::Io {
             op: "write output".into(),
             source,
         }
+    }
+}
+
+/// What a `render` function returns.
+pub type Written = std::result::Result<(), OutputError>;
+
+impl Error {
+    /// A failed write of output done in a command itself (a blank line, a flush).
+    pub fn output(source: io::Error) -> Self {
+        OutputError(source).into()
     }
 }
 

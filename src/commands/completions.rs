@@ -16,6 +16,7 @@ pub fn script(shell: Shell) -> Vec<u8> {
 }
 
 pub fn run(shell: Shell, out: &mut dyn Write) -> Result<Outcome> {
-    out.write_all(&script(shell))?;
+    out.write_all(&script(shell))
+        .map_err(crate::error::Error::output)?;
     Ok(Outcome::Clean)
 }

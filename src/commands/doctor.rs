@@ -258,7 +258,7 @@ fn write_reports(
             } else {
                 for r in &report.nodes {
                     render::doctor::text(out, r, &ctx.style)?;
-                    writeln!(out)?;
+                    writeln!(out).map_err(Error::output)?;
                 }
                 ctx.warn(&report.warnings);
             }

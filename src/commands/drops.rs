@@ -83,7 +83,7 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
         let rest = stream.limiter.finish();
         write_drops(ctx, out, &rest)?;
     }
-    out.flush()?;
+    out.flush().map_err(Error::output)?;
     Ok(if interrupted {
         Outcome::Interrupted
     } else {
@@ -197,7 +197,7 @@ fn write_drops(ctx: &Ctx, out: &mut dyn Write, drops: &[Drop]) -> Result<()> {
         }
     }
     if !drops.is_empty() {
-        out.flush()?;
+        out.flush().map_err(Error::output)?;
     }
     Ok(())
 }

@@ -36,20 +36,11 @@ pub fn run(ctx: &Ctx, a: &LabDownArgs, out: &mut dyn Write) -> Result<Outcome> {
     report.name = a.lab.name.clone();
     if ctx.json() {
         render::write_json(out, &report)?;
-    } else if report.existed {
-        writeln!(
-            out,
-            "lab {} is down: {} pause process{} stopped, {} mount{} removed, {} gone",
-            report.name,
-            report.pause_stopped,
-            if report.pause_stopped == 1 { "" } else { "es" },
-            report.unmounted,
-            if report.unmounted == 1 { "" } else { "s" },
-            dir.display()
-        )?;
-        ctx.warn(&report.warnings);
     } else {
-        writeln!(out, "lab {} is not up: nothing to do", report.name)?;
+        render::lab::write_down(out, &report, &dir)?;
+        if report.existed {
+            ctx.warn(&report.warnings);
+        }
     }
     Ok(Outcome::Clean)
 }

@@ -37,7 +37,7 @@ pub fn run(out_dir: Option<&Path>, out: &mut dyn Write) -> Result<Outcome> {
     match out_dir {
         None => {
             if let Some((_, main)) = pages.first() {
-                out.write_all(main)?;
+                out.write_all(main).map_err(Error::output)?;
             }
         }
         Some(dir) => {

@@ -133,6 +133,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Cni(c) => cni::run(&ctx, &c, &mut out)?,
         Command::Lab(c) => lab::run(&ctx, &c, &mut out)?,
     };
-    out.flush()?;
+    out.flush().map_err(crate::error::Error::output)?;
     Ok(outcome)
 }

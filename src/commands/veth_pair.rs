@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: &VethPairArgs, out: &mut dyn Write) -> Result<Outcom
     } else {
         for (i, p) in report.pairs.iter().enumerate() {
             if i > 0 {
-                writeln!(out)?;
+                writeln!(out).map_err(Error::output)?;
             }
             render::veth::pair_detail(out, p, &ctx.style)?;
         }

@@ -80,14 +80,14 @@ pub fn run(ctx: &Ctx, args: &VethTopArgs, out: &mut dyn Write) -> Result<Outcome
                 &ctx.style,
             )?;
         }
-        out.flush()?;
+        out.flush().map_err(Error::output)?;
         before = now;
         if args.count.is_some_and(|c| n >= c) {
             return Ok(Outcome::Clean);
         }
     }
     if interactive {
-        writeln!(out)?;
+        writeln!(out).map_err(Error::output)?;
     }
     Ok(Outcome::Interrupted)
 }

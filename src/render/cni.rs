@@ -2,6 +2,7 @@
 //! `gc`) as tables or text; their JSON is `model::cni`'s. No I/O but the
 //! writer.
 
+use crate::error::Written;
 use std::io::Write;
 
 use crate::model::cni::{AttachmentInfo, CheckOutcome, CniDeleted, GcReport};
@@ -13,7 +14,7 @@ fn short(id: &str) -> String {
 }
 
 /// `cni del`'s line.
-pub fn deleted(out: &mut dyn Write, d: &CniDeleted) -> std::io::Result<()> {
+pub fn deleted(out: &mut dyn Write, d: &CniDeleted) -> Written {
     let n = d.deleted.len();
     writeln!(
         out,
@@ -22,15 +23,12 @@ pub fn deleted(out: &mut dyn Write, d: &CniDeleted) -> std::io::Result<()> {
         n,
         if n == 1 { "" } else { "s" },
         Esc(&short(&d.sandbox_id))
-    )
+    )?;
+    Ok(())
 }
 
 /// `cni check`'s table.
-pub fn checked(
-    out: &mut dyn Write,
-    results: &[CheckOutcome],
-    style: &Style,
-) -> std::io::Result<()> {
+pub fn checked(out: &mut dyn Write, results: &[CheckOutcome], style: &Style) -> Written {
     let mut t = table(&["NETWORK", "IFNAME", "CHECK", "DETAIL"], style);
     for r in results {
         let status = if !r.ok {
@@ -56,7 +54,7 @@ pub fn checked(
 
 /// `cni gc` as tables: the leaks with what was done, what was kept and
 /// why, the CNI GC calls.
-pub fn gc(out: &mut dyn Write, report: &GcReport, style: &Style) -> std::io::Result<()> {
+pub fn gc(out: &mut dyn Write, report: &GcReport, style: &Style) -> Written {
     let none = none(style);
     if report.leaks.is_empty() {
         writeln!(out, "nothing leaked")?;
@@ -123,11 +121,7 @@ pub fn gc(out: &mut dyn Write, report: &GcReport, style: &Style) -> std::io::Res
 }
 
 /// The attachments of `cni add` and `cni ls`.
-pub fn attachments(
-    out: &mut dyn Write,
-    atts: &[AttachmentInfo],
-    style: &Style,
-) -> std::io::Result<()> {
+pub fn attachments(out: &mut dyn Write, atts: &[AttachmentInfo], style: &Style) -> Written {
     let wide = style.wide;
     let mut headers = vec![
         "POD", "NETWORK", "IFNAME", "IPS", "SANDBOX", "PAUSE", "STATE", "NETNS",

@@ -1,6 +1,7 @@
 //! Renders `podnet doctor`: one line per check with its verdict, then its
 //! evidence and fix, and a one-line tally.
 
+use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
@@ -22,7 +23,7 @@ fn badge(s: Status, style: &Style) -> String {
     }
 }
 
-pub fn text(out: &mut dyn Write, report: &DoctorReport, style: &Style) -> std::io::Result<()> {
+pub fn text(out: &mut dyn Write, report: &DoctorReport, style: &Style) -> Written {
     writeln!(out, "podnet doctor: {}", Esc(&report.node.label))?;
     for c in &report.checks {
         writeln!(
@@ -69,5 +70,6 @@ pub fn text(out: &mut dyn Write, report: &DoctorReport, style: &Style) -> std::i
         } else {
             ""
         }
-    )
+    )?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `podnet drops` output: one line per drop (JSON lines with `-o json`),
 //! and the summary table.
 
+use crate::error::Written;
 use std::io::Write;
 
 use crate::model::drops::{Drop, DropSummary};
@@ -30,7 +31,7 @@ fn flow_text(d: &Drop) -> String {
 }
 
 /// One drop as a line.
-pub fn line(out: &mut dyn Write, d: &Drop, _style: &Style) -> std::io::Result<()> {
+pub fn line(out: &mut dyn Write, d: &Drop, _style: &Style) -> Written {
     let count = if d.count > 1 {
         format!(" (×{} in the last second)", d.count)
     } else {
@@ -50,26 +51,29 @@ pub fn line(out: &mut dyn Write, d: &Drop, _style: &Style) -> std::io::Result<()
         Esc(&place),
         pod,
         Esc(&d.location)
-    )
+    )?;
+    Ok(())
 }
 
 /// One drop as a JSON line.
-pub fn json_line(out: &mut dyn Write, d: &Drop) -> std::io::Result<()> {
+pub fn json_line(out: &mut dyn Write, d: &Drop) -> Written {
     let mut buf = serde_json::to_vec(d).map_err(std::io::Error::other)?;
     buf.push(b'\n');
-    out.write_all(&buf)
+    out.write_all(&buf)?;
+    Ok(())
 }
 
 /// A warning as a JSON line of its own (`{"warning": …}`), in a JSON stream.
-pub fn json_warning(out: &mut dyn Write, w: &str) -> std::io::Result<()> {
+pub fn json_warning(out: &mut dyn Write, w: &str) -> Written {
     let mut buf =
         serde_json::to_vec(&serde_json::json!({ "warning": w })).map_err(std::io::Error::other)?;
     buf.push(b'\n');
-    out.write_all(&buf)
+    out.write_all(&buf)?;
+    Ok(())
 }
 
 /// The summary table.
-pub fn summary(out: &mut dyn Write, s: &DropSummary, style: &Style) -> std::io::Result<()> {
+pub fn summary(out: &mut dyn Write, s: &DropSummary, style: &Style) -> Written {
     writeln!(
         out,
         "{} drops in {:.1} s (from {})",

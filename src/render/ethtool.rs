@@ -1,5 +1,6 @@
 //! Renders `podnet ethtool` like `ethtool -i` followed by `ethtool -S`.
 
+use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
@@ -8,7 +9,7 @@ use crate::model::ethtool::EthtoolReport;
 
 use super::{Esc, Style};
 
-pub fn text(out: &mut dyn Write, report: &EthtoolReport, style: &Style) -> std::io::Result<()> {
+pub fn text(out: &mut dyn Write, report: &EthtoolReport, style: &Style) -> Written {
     for (n, i) in report.interfaces.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;

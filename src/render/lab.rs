@@ -1,6 +1,7 @@
 //! The lab's tables and lines: a lab's headline, its node table and its
 //! pod table. Writes to a `&mut dyn Write`; no other I/O.
 
+use crate::error::Written;
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -11,13 +12,13 @@ use crate::lab::faults::Target;
 use crate::lab::matrix::{self, Matrix, Pair};
 use crate::lab::plan;
 use crate::lab::state::LabState;
-use crate::model::lab::{FixReport, PodStatus};
+use crate::model::lab::{DownReport, FixReport, PodStatus};
 
 use super::Style;
 
 /// A lab document as JSON, through a `serde_json::Value`: the keys of
 /// every object sorted, as the lab's documents have always had them.
-pub fn write_json<T: Serialize>(out: &mut dyn Write, doc: &T) -> io::Result<()> {
+pub fn write_json<T: Serialize>(out: &mut dyn Write, doc: &T) -> Written {
     let v = serde_json::to_value(doc).map_err(io::Error::other)?;
     super::write_json(out, &v)
 }
@@ -39,7 +40,7 @@ pub fn headline(state: &LabState) -> String {
 }
 
 /// The node table.
-pub fn nodes_table(out: &mut dyn Write, state: &LabState, style: &Style) -> io::Result<()> {
+pub fn nodes_table(out: &mut dyn Write, state: &LabState, style: &Style) -> Written {
     let vxlan = state.overlay == plan::Overlay::Vxlan;
     let mut headers = vec!["NODE", "UNDERLAY", "POD CIDR", "PODS"];
     if vxlan {
@@ -74,7 +75,7 @@ pub fn pods_table(
     state: &LabState,
     style: &Style,
     extra: Option<(&str, &dyn Fn(usize) -> String)>,
-) -> io::Result<()> {
+) -> Written {
     let mut headers = vec!["POD", "NODE", "IP", "PAUSE", "HOST VETH"];
     if let Some((h, _)) = extra {
         headers.push(h);
@@ -107,7 +108,7 @@ pub fn pods_table(
 const GRID_MAX: usize = 30;
 
 /// The reachability matrix: its grid (small labs), findings and failures.
-pub fn write_matrix(out: &mut dyn Write, m: &Matrix) -> io::Result<()> {
+pub fn write_matrix(out: &mut dyn Write, m: &Matrix) -> Written {
     let n = m.pods.len();
     writeln!(
         out,
@@ -190,7 +191,7 @@ pub fn write_status(
     pods: &[PodStatus],
     matrix: Option<&Matrix>,
     style: &Style,
-) -> io::Result<()> {
+) -> Written {
     writeln!(out, "{}", headline(state))?;
     writeln!(out)?;
     nodes_table(out, state, style)?;
@@ -248,14 +249,15 @@ pub fn write_break(
     target: &Target,
     done: &[String],
     random: bool,
-) -> io::Result<()> {
+) -> Written {
     let n = name_flag(state);
     if random {
-        return writeln!(
+        writeln!(
             out,
             "broke something in lab {} (a random fault, not named). Find it: podnet lab status{n}, podnet ns list, podnet veth list, podnet lab exec NODE -- ip route … Then podnet lab fix <fault>{n}, or fix --all.",
             state.name
-        );
+        )?;
+        return Ok(());
     }
     let on = match (&target.pod, &target.peer) {
         (Some(p), _) => format!("pod {p} (node {})", target.node),
@@ -270,12 +272,13 @@ pub fn write_break(
         out,
         "see it with podnet lab status{n}; undo it with podnet lab fix {}{n}",
         fault.as_str()
-    )
+    )?;
+    Ok(())
 }
 
 /// `lab fix` as text: each action run (or that would run), each failure
 /// and what could not be fixed.
-pub fn write_fix(out: &mut dyn Write, r: &FixReport) -> io::Result<()> {
+pub fn write_fix(out: &mut dyn Write, r: &FixReport) -> Written {
     let verb = if r.dry_run { "would run" } else { "ran" };
     if r.changed == 0 && r.problems.is_empty() {
         writeln!(
@@ -308,7 +311,7 @@ pub fn write_up(
     state: &LabState,
     elapsed: Duration,
     style: &Style,
-) -> io::Result<()> {
+) -> Written {
     writeln!(
         out,
         "{} — up in {:.1} s",
@@ -323,6 +326,25 @@ pub fn write_up(
     writeln!(
         out,
         "\nnext: podnet lab status{n} | podnet ns list | podnet veth list | podnet lab break --random{n} | podnet lab down{n}"
+    )?;
+    Ok(())
+}
+
+/// `lab down`'s line: what it stopped and removed, or that there was no lab.
+pub fn write_down(out: &mut dyn Write, report: &DownReport, dir: &std::path::Path) -> Written {
+    if !report.existed {
+        writeln!(out, "lab {} is not up: nothing to do", report.name)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "lab {} is down: {} pause process{} stopped, {} mount{} removed, {} gone",
+        report.name,
+        report.pause_stopped,
+        if report.pause_stopped == 1 { "" } else { "es" },
+        report.unmounted,
+        if report.unmounted == 1 { "" } else { "s" },
+        dir.display()
     )?;
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod probe;
 pub mod trace;
 pub mod veth;
 
+use crate::error::Written;
 use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
@@ -115,7 +116,7 @@ pub fn table(headers: &[&str], style: &Style) -> Table {
 }
 
 /// Writes a table, trailing spaces trimmed from every line.
-pub fn write_table(out: &mut dyn Write, t: &Table) -> std::io::Result<()> {
+pub fn write_table(out: &mut dyn Write, t: &Table) -> Written {
     for line in t.lines() {
         writeln!(out, "{}", line.trim_end())?;
     }
@@ -124,18 +125,15 @@ pub fn write_table(out: &mut dyn Write, t: &Table) -> std::io::Result<()> {
 
 /// Pretty JSON plus a newline.
 /// Serialised into memory first: one write instead of thousands of small ones.
-pub fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> std::io::Result<()> {
+pub fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> Written {
     let mut buf = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     buf.push(b'\n');
-    out.write_all(&buf)
+    out.write_all(&buf)?;
+    Ok(())
 }
 
 /// Warnings for a human reader (stderr); JSON output carries them instead.
-pub fn write_warnings(
-    out: &mut dyn Write,
-    warnings: &[String],
-    style: &Style,
-) -> std::io::Result<()> {
+pub fn write_warnings(out: &mut dyn Write, warnings: &[String], style: &Style) -> Written {
     const SHOWN: usize = 10;
     let limit = if style.verbose > 0 { usize::MAX } else { SHOWN };
     let label = if style.color {

@@ -1,5 +1,6 @@
 //! Renders `ns list` and `ns pids` as tables or JSON.
 
+use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
@@ -11,12 +12,12 @@ use crate::model::{Netns, NetnsReport, Process};
 use super::{Esc, Style, esc, escape, none, table, write_json, write_table};
 
 /// `ns list` as JSON (the documented contract).
-pub fn list_json(out: &mut dyn Write, report: &NetnsReport) -> std::io::Result<()> {
+pub fn list_json(out: &mut dyn Write, report: &NetnsReport) -> Written {
     write_json(out, report)
 }
 
 /// `ns list` as a table; `-o wide` adds identity columns, `-v` a provenance section.
-pub fn list_table(out: &mut dyn Write, report: &NetnsReport, style: &Style) -> std::io::Result<()> {
+pub fn list_table(out: &mut dyn Write, report: &NetnsReport, style: &Style) -> Written {
     let mut headers = vec!["NETNS", "POD", "PAUSE", "PIDS", "INTERFACES", "PATH"];
     if style.wide {
         headers.extend(["UID", "SANDBOX", "RUNTIME", "SOURCES"]);
@@ -129,11 +130,7 @@ fn paths_cell(ns: &Netns, style: &Style) -> String {
     }
 }
 
-fn write_provenance(
-    out: &mut dyn Write,
-    report: &NetnsReport,
-    style: &Style,
-) -> std::io::Result<()> {
+fn write_provenance(out: &mut dyn Write, report: &NetnsReport, style: &Style) -> Written {
     writeln!(out)?;
     writeln!(out, "Where each pod name came from:")?;
     for ns in &report.namespaces {
@@ -190,7 +187,7 @@ pub fn pids(
     procs: &[&Process],
     json: bool,
     style: &Style,
-) -> std::io::Result<()> {
+) -> Written {
     if json {
         return write_json(
             out,

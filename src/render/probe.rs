@@ -1,6 +1,7 @@
 //! Renders `podnet probe`: one line per attempt (or per source with
 //! --from-all), a ping-like summary, and path-MTU sweeps.
 
+use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
@@ -20,7 +21,7 @@ fn mark(ok: bool, style: &Style) -> String {
 }
 
 /// `--why`: the kernel's drops of the probe's packets, alike ones counted once.
-fn why(out: &mut dyn Write, p: &ProbeRun) -> std::io::Result<()> {
+fn why(out: &mut dyn Write, p: &ProbeRun) -> Written {
     let drops = p.why.as_deref().unwrap_or_default();
     if drops.is_empty() {
         let what = if p.received < p.sent {
@@ -28,7 +29,7 @@ fn why(out: &mut dyn Write, p: &ProbeRun) -> std::io::Result<()> {
         } else {
             "the kernel dropped none of its packets"
         };
-        return writeln!(out, "why ({}): {what}", Esc(&p.from));
+        return Ok(writeln!(out, "why ({}): {what}", Esc(&p.from))?);
     }
     let lines = alike(drops, |d| {
         format!(
@@ -68,7 +69,7 @@ pub(super) fn times(n: usize) -> String {
     }
 }
 
-pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> std::io::Result<()> {
+pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> Written {
     if r.probes.len() > 1 {
         let mut t = table(
             &[

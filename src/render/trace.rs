@@ -1,5 +1,6 @@
 //! Renders `podnet trace`: numbered hops with their state, then the verdict.
 
+use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
@@ -8,7 +9,7 @@ use crate::model::trace::{Agreement, HopStatus, TraceReport, Verification};
 
 use super::{Esc, Style};
 
-pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> std::io::Result<()> {
+pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> Written {
     writeln!(out, "trace {} → {} ({})", Esc(&r.from), Esc(&r.to), r.proto)?;
     let mut direction = None;
     for h in &r.hops {
@@ -62,7 +63,7 @@ pub fn text(out: &mut dyn Write, r: &TraceReport, style: &Style) -> std::io::Res
 
 /// `--verify`: the probe's tally, each kernel drop of its packets once, and
 /// whether they agree with the trace.
-fn verify(out: &mut dyn Write, v: &Verification, style: &Style) -> std::io::Result<()> {
+fn verify(out: &mut dyn Write, v: &Verification, style: &Style) -> Written {
     let p = &v.probe;
     writeln!(
         out,
@@ -87,5 +88,6 @@ fn verify(out: &mut dyn Write, v: &Verification, style: &Style) -> std::io::Resu
         (true, Agreement::Disagrees) => code.red().bold().to_string(),
         (true, Agreement::Unconfirmed) => code.yellow().to_string(),
     };
-    writeln!(out, "kernel: {code}: {}", Esc(&v.verdict))
+    writeln!(out, "kernel: {code}: {}", Esc(&v.verdict))?;
+    Ok(())
 }

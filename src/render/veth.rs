@@ -1,5 +1,6 @@
 //! Renders `veth list`, `veth pair` and `veth top` as tables or JSON.
 
+use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
@@ -9,7 +10,7 @@ use crate::model::{PairStatus, SideStats, VethPair, VethReport};
 
 use super::{Esc, Style, esc, none, table, write_json, write_table};
 
-pub fn json(out: &mut dyn Write, report: &VethReport) -> std::io::Result<()> {
+pub fn json(out: &mut dyn Write, report: &VethReport) -> Written {
     write_json(out, report)
 }
 
@@ -66,12 +67,7 @@ fn pod_cell(p: &VethPair, style: &Style) -> String {
 }
 
 /// `veth list` as a table; `--stats` adds counters, `-o wide` MACs, MTUs and the netns.
-pub fn list_table(
-    out: &mut dyn Write,
-    report: &VethReport,
-    stats: bool,
-    style: &Style,
-) -> std::io::Result<()> {
+pub fn list_table(out: &mut dyn Write, report: &VethReport, stats: bool, style: &Style) -> Written {
     let mut headers = vec![
         "POD", "POD IF", "ADDRESS", "HOST IF", "MASTER", "STATE", "STATUS",
     ];
@@ -165,7 +161,7 @@ pub fn list_table(
 }
 
 /// `veth pair`: one attachment, vertically, with its proof and counters.
-pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> std::io::Result<()> {
+pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> Written {
     let label = |s: &str| {
         if style.color {
             format!("{:<10}", s).bold().to_string()
@@ -253,7 +249,7 @@ fn stats_table(
     pod: Option<&SideStats>,
     host: Option<&SideStats>,
     style: &Style,
-) -> std::io::Result<()> {
+) -> Written {
     let pod_name = p
         .pod_if
         .as_ref()
@@ -317,7 +313,7 @@ pub fn top_table(
     interval: f64,
     redraw: bool,
     style: &Style,
-) -> std::io::Result<()> {
+) -> Written {
     if redraw {
         write!(out, "\x1b[H\x1b[2J")?;
         writeln!(
@@ -363,10 +359,11 @@ pub fn top_json_line(
     sample: u64,
     secs: f64,
     rows: &[crate::model::TopRow],
-) -> std::io::Result<()> {
+) -> Written {
     let v = serde_json::json!({ "sample": sample, "interval_s": secs, "pods": rows });
     serde_json::to_writer(&mut *out, &v).map_err(std::io::Error::other)?;
-    writeln!(out)
+    writeln!(out)?;
+    Ok(())
 }
 
 #[cfg(test)]
