@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::{CniError, codes};
+use super::error::{CniError, codes, json_kind};
 use super::ipam::{self, Attachment, HostLocalConf};
 use super::names;
 use super::types::{CniResult, Dns};
@@ -180,18 +180,6 @@ fn ipam_type(raw: &Value) -> Result<&str, CniError> {
             "ipam must be an object with a \"type\", not {}",
             json_kind(other)
         ))),
-    }
-}
-
-/// The JSON type of a value, in words.
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
