@@ -21,6 +21,7 @@ pub mod env;
 pub mod error;
 pub mod gc;
 pub mod ipam;
+pub mod kit_args;
 pub mod masq;
 pub mod names;
 pub mod observe;
