@@ -239,7 +239,44 @@ pub fn plan_bridge(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
     let br = c.bridge.clone();
     let hv = input.host_veth.to_string();
     let ifname = input.ifname.to_string();
-    let mut steps = vec![
+    let mut steps = bridge_steps(input.conf);
+    veth_steps(input, None, &mut steps);
+    steps.push(Step::plain(Action::SetMaster {
+        name: hv.clone(),
+        master: br.clone(),
+    }));
+    steps.push(Step::plain(Action::SetHairpin {
+        name: hv.clone(),
+        on: c.hairpin,
+    }));
+    let BridgeAddressing {
+        ips,
+        routes,
+        gateways,
+    } = bridge_addressing(c, input.ipam)?;
+    if ips.is_empty() {
+        steps.push(Step::plain(Action::SetLinkUp {
+            side: Side::Container,
+            name: ifname.clone(),
+        }));
+    } else {
+        bridge_pod_steps(&ifname, &hv, &ips, &routes, &mut steps);
+        if c.is_gateway {
+            gateway_address_steps(&br, &gateways, c.force_address, &mut steps);
+        }
+        steps.extend(masq_step(input, &ips));
+    }
+    Ok(AttachPlan {
+        steps,
+        result: result_of(input, vec![br, hv], ifname, ips, routes),
+    })
+}
+
+/// The bridge: created unless it exists (deleted on undo if nothing else
+/// uses it), accept_ra off, up.
+fn bridge_steps(c: &PluginConf) -> Vec<Step> {
+    let br = c.bridge.clone();
+    vec![
         Step::new(
             Action::EnsureBridge {
                 name: br.clone(),
@@ -255,22 +292,30 @@ pub fn plan_bridge(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
         }),
         Step::plain(Action::SetLinkUp {
             side: Side::Host,
-            name: br.clone(),
+            name: br,
         }),
-    ];
-    veth_steps(input, None, &mut steps);
-    steps.push(Step::plain(Action::SetMaster {
-        name: hv.clone(),
-        master: br.clone(),
-    }));
-    steps.push(Step::plain(Action::SetHairpin {
-        name: hv.clone(),
-        on: c.hairpin,
-    }));
+    ]
+}
 
-    // calcGateways
-    let mut ips = input.ipam.ips.clone();
-    let mut routes = input.ipam.routes.clone();
+/// A bridge-mode pod's addresses and routes and the gateways the bridge
+/// carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BridgeAddressing {
+    /// The IPAM addresses on the pod's interface (index 2 of the result),
+    /// each with a gateway (the subnet's first address unless IPAM gave
+    /// one) when `isGateway`.
+    ips: Vec<IpConfig>,
+    /// The IPAM routes, and a default route per family when
+    /// `isDefaultGateway` and IPAM gave none with a gateway.
+    routes: Vec<Route>,
+    /// The gateways with their subnet's prefix, for the bridge (`isGateway`).
+    gateways: Vec<IpNet>,
+}
+
+/// The reference bridge plugin's `calcGateways`.
+fn bridge_addressing(c: &PluginConf, ipam: &CniResult) -> Result<BridgeAddressing, CniError> {
+    let mut ips = ipam.ips.clone();
+    let mut routes = ipam.routes.clone();
     let mut gateways: Vec<IpNet> = Vec::new();
     let mut default_found = [false, false];
     for ip in &mut ips {
@@ -301,67 +346,74 @@ pub fn plan_bridge(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
             );
         }
     }
-
-    if ips.is_empty() {
-        steps.push(Step::plain(Action::SetLinkUp {
-            side: Side::Container,
-            name: ifname.clone(),
-        }));
-    } else {
-        steps.push(Step::plain(Action::Sysctl {
-            side: Side::Container,
-            key: format!("net/ipv6/conf/{ifname}/accept_dad"),
-            value: "0".into(),
-        }));
-        steps.push(Step::plain(Action::Sysctl {
-            side: Side::Container,
-            key: format!("net/ipv4/conf/{ifname}/arp_notify"),
-            value: "1".into(),
-        }));
-        configure_iface(&ifname, &ips, &routes, &mut steps);
-        steps.push(Step::plain(Action::WaitOperUp {
-            side: Side::Host,
-            dev: hv.clone(),
-        }));
-        if c.is_gateway {
-            for v4 in [true, false] {
-                let fam: Vec<&IpNet> = gateways
-                    .iter()
-                    .filter(|g| g.addr().is_ipv4() == v4)
-                    .collect();
-                for gw in &fam {
-                    steps.push(Step::new(
-                        Action::EnsureBridgeAddress {
-                            bridge: br.clone(),
-                            addr: **gw,
-                            force: c.force_address,
-                        },
-                        Some(Action::DelBridgeAddressIfUnused {
-                            bridge: br.clone(),
-                            addr: **gw,
-                        }),
-                    ));
-                    steps.push(Step::plain(Action::PinBridgeMac { name: br.clone() }));
-                }
-                if !fam.is_empty() {
-                    steps.push(Step::plain(Action::Sysctl {
-                        side: Side::Host,
-                        key: if v4 {
-                            "net/ipv4/ip_forward".into()
-                        } else {
-                            "net/ipv6/conf/all/forwarding".into()
-                        },
-                        value: "1".into(),
-                    }));
-                }
-            }
-        }
-        steps.extend(masq_step(input, &ips));
-    }
-    Ok(AttachPlan {
-        steps,
-        result: result_of(input, vec![br, hv], ifname, ips, routes),
+    Ok(BridgeAddressing {
+        ips,
+        routes,
+        gateways,
     })
+}
+
+/// The pod side of a bridge attachment with addresses: no DAD, ARP
+/// notifications on, [`configure_iface`], then wait for the host veth.
+fn bridge_pod_steps(
+    ifname: &str,
+    hv: &str,
+    ips: &[IpConfig],
+    routes: &[Route],
+    steps: &mut Vec<Step>,
+) {
+    steps.push(Step::plain(Action::Sysctl {
+        side: Side::Container,
+        key: format!("net/ipv6/conf/{ifname}/accept_dad"),
+        value: "0".into(),
+    }));
+    steps.push(Step::plain(Action::Sysctl {
+        side: Side::Container,
+        key: format!("net/ipv4/conf/{ifname}/arp_notify"),
+        value: "1".into(),
+    }));
+    configure_iface(ifname, ips, routes, steps);
+    steps.push(Step::plain(Action::WaitOperUp {
+        side: Side::Host,
+        dev: hv.into(),
+    }));
+}
+
+/// `isGateway`: each gateway on the bridge (IPv4 first; removed on undo if
+/// no other pod uses it) with the bridge's MAC pinned, then forwarding on
+/// for each family that has one.
+fn gateway_address_steps(br: &str, gateways: &[IpNet], force: bool, steps: &mut Vec<Step>) {
+    for v4 in [true, false] {
+        let fam: Vec<&IpNet> = gateways
+            .iter()
+            .filter(|g| g.addr().is_ipv4() == v4)
+            .collect();
+        for gw in &fam {
+            steps.push(Step::new(
+                Action::EnsureBridgeAddress {
+                    bridge: br.into(),
+                    addr: **gw,
+                    force,
+                },
+                Some(Action::DelBridgeAddressIfUnused {
+                    bridge: br.into(),
+                    addr: **gw,
+                }),
+            ));
+            steps.push(Step::plain(Action::PinBridgeMac { name: br.into() }));
+        }
+        if !fam.is_empty() {
+            steps.push(Step::plain(Action::Sysctl {
+                side: Side::Host,
+                key: if v4 {
+                    "net/ipv4/ip_forward".into()
+                } else {
+                    "net/ipv6/conf/all/forwarding".into()
+                },
+                value: "1".into(),
+            }));
+        }
+    }
 }
 
 /// ptp mode. `onLink` (the reference ptp plugin): the pod keeps its
@@ -372,7 +424,6 @@ pub fn plan_bridge(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
 /// 169.254.1.1 (IPv6: fe80::ecee:eeff:feee:eeee, the host veth's
 /// link-local); the host veth answers ARP by proxy.
 pub fn plan_ptp(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
-    let c = input.conf;
     let hv = input.host_veth.to_string();
     let ifname = input.ifname.to_string();
     if input.ipam.ips.is_empty() {
@@ -382,162 +433,197 @@ pub fn plan_ptp(input: &AttachInput<'_>) -> Result<AttachPlan, CniError> {
     }
     let mut steps = Vec::new();
     forward_steps(&input.ipam.ips, &mut steps);
-    let proxy = c.ptp_gateway == PtpGateway::ProxyArp;
+    let proxy = input.conf.ptp_gateway == PtpGateway::ProxyArp;
     veth_steps(input, proxy.then_some(PROXY_HOST_MAC), &mut steps);
-
     let mut ips: Vec<IpConfig> = input.ipam.ips.clone();
     for ip in &mut ips {
         ip.interface = Some(1);
     }
     let mut routes = input.ipam.routes.clone();
     if !proxy {
-        for ip in &ips {
-            if ip.gateway.is_none() {
-                return Err(CniError::invalid_config(format!(
-                    "ptp mode needs a gateway for {} (set one in the IPAM range)",
-                    ip.address
-                )));
-            }
-        }
-        configure_iface(&ifname, &ips, &routes, &mut steps);
-        for ip in &ips {
-            let Some(gw) = ip.gateway else { continue };
-            let subnet = ip.address.trunc();
-            steps.push(Step::plain(Action::DelRoute {
-                side: Side::Container,
-                route: RouteSpec::new(subnet, None, &ifname),
-            }));
-            steps.push(Step::plain(Action::AddRoute {
-                side: Side::Container,
-                route: RouteSpec {
-                    scope: Scope::Link,
-                    src: Some(ip.address.addr()),
-                    ..RouteSpec::new(host_net(gw), None, &ifname)
-                },
-            }));
-            steps.push(Step::plain(Action::AddRoute {
-                side: Side::Container,
-                route: RouteSpec {
-                    src: Some(ip.address.addr()),
-                    ..RouteSpec::new(subnet, Some(gw), &ifname)
-                },
-            }));
-        }
-        for ip in &ips {
-            let Some(gw) = ip.gateway else { continue };
-            steps.push(Step::plain(Action::AddAddress {
-                side: Side::Host,
-                dev: hv.clone(),
-                addr: host_net(gw),
-            }));
-            steps.push(Step::plain(Action::AddRoute {
-                side: Side::Host,
-                route: RouteSpec {
-                    scope: Scope::Host,
-                    ..RouteSpec::new(host_net(ip.address.addr()), None, &hv)
-                },
-            }));
-        }
+        require_gateways(&ips)?;
+        onlink_pod_steps(&ifname, &ips, &routes, &mut steps);
+        onlink_host_steps(&hv, &ips, &mut steps);
     } else {
-        for ip in &mut ips {
-            let a = ip.address.addr();
-            ip.address = host_net(a);
-            ip.gateway = Some(if a.is_ipv4() {
-                IpAddr::V4(PROXY_GW_V4)
-            } else {
-                IpAddr::V6(PROXY_GW_V6)
-            });
-        }
-        for v4 in [true, false] {
-            if ips.iter().any(|i| i.address.addr().is_ipv4() == v4)
-                && !routes
-                    .iter()
-                    .any(|r| r.dst.addr().is_ipv4() == v4 && r.dst.prefix_len() == 0)
-            {
-                routes.push(Route::to(default_net(v4), None));
-            }
-        }
-        for ip in &ips {
-            steps.push(Step::plain(Action::AddAddress {
-                side: Side::Container,
-                dev: ifname.clone(),
-                addr: ip.address,
-            }));
-        }
-        steps.push(Step::plain(Action::SetLinkUp {
-            side: Side::Container,
-            name: ifname.clone(),
-        }));
-        if ips.iter().any(|i| !i.address.addr().is_ipv4()) {
-            steps.push(Step::plain(Action::SettleAddresses {
-                side: Side::Container,
-                dev: ifname.clone(),
-            }));
-        }
-        if ips.iter().any(|i| i.address.addr().is_ipv4()) {
-            steps.push(Step::plain(Action::AddRoute {
-                side: Side::Container,
-                route: RouteSpec {
-                    scope: Scope::Link,
-                    ..RouteSpec::new(host_net(IpAddr::V4(PROXY_GW_V4)), None, &ifname)
-                },
-            }));
-            // The host veth answers ARP for 169.254.1.1 by proxy only if the
-            // node routes that address elsewhere (its default route); the
-            // host veth's MAC is fixed, so the pod can know it outright.
-            steps.push(Step::plain(Action::AddNeighbour {
-                side: Side::Container,
-                dev: ifname.clone(),
-                ip: IpAddr::V4(PROXY_GW_V4),
-                mac: PROXY_HOST_MAC,
-            }));
-        }
-        for r in &routes {
-            let gw = r.gw.unwrap_or(if r.dst.addr().is_ipv4() {
-                IpAddr::V4(PROXY_GW_V4)
-            } else {
-                IpAddr::V6(PROXY_GW_V6)
-            });
-            steps.push(Step::plain(Action::AddRoute {
-                side: Side::Container,
-                route: RouteSpec {
-                    metric: r.priority,
-                    table: r.table,
-                    ..RouteSpec::new(r.dst, Some(gw), &ifname)
-                },
-            }));
-        }
-        if ips.iter().any(|i| i.address.addr().is_ipv4()) {
-            steps.push(Step::plain(Action::Sysctl {
-                side: Side::Host,
-                key: format!("net/ipv4/conf/{hv}/proxy_arp"),
-                value: "1".into(),
-            }));
-            steps.push(Step::plain(Action::Sysctl {
-                side: Side::Host,
-                key: format!("net/ipv4/neigh/{hv}/proxy_delay"),
-                value: "0".into(),
-            }));
-        }
-        for ip in &ips {
-            steps.push(Step::plain(Action::AddRoute {
-                side: Side::Host,
-                route: RouteSpec {
-                    scope: if ip.address.addr().is_ipv4() {
-                        Scope::Link
-                    } else {
-                        Scope::Universe
-                    },
-                    ..RouteSpec::new(ip.address, None, &hv)
-                },
-            }));
-        }
+        proxy_arp_addressing(&mut ips, &mut routes);
+        proxy_arp_pod_steps(&ifname, &ips, &routes, &mut steps);
+        proxy_arp_host_steps(&hv, &ips, &mut steps);
     }
     steps.extend(masq_step(input, &input.ipam.ips));
     Ok(AttachPlan {
         steps,
         result: result_of(input, vec![hv], ifname, ips, routes),
     })
+}
+
+/// `onLink` needs a gateway for every address: it is the host veth's.
+fn require_gateways(ips: &[IpConfig]) -> Result<(), CniError> {
+    match ips.iter().find(|ip| ip.gateway.is_none()) {
+        Some(ip) => Err(CniError::invalid_config(format!(
+            "ptp mode needs a gateway for {} (set one in the IPAM range)",
+            ip.address
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `onLink`, pod side: [`configure_iface`], then per address its subnet
+/// route replaced by an on-link route to the gateway and the subnet via it.
+fn onlink_pod_steps(ifname: &str, ips: &[IpConfig], routes: &[Route], steps: &mut Vec<Step>) {
+    configure_iface(ifname, ips, routes, steps);
+    for ip in ips {
+        let Some(gw) = ip.gateway else { continue };
+        let subnet = ip.address.trunc();
+        steps.push(Step::plain(Action::DelRoute {
+            side: Side::Container,
+            route: RouteSpec::new(subnet, None, ifname),
+        }));
+        steps.push(Step::plain(Action::AddRoute {
+            side: Side::Container,
+            route: RouteSpec {
+                scope: Scope::Link,
+                src: Some(ip.address.addr()),
+                ..RouteSpec::new(host_net(gw), None, ifname)
+            },
+        }));
+        steps.push(Step::plain(Action::AddRoute {
+            side: Side::Container,
+            route: RouteSpec {
+                src: Some(ip.address.addr()),
+                ..RouteSpec::new(subnet, Some(gw), ifname)
+            },
+        }));
+    }
+}
+
+/// `onLink`, host side: per address the gateway as /32 (/128) on the host
+/// veth and a host route to the pod's address.
+fn onlink_host_steps(hv: &str, ips: &[IpConfig], steps: &mut Vec<Step>) {
+    for ip in ips {
+        let Some(gw) = ip.gateway else { continue };
+        steps.push(Step::plain(Action::AddAddress {
+            side: Side::Host,
+            dev: hv.into(),
+            addr: host_net(gw),
+        }));
+        steps.push(Step::plain(Action::AddRoute {
+            side: Side::Host,
+            route: RouteSpec {
+                scope: Scope::Host,
+                ..RouteSpec::new(host_net(ip.address.addr()), None, hv)
+            },
+        }));
+    }
+}
+
+/// The proxy-ARP gateway of `ip`'s family.
+fn proxy_gateway(ip: IpAddr) -> IpAddr {
+    if ip.is_ipv4() {
+        IpAddr::V4(PROXY_GW_V4)
+    } else {
+        IpAddr::V6(PROXY_GW_V6)
+    }
+}
+
+/// `proxyArp` addressing: each address as /32 (/128) with the proxy
+/// gateway, and a default route for each family that has none.
+fn proxy_arp_addressing(ips: &mut [IpConfig], routes: &mut Vec<Route>) {
+    for ip in ips.iter_mut() {
+        let a = ip.address.addr();
+        ip.address = host_net(a);
+        ip.gateway = Some(proxy_gateway(a));
+    }
+    for v4 in [true, false] {
+        if ips.iter().any(|i| i.address.addr().is_ipv4() == v4)
+            && !routes
+                .iter()
+                .any(|r| r.dst.addr().is_ipv4() == v4 && r.dst.prefix_len() == 0)
+        {
+            routes.push(Route::to(default_net(v4), None));
+        }
+    }
+}
+
+/// `proxyArp`, pod side: addresses, link up, DAD settled for IPv6, an
+/// on-link route and a fixed neighbour entry for 169.254.1.1, then every
+/// route via the proxy gateway of its family unless it names one.
+fn proxy_arp_pod_steps(ifname: &str, ips: &[IpConfig], routes: &[Route], steps: &mut Vec<Step>) {
+    for ip in ips {
+        steps.push(Step::plain(Action::AddAddress {
+            side: Side::Container,
+            dev: ifname.into(),
+            addr: ip.address,
+        }));
+    }
+    steps.push(Step::plain(Action::SetLinkUp {
+        side: Side::Container,
+        name: ifname.into(),
+    }));
+    if ips.iter().any(|i| !i.address.addr().is_ipv4()) {
+        steps.push(Step::plain(Action::SettleAddresses {
+            side: Side::Container,
+            dev: ifname.into(),
+        }));
+    }
+    if ips.iter().any(|i| i.address.addr().is_ipv4()) {
+        steps.push(Step::plain(Action::AddRoute {
+            side: Side::Container,
+            route: RouteSpec {
+                scope: Scope::Link,
+                ..RouteSpec::new(host_net(IpAddr::V4(PROXY_GW_V4)), None, ifname)
+            },
+        }));
+        // The host veth answers ARP for 169.254.1.1 by proxy only if the
+        // node routes that address elsewhere (its default route); the
+        // host veth's MAC is fixed, so the pod can know it outright.
+        steps.push(Step::plain(Action::AddNeighbour {
+            side: Side::Container,
+            dev: ifname.into(),
+            ip: IpAddr::V4(PROXY_GW_V4),
+            mac: PROXY_HOST_MAC,
+        }));
+    }
+    for r in routes {
+        let gw = r.gw.unwrap_or(proxy_gateway(r.dst.addr()));
+        steps.push(Step::plain(Action::AddRoute {
+            side: Side::Container,
+            route: RouteSpec {
+                metric: r.priority,
+                table: r.table,
+                ..RouteSpec::new(r.dst, Some(gw), ifname)
+            },
+        }));
+    }
+}
+
+/// `proxyArp`, host side: proxy ARP without delay on the host veth (IPv4),
+/// and a route to each pod address through it.
+fn proxy_arp_host_steps(hv: &str, ips: &[IpConfig], steps: &mut Vec<Step>) {
+    if ips.iter().any(|i| i.address.addr().is_ipv4()) {
+        steps.push(Step::plain(Action::Sysctl {
+            side: Side::Host,
+            key: format!("net/ipv4/conf/{hv}/proxy_arp"),
+            value: "1".into(),
+        }));
+        steps.push(Step::plain(Action::Sysctl {
+            side: Side::Host,
+            key: format!("net/ipv4/neigh/{hv}/proxy_delay"),
+            value: "0".into(),
+        }));
+    }
+    for ip in ips {
+        steps.push(Step::plain(Action::AddRoute {
+            side: Side::Host,
+            route: RouteSpec {
+                scope: if ip.address.addr().is_ipv4() {
+                    Scope::Link
+                } else {
+                    Scope::Universe
+                },
+                ..RouteSpec::new(ip.address, None, hv)
+            },
+        }));
+    }
 }
 
 /// Refuses an IPAM result that cannot be plumbed as it claims: a gateway
@@ -581,197 +667,4 @@ pub fn host_interface_index(mode: Mode) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cni::config;
-    use serde_json::json;
-
-    fn conf(extra: serde_json::Value) -> PluginConf {
-        let mut v = json!({"cniVersion": "1.0.0", "name": "net1", "type": "podnet",
-                           "ipam": {"type": "host-local", "subnet": "10.88.0.0/16"}});
-        for (k, val) in extra.as_object().unwrap() {
-            v[k] = val.clone();
-        }
-        config::parse(v.to_string().as_bytes(), None).unwrap()
-    }
-
-    fn ipam(addrs: &[(&str, &str)], routes: &[&str]) -> CniResult {
-        CniResult {
-            ips: addrs
-                .iter()
-                .map(|(a, g)| IpConfig {
-                    interface: None,
-                    address: a.parse().unwrap(),
-                    gateway: Some(g.parse().unwrap()),
-                })
-                .collect(),
-            routes: routes
-                .iter()
-                .map(|r| Route::to(r.parse().unwrap(), None))
-                .collect(),
-            ..Default::default()
-        }
-    }
-
-    fn input<'a>(c: &'a PluginConf, r: &'a CniResult) -> AttachInput<'a> {
-        AttachInput {
-            conf: c,
-            container_id: "abc",
-            ifname: "eth0",
-            netns: "/run/netns/a",
-            host_veth: "pnet0123456789a",
-            pod: Some(("default", "web")),
-            netns_inode: 4026532388,
-            ipam: r,
-            masq_backend: MasqBackend::Nftables,
-        }
-    }
-
-    fn actions(p: &AttachPlan) -> Vec<&Action> {
-        p.steps.iter().map(|s| &s.action).collect()
-    }
-
-    #[test]
-    fn bridge_with_gateway_default_route_and_masq() {
-        let c = conf(
-            json!({"isDefaultGateway": true, "ipMasq": true, "hairpinMode": true, "mtu": 1400}),
-        );
-        let r = ipam(
-            &[("10.88.0.2/16", "10.88.0.1"), ("fd00::2/64", "fd00::1")],
-            &["192.168.0.0/16"],
-        );
-        let p = plan_bridge(&input(&c, &r)).unwrap();
-        assert_eq!(p.result.interfaces.len(), 3);
-        assert_eq!(p.result.interfaces[2].sandbox, "/run/netns/a");
-        assert!(p.result.ips.iter().all(|i| i.interface == Some(2)));
-        let dsts: Vec<String> = p.result.routes.iter().map(|r| r.dst.to_string()).collect();
-        assert_eq!(dsts, vec!["192.168.0.0/16", "0.0.0.0/0", "::/0"]);
-        assert_eq!(p.result.routes[1].gw, Some("10.88.0.1".parse().unwrap()));
-        let a = actions(&p);
-        assert!(matches!(
-            a[0],
-            Action::EnsureBridge {
-                mtu: Some(1400),
-                ..
-            }
-        ));
-        assert!(a.contains(&&Action::SetHairpin {
-            name: "pnet0123456789a".into(),
-            on: true
-        }));
-        assert!(a.iter().any(|x| matches!(x, Action::EnsureBridgeAddress { addr, .. } if addr.to_string() == "10.88.0.1/16")));
-        assert!(
-            a.iter()
-                .any(|x| matches!(x, Action::SettleAddresses { .. }))
-        );
-        // the route without a gateway goes via the family's gateway
-        assert!(a.iter().any(|x| matches!(x, Action::AddRoute { route, .. } if route.dst.to_string() == "192.168.0.0/16" && route.gw == Some("10.88.0.1".parse().unwrap()))));
-        assert!(matches!(a.last(), Some(Action::AddMasquerade { rules, .. }) if rules.len() == 2));
-        // every creation has an undo
-        for s in &p.steps {
-            if matches!(
-                s.action,
-                Action::EnsureBridge { .. }
-                    | Action::CreateVeth { .. }
-                    | Action::EnsureBridgeAddress { .. }
-                    | Action::AddMasquerade { .. }
-            ) {
-                assert!(s.undo.is_some(), "{:?}", s.action);
-            }
-        }
-    }
-
-    #[test]
-    fn bridge_without_ipam_is_layer_2() {
-        let mut c = conf(json!({}));
-        c.ipam = config::Ipam::None;
-        let r = CniResult::default();
-        let p = plan_bridge(&input(&c, &r)).unwrap();
-        assert!(p.result.ips.is_empty());
-        assert!(
-            !actions(&p)
-                .iter()
-                .any(|a| matches!(a, Action::AddAddress { .. }))
-        );
-        assert!(matches!(
-            actions(&p).last(),
-            Some(Action::SetLinkUp {
-                side: Side::Container,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn ptp_onlink_like_the_reference() {
-        let c = conf(json!({"mode": "ptp"}));
-        let r = ipam(&[("10.89.0.2/24", "10.89.0.1")], &["0.0.0.0/0"]);
-        let p = plan_ptp(&input(&c, &r)).unwrap();
-        assert_eq!(p.result.interfaces.len(), 2);
-        assert_eq!(p.result.ips[0].interface, Some(1));
-        assert_eq!(p.result.ips[0].address.to_string(), "10.89.0.2/24");
-        let a = actions(&p);
-        assert!(a.iter().any(|x| matches!(x, Action::DelRoute { route, .. } if route.dst.to_string() == "10.89.0.0/24")));
-        assert!(a.iter().any(|x| matches!(x, Action::AddAddress { side: Side::Host, addr, .. } if addr.to_string() == "10.89.0.1/32")));
-        assert!(a.iter().any(|x| matches!(x, Action::AddRoute { side: Side::Host, route } if route.dst.to_string() == "10.89.0.2/32" && route.scope == Scope::Host)));
-    }
-
-    #[test]
-    fn ptp_proxy_arp_like_calico() {
-        let c = conf(json!({"mode": "ptp", "ptpGateway": "proxyArp"}));
-        let r = ipam(
-            &[("10.89.0.2/24", "10.89.0.1"), ("fd00::2/64", "fd00::1")],
-            &[],
-        );
-        let p = plan_ptp(&input(&c, &r)).unwrap();
-        assert_eq!(p.result.ips[0].address.to_string(), "10.89.0.2/32");
-        assert_eq!(p.result.ips[0].gateway, Some(IpAddr::V4(PROXY_GW_V4)));
-        assert_eq!(p.result.ips[1].gateway, Some(IpAddr::V6(PROXY_GW_V6)));
-        assert_eq!(p.result.routes.len(), 2);
-        let a = actions(&p);
-        assert!(
-            matches!(a.iter().find(|x| matches!(x, Action::CreateVeth { .. })), Some(Action::CreateVeth { host_mac: Some(m), .. }) if *m == PROXY_HOST_MAC)
-        );
-        assert!(
-            a.iter()
-                .any(|x| matches!(x, Action::Sysctl { key, .. } if key.ends_with("/proxy_arp")))
-        );
-        assert!(!a.iter().any(|x| matches!(
-            x,
-            Action::AddAddress {
-                side: Side::Host,
-                ..
-            }
-        )));
-    }
-
-    #[test]
-    fn results_of_the_other_family_are_refused() {
-        let c = conf(json!({}));
-        let bad_gw = ipam(&[("10.88.0.2/16", "fd00::1")], &[]);
-        assert_eq!(plan(&input(&c, &bad_gw)).unwrap_err().code, 7);
-        let mut bad_route = ipam(&[("10.88.0.2/16", "10.88.0.1")], &[]);
-        bad_route.routes.push(Route::to(
-            "0.0.0.0/0".parse().unwrap(),
-            Some("fd00::1".parse().unwrap()),
-        ));
-        assert_eq!(plan(&input(&c, &bad_route)).unwrap_err().code, 7);
-        let p = plan(&input(&c, &ipam(&[("10.88.0.2/16", "10.88.0.1")], &[]))).unwrap();
-        let alias = p.steps.iter().find_map(|s| match &s.action {
-            Action::SetAlias { alias, .. } => Some(alias.clone()),
-            _ => None,
-        });
-        let alias = alias.unwrap();
-        assert_eq!(
-            names::parse_alias(&alias).unwrap().netns_inode,
-            Some(4026532388)
-        );
-    }
-
-    #[test]
-    fn ptp_needs_addresses() {
-        let c = conf(json!({"mode": "ptp"}));
-        let r = CniResult::default();
-        assert!(plan_ptp(&input(&c, &r)).is_err());
-    }
-}
+mod tests;

@@ -1,24 +1,26 @@
 //! libcni's result cache entry (`<cacheDir>/results/<network>-<containerID>-<ifname>`,
 //! kind `cniCacheV1`), written by `podnet cni add` and read back by
-//! `cni del`/`check`/`ls`/`gc`. No I/O.
+//! `cni del`/`check`/`ls`/`gc`: the file parsed by `discover::cni_cache`,
+//! then held to what a complete entry has. No I/O.
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::DocError;
+use crate::discover::cni_cache::{self, CacheFile, KIND_V1};
 
 /// libcni's default cache directory.
 pub const DEFAULT_CACHE_DIR: &str = "/var/lib/cni";
 
 /// One cached attachment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CacheEntry {
     pub kind: String,
     pub container_id: String,
     /// The network configuration list's bytes, base64 in the file.
-    #[serde(with = "b64")]
+    #[serde(serialize_with = "as_base64")]
     pub config: Vec<u8>,
     pub if_name: String,
     pub network_name: String,
@@ -32,20 +34,13 @@ pub struct CacheEntry {
     pub result: Option<Value>,
 }
 
-mod b64 {
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
+fn as_base64<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&encode(bytes))
+}
 
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = Option::<String>::deserialize(d)?.unwrap_or_default();
-        base64::engine::general_purpose::STANDARD
-            .decode(s.as_bytes())
-            .map_err(serde::de::Error::custom)
-    }
+/// serde's words for a key a complete entry must have.
+fn missing(key: &str) -> String {
+    format!("missing field `{key}`")
 }
 
 impl CacheEntry {
@@ -98,13 +93,59 @@ impl CacheEntry {
             .join(";")
     }
 
+    /// Parses a cache file ([`cni_cache::parse_file`]) into a complete entry.
     pub fn parse(bytes: &[u8]) -> Result<CacheEntry, DocError> {
-        let e: CacheEntry = serde_json::from_slice(bytes)
-            .map_err(|e| DocError(format!("not a CNI cache entry: {e}")))?;
-        if e.kind != "cniCacheV1" {
+        let bad = |e: String| DocError(format!("not a CNI cache entry: {e}"));
+        let file = cni_cache::parse_file(bytes).map_err(|e| bad(e.to_string()))?;
+        let e = CacheEntry::of(file).map_err(bad)?;
+        if e.kind != KIND_V1 {
             return Err(DocError(format!("unknown cache kind {:?}", e.kind)));
         }
         Ok(e)
+    }
+
+    /// A parsed file as a complete entry: kind, config, ifName and
+    /// networkName there, config base64 (or `null`), each CNI_ARGS a pair,
+    /// capabilityArgs (if there) an object.
+    fn of(f: CacheFile) -> Result<CacheEntry, String> {
+        // the keys' contents first, then what is missing (as serde words them)
+        let config = match f.config {
+            None => None,
+            Some(Value::Null) => Some(Vec::new()),
+            Some(v) => {
+                let text = String::deserialize(&v).map_err(|e| e.to_string())?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.as_bytes())
+                    .map_err(|e| e.to_string())?;
+                Some(bytes)
+            }
+        };
+        let cni_args = f
+            .cni_args
+            .into_iter()
+            .map(|kv| {
+                let n = kv.len();
+                <[String; 2]>::try_from(kv)
+                    .map_err(|_| format!("invalid length {n}, expected an array of length 2"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let capability_args = match &f.capability_args {
+            None => Map::new(),
+            Some(v) => Map::deserialize(v).map_err(|e| e.to_string())?,
+        };
+        let kind = f.kind.ok_or_else(|| missing("kind"))?;
+        let config = config.ok_or_else(|| missing("config"))?;
+        Ok(CacheEntry {
+            kind,
+            container_id: f.container_id,
+            config,
+            if_name: f.if_name.ok_or_else(|| missing("ifName"))?,
+            network_name: f.network_name.ok_or_else(|| missing("networkName"))?,
+            netns: f.netns,
+            cni_args,
+            capability_args,
+            result: f.result,
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -171,6 +212,50 @@ mod tests {
                 br#"{"kind":"other","containerId":"x","ifName":"","networkName":""}"#
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_complete_entry_needs_what_libcni_always_writes() {
+        let entry = |extra: &str| {
+            CacheEntry::parse(
+                format!(r#"{{"kind":"cniCacheV1","containerId":"x"{extra}}}"#).as_bytes(),
+            )
+            .map_err(|e| e.0)
+        };
+        let full = r#","config":"e30=","ifName":"eth0","networkName":"n""#;
+        assert_eq!(entry(full).unwrap().config, b"{}");
+        assert_eq!(
+            entry(r#","config":null,"ifName":"eth0","networkName":"n""#)
+                .unwrap()
+                .config,
+            b""
+        );
+        let err = |extra: &str| entry(extra).unwrap_err();
+        assert_eq!(
+            err(r#","ifName":"eth0","networkName":"n""#),
+            "not a CNI cache entry: missing field `config`"
+        );
+        assert_eq!(
+            err(r#","config":"","networkName":"n""#),
+            "not a CNI cache entry: missing field `ifName`"
+        );
+        assert!(err(r#","config":"!","ifName":"e","networkName":"n""#).contains("Invalid symbol"));
+        assert_eq!(
+            err(&format!(r#"{full},"cniArgs":[["a"]]"#)),
+            "not a CNI cache entry: invalid length 1, expected an array of length 2"
+        );
+        assert_eq!(
+            err(&format!(r#"{full},"capabilityArgs":null"#)),
+            "not a CNI cache entry: invalid type: null, expected a map"
+        );
+        // the contents are judged before what is missing
+        assert!(err(r#","config":5"#).contains("expected a string"));
+        // a file without a kind is not libcni's
+        let no_kind = br#"{"containerId":"x","config":"","ifName":"e","networkName":"n"}"#;
+        assert_eq!(
+            CacheEntry::parse(no_kind).unwrap_err().0,
+            "not a CNI cache entry: missing field `kind`"
         );
     }
 }

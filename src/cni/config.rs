@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::{CniError, codes};
+use super::error::{CniError, codes, json_kind};
 use super::ipam::{self, Attachment, HostLocalConf};
 use super::names;
 use super::types::{CniResult, Dns};
@@ -183,18 +183,6 @@ fn ipam_type(raw: &Value) -> Result<&str, CniError> {
     }
 }
 
-/// The JSON type of a value, in words.
-pub fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Parses and validates a podnet plugin configuration. `cni_args_ip` is the
 /// `IP` key of CNI_ARGS (a requested address).
 pub fn parse(stdin: &[u8], cni_args_ip: Option<&str>) -> Result<PluginConf, CniError> {
@@ -202,9 +190,48 @@ pub fn parse(stdin: &[u8], cni_args_ip: Option<&str>) -> Result<PluginConf, CniE
 }
 
 /// [`parse`] of stdin already decoded: each part is read from this one
-/// tree, never copied or parsed again.
+/// tree, never copied or parsed again. The checks run in a fixed order, so
+/// a configuration with several problems always gets the same error.
 pub fn parse_value(raw: Value, cni_args_ip: Option<&str>) -> Result<PluginConf, CniError> {
     let version = check_envelope(&raw)?;
+    let name = network_name(&raw)?;
+    let rc = RawConf::deserialize(&raw)
+        .map_err(|e| CniError::invalid_config(format!("invalid network configuration: {e}")))?;
+    refuse_unsupported(&rc)?;
+    let mode = mode_of(rc.mode.as_deref())?;
+    check_link_options(&rc)?;
+    let bridge = bridge_name(rc.bridge)?;
+    let veth_prefix = veth_prefix(rc.veth_prefix)?;
+    let masq_backend = masq_backend_of(rc.ip_masq_backend.as_deref())?;
+    let ptp_gateway = ptp_gateway_of(rc.ptp_gateway.as_deref())?;
+    let ipam = ipam_of(&raw, mode, cni_args_ip)?;
+    let prev_result = prev_result(&raw)?;
+    let valid_attachments = valid_attachments(&raw)?;
+    Ok(PluginConf {
+        version,
+        name,
+        mode,
+        bridge,
+        mtu: rc.mtu,
+        hairpin: rc.hairpin_mode,
+        promisc: rc.promisc_mode,
+        is_gateway: rc.is_gateway || rc.is_default_gateway,
+        is_default_gateway: rc.is_default_gateway,
+        force_address: rc.force_address,
+        ip_masq: rc.ip_masq,
+        masq_backend,
+        veth_prefix,
+        ptp_gateway,
+        ipam,
+        dns: rc.dns.unwrap_or_default(),
+        prev_result,
+        valid_attachments,
+        raw,
+    })
+}
+
+/// The `name` key, which must be a valid network name (code 7).
+fn network_name(raw: &Value) -> Result<String, CniError> {
     let name = raw
         .get("name")
         .and_then(Value::as_str)
@@ -215,9 +242,12 @@ pub fn parse_value(raw: Value, cni_args_ip: Option<&str>) -> Result<PluginConf, 
             "invalid network name {name:?}: it must start with a letter or digit, then letters, digits, '_', '.' or '-'"
         )));
     }
-    let rc = RawConf::deserialize(&raw)
-        .map_err(|e| CniError::invalid_config(format!("invalid network configuration: {e}")))?;
+    Ok(name)
+}
 
+/// Refuses the reference bridge plugin's keys podnet does not implement
+/// (code 8): a VLAN tag or trunk, MAC spoof checking.
+fn refuse_unsupported(rc: &RawConf) -> Result<(), CniError> {
     if let Some(v) = rc.vlan.filter(|v| *v != 0) {
         return Err(CniError::new(
             codes::UNSUPPORTED_FIELD,
@@ -236,15 +266,23 @@ pub fn parse_value(raw: Value, cni_args_ip: Option<&str>) -> Result<PluginConf, 
             "unsupported field macspoofchk=true",
         ));
     }
-    let mode = match rc.mode.as_deref().unwrap_or("bridge") {
-        "bridge" => Mode::Bridge,
-        "ptp" => Mode::Ptp,
-        other => {
-            return Err(CniError::invalid_config(format!(
-                "unknown mode {other:?}: expected \"bridge\" or \"ptp\""
-            )));
-        }
-    };
+    Ok(())
+}
+
+/// `mode`: `bridge` (the default) or `ptp`.
+fn mode_of(mode: Option<&str>) -> Result<Mode, CniError> {
+    match mode.unwrap_or("bridge") {
+        "bridge" => Ok(Mode::Bridge),
+        "ptp" => Ok(Mode::Ptp),
+        other => Err(CniError::invalid_config(format!(
+            "unknown mode {other:?}: expected \"bridge\" or \"ptp\""
+        ))),
+    }
+}
+
+/// Options of the links that exclude each other or are out of range:
+/// hairpin with promiscuous mode, an MTU outside 68–65535.
+fn check_link_options(rc: &RawConf) -> Result<(), CniError> {
     if rc.hairpin_mode && rc.promisc_mode {
         return Err(CniError::invalid_config(
             "cannot set hairpin mode and promiscuous mode at the same time",
@@ -257,47 +295,58 @@ pub fn parse_value(raw: Value, cni_args_ip: Option<&str>) -> Result<PluginConf, 
             "mtu {m} is outside 68–65535"
         )));
     }
-    let bridge = rc.bridge.unwrap_or_else(|| DEFAULT_BRIDGE.into());
+    Ok(())
+}
+
+/// `bridge`, [`DEFAULT_BRIDGE`] unless set; it must be an interface name.
+fn bridge_name(bridge: Option<String>) -> Result<String, CniError> {
+    let bridge = bridge.unwrap_or_else(|| DEFAULT_BRIDGE.into());
     if let Some(p) = super::env::interface_name_problem(&bridge) {
         return Err(CniError::invalid_config(format!(
             "bridge name {bridge:?} {p}"
         )));
     }
-    let veth_prefix = rc
-        .veth_prefix
-        .unwrap_or_else(|| names::DEFAULT_VETH_PREFIX.into());
-    if let Some(p) = names::veth_prefix_problem(&veth_prefix) {
+    Ok(bridge)
+}
+
+/// `vethPrefix`, [`names::DEFAULT_VETH_PREFIX`] unless set.
+fn veth_prefix(prefix: Option<String>) -> Result<String, CniError> {
+    let prefix = prefix.unwrap_or_else(|| names::DEFAULT_VETH_PREFIX.into());
+    if let Some(p) = names::veth_prefix_problem(&prefix) {
         return Err(CniError::invalid_config(p));
     }
-    let masq_backend = match rc.ip_masq_backend.as_deref() {
-        None | Some("") => None,
-        Some("nftables") => Some(MasqBackend::Nftables),
-        Some("iptables") => Some(MasqBackend::Iptables),
-        Some(other) => {
-            return Err(CniError::invalid_config(format!(
-                "unknown ipMasqBackend {other:?}: expected \"nftables\" or \"iptables\""
-            )));
-        }
-    };
-    let ptp_gateway = match rc
-        .ptp_gateway
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("onlink") => PtpGateway::OnLink,
-        Some("proxyarp") => PtpGateway::ProxyArp,
-        Some(_) => {
-            return Err(CniError::invalid_config(format!(
-                "unknown ptpGateway {:?}: expected \"onLink\" or \"proxyArp\"",
-                rc.ptp_gateway.unwrap_or_default()
-            )));
-        }
-    };
-    let ipam_type = ipam_type(&raw)?;
-    let ipam = match ipam_type {
+    Ok(prefix)
+}
+
+/// `ipMasqBackend`: `None` (unset or empty) lets the plugin choose.
+fn masq_backend_of(backend: Option<&str>) -> Result<Option<MasqBackend>, CniError> {
+    match backend {
+        None | Some("") => Ok(None),
+        Some("nftables") => Ok(Some(MasqBackend::Nftables)),
+        Some("iptables") => Ok(Some(MasqBackend::Iptables)),
+        Some(other) => Err(CniError::invalid_config(format!(
+            "unknown ipMasqBackend {other:?}: expected \"nftables\" or \"iptables\""
+        ))),
+    }
+}
+
+/// `ptpGateway`, in any case: `onLink` (the default) or `proxyArp`.
+fn ptp_gateway_of(gateway: Option<&str>) -> Result<PtpGateway, CniError> {
+    match gateway.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("onlink") => Ok(PtpGateway::OnLink),
+        Some("proxyarp") => Ok(PtpGateway::ProxyArp),
+        Some(_) => Err(CniError::invalid_config(format!(
+            "unknown ptpGateway {:?}: expected \"onLink\" or \"proxyArp\"",
+            gateway.unwrap_or_default()
+        ))),
+    }
+}
+
+/// Where addresses come from, by `ipam.type`; ptp mode needs some.
+fn ipam_of(raw: &Value, mode: Mode, cni_args_ip: Option<&str>) -> Result<Ipam, CniError> {
+    let ipam = match ipam_type(raw)? {
         "" => Ipam::None,
-        "host-local" | "podnet" => Ipam::HostLocal(ipam::parse(&raw, cni_args_ip)?),
+        "host-local" | "podnet" => Ipam::HostLocal(ipam::parse(raw, cni_args_ip)?),
         other => {
             if other.contains('/') || other.starts_with('.') {
                 return Err(CniError::invalid_config(format!(
@@ -312,44 +361,31 @@ pub fn parse_value(raw: Value, cni_args_ip: Option<&str>) -> Result<PluginConf, 
             "ptp mode needs an ipam section with a type",
         ));
     }
-    let prev_result = match raw.get("prevResult").filter(|v| !v.is_null()) {
-        Some(p) => Some(CniResult::from_json(p).map_err(|e| {
+    Ok(ipam)
+}
+
+/// `prevResult` (absent or null: none); one that is not a result is code 6.
+fn prev_result(raw: &Value) -> Result<Option<CniResult>, CniError> {
+    match raw.get("prevResult").filter(|v| !v.is_null()) {
+        Some(p) => Ok(Some(CniResult::from_json(p).map_err(|e| {
             CniError::new(codes::DECODE_FAILURE, "cannot parse prevResult")
                 .with_details(e.to_string())
-        })?),
-        None => None,
-    };
-    let valid_attachments = match raw
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// `cni.dev/valid-attachments` (absent or null: none).
+fn valid_attachments(raw: &Value) -> Result<Option<Vec<Attachment>>, CniError> {
+    match raw
         .get("cni.dev/valid-attachments")
         .filter(|v| !v.is_null())
     {
-        Some(v) => Some(Vec::<Attachment>::deserialize(v).map_err(|e| {
+        Some(v) => Ok(Some(Vec::<Attachment>::deserialize(v).map_err(|e| {
             CniError::invalid_config(format!("invalid cni.dev/valid-attachments: {e}"))
-        })?),
-        None => None,
-    };
-    let is_gateway = rc.is_gateway || rc.is_default_gateway;
-    Ok(PluginConf {
-        version,
-        name,
-        mode,
-        bridge,
-        mtu: rc.mtu,
-        hairpin: rc.hairpin_mode,
-        promisc: rc.promisc_mode,
-        is_gateway,
-        is_default_gateway: rc.is_default_gateway,
-        force_address: rc.force_address,
-        ip_masq: rc.ip_masq,
-        masq_backend,
-        veth_prefix,
-        ptp_gateway,
-        ipam,
-        dns: rc.dns.unwrap_or_default(),
-        prev_result,
-        valid_attachments,
-        raw,
-    })
+        })?)),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -504,5 +540,74 @@ mod tests {
         assert_eq!(error_version(br#"{"cniVersion":"9.9.9"}"#), "1.1.0");
         assert_eq!(error_version(b"{"), "1.1.0");
         assert_eq!(error_version(br#"{"cniVersion":4}"#), "1.1.0");
+    }
+
+    #[test]
+    fn each_phase_reads_its_keys() {
+        assert_eq!(mode_of(None).unwrap(), Mode::Bridge);
+        assert_eq!(mode_of(Some("ptp")).unwrap(), Mode::Ptp);
+        assert_eq!(
+            mode_of(Some("macvlan")).unwrap_err().code,
+            codes::INVALID_CONFIG
+        );
+        assert_eq!(bridge_name(None).unwrap(), DEFAULT_BRIDGE);
+        assert!(bridge_name(Some("a/b".into())).is_err());
+        assert_eq!(veth_prefix(None).unwrap(), names::DEFAULT_VETH_PREFIX);
+        assert!(veth_prefix(Some("much-too-long".into())).is_err());
+        assert_eq!(masq_backend_of(Some("")).unwrap(), None);
+        assert_eq!(
+            masq_backend_of(Some("iptables")).unwrap(),
+            Some(MasqBackend::Iptables)
+        );
+        assert!(masq_backend_of(Some("pf")).is_err());
+        assert_eq!(ptp_gateway_of(None).unwrap(), PtpGateway::OnLink);
+        assert_eq!(
+            ptp_gateway_of(Some("ProxyARP")).unwrap(),
+            PtpGateway::ProxyArp
+        );
+        // the error names the value as it was written
+        let e = ptp_gateway_of(Some("Bogus")).unwrap_err();
+        assert!(e.msg.contains("\"Bogus\""), "{}", e.msg);
+    }
+
+    #[test]
+    fn unsupported_and_conflicting_options_are_refused_in_order() {
+        let rc = |v: Value| RawConf::deserialize(&v).unwrap();
+        let vlan = refuse_unsupported(&rc(json!({"vlan": 5, "macspoofchk": true})));
+        assert_eq!(vlan.unwrap_err().code, codes::UNSUPPORTED_FIELD);
+        assert!(refuse_unsupported(&rc(json!({"vlan": 0}))).is_ok());
+        let both = check_link_options(&rc(
+            json!({"hairpinMode": true, "promiscMode": true, "mtu": 1}),
+        ));
+        assert!(both.unwrap_err().msg.contains("hairpin"));
+        assert!(check_link_options(&rc(json!({"mtu": 67}))).is_err());
+        assert!(check_link_options(&rc(json!({"mtu": 68}))).is_ok());
+    }
+
+    #[test]
+    fn ipam_prev_result_and_attachments_phases() {
+        assert_eq!(ipam_of(&json!({}), Mode::Bridge, None).unwrap(), Ipam::None);
+        assert_eq!(
+            ipam_of(&json!({"ipam": {}}), Mode::Ptp, None)
+                .unwrap_err()
+                .code,
+            codes::INVALID_CONFIG
+        );
+        assert_eq!(
+            ipam_of(&json!({"ipam": {"type": "dhcp"}}), Mode::Ptp, None).unwrap(),
+            Ipam::Delegated("dhcp".into())
+        );
+        assert!(ipam_of(&json!({"ipam": {"type": "../x"}}), Mode::Bridge, None).is_err());
+        assert_eq!(prev_result(&json!({"prevResult": null})).unwrap(), None);
+        assert_eq!(
+            prev_result(&json!({"prevResult": {"ips": "x"}}))
+                .unwrap_err()
+                .code,
+            codes::DECODE_FAILURE
+        );
+        assert_eq!(valid_attachments(&json!({})).unwrap(), None);
+        assert!(valid_attachments(&json!({"cni.dev/valid-attachments": "x"})).is_err());
+        assert_eq!(network_name(&json!({"name": "n-1.a"})).unwrap(), "n-1.a");
+        assert!(network_name(&json!({"name": 5})).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! CNI error results: the specification's well-known codes, podnet's own
-//! (100 and up), and the JSON object a plugin prints on failure. No I/O.
+//! (100 and up), the JSON object a plugin prints on failure, and the words
+//! configuration errors use for a JSON value's type. No I/O.
 
 use std::fmt;
 
@@ -135,6 +136,19 @@ impl fmt::Display for DocError {
 
 impl std::error::Error for DocError {}
 
+/// The JSON type of a value, in words ("a string", "null"), for messages
+/// that name what a configuration key holds instead of what it must.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +163,31 @@ mod tests {
         let plain = CniError::new(codes::KERNEL, "x").to_json("1.0.0");
         assert!(plain.get("details").is_none());
         assert_eq!(CniError::from_json(&json!({"msg": "no code"})), None);
+    }
+
+    #[test]
+    fn json_kinds_are_words() {
+        let kinds: Vec<&str> = [
+            json!(null),
+            json!(true),
+            json!(1),
+            json!("x"),
+            json!([]),
+            json!({}),
+        ]
+        .iter()
+        .map(json_kind)
+        .collect();
+        assert_eq!(
+            kinds,
+            [
+                "null",
+                "a boolean",
+                "a number",
+                "a string",
+                "an array",
+                "an object"
+            ]
+        );
     }
 }

@@ -14,7 +14,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::error::{CniError, codes};
+use super::error::{CniError, codes, json_kind};
 use super::types::Route;
 
 /// Where host-local keeps its state unless `dataDir` says otherwise.
@@ -292,7 +292,7 @@ fn array_at<'a>(conf: &'a Value, ptr: &str) -> Result<Option<&'a [Value]>, CniEr
                 };
                 return Err(invalid(format!(
                     "{path} must be {want}, not {}",
-                    super::config::json_kind(other)
+                    json_kind(other)
                 )));
             }
         }

@@ -5,17 +5,15 @@
 use std::io::Write;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
-
 use crate::cli::{CniAddArgs, CniCommand, CniDirs, CniGcArgs, CniLsArgs, CniPodArgs};
-use crate::error::{Error, Outcome, Result};
-use crate::model::cni::{CniChecked, CniDeleted, CniList, DeletedAttachment};
+use crate::error::{Outcome, Result};
+use crate::model::cni::CniList;
 use crate::render;
 use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE};
 
 use super::Ctx;
-use super::cni_gc::GcOptions;
-use super::cni_runtime::{self, Cached, PodSpec, Runtime, RuntimeConfig};
+use super::cni_gc::{GcOptions, found_problems};
+use super::cni_runtime::{AddRequest, Runtime, RuntimeConfig};
 
 fn runtime(dirs: &CniDirs) -> Result<Runtime> {
     Runtime::new(RuntimeConfig {
@@ -44,37 +42,13 @@ pub fn run(ctx: &Ctx, cmd: &CniCommand, out: &mut dyn Write) -> Result<Outcome> 
 fn add(ctx: &Ctx, a: &CniAddArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("cni add", PLUMB_CAPS)?;
     let rt = runtime(&a.dirs)?;
-    let (namespace, name) = cni_runtime::parse_pod(&a.pod)?;
-    if let Some(p) = crate::cni::env::interface_name_problem(&a.ifname) {
-        return Err(Error::Usage(format!("--ifname {:?} {p}", a.ifname)));
-    }
-    let list = rt.load_network(&a.net)?;
-    let mut caps_args = Map::new();
-    if !a.publish.is_empty() {
-        let maps = a
-            .publish
-            .iter()
-            .map(|p| cni_runtime::parse_port_mapping(p))
-            .collect::<Result<Vec<Value>>>()?;
-        caps_args.insert("portMappings".into(), Value::Array(maps));
-    }
-    let mut extra_args = Vec::new();
-    if let Some(ip) = &a.ip {
-        if ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(Error::Usage(format!("--ip {ip:?} is not an IP address")));
-        }
-        extra_args.push(("IP".to_string(), ip.clone()));
-    }
-    let info = rt.add(
-        &list,
-        &PodSpec {
-            namespace,
-            name,
-            ifname: a.ifname.clone(),
-            extra_args,
-            capability_args: caps_args,
-        },
-    )?;
+    let info = rt.add_request(&AddRequest {
+        pod: &a.pod,
+        network: &a.net,
+        ifname: &a.ifname,
+        publish: &a.publish,
+        ip: a.ip.as_deref(),
+    })?;
     if ctx.json() {
         render::write_json(out, &info)?;
     } else {
@@ -83,35 +57,10 @@ fn add(ctx: &Ctx, a: &CniAddArgs, out: &mut dyn Write) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// The pod as its cache entries name it, else as the user gave it.
-fn pod_of(atts: &[Cached], asked: &str) -> String {
-    atts.first()
-        .and_then(|c| c.entry.pod())
-        .unwrap_or_else(|| asked.to_string())
-}
-
 /// `cni del`: every attachment of a pod, its sandbox.
 fn del(ctx: &Ctx, a: &CniPodArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("cni del", PLUMB_CAPS)?;
-    let rt = runtime(&a.dirs)?;
-    let atts = rt.find_pod(&a.pod)?;
-    let pod = pod_of(&atts, &a.pod);
-    let sandbox = atts
-        .first()
-        .map(|c| c.entry.container_id.clone())
-        .unwrap_or_default();
-    rt.del(&atts)?;
-    let doc = CniDeleted {
-        deleted: atts
-            .iter()
-            .map(|c| DeletedAttachment {
-                ifname: c.entry.if_name.clone(),
-                network: c.entry.network_name.clone(),
-            })
-            .collect(),
-        pod,
-        sandbox_id: sandbox,
-    };
+    let doc = runtime(&a.dirs)?.del_pod(&a.pod)?;
     if ctx.json() {
         render::write_json(out, &doc)?;
     } else {
@@ -123,22 +72,13 @@ fn del(ctx: &Ctx, a: &CniPodArgs, out: &mut dyn Write) -> Result<Outcome> {
 /// `cni check`: CHECK of every attachment of a pod.
 fn check(ctx: &Ctx, a: &CniPodArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("cni check", PLUMB_CAPS)?;
-    let rt = runtime(&a.dirs)?;
-    let atts = rt.find_pod(&a.pod)?;
-    let pod = pod_of(&atts, &a.pod);
-    let results = rt.check(&atts)?;
-    let ok = results.iter().all(|r| r.ok);
+    let doc = runtime(&a.dirs)?.check_pod(&a.pod)?;
     if ctx.json() {
-        let doc = CniChecked {
-            attachments: results,
-            ok,
-            pod,
-        };
         render::write_json(out, &doc)?;
     } else {
-        render::cni::checked(out, &results, &ctx.style)?;
+        render::cni::checked(out, &doc.attachments, &ctx.style)?;
     }
-    Ok(if ok {
+    Ok(if doc.ok {
         Outcome::Clean
     } else {
         Outcome::Problems
@@ -180,9 +120,7 @@ fn gc(ctx: &Ctx, a: &CniGcArgs, out: &mut dyn Write) -> Result<Outcome> {
         render::cni::gc(out, &report, &ctx.style)?;
         ctx.warn(&report.warnings);
     }
-    let failed = report.leaks.iter().any(|l| l.error.is_some())
-        || report.gc_calls.iter().any(|c| c.error.is_some());
-    Ok(if failed || (report.dry_run && !report.leaks.is_empty()) {
+    Ok(if found_problems(&report) {
         Outcome::Problems
     } else {
         Outcome::Clean

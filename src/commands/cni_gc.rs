@@ -14,7 +14,7 @@ use crate::render::Style;
 use crate::sys::HostRoot;
 
 use crate::cni::runtime::Runtime;
-pub use crate::cni::runtime::gc::{GcCall, GcOptions, GcReport, Leak};
+pub use crate::cni::runtime::gc::{GcCall, GcOptions, GcReport, Leak, found_problems};
 use crate::cni::runtime::gc::{NodeScan, age_of};
 
 use super::Ctx;

@@ -2,6 +2,5 @@
 //! Wiring only: the runtime is `cni::runtime`.
 
 pub use crate::cni::runtime::{
-    AttachmentInfo, Cached, CheckOutcome, PodSpec, Runtime, RuntimeConfig, SandboxState, parse_pod,
-    parse_port_mapping,
+    AddRequest, AttachmentInfo, Cached, CheckOutcome, PodSpec, Runtime, RuntimeConfig, SandboxState,
 };

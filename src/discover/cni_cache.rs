@@ -1,11 +1,17 @@
 //! Parses libcni's result cache files (`/var/lib/cni/results/<network>-<id>-<ifname>`,
-//! kind `cniCacheV1`) into identity claims. No I/O.
+//! kind `cniCacheV1`): the one parser of that format ([`parse_file`], which
+//! `cni::cache` builds its entries on too), and the identity claims a file
+//! makes. No I/O.
 
 use std::net::IpAddr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
 
 use crate::model::{Claim, ClaimKey, SourceKind};
+
+/// The kind of every cache file libcni writes today.
+pub const KIND_V1: &str = "cniCacheV1";
 
 /// The parts of a cache entry podnet uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,19 +31,62 @@ pub struct CniCacheEntry {
     pub infra_container_id: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// A cache file as libcni writes it, every key read leniently: what an
+/// older libcni omits (`netns`) or another reader needs is optional here,
+/// and each reader says what it requires.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Raw {
-    kind: Option<String>,
-    container_id: String,
-    if_name: Option<String>,
-    network_name: Option<String>,
-    netns: Option<String>,
+pub struct CacheFile {
+    pub kind: Option<String>,
+    pub container_id: String,
+    /// The network configuration's bytes, base64 (a JSON `null` is
+    /// `Some(Null)`; only a missing key is `None`).
+    #[serde(default, deserialize_with = "present")]
+    pub config: Option<Value>,
+    pub if_name: Option<String>,
+    pub network_name: Option<String>,
+    pub netns: Option<String>,
+    /// `[key, value]` pairs.
     #[serde(default)]
-    cni_args: Vec<Vec<String>>,
-    result: Option<RawResult>,
+    pub cni_args: Vec<Vec<String>>,
+    /// As `config`: `Some(Null)` for a JSON `null`.
+    #[serde(default, deserialize_with = "present")]
+    pub capability_args: Option<Value>,
+    pub result: Option<Value>,
 }
 
+/// A key that is there, even as `null`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// Reads one cache file's JSON (the caller words the error).
+pub fn parse_file(bytes: &[u8]) -> Result<CacheFile, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
+impl CacheFile {
+    /// The value of a CNI_ARGS key recorded in the file (the first, if
+    /// non-empty).
+    pub fn arg(&self, key: &str) -> Option<&str> {
+        self.cni_args
+            .iter()
+            .find(|kv| kv.first().map(String::as_str) == Some(key))
+            .and_then(|kv| kv.get(1))
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Refuses a kind other than [`KIND_V1`] (an absent one is taken as it).
+    pub fn check_kind(&self) -> Result<(), String> {
+        match &self.kind {
+            Some(kind) if kind != KIND_V1 => Err(format!("unknown cache kind {kind:?}")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The parts of `result` the claim uses.
 #[derive(Deserialize, Default)]
 struct RawResult {
     #[serde(default)]
@@ -59,52 +108,51 @@ struct RawIp {
     address: Option<String>,
 }
 
-/// Parses one cache file.
+/// Parses one cache file into the parts of it podnet uses.
 pub fn parse(bytes: &[u8]) -> Result<CniCacheEntry, String> {
-    let raw: Raw =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a CNI cache file: {e}"))?;
-    if let Some(kind) = &raw.kind
-        && kind != "cniCacheV1"
-    {
-        return Err(format!("unknown cache kind {kind:?}"));
-    }
-    let arg = |key: &str| {
-        raw.cni_args
-            .iter()
-            .find(|kv| kv.first().map(String::as_str) == Some(key))
-            .and_then(|kv| kv.get(1))
-            .filter(|v| !v.is_empty())
-            .cloned()
-    };
-    let result = raw.result.unwrap_or_default();
-    let ips = result
-        .ips
-        .iter()
-        .chain(result.ip4.iter())
-        .chain(result.ip6.iter())
-        .filter_map(|ip| ip.address.as_deref()?.parse().ok())
-        .collect();
-    let mut sandboxes: Vec<String> = result
-        .interfaces
-        .into_iter()
-        .filter_map(|i| i.sandbox)
-        .collect();
-    sandboxes.dedup();
-    Ok(CniCacheEntry {
-        pod_namespace: arg("K8S_POD_NAMESPACE"),
-        pod_name: arg("K8S_POD_NAME"),
-        pod_uid: arg("K8S_POD_UID"),
-        infra_container_id: arg("K8S_POD_INFRA_CONTAINER_ID"),
-        container_id: raw.container_id,
-        if_name: raw.if_name.unwrap_or_default(),
-        network_name: raw.network_name.unwrap_or_default(),
-        netns: raw.netns.filter(|n| !n.is_empty()),
-        sandboxes,
-        ips,
-    })
+    let file = parse_file(bytes).map_err(|e| format!("not a CNI cache file: {e}"))?;
+    CniCacheEntry::of(file)
 }
 
 impl CniCacheEntry {
+    /// The parts of a parsed file podnet uses; a `result` of another shape
+    /// or an unknown kind is an error.
+    pub fn of(file: CacheFile) -> Result<CniCacheEntry, String> {
+        let result = match &file.result {
+            Some(r) => {
+                RawResult::deserialize(r).map_err(|e| format!("not a CNI cache file: {e}"))?
+            }
+            None => RawResult::default(),
+        };
+        file.check_kind()?;
+        let arg = |key: &str| file.arg(key).map(str::to_string);
+        let ips = result
+            .ips
+            .iter()
+            .chain(result.ip4.iter())
+            .chain(result.ip6.iter())
+            .filter_map(|ip| ip.address.as_deref()?.parse().ok())
+            .collect();
+        let mut sandboxes: Vec<String> = result
+            .interfaces
+            .into_iter()
+            .filter_map(|i| i.sandbox)
+            .collect();
+        sandboxes.dedup();
+        Ok(CniCacheEntry {
+            pod_namespace: arg("K8S_POD_NAMESPACE"),
+            pod_name: arg("K8S_POD_NAME"),
+            pod_uid: arg("K8S_POD_UID"),
+            infra_container_id: arg("K8S_POD_INFRA_CONTAINER_ID"),
+            container_id: file.container_id,
+            if_name: file.if_name.unwrap_or_default(),
+            network_name: file.network_name.unwrap_or_default(),
+            netns: file.netns.filter(|n| !n.is_empty()),
+            sandboxes,
+            ips,
+        })
+    }
+
     /// The identity claim this entry makes; `from` is the cache file's path.
     pub fn to_claim(&self, from: &str) -> Claim {
         let mut c = Claim::new(SourceKind::CniCache, from);
@@ -197,5 +245,36 @@ mod tests {
         assert!(parse(br#"{"kind":"cniCacheV2","containerId":"x"}"#).is_err());
         assert!(parse(br#"{"kind":"cniCacheV1"}"#).is_err());
         assert!(parse(br#"{"containerId":"x","cniArgs":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn the_file_keeps_every_key_and_tells_null_from_missing() {
+        let f = parse_file(CURRENT.as_bytes()).unwrap();
+        assert_eq!(f.kind.as_deref(), Some(KIND_V1));
+        assert_eq!(f.config, Some(serde_json::json!("eyJ9")));
+        assert_eq!(f.arg("K8S_POD_NAME"), Some("web-0"));
+        assert_eq!(f.arg("IgnoreUnknown"), Some("1"));
+        assert_eq!(f.arg("K8S_POD_NOPE"), None);
+        assert!(f.capability_args.is_some() && f.result.is_some());
+        assert!(f.check_kind().is_ok());
+
+        let bare =
+            parse_file(br#"{"containerId":"x","config":null,"cniArgs":[["A"],["B",""]]}"#).unwrap();
+        assert_eq!(bare.config, Some(serde_json::Value::Null));
+        assert_eq!(bare.capability_args, None);
+        assert_eq!(bare.arg("A"), None);
+        assert_eq!(bare.arg("B"), None);
+        assert!(bare.check_kind().is_ok());
+        let other = parse_file(br#"{"kind":"v9","containerId":"x"}"#).unwrap();
+        assert_eq!(other.check_kind().unwrap_err(), "unknown cache kind \"v9\"");
+    }
+
+    #[test]
+    fn a_result_of_another_shape_is_an_error() {
+        let text = r#"{"kind":"cniCacheV1","containerId":"x","result":{"ips":"x"}}"#;
+        let e = parse(text.as_bytes()).unwrap_err();
+        assert!(e.starts_with("not a CNI cache file: "), "{e}");
+        let null = r#"{"kind":"cniCacheV1","containerId":"x","result":null}"#;
+        assert!(parse(null.as_bytes()).unwrap().ips.is_empty());
     }
 }

@@ -37,6 +37,14 @@ const STORE_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use crate::model::cni::{GcCall, GcReport, Leak};
 
+/// Whether `cni gc` found problems (exit 1): a removal or a GC call
+/// failed, or a dry run found leaks it did not remove.
+pub fn found_problems(report: &GcReport) -> bool {
+    let failed = report.leaks.iter().any(|l| l.error.is_some())
+        || report.gc_calls.iter().any(|c| c.error.is_some());
+    failed || (report.dry_run && !report.leaks.is_empty())
+}
+
 /// What `gc` may do.
 #[derive(Debug, Clone, Copy)]
 pub struct GcOptions {

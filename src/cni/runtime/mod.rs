@@ -2,8 +2,8 @@
 //! and by `podnet lab`): pod sandboxes (a bind-mounted netns held by a
 //! pause process), plugin chains run like libcni (ADD in order, DEL in
 //! reverse with the cached result, CHECK), a failed ADD rolled back by a
-//! DEL of every plugin that ran, and libcni's result cache (GC is
-//! [`gc`]). Every location — config dir, plugin dirs, cache dir, netns
+//! DEL of every plugin that ran, libcni's result cache, and the answers of
+//! `podnet cni add|del|check` (GC is [`gc`]). Every location — config dir, plugin dirs, cache dir, netns
 //! dir, IPAM dataDir, the node's netns — is a parameter; every file read
 //! is bounded. The wing's kernel adapter for the runtime: decisions in
 //! `cni`'s pure modules, I/O through `sys` primitives (sandboxes in
@@ -21,14 +21,16 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::cni::cache::{CacheEntry, DEFAULT_CACHE_DIR};
 use crate::cni::cache_store;
 use crate::cni::conflist::{self, NetConfList};
 use crate::cni::error::{CniError, DocError, codes};
 use crate::cni::ipam::DEFAULT_DATA_DIR;
+use crate::cni::kit_args;
 use crate::error::{Error, Result};
+use crate::model::cni::DeletedAttachment;
 use crate::sys::cni_exec::DEFAULT_BIN_DIRS;
 use crate::sys::files::{MAX_FILE_BYTES, read_capped};
 use crate::sys::netns_create::DEFAULT_NETNS_DIR;
@@ -37,7 +39,7 @@ use crate::sys::rtnl::NetnsWorker;
 use crate::sys::sandbox::processes;
 
 pub use crate::cni::gc::SandboxState;
-pub use crate::model::cni::{AttachmentInfo, CheckOutcome};
+pub use crate::model::cni::{AttachmentInfo, CheckOutcome, CniChecked, CniDeleted};
 pub use exec::{PluginExec, Processes, outcome};
 
 /// Where everything is.
@@ -87,6 +89,21 @@ pub struct PodSpec {
     pub extra_args: Vec<(String, String)>,
     /// Capability arguments (`portMappings`, …) for plugins that declare them.
     pub capability_args: Map<String, Value>,
+}
+
+/// What `podnet cni add` is asked, as given: checked by
+/// [`Runtime::add_request`] before anything runs.
+#[derive(Debug, Clone, Copy)]
+pub struct AddRequest<'a> {
+    /// `namespace/name` (or `name`, in `default`).
+    pub pod: &'a str,
+    /// The network configuration's name.
+    pub network: &'a str,
+    pub ifname: &'a str,
+    /// `HOST:CONTAINER[/PROTO]` port mappings.
+    pub publish: &'a [String],
+    /// A requested address (CNI_ARGS `IP`).
+    pub ip: Option<&'a str>,
 }
 
 /// A cache entry read back.
@@ -153,47 +170,38 @@ fn plugin_error(network: &str, ty: &str, command: &str, e: &CniError) -> Error {
     )
 }
 
-/// `namespace/name` (or `name`, in `default`) of a pod.
-pub fn parse_pod(s: &str) -> Result<(String, String)> {
-    let (ns, name) = match s.split_once('/') {
-        Some((ns, name)) => (ns.to_string(), name.to_string()),
-        None => ("default".to_string(), s.to_string()),
-    };
-    let ok = |x: &str| {
-        !x.is_empty()
-            && x.len() <= 253
-            && x.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-    };
-    if !ok(&ns) || !ok(&name) {
-        return Err(Error::Usage(format!(
-            "invalid pod {s:?}: expected namespace/name (letters, digits, '-', '.', '_')"
-        )));
-    }
-    Ok((ns, name))
+/// The pod as its cache entries name it, else as the user gave it.
+fn pod_of(atts: &[Cached], asked: &str) -> String {
+    atts.first()
+        .and_then(|c| c.entry.pod())
+        .unwrap_or_else(|| asked.to_string())
 }
 
-/// A `HOST:CONTAINER[/PROTO]` port mapping as the portMappings capability wants it.
-pub fn parse_port_mapping(s: &str) -> Result<Value> {
-    let bad = || {
-        Error::Usage(format!(
-            "invalid port mapping {s:?}: expected HOST:CONTAINER[/tcp|udp|sctp]"
-        ))
-    };
-    let (ports, proto) = match s.split_once('/') {
-        Some((p, proto)) => (p, proto.to_ascii_lowercase()),
-        None => (s, "tcp".to_string()),
-    };
-    if !["tcp", "udp", "sctp"].contains(&proto.as_str()) {
-        return Err(bad());
+/// `cni del`'s answer for the attachments of one sandbox.
+fn deleted(atts: &[Cached], asked: &str) -> CniDeleted {
+    CniDeleted {
+        deleted: atts
+            .iter()
+            .map(|c| DeletedAttachment {
+                ifname: c.entry.if_name.clone(),
+                network: c.entry.network_name.clone(),
+            })
+            .collect(),
+        pod: pod_of(atts, asked),
+        sandbox_id: atts
+            .first()
+            .map(|c| c.entry.container_id.clone())
+            .unwrap_or_default(),
     }
-    let (h, c) = ports.split_once(':').ok_or_else(bad)?;
-    let h: u16 = h.parse().map_err(|_| bad())?;
-    let c: u16 = c.parse().map_err(|_| bad())?;
-    if h == 0 || c == 0 {
-        return Err(bad());
+}
+
+/// `cni check`'s answer: the outcomes, and whether every one is ok.
+fn checked(pod: String, attachments: Vec<CheckOutcome>) -> CniChecked {
+    CniChecked {
+        ok: attachments.iter().all(|r| r.ok),
+        attachments,
+        pod,
     }
-    Ok(json!({"hostPort": h, "containerPort": c, "protocol": proto}))
 }
 
 impl Runtime {
@@ -445,6 +453,42 @@ impl Runtime {
                 Err(e)
             }
         }
+    }
+
+    /// `podnet cni add`: the request checked (pod, interface name, network,
+    /// port mappings, address, in that order) and the pod ADDed.
+    pub fn add_request(&self, req: &AddRequest<'_>) -> Result<AttachmentInfo> {
+        let (namespace, name) = kit_args::parse_pod(req.pod)?;
+        kit_args::check_ifname(req.ifname)?;
+        let list = self.load_network(req.network)?;
+        let capability_args = kit_args::capability_args(req.publish)?;
+        let extra_args = kit_args::extra_args(req.ip)?;
+        self.add(
+            &list,
+            &PodSpec {
+                namespace,
+                name,
+                ifname: req.ifname.to_string(),
+                extra_args,
+                capability_args,
+            },
+        )
+    }
+
+    /// `podnet cni del`: every attachment of the pod `reference` names
+    /// DELeted, then its sandbox; what was deleted.
+    pub fn del_pod(&self, reference: &str) -> Result<CniDeleted> {
+        let atts = self.find_pod(reference)?;
+        let doc = deleted(&atts, reference);
+        self.del(&atts)?;
+        Ok(doc)
+    }
+
+    /// `podnet cni check`: CHECK of every attachment of the pod `reference` names.
+    pub fn check_pod(&self, reference: &str) -> Result<CniChecked> {
+        let atts = self.find_pod(reference)?;
+        let pod = pod_of(&atts, reference);
+        Ok(checked(pod, self.check(&atts)?))
     }
 
     /// DELs every attachment of a sandbox (reverse order), stops its pause

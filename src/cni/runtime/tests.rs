@@ -217,3 +217,101 @@ fn plugin_errors_hint_by_their_code() {
     assert!(hint(codes::RANGE_EXHAUSTED).contains("podnet cni gc"));
     assert!(hint(codes::KERNEL).contains("--explain"));
 }
+
+fn cached(id: &str, ifname: &str, network: &str, pod: Option<(&str, &str)>) -> Cached {
+    let mut cni_args = vec![["IgnoreUnknown".to_string(), "1".to_string()]];
+    if let Some((ns, name)) = pod {
+        cni_args.push(["K8S_POD_NAMESPACE".into(), ns.into()]);
+        cni_args.push(["K8S_POD_NAME".into(), name.into()]);
+    }
+    Cached {
+        path: PathBuf::from(format!("/c/results/{network}-{id}-{ifname}")),
+        entry: CacheEntry {
+            kind: "cniCacheV1".into(),
+            container_id: id.into(),
+            config: Vec::new(),
+            if_name: ifname.into(),
+            network_name: network.into(),
+            netns: None,
+            cni_args,
+            capability_args: Map::new(),
+            result: None,
+        },
+    }
+}
+
+#[test]
+fn del_and_check_answer_with_the_pod_its_cache_entries_name() {
+    let atts = [
+        cached("abc", "eth0", "pods", Some(("prod", "api"))),
+        cached("abc", "net1", "extra", Some(("prod", "api"))),
+    ];
+    let d = deleted(&atts, "api");
+    assert_eq!(d.pod, "prod/api");
+    assert_eq!(d.sandbox_id, "abc");
+    assert_eq!(
+        d.deleted,
+        [
+            DeletedAttachment {
+                ifname: "eth0".into(),
+                network: "pods".into()
+            },
+            DeletedAttachment {
+                ifname: "net1".into(),
+                network: "extra".into()
+            }
+        ]
+    );
+    // entries without K8S_POD_* args: the pod as asked
+    let bare = [cached("def", "eth0", "pods", None)];
+    assert_eq!(pod_of(&bare, "def0"), "def0");
+    assert_eq!(deleted(&[], "x").sandbox_id, "");
+
+    let outcome = |ok| CheckOutcome {
+        network: "pods".into(),
+        ifname: "eth0".into(),
+        ok,
+        problem: None,
+        skipped: None,
+    };
+    let c = checked("prod/api".into(), vec![outcome(true), outcome(false)]);
+    assert!(!c.ok);
+    assert_eq!(c.attachments.len(), 2);
+    assert!(checked("p".into(), vec![outcome(true)]).ok);
+    assert!(checked("p".into(), Vec::new()).ok);
+}
+
+#[test]
+fn gc_problems_are_failures_or_leaks_a_dry_run_left() {
+    let leak = |error: Option<&str>| gc::Leak {
+        kind: crate::cni::gc::Kind::Cache,
+        object: "x".into(),
+        pod: None,
+        reason: "gone".into(),
+        removed: error.is_none(),
+        error: error.map(str::to_string),
+    };
+    let report = |dry_run, leaks| gc::GcReport {
+        dry_run,
+        leaks,
+        kept: Vec::new(),
+        gc_calls: Vec::new(),
+        warnings: Vec::new(),
+    };
+    assert!(!gc::found_problems(&report(false, vec![leak(None)])));
+    assert!(gc::found_problems(&report(
+        false,
+        vec![leak(Some("EBUSY"))]
+    )));
+    assert!(gc::found_problems(&report(true, vec![leak(None)])));
+    assert!(!gc::found_problems(&report(true, Vec::new())));
+    let mut call_failed = report(false, Vec::new());
+    call_failed.gc_calls.push(gc::GcCall {
+        network: "pods".into(),
+        plugins: vec!["podnet".into()],
+        valid_attachments: 0,
+        error: Some("exit 1".into()),
+        skipped: None,
+    });
+    assert!(gc::found_problems(&call_failed));
+}
