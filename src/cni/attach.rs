@@ -7,6 +7,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
+use crate::model::route::{RT_SCOPE_HOST, RT_SCOPE_LINK};
+
 use super::config::{MasqBackend, Mode, PluginConf, PtpGateway};
 use super::error::CniError;
 use super::names;
@@ -109,8 +111,8 @@ fn configure_iface(ifname: &str, ips: &[IpConfig], routes: &[Route], steps: &mut
         spec.metric = r.priority;
         spec.table = r.table;
         spec.scope = match r.scope {
-            Some(253) => Scope::Link,
-            Some(254) => Scope::Host,
+            Some(s) if s == u32::from(RT_SCOPE_LINK) => Scope::Link,
+            Some(s) if s == u32::from(RT_SCOPE_HOST) => Scope::Host,
             _ => Scope::Universe,
         };
         steps.push(Step::plain(Action::AddRoute {
