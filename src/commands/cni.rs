@@ -11,9 +11,9 @@ use crate::model::cni::CniList;
 use crate::render;
 use crate::sys::caps::{self, CAP_NET_ADMIN, CAP_SYS_ADMIN, CAP_SYS_PTRACE};
 
-use super::Ctx;
 use super::cni_gc::{GcOptions, found_problems};
 use super::cni_runtime::{AddRequest, Runtime, RuntimeConfig};
+use super::ctx::Ctx;
 
 fn runtime(dirs: &CniDirs) -> Result<Runtime> {
     Runtime::new(RuntimeConfig {

@@ -17,7 +17,7 @@ use crate::cni::runtime::Runtime;
 pub use crate::cni::runtime::gc::{GcCall, GcOptions, GcReport, Leak, found_problems};
 use crate::cni::runtime::gc::{NodeScan, age_of};
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 
 impl Runtime {

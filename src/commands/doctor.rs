@@ -19,9 +19,10 @@ use crate::model::{Netns, PairStatus, VethPair};
 use crate::render;
 use crate::sys::kernel_info;
 
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 use super::node_facts::{read_facts, visit};
-use super::{Ctx, doctor_env, doctor_lab};
+use super::{doctor_env, doctor_lab};
 
 /// Check ids, in the order they are shown.
 pub const CHECK_IDS: &[&str] = &[

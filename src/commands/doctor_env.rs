@@ -11,7 +11,7 @@ use crate::discover::kube_nodes::NodeCidrs;
 use crate::model::doctor::NodeFacts;
 use crate::sys::{HostRoot, kernel_info};
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 pub(super) type NodeCidrsJob = std::thread::JoinHandle<std::result::Result<Vec<NodeCidrs>, String>>;
 

@@ -9,7 +9,7 @@ use crate::lab::state::LabState;
 use crate::model::Netns;
 use crate::model::doctor::{DoctorReport, Status};
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 /// Every lab on this machine with its state (unreadable ones left out).
 pub(super) fn labs() -> Vec<(String, LabState)> {

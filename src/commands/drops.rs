@@ -19,7 +19,7 @@ use crate::render;
 use crate::sys::drop_probe::{self, ProbeLayout};
 use crate::sys::{btf_file, caps, files, signals, tracefs};
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 
 /// How often the inventory is read again when a drop names a namespace it lacks.

@@ -13,7 +13,7 @@ use crate::render;
 use crate::sys::ethtool::Ethtool;
 use crate::sys::netns;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions};
 
 pub fn run(ctx: &Ctx, args: &EthtoolArgs, out: &mut dyn Write) -> Result<Outcome> {

@@ -6,7 +6,7 @@ use crate::cli::ExecArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::sys::netns;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions};
 
 pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<Outcome> {

@@ -16,7 +16,7 @@ use crate::sys::netns::{EnterError, NetnsTarget};
 use crate::sys::runtime_files::{self, BundleStore, RuntimePaths};
 use crate::sys::{HostRoot, caps, files, kube, netns, proc_scan};
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 /// What the scan found.
 pub struct Inventory {

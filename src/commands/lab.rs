@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::cli::LabCommand;
 use crate::error::{Outcome, Result};
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 pub fn run(ctx: &Ctx, cmd: &LabCommand, out: &mut dyn Write) -> Result<Outcome> {
     match cmd {

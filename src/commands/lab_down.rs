@@ -14,7 +14,7 @@ use crate::model::lab::DownReport;
 use crate::render;
 use crate::sys::caps;
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 pub fn run(ctx: &Ctx, a: &LabDownArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("lab down", LAB_CAPS)?;

@@ -14,7 +14,7 @@ use crate::model::lab::BreakReport;
 use crate::render::lab as render_lab;
 use crate::sys::{caps, random};
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 /// `lab break --random`'s choices, from the kernel's random bytes.
 struct SysRandom;

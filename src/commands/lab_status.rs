@@ -13,7 +13,7 @@ use crate::model::lab::StatusReport;
 use crate::render::lab as render_lab;
 use crate::sys::caps::{self, CAP_NET_RAW, CAP_SYS_ADMIN};
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 pub fn run(ctx: &Ctx, a: &LabStatusArgs, out: &mut dyn Write) -> Result<Outcome> {
     let needed: &[caps::Cap] = if a.no_probe {

@@ -13,7 +13,7 @@ use crate::model::lab::UpReport;
 use crate::render::lab as render_lab;
 use crate::sys::caps;
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
     caps::require("lab up", LAB_CAPS)?;

@@ -6,7 +6,7 @@ use crate::cli::NsListArgs;
 use crate::error::{Outcome, Result};
 use crate::render;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions};
 
 pub fn run(ctx: &Ctx, args: &NsListArgs, out: &mut dyn Write) -> Result<Outcome> {

@@ -9,7 +9,7 @@ use crate::error::{Outcome, Result};
 use crate::model::Process;
 use crate::render;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions};
 
 pub fn run(ctx: &Ctx, args: &NsPidsArgs, out: &mut dyn Write) -> Result<Outcome> {

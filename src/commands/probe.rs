@@ -18,7 +18,7 @@ use crate::model::probe::{PmtuResult, PmtuStep, ProbeAttempt, ProbeReport, Probe
 use crate::render;
 use crate::sys::{icmp, netns, sockprobe};
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::drops::Watch;
 use super::inventory::{self, ScanOptions};
 

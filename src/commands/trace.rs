@@ -19,10 +19,11 @@ use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Agreement, HopStatus, TraceReport, Verification};
 use crate::render;
 
+use super::ctx::Ctx;
 use super::drops::Watch;
 use super::inventory::{self, ScanOptions, VisitWants};
 use super::node_facts::{lookup, read_with_lookups, visit};
-use super::{Ctx, probe};
+use super::probe;
 
 pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> {
     let (port, proto) = flow_of(args)?;

@@ -8,7 +8,7 @@ use crate::error::{Outcome, Result};
 use crate::model::VethReport;
 use crate::render;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 
 pub fn run(ctx: &Ctx, args: &VethListArgs, out: &mut dyn Write) -> Result<Outcome> {

@@ -8,7 +8,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::model::{PairStatus, VethReport};
 use crate::render;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 
 pub fn run(ctx: &Ctx, args: &VethPairArgs, out: &mut dyn Write) -> Result<Outcome> {

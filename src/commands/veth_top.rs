@@ -13,7 +13,7 @@ use crate::model::{Netns, VethPair};
 use crate::render;
 use crate::sys::signals;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
 
 pub fn run(ctx: &Ctx, args: &VethTopArgs, out: &mut dyn Write) -> Result<Outcome> {

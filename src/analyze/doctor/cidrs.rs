@@ -14,7 +14,8 @@ use crate::model::netns::is_link_local;
 use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
 
-use super::{Context, NodePod, RemoteCidr, iface};
+use super::context::{Context, NodePod, RemoteCidr};
+use super::facts::iface;
 
 /// This node's pod CIDRs: the networks of its pods' addresses and of the
 /// addresses on the bridges they are ports of.

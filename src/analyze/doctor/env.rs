@@ -1,50 +1,11 @@
 //! The `cni`, `node-env` and `kernel-stats` checks, and the facts about the
 //! machine and its CNI configuration they judge. No I/O.
 
-use std::collections::BTreeMap;
-
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 
-use super::{Context, grown};
-
-/// Facts about the machine the node runs on.
-#[derive(Debug, Clone, Default)]
-pub struct EnvFacts {
-    /// `/proc/1/comm` (of the host root).
-    pub pid1_comm: Option<String>,
-    /// `/proc/1/cgroup`, first line naming a container runtime, if any.
-    pub pid1_container_cgroup: Option<String>,
-    /// Files that mark a container: `/.dockerenv`, `/run/.containerenv`.
-    pub markers: Vec<String>,
-    /// Tunnel kinds the node needs, with why (`vxlan` → `device flannel.1`).
-    pub needed_tunnels: BTreeMap<String, String>,
-    /// For each needed kind, how the kernel provides it (`module loaded`,
-    /// `built in (CONFIG_VXLAN=y)`, `a device of that kind exists`), or `None`.
-    pub tunnel_support: BTreeMap<String, Option<String>>,
-}
-
-/// One CNI configuration file and what it names.
-#[derive(Debug, Clone, Default)]
-pub struct CniConf {
-    pub path: String,
-    pub error: Option<String>,
-    pub network: Option<String>,
-    /// Plugin types, each with the binary found for it.
-    pub plugins: Vec<(String, Option<String>)>,
-    /// The subnets its IPAM hands out (this node's pods').
-    pub subnets: Vec<ipnet::IpNet>,
-}
-
-/// The node's CNI configuration.
-#[derive(Debug, Clone, Default)]
-pub struct CniFacts {
-    pub conf_dir: String,
-    pub configs: Vec<CniConf>,
-    pub bin_dirs: Vec<String>,
-    /// What `cni gc --dry-run` would remove (IPAM reservations, cache entries… whose sandbox is gone).
-    pub leaks: Vec<String>,
-    pub errors: Vec<String>,
-}
+use super::context::Context;
+pub use super::context::{CniConf, CniFacts, EnvFacts};
+use super::facts::grown;
 
 /// Init systems: anything else as PID 1 suggests a container or a sandbox.
 const INITS: &[&str] = &[

@@ -14,8 +14,9 @@ use crate::model::doctor::{Check, Evidence, FwField, FwVerdict, NodeFacts, Statu
 
 pub use crate::analyze::netfilter_path::{ChainFate, Packet, forward_chains, walk};
 
+use super::context::Context;
+use super::facts::{ingress_of, sample_host, sample_pod};
 use super::forwarding::{arrival_interface, route_dev};
-use super::{Context, ingress_of, sample_host, sample_pod};
 
 /// Packets standing for pod traffic leaving this node and arriving from
 /// other nodes, as ICMP: one pod (they share the bridge or the rules) to a
@@ -170,7 +171,7 @@ const NAMED_TRAFFIC: usize = 4;
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "firewall";
-    if let Some(skip) = super::skip_on_ebpf(ID, f) {
+    if let Some(skip) = super::facts::skip_on_ebpf(ID, f) {
         return skip;
     }
     let node = &cx.node_label;

@@ -9,9 +9,9 @@ use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
-use super::{
-    Context, PeerNode, RemoteCidr, fib, fib_command, fib_outcome, iface, sample_host, sample_pod,
-    sysctl_evidence, sysctl_name,
+use super::context::{Context, PeerNode, RemoteCidr};
+use super::facts::{
+    fib, fib_command, fib_outcome, iface, sample_host, sample_pod, sysctl_evidence, sysctl_name,
 };
 
 /// `net.ipv4.ip_forward` (and IPv6 forwarding when pods have IPv6).
@@ -384,7 +384,7 @@ impl RpFindings<'_> {
 /// TcpExt:IPReversePathFilter counter is extra evidence.
 pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "rp-filter";
-    if let Some(skip) = super::skip_on_ebpf(ID, f) {
+    if let Some(skip) = super::facts::skip_on_ebpf(ID, f) {
         return skip;
     }
     let node = &cx.node_label;
@@ -407,7 +407,7 @@ pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
     for r in &cx.remote_cidrs {
         pod_lookups(cx, r, &mut out);
     }
-    let growth = super::growth(f, "TcpExt:IPReversePathFilter");
+    let growth = super::facts::growth(f, "TcpExt:IPReversePathFilter");
     if growth > 0 {
         out.evidence.push(Evidence::new(
             format!(
@@ -424,7 +424,7 @@ pub fn rp_filter(f: &NodeFacts, cx: &Context) -> Check {
 
 /// Input lookups from the remote CIDR `r` to every pod, entering where the
 /// remote's packets arrive; the first reverse-path failure of `r` is one.
-fn pod_lookups(cx: &Context, r: &super::RemoteCidr, out: &mut RpFindings<'_>) {
+fn pod_lookups(cx: &Context, r: &super::context::RemoteCidr, out: &mut RpFindings<'_>) {
     let (f, node) = (out.f, out.node);
     let Some(remote) = sample_host(&r.cidr) else {
         return;

@@ -4,7 +4,9 @@
 //! a lab. No I/O.
 
 pub mod cidrs;
+mod context;
 pub mod env;
+mod facts;
 pub mod firewall;
 pub mod forwarding;
 pub mod mtu;
@@ -13,128 +15,13 @@ pub mod pods;
 pub mod routes;
 pub mod tunnel;
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
+use crate::model::doctor::{Check, NodeFacts};
 
-use ipnet::IpNet;
-
-use crate::model::Interface;
-use crate::model::doctor::{Check, FibLookup, NodeFacts};
-
-/// One pod attached to the node: its interface and the node-side peer.
-#[derive(Debug, Clone)]
-pub struct NodePod {
-    pub label: String,
-    pub pod_if: String,
-    pub pod_ip: Option<IpAddr>,
-    pub pod_mtu: Option<u32>,
-    /// Pod-side counters at the scan.
-    pub pod_tx_dropped: u64,
-    /// The host veth's ifindex in the node's namespace.
-    pub host_ifindex: u32,
-    /// The pod's netns inode.
-    pub inode: Option<u64>,
-}
-
-/// A pod CIDR of another node, and how podnet learnt it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemoteCidr {
-    pub cidr: IpNet,
-    /// `route`, `vxlan neighbour 10.244.2.0 on flannel.1`, `kubernetes API node n2`, `lab state …`.
-    pub source: String,
-    /// The netns inode of the node that owns it, when that node is on this machine (a lab).
-    pub node_inode: Option<u64>,
-}
-
-impl RemoteCidr {
-    pub fn new(cidr: IpNet, source: impl Into<String>) -> Self {
-        RemoteCidr {
-            cidr,
-            source: source.into(),
-            node_inode: None,
-        }
-    }
-}
-
-/// Another node whose network namespace is on this machine (a lab node, a
-/// test layout's node2), as far as doctor needs it: its interfaces and
-/// tunnels, and how it routes packets to this node's pods.
-#[derive(Debug, Clone, Default)]
-pub struct PeerNode {
-    pub label: String,
-    pub inode: u64,
-    pub interfaces: Vec<Interface>,
-    pub vxlans: Vec<crate::model::doctor::VxlanInfo>,
-    /// Its own output lookups towards this node's pods (`ip route get <pod>` there).
-    pub fib: Vec<FibLookup>,
-    /// Its pod CIDRs, each with the object that shows it (`cni0 10.244.2.1/24`).
-    pub pod_cidrs: Vec<(IpNet, String)>,
-}
-
-impl PeerNode {
-    /// Every address it holds.
-    pub fn addresses(&self) -> Vec<IpAddr> {
-        self.interfaces.iter().flat_map(Interface::ips).collect()
-    }
-
-    pub fn owns(&self, ip: IpAddr) -> bool {
-        self.addresses().contains(&ip)
-    }
-
-    /// Its VXLAN devices with their MACs.
-    pub fn vxlan_macs(&self) -> Vec<(&Interface, &str)> {
-        self.vxlans
-            .iter()
-            .filter_map(|v| self.interfaces.iter().find(|i| i.ifindex == v.ifindex))
-            .filter_map(|i| Some((i, i.mac.as_deref()?)))
-            .collect()
-    }
-}
-
-/// A pod's own view from inside its namespace: its interfaces and routes.
-#[derive(Debug, Clone, Default)]
-pub struct PodView {
-    pub label: String,
-    /// Netns inode.
-    pub inode: u64,
-    pub interfaces: Vec<Interface>,
-    /// Main-table routes, when they could be read.
-    pub routes: Option<Vec<crate::model::Route>>,
-}
-
-/// Everything else a check may need besides the node's own facts.
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    /// How the node namespace is named in evidence (`host netns 4026531840`).
-    pub node_label: String,
-    pub pods: Vec<NodePod>,
-    pub remote_cidrs: Vec<RemoteCidr>,
-    /// Pod CIDRs of this node.
-    pub local_cidrs: Vec<IpNet>,
-    /// The cluster's pod networks, each with where it was read
-    /// (`/run/flannel/subnet.env FLANNEL_NETWORK`).
-    pub cluster_cidrs: Vec<(IpNet, String)>,
-    pub env: env::EnvFacts,
-    pub cni: env::CniFacts,
-    /// Host veths whose pod side was not found; bind-mounted namespaces with no process and no pod.
-    pub orphan_veths: Vec<String>,
-    pub orphan_netns: Vec<String>,
-    /// `uname -r`.
-    pub kernel_release: String,
-    /// Other nodes on this machine (lab nodes, test layouts).
-    pub peers: Vec<PeerNode>,
-    /// Every address held by any network namespace on this machine, when
-    /// other nodes are on it (empty otherwise: then nothing is judged by it).
-    pub machine_addresses: Vec<IpAddr>,
-    /// Every pod netns attached to this node (by a veth) or named as a pod,
-    /// with what is inside it; pods without a usable eth0 are only here.
-    pub pod_views: Vec<PodView>,
-    /// This node plays no node: it holds no pod (a lab's host).
-    pub hostonly: bool,
-    /// The kernel's drops in this node's namespace and its pods' during the
-    /// sample (skb:kfree_skb through eBPF), when they could be watched.
-    pub kernel_drops: Option<Vec<crate::model::drops::Drop>>,
-}
+pub use context::{Context, FibQuery, NodePod, PeerNode, PodView, RemoteCidr};
+pub use facts::{
+    ebpf_datapath, fib, fib_command, fib_outcome, grown, growth, iface, iface_named, ingress_of,
+    sample_host, sample_pod, skip_on_ebpf, sysctl_evidence, sysctl_name,
+};
 
 /// Every check, in the order they are shown.
 pub fn run_all(f: &NodeFacts, cx: &Context) -> Vec<Check> {
@@ -153,40 +40,6 @@ pub fn run_all(f: &NodeFacts, cx: &Context) -> Vec<Check> {
         env::node_env(f, cx),
         env::kernel_stats(f, cx),
     ]
-}
-
-/// Why the node's pod traffic is forwarded by eBPF programs podnet cannot
-/// read (Cilium-style): a collect-metadata (external) VXLAN or Geneve
-/// device, or a `cilium_host` device. Routes, netfilter and the
-/// reverse-path filter do not decide then; `None` for a kernel datapath.
-pub fn ebpf_datapath(f: &NodeFacts) -> Option<String> {
-    let external = f
-        .vxlans
-        .iter()
-        .filter(|v| v.vni.is_none())
-        .filter_map(|v| iface(f, v.ifindex))
-        .map(|i| format!("{} is a collect-metadata (external) VXLAN device", i.name));
-    let host = iface_named(f, "cilium_host").map(|_| "cilium_host is present".to_string());
-    let why: Vec<String> = external.chain(host).collect();
-    (!why.is_empty()).then(|| {
-        format!(
-            "eBPF datapath: {} — eBPF programs forward pod traffic here, which podnet cannot read",
-            why.join(", ")
-        )
-    })
-}
-
-/// The same check skipped on an eBPF datapath, with the reason.
-pub fn skip_on_ebpf(id: &'static str, f: &NodeFacts) -> Option<Check> {
-    ebpf_datapath(f).map(|why| Check::new(id, crate::model::doctor::Status::Skip, why))
-}
-
-/// A FIB lookup the checks want answered in the node's namespace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FibQuery {
-    pub dst: IpAddr,
-    pub src: Option<IpAddr>,
-    pub iif: Option<String>,
 }
 
 /// The lookups `routes` (pod → remote, entering where the pod's packets
@@ -268,117 +121,6 @@ pub fn peer_queries(cx: &Context) -> Vec<FibQuery> {
         }
     }
     out
-}
-
-/// The pod whose packets stand for all pods of the node: the first with an IPv4 address.
-pub fn sample_pod<'a>(_f: &NodeFacts, cx: &'a Context) -> Option<&'a NodePod> {
-    cx.pods
-        .iter()
-        .find(|p| p.pod_ip.is_some_and(|i| i.is_ipv4()))
-        .or_else(|| cx.pods.iter().find(|p| p.pod_ip.is_some()))
-}
-
-/// An address inside a CIDR to stand for it (the second host: `.2`).
-pub fn sample_host(cidr: &IpNet) -> Option<IpAddr> {
-    cidr.hosts().nth(1).or_else(|| cidr.hosts().next())
-}
-
-/// Where a pod's packets enter the node's IP layer: its bridge, or its veth.
-pub fn ingress_of(f: &NodeFacts, p: &NodePod) -> String {
-    let host = iface(f, p.host_ifindex);
-    host.and_then(|h| h.master_ifindex)
-        .and_then(|m| iface(f, m))
-        .or(host)
-        .map(|i| i.name.clone())
-        .unwrap_or_else(|| format!("ifindex {}", p.host_ifindex))
-}
-
-pub fn iface(f: &NodeFacts, ifindex: u32) -> Option<&Interface> {
-    f.interfaces.iter().find(|i| i.ifindex == ifindex)
-}
-
-pub fn iface_named<'a>(f: &'a NodeFacts, name: &str) -> Option<&'a Interface> {
-    f.interfaces.iter().find(|i| i.name == name)
-}
-
-/// The FIB answer for a query, if it was asked.
-pub fn fib<'a>(
-    f: &'a NodeFacts,
-    dst: IpAddr,
-    src: Option<IpAddr>,
-    iif: Option<&str>,
-) -> Option<&'a FibLookup> {
-    f.fib
-        .iter()
-        .find(|l| l.dst == dst && l.src == src && l.iif.as_deref() == iif)
-}
-
-/// `ip route get …` as the user would type it.
-pub fn fib_command(l: &FibLookup) -> String {
-    let mut s = format!("ip route get {}", l.dst);
-    if let Some(src) = l.src {
-        s.push_str(&format!(" from {src}"));
-    }
-    if let Some(iif) = &l.iif {
-        s.push_str(&format!(" iif {iif}"));
-    }
-    s
-}
-
-/// What a FIB lookup said, as evidence text.
-pub fn fib_outcome(l: &FibLookup) -> String {
-    match &l.result {
-        Ok(a) => {
-            let mut s = String::from("→");
-            if let Some(gw) = a.gateway {
-                s.push_str(&format!(" via {gw}"));
-            }
-            if let Some(dev) = &a.oif {
-                s.push_str(&format!(" dev {dev}"));
-            }
-            if a.kind != "unicast" {
-                s.push_str(&format!(" ({})", a.kind));
-            }
-            s
-        }
-        Err(e) => format!("→ {e}"),
-    }
-}
-
-/// The sysctl spelling of a key read as a file (`net/ipv4/conf/flannel.1/rp_filter`
-/// → `net.ipv4.conf.flannel/1.rp_filter`).
-pub fn sysctl_name(key: &str) -> String {
-    key.split('/')
-        .map(|c| c.replace('.', "/"))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
-/// A sysctl's value as evidence: `net.ipv4.ip_forward = 1`, from its file.
-pub fn sysctl_evidence(f: &NodeFacts, key: &str, node: &str) -> crate::model::doctor::Evidence {
-    let value = f.sysctls.get(key).map(String::as_str).unwrap_or("(absent)");
-    crate::model::doctor::Evidence::new(
-        format!("{} = {value}", sysctl_name(key)),
-        format!("/proc/sys/{key} in {node}"),
-    )
-}
-
-/// Growth of a counter between the two reads.
-pub fn growth(f: &NodeFacts, key: &str) -> u64 {
-    let before = f.counters_before.get(key).copied().unwrap_or(0);
-    f.counters_after
-        .get(key)
-        .copied()
-        .unwrap_or(before)
-        .saturating_sub(before)
-}
-
-/// Counters that grew, by name.
-pub fn grown(f: &NodeFacts, keys: &[&str]) -> BTreeMap<String, u64> {
-    keys.iter()
-        .map(|k| (k.to_string(), growth(f, k)))
-        .filter(|(_, v)| *v > 0)
-        .collect()
 }
 
 /// Builders shared by the checks' unit tests.

@@ -5,7 +5,8 @@ use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
-use super::{Context, NodePod, iface, sample_host};
+use super::context::{Context, NodePod};
+use super::facts::{iface, sample_host};
 
 /// Bytes a tunnel adds to each packet, by link kind, for an IPv4 underlay
 /// (IPv6 adds 20 more).

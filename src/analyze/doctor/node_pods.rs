@@ -9,7 +9,7 @@ use crate::analyze::veth::NetnsExtra;
 use crate::model::netns::is_link_local;
 use crate::model::{Netns, PairStatus, VethPair};
 
-use super::{NodePod, PodView};
+use super::context::{NodePod, PodView};
 
 /// Where a lab places things, for a lab node: every node's namespace, and
 /// the pod namespaces the lab put on the judged node.

@@ -10,7 +10,8 @@ use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
 
-use super::{Context, NodePod, PodView, iface, sample_host, sysctl_evidence};
+use super::context::{Context, NodePod, PodView};
+use super::facts::{iface, sample_host, sysctl_evidence};
 
 /// The pod's gateway when it is a Calico-style link-local one reached
 /// on-link (`default via 169.254.1.1 dev eth0 onlink`): the host veth must

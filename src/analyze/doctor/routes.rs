@@ -8,7 +8,8 @@ use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
-use super::{Context, fib, fib_command, fib_outcome, iface, ingress_of, sample_host, sample_pod};
+use super::context::Context;
+use super::facts::{fib, fib_command, fib_outcome, iface, ingress_of, sample_host, sample_pod};
 
 /// The node's way to each of its pods: the kernel's output lookup to the
 /// pod's address must leave by the pod's host veth (or its bridge).
@@ -57,7 +58,7 @@ struct RouteFindings {
 
 pub fn check(f: &NodeFacts, cx: &Context) -> Check {
     const ID: &str = "routes";
-    if let Some(skip) = super::skip_on_ebpf(ID, f) {
+    if let Some(skip) = super::facts::skip_on_ebpf(ID, f) {
         return skip;
     }
     let (pod_problems, pod_evidence) = pod_routes(f, cx);
@@ -120,7 +121,7 @@ fn no_remote_cidr(cx: &Context, pod_evidence: Vec<Evidence>) -> Check {
 fn route_to(
     f: &NodeFacts,
     cx: &Context,
-    r: &super::RemoteCidr,
+    r: &super::context::RemoteCidr,
     host: IpAddr,
     out: &mut RouteFindings,
 ) {
@@ -183,9 +184,9 @@ fn route_to(
 fn lookup_to(
     f: &NodeFacts,
     cx: &Context,
-    r: &super::RemoteCidr,
+    r: &super::context::RemoteCidr,
     host: IpAddr,
-    p: &super::NodePod,
+    p: &super::context::NodePod,
     out: &mut RouteFindings,
 ) {
     let Some(pod_ip) = p.pod_ip.filter(|i| i.is_ipv4() == host.is_ipv4()) else {

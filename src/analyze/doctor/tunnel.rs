@@ -10,7 +10,8 @@ use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
-use super::{Context, iface};
+use super::context::Context;
+use super::facts::iface;
 
 /// Names overlay CNIs give their tunnel devices.
 const TUNNEL_NAMES: &[&str] = &[

@@ -10,7 +10,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::AddressMessage;
 use rtnetlink::AddressMessageBuilder;
 
-use super::{RouteSocket, unless};
+use super::socket::{RouteSocket, unless};
 
 /// `addr` on the link with index `index` (IPv4 with its broadcast address).
 fn address_message(index: u32, addr: IpNet) -> AddressMessage {

@@ -10,7 +10,8 @@ use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 
-use super::{RT_TABLE_UNSPEC, RouteSocket};
+use super::abi::RT_TABLE_UNSPEC;
+use super::socket::RouteSocket;
 
 impl RouteSocket {
     /// Every link, each RTM_NEWLINK payload turned into a `T` by `parse`;
@@ -75,7 +76,7 @@ impl RouteSocket {
 }
 
 impl RouteSocket {
-    /// The routes of one table ([`RT_TABLE_MAIN`](super::RT_TABLE_MAIN);
+    /// The routes of one table ([`RT_TABLE_MAIN`](super::abi::RT_TABLE_MAIN);
     /// [`RT_TABLE_UNSPEC`] is every table) of one family
     /// (`ipv6`), filtered by the kernel (strict checking is on).
     pub fn dump_routes(

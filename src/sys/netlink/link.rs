@@ -12,7 +12,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::link::{InfoData, InfoVeth, LinkMessage};
 use rtnetlink::{LinkBridge, LinkBridgePort, LinkMessageBuilder, LinkUnspec, LinkVeth, LinkVxlan};
 
-use super::{RouteSocket, errno};
+use super::socket::{RouteSocket, errno};
 
 /// A veth pair to create: `name` here, `peer` directly in the namespace
 /// open at `peer_ns` (one request, so both ends exist or neither).

@@ -10,7 +10,7 @@ use netlink_packet_route::neighbour::{
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use super::{RouteSocket, unless};
+use super::socket::{RouteSocket, unless};
 
 /// A forwarding-database entry of a VXLAN device: frames to `mac` go to
 /// the tunnel endpoint `dst` (`bridge fdb … dst DST`).

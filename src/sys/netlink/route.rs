@@ -15,7 +15,8 @@ use netlink_packet_route::route::{
 use netlink_packet_route::rule::RuleMessage;
 use rtnetlink::RouteMessageBuilder;
 
-use super::{RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RouteSocket, unless};
+use super::abi::{RT_SCOPE_UNIVERSE, RT_TABLE_MAIN, RT_TABLE_UNSPEC};
+use super::socket::{RouteSocket, unless};
 
 /// A route as podnet adds, replaces or deletes it. A delete matches on
 /// what is set: leave `gw`, `oif` or `src` out to match any.
@@ -27,8 +28,8 @@ pub struct Route {
     /// The output interface's index; `None` with no `gw` on an add makes
     /// a blackhole route.
     pub oif: Option<u32>,
-    /// `rtm_scope` ([`RT_SCOPE_UNIVERSE`], [`super::RT_SCOPE_LINK`],
-    /// [`super::RT_SCOPE_HOST`]); a delete matches any scope.
+    /// `rtm_scope` ([`RT_SCOPE_UNIVERSE`], [`super::abi::RT_SCOPE_LINK`],
+    /// [`super::abi::RT_SCOPE_HOST`]); a delete matches any scope.
     pub scope: u8,
     /// The preferred source; one of the other family is left out.
     pub src: Option<IpAddr>,
@@ -92,7 +93,7 @@ impl Route {
         match u8::try_from(table) {
             Ok(t) => msg.header.table = t,
             Err(_) => {
-                msg.header.table = super::RT_TABLE_UNSPEC;
+                msg.header.table = RT_TABLE_UNSPEC;
                 msg.attributes.push(RouteAttribute::Table(table));
             }
         }

@@ -201,3 +201,18 @@ fn parse_payload(header: &NetlinkHeader, payload: &[u8]) -> io::Result<RouteNetl
     RouteNetlinkMessage::deserialize(header, payload)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
+
+/// The errno of a kernel error, 0 when it carries none.
+pub(in crate::sys) fn errno(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(0)
+}
+
+/// `Ok(false)` when the kernel answered one of `absent` (the object was
+/// not there, or already there for an add), `Ok(true)` when it acted.
+pub(super) fn unless(r: std::io::Result<()>, absent: &[i32]) -> std::io::Result<bool> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(e) if absent.contains(&errno(&e)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
