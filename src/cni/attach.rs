@@ -83,10 +83,8 @@ fn family_gateways(ips: &[IpConfig]) -> (Option<IpAddr>, Option<IpAddr>) {
     (v4, v6)
 }
 
-/// Container-side address configuration, as the reference `ConfigureIface`:
-/// addresses, link up, wait for DAD when there is an IPv6 gateway, then the
-/// routes (a route without `gw` goes via the gateway of its family).
-fn configure_iface(ifname: &str, ips: &[IpConfig], routes: &[Route], steps: &mut Vec<Step>) {
+/// The pod's addresses on `ifname`, then the link up.
+fn pod_addresses_up(ifname: &str, ips: &[IpConfig], steps: &mut Vec<Step>) {
     for ip in ips {
         steps.push(Step::plain(Action::AddAddress {
             side: Side::Container,
@@ -98,6 +96,13 @@ fn configure_iface(ifname: &str, ips: &[IpConfig], routes: &[Route], steps: &mut
         side: Side::Container,
         name: ifname.into(),
     }));
+}
+
+/// Container-side address configuration, as the reference `ConfigureIface`:
+/// addresses, link up, wait for DAD when there is an IPv6 gateway, then the
+/// routes (a route without `gw` goes via the gateway of its family).
+fn configure_iface(ifname: &str, ips: &[IpConfig], routes: &[Route], steps: &mut Vec<Step>) {
+    pod_addresses_up(ifname, ips, steps);
     let (v4gw, v6gw) = family_gateways(ips);
     if v6gw.is_some() {
         steps.push(Step::plain(Action::SettleAddresses {
@@ -550,17 +555,7 @@ fn proxy_arp_addressing(ips: &mut [IpConfig], routes: &mut Vec<Route>) {
 /// on-link route and a fixed neighbour entry for 169.254.1.1, then every
 /// route via the proxy gateway of its family unless it names one.
 fn proxy_arp_pod_steps(ifname: &str, ips: &[IpConfig], routes: &[Route], steps: &mut Vec<Step>) {
-    for ip in ips {
-        steps.push(Step::plain(Action::AddAddress {
-            side: Side::Container,
-            dev: ifname.into(),
-            addr: ip.address,
-        }));
-    }
-    steps.push(Step::plain(Action::SetLinkUp {
-        side: Side::Container,
-        name: ifname.into(),
-    }));
+    pod_addresses_up(ifname, ips, steps);
     if ips.iter().any(|i| !i.address.addr().is_ipv4()) {
         steps.push(Step::plain(Action::SettleAddresses {
             side: Side::Container,
