@@ -611,6 +611,11 @@ node_test! {
         assert_eq!(o.status.code(), Some(7));
         let o = lab(&["exec", "--name", name, "nowhere", "--", "true"]);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        // a missing program is the shell's 127, as for `podnet exec`
+        let o = lab(&["exec", "--name", name, "node1", "--", "/no/such/program"]);
+        assert_eq!(o.status.code(), Some(127), "{}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("/no/such/program") && err.contains("node1"), "{err}");
         down_and_check(name, &st);
     }
 }

@@ -220,6 +220,9 @@ pub fn parse_target(s: &str, explicit: Option<Mode>) -> Result<TargetSpec, Strin
             mode: m,
         });
     }
+    if let Some(why) = super::resolve::port_out_of_range(s) {
+        return Err(why);
+    }
     // `host:port` means TCP, unless the whole thing is an IPv6 address or a pod reference with a slash
     match split_port(s) {
         Ok((host, Some(port)))

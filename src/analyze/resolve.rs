@@ -39,16 +39,27 @@ impl Destination {
     }
 }
 
-impl std::str::FromStr for Destination {
-    type Err = std::convert::Infallible;
+/// Why `HOST:PORT` has no port: its digits name no port (`10.244.2.2:99999`).
+pub fn port_out_of_range(s: &str) -> Option<String> {
+    let (_, p) = s.rsplit_once(':')?;
+    let digits = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    (digits && p.parse::<u16>().is_err()).then(|| format!("port {p} is out of range (0-65535)"))
+}
 
-    /// Never fails: what is not an address is a pod reference, resolved later.
+impl std::str::FromStr for Destination {
+    type Err = String;
+
+    /// What is not an address is a pod reference, resolved later; only a
+    /// port out of range is refused here.
     fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
         if let Ok(ip) = s.parse::<IpAddr>() {
             return Ok(Destination::Addr(ip, None));
         }
         if let Ok(sa) = s.parse::<std::net::SocketAddr>() {
             return Ok(Destination::Addr(sa.ip(), Some(sa.port())));
+        }
+        if let Some(why) = port_out_of_range(s) {
+            return Err(why);
         }
         Ok(match s.rsplit_once(':') {
             Some((name, p)) if p.parse::<u16>().is_ok() => {
@@ -317,7 +328,12 @@ mod tests {
             d("default/db-0:5432"),
             Destination::Pod("default/db-0".into(), Some(5432))
         );
-        assert_eq!(d("db-0:99999"), Destination::Pod("db-0:99999".into(), None));
+        assert_eq!(
+            "db-0:99999".parse::<Destination>(),
+            Err("port 99999 is out of range (0-65535)".into())
+        );
+        assert!("10.244.2.2:65536".parse::<Destination>().is_err());
+        assert_eq!(d("db-0:http"), Destination::Pod("db-0:http".into(), None));
         assert_eq!(d("web-0").port(), None);
     }
 }

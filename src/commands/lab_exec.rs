@@ -2,7 +2,6 @@
 //! network namespace (setns on this thread) and executes the command in
 //! place of podnet (execvp, no shell), so its exit status is podnet's.
 
-use std::ffi::CString;
 use std::path::PathBuf;
 
 use crate::cli::LabExecArgs;
@@ -10,6 +9,8 @@ use crate::error::{Error, Outcome, Result};
 use crate::sys::caps;
 
 use crate::lab::service::{self, LAB_CAPS};
+
+use super::exec::{check_argv, exec_failed};
 
 pub fn run(a: &LabExecArgs) -> Result<Outcome> {
     caps::require("lab exec", LAB_CAPS)?;
@@ -33,17 +34,12 @@ pub fn run(a: &LabExecArgs) -> Result<Outcome> {
                 .join(", ")
         )));
     };
-    let args: Vec<CString> = a
-        .command
-        .iter()
-        .map(|s| {
-            CString::new(s.as_bytes())
-                .map_err(|_| Error::Usage(format!("argument {s:?} contains a NUL byte")))
-        })
-        .collect::<Result<_>>()?;
-    let Some(prog) = args.first() else {
-        return Err(Error::Usage("no command given".into()));
-    };
-    let err = crate::sys::netns_run::exec_in(&path, prog, &args);
-    Err(Error::io(format!("run {}", a.command[0]), err))
+    check_argv(&a.command)?;
+    let (step, err) = crate::sys::exec::exec_in_path(&path, &a.command);
+    Err(exec_failed(
+        step,
+        &a.command,
+        &format!("lab {} {t}", state.name),
+        err,
+    ))
 }

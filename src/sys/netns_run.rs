@@ -29,19 +29,6 @@ pub fn enter(netns: &Path) -> io::Result<()> {
     super::netns::enter(&file).map_err(|e| ctx(e, format!("setns {}", netns.display())))
 }
 
-/// Joins the network namespace at `netns` (this thread only: call it
-/// single-threaded) and executes `prog` with `args` (argv, `args[0]`
-/// included) in place of this process. Returns only on failure.
-pub fn exec_in(netns: &Path, prog: &std::ffi::CStr, args: &[std::ffi::CString]) -> io::Error {
-    if let Err(e) = enter(netns) {
-        return e;
-    }
-    match nix::unistd::execvp(prog, args) {
-        Err(e) => io::Error::from(e),
-        Ok(never) => match never {},
-    }
-}
-
 /// Runs a tool in the calling thread's namespace; fails with its stderr.
 pub fn run_tool(name: &str, args: &[&str], stdin: Option<&str>) -> io::Result<()> {
     let bin = super::firewall::tool(name).ok_or_else(|| {
