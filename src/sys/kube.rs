@@ -66,14 +66,16 @@ async fn client(req: &KubeRequest) -> Result<(String, kube::Client), String> {
     let mut config = match &req.kubeconfig {
         Some(path) => {
             let kc = Kubeconfig::read_from(path)
-                .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?;
+                .map_err(|e| {
+                    format!("cannot read kubeconfig {}: {}", path.display(), first_line(&e))
+                })?;
             kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
                 .await
-                .map_err(|e| format!("bad kubeconfig {}: {e}", path.display()))?
+                .map_err(|e| format!("bad kubeconfig {}: {}", path.display(), first_line(&e)))?
         }
         None => kube::Config::infer()
             .await
-            .map_err(|e| format!("no usable kubeconfig: {e}"))?,
+            .map_err(|e| format!("no usable kubeconfig: {}", first_line(&e)))?,
     };
     config.connect_timeout = Some(req.timeout);
     config.read_timeout = Some(req.timeout);
@@ -102,4 +104,31 @@ async fn list_all_nodes(req: &KubeRequest) -> Result<(String, Vec<Node>), String
         .await
         .map_err(|e| format!("listing nodes from {url}: {e}"))?;
     Ok((url, list.items))
+}
+
+/// An error's first line: a YAML parser's message quotes the lines of the
+/// file it read (a kubeconfig that is really `/etc/shadow` must not end up
+/// in a warning), and its position is on the first line.
+fn first_line(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(|c: char| c == ':' || c.is_whitespace())
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_line;
+
+    #[test]
+    fn an_error_quoting_the_file_is_cut_to_its_first_line() {
+        let e = "failed to parse kubeconfig YAML: error: line 1 column 1: expected mapping start\n --> <input>:1:1\n  |\n1 | root:x:0:0:root:/root:/bin/bash";
+        assert_eq!(
+            first_line(&e),
+            "failed to parse kubeconfig YAML: error: line 1 column 1: expected mapping start"
+        );
+        assert!(!first_line(&e).contains("root:x"));
+    }
 }
