@@ -306,6 +306,29 @@ fn ns_pids_resolves_references_and_puts_pause_first() {
 }
 
 #[test]
+fn a_path_that_is_no_network_namespace_says_what_it_is() {
+    let f = node();
+    f.write("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\n");
+    let run = |r: &str| {
+        let out = podnet(&["--host-root", &f.arg(), "--no-kube", "ns", "pids", r]);
+        assert_eq!(out.status.code(), Some(2), "{r}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert_eq!(
+        run("/etc/passwd"),
+        "podnet: error: /etc/passwd is not a network namespace: it is a regular file\n"
+    );
+    assert_eq!(
+        run("/etc"),
+        "podnet: error: /etc is not a network namespace: it is a directory\n"
+    );
+    assert_eq!(
+        run("/run/netns/gone"),
+        "podnet: error: /run/netns/gone does not exist\n"
+    );
+}
+
+#[test]
 fn unknown_and_ambiguous_pods_are_one_line_errors() {
     let f = node();
     f.cni_cache(

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::analyze::doctor::{self, Context, NodePod, RemoteCidr, cidrs, node_pods};
+use crate::analyze::veth;
 use crate::analyze::veth::NetnsExtra;
-use crate::analyze::{resolve, veth};
 use crate::cli::DoctorArgs;
 use crate::discover::kube_nodes::NodeCidrs;
 use crate::error::{Error, Outcome, Result};
@@ -90,7 +90,7 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
         Some(name) => Some(doctor_lab::lab_named(name.as_deref())?),
         None => None,
     };
-    let judged = judged_nodes(nss, args, lab.as_ref())?;
+    let judged = judged_nodes(ctx, nss, args, lab.as_ref())?;
     let pairs = veth::pair_all(nss, &mut inv.extra, true);
     let api = doctor_env::join_node_cidrs(api, &mut inv.report.warnings);
 
@@ -134,13 +134,14 @@ pub fn run(ctx: &Ctx, args: &DoctorArgs, out: &mut dyn Write) -> Result<Outcome>
 /// The namespaces doctor judges: a lab's nodes, the one `--node-netns`
 /// names, or the host.
 fn judged_nodes(
+    ctx: &Ctx,
     nss: &[Netns],
     args: &DoctorArgs,
     lab: Option<&(String, LabState)>,
 ) -> Result<Vec<usize>> {
     Ok(match (lab, &args.node_netns) {
         (Some((name, state)), _) => doctor_lab::lab_node_indices(nss, name, state)?,
-        (None, Some(r)) => vec![resolve::resolve(nss, r)?],
+        (None, Some(r)) => vec![inventory::resolve_ref(&ctx.root, nss, r)?],
         (None, None) => vec![nss.iter().position(|n| n.host).ok_or_else(|| {
             Error::other("the host network namespace was not found (is PID 1 readable?)")
         })?],

@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
     let mut warnings = std::mem::take(&mut opened.warnings);
     let reasons = wanted_reasons(&args.reason, &opened.names)?;
     let inv = scan(ctx)?;
-    let filter = filter_of(args, &inv, reasons)?;
+    let filter = filter_of(ctx, args, &inv, reasons)?;
     let source = open_source(ctx, args.no_bpf, &opened, &mut warnings)?;
     let attributed = matches!(source, Source::Ebpf(_));
     if !attributed && (!filter.pods.is_empty() || filter.netns.is_some() || filter.proto.is_some())
@@ -92,19 +92,19 @@ pub fn run(ctx: &Ctx, args: &DropsArgs, out: &mut dyn Write) -> Result<Outcome> 
 }
 
 /// `--pod`, `--node-netns`, `--reason` and `--proto`, resolved.
-fn filter_of(args: &DropsArgs, inv: &[Netns], reasons: Vec<String>) -> Result<Filter> {
+fn filter_of(ctx: &Ctx, args: &DropsArgs, inv: &[Netns], reasons: Vec<String>) -> Result<Filter> {
     Ok(Filter {
         pods: args
             .pod
             .iter()
             .map(|p| {
-                let i = resolve::resolve(inv, p)?;
+                let i = inventory::resolve_ref(&ctx.root, inv, p)?;
                 let pod = inv[i].pod.as_ref().map(|x| x.display_name());
                 Ok((pod.unwrap_or_else(|| resolve::label(&inv[i])), inv[i].inode))
             })
             .collect::<Result<_>>()?,
         netns: match &args.node_netns {
-            Some(r) => Some(inv[resolve::resolve(inv, r)?].inode),
+            Some(r) => Some(inv[inventory::resolve_ref(&ctx.root, inv, r)?].inode),
             None => None,
         },
         reasons,

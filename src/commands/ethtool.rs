@@ -21,7 +21,7 @@ pub fn run(ctx: &Ctx, args: &EthtoolArgs, out: &mut dyn Write) -> Result<Outcome
     let nss = &inv.report.namespaces;
     let (ns, names): (&Netns, Vec<String>) = match &args.netns {
         Some(r) => {
-            let ns = &nss[resolve::resolve(nss, r)?];
+            let ns = &nss[inventory::resolve_ref(&ctx.root, nss, r)?];
             if !ns.interfaces.iter().any(|i| i.name == args.target) {
                 return Err(Error::NotFound(format!(
                     "no interface {:?} in {}",
@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: &EthtoolArgs, out: &mut dyn Write) -> Result<Outcome
         {
             Some(host) => (host, vec![args.target.clone()]),
             None => {
-                let ns = &nss[resolve::resolve(nss, &args.target)?];
+                let ns = &nss[inventory::resolve_ref(&ctx.root, nss, &args.target)?];
                 let names: Vec<String> = ns
                     .interfaces
                     .iter()

@@ -12,7 +12,7 @@ use super::inventory::{self, ScanOptions};
 pub fn run(ctx: &Ctx, args: &ExecArgs) -> Result<Outcome> {
     let inv = inventory::scan(ctx, "exec", &ScanOptions::default())?;
     let nss = &inv.report.namespaces;
-    let ns = &nss[resolve::resolve(nss, &args.target)?];
+    let ns = &nss[inventory::resolve_ref(&ctx.root, nss, &args.target)?];
     let file = netns::open(&inventory::target(&ctx.root, ns))
         .map_err(|e| Error::other(format!("{}: {e}", resolve::label(ns))))?;
     check_argv(&args.command)?;

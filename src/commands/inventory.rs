@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use crate::analyze::veth::NetnsExtra;
-use crate::analyze::{identity, netns_merge};
+use crate::analyze::{identity, netns_merge, resolve};
 use crate::cli::KubeArgs;
 use crate::discover::{cgroup, cni_cache, kube_pods, mountinfo, oci, pod_logs, proc_stat};
 use crate::error::{Error, Result};
@@ -542,6 +542,32 @@ pub fn read_links(
     })
 }
 
+/// The namespace the pod reference `r` names ([`resolve::resolve`]); a
+/// path that names none of the scanned namespaces says what it is instead
+/// (missing, a regular file, a namespace of another type).
+pub fn resolve_ref(root: &HostRoot, nss: &[Netns], r: &str) -> Result<usize> {
+    let err = match resolve::resolve(nss, r) {
+        Ok(i) => return Ok(i),
+        Err(e) => e,
+    };
+    if matches!(err, Error::Ambiguous { .. }) || !r.trim().starts_with('/') {
+        return Err(err);
+    }
+    let path = r.trim();
+    Err(
+        match netns::open_path_in(root, std::path::Path::new(path)) {
+            Ok(netns::NsPath::Missing) => Error::NotFound(format!("{path} does not exist")),
+            Ok(netns::NsPath::NotNamespace(kind)) => Error::Usage(format!(
+                "{path} is not a network namespace: it is {}",
+                kind.with_article()
+            )),
+            Ok(netns::NsPath::OtherNamespace) => Error::Usage(format!(
+                "{path} is a namespace of another type, not a network namespace"
+            )),
+            Ok(netns::NsPath::Net(_)) | Err(_) => err,
+        },
+    )
+}
 /// The files that can reach a namespace: bind mounts, then its processes, then fds.
 pub fn target(root: &HostRoot, ns: &crate::model::Netns) -> NetnsTarget {
     let mut handles: Vec<std::path::PathBuf> =

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use crate::analyze::resolve;
 use crate::cli::NsPidsArgs;
 use crate::error::{Outcome, Result};
 use crate::model::Process;
@@ -21,7 +20,8 @@ pub fn run(ctx: &Ctx, args: &NsPidsArgs, out: &mut dyn Write) -> Result<Outcome>
             ..Default::default()
         },
     )?;
-    let ns = &inv.report.namespaces[resolve::resolve(&inv.report.namespaces, &args.target)?];
+    let ns = &inv.report.namespaces
+        [inventory::resolve_ref(&ctx.root, &inv.report.namespaces, &args.target)?];
     let by_pid: HashMap<i32, &Process> = inv.processes.iter().map(|p| (p.pid, p)).collect();
     let procs: Vec<&Process> = ns
         .pid_list

@@ -49,9 +49,9 @@ pub fn run(ctx: &Ctx, args: &ProbeArgs, out: &mut dyn Write) -> Result<Outcome> 
         .host
         .parse::<IpAddr>()
         .is_err()
-        .then(|| resolve::resolve(nss, &spec.host))
+        .then(|| inventory::resolve_ref(&ctx.root, nss, &spec.host))
         .transpose()?;
-    let sources = sources_of(nss, pod_arg, target_ns, spec.host.parse().ok())?;
+    let sources = sources_of(ctx, nss, pod_arg, target_ns, spec.host.parse().ok())?;
     let target_ip = target_ip_of(nss, &spec.host, target_ns)?;
     let opts = Opts {
         count: args.count,
@@ -203,13 +203,14 @@ fn source_and_target(args: &ProbeArgs) -> Result<(Option<&str>, &str)> {
 /// The namespaces to probe from: the pod named, or with `--from-all`
 /// (`pod` none) every pod but the target itself (named, or owning `hint`).
 fn sources_of<'a>(
+    ctx: &Ctx,
     nss: &'a [Netns],
     pod: Option<&str>,
     target_ns: Option<usize>,
     hint: Option<IpAddr>,
 ) -> Result<Vec<&'a Netns>> {
     let sources: Vec<&Netns> = match pod {
-        Some(p) => vec![&nss[resolve::resolve(nss, p)?]],
+        Some(p) => vec![&nss[inventory::resolve_ref(&ctx.root, nss, p)?]],
         None => nss
             .iter()
             .filter(|n| {

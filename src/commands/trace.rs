@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, args: &TraceArgs, out: &mut dyn Write) -> Result<Outcome> 
         },
     )?;
     let nss = &inv.report.namespaces;
-    let pod = &nss[resolve::resolve(nss, &args.pod)?];
+    let pod = &nss[inventory::resolve_ref(&ctx.root, nss, &args.pod)?];
     if pod.host {
         return Err(Error::Usage(
             "trace starts in a pod; the host netns is not one".into(),

@@ -34,7 +34,8 @@ pub fn run(ctx: &Ctx, args: &VethPairArgs, out: &mut dyn Write) -> Result<Outcom
     let pairs = if !by_host_if.is_empty() {
         by_host_if
     } else {
-        let ns = &inv.report.namespaces[resolve::resolve(&inv.report.namespaces, &args.target)?];
+        let ns = &inv.report.namespaces
+            [inventory::resolve_ref(&ctx.root, &inv.report.namespaces, &args.target)?];
         if ns.host {
             return Err(Error::with_hint(
                 "the host network namespace has no pod side to pair",

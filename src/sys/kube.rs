@@ -65,10 +65,13 @@ fn run<T>(
 async fn client(req: &KubeRequest) -> Result<(String, kube::Client), String> {
     let mut config = match &req.kubeconfig {
         Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| {
-                    format!("cannot read kubeconfig {}: {}", path.display(), first_line(&e))
-                })?;
+            let kc = Kubeconfig::read_from(path).map_err(|e| {
+                format!(
+                    "cannot read kubeconfig {}: {}",
+                    path.display(),
+                    first_line(&e)
+                )
+            })?;
             kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
                 .await
                 .map_err(|e| format!("bad kubeconfig {}: {}", path.display(), first_line(&e)))?

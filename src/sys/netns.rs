@@ -129,6 +129,21 @@ pub fn open_path(path: &Path) -> io::Result<NsPath> {
         Err(e) if is_vanished(&e) => return Ok(NsPath::Missing),
         Err(e) => return Err(e),
     };
+    classify(opath)
+}
+
+/// [`open_path`] for host path `abs`, resolved inside the host root (a
+/// symlink cannot lead out of it).
+pub fn open_path_in(root: &super::HostRoot, abs: &Path) -> io::Result<NsPath> {
+    match root.open(abs, OFlag::O_PATH) {
+        Ok(f) => classify(f),
+        Err(e) if is_vanished(&e) => Ok(NsPath::Missing),
+        Err(e) => Err(e),
+    }
+}
+
+/// What the file open with O_PATH holds.
+fn classify(opath: File) -> io::Result<NsPath> {
     if fstatfs(&opath)?.filesystem_type() != NSFS_MAGIC {
         let kind = FileKind::of(&opath.metadata()?.file_type());
         return Ok(NsPath::NotNamespace(kind));
