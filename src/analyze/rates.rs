@@ -46,9 +46,51 @@ pub fn row(pair: &VethPair, before: &Sample, now: &Sample, secs: f64) -> Option<
     })
 }
 
-/// Busiest first, by bytes per second or by new drops and errors; ties by name.
+/// Compares names as a person reads them: runs of digits by their value,
+/// so `web-3-4` comes before `web-3-38`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let (da, ra) = digit_run(a);
+                let (db, rb) = digit_run(b);
+                let (ta, tb) = (trim_zeros(da), trim_zeros(db));
+                let by_value = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
+                let ord = by_value.then_with(|| da.len().cmp(&db.len()));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                (a, b) = (ra, rb);
+            }
+            (Some(x), Some(y)) if x != y => return x.cmp(y),
+            _ => (a, b) = (&a[1..], &b[1..]),
+        }
+    }
+}
+
+/// The leading digits of `s` and what follows them.
+fn digit_run(s: &[u8]) -> (&[u8], &[u8]) {
+    let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    s.split_at(n)
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let n = d.iter().take_while(|c| **c == b'0').count();
+    &d[n.min(d.len().saturating_sub(1))..]
+}
+
+/// Busiest first, by bytes per second or by new drops and errors; ties by
+/// name, in natural order.
 pub fn sort(rows: &mut [TopRow], by_drops: bool, by_name: bool) {
     let name = |r: &TopRow| (r.pod.clone().unwrap_or_default(), r.pod_if.clone());
+    let by_names = |a: &TopRow, b: &TopRow| {
+        let ((pa, ia), (pb, ib)) = (name(a), name(b));
+        natural_cmp(&pa, &pb).then_with(|| natural_cmp(&ia, &ib))
+    };
     rows.sort_by(|a, b| {
         let primary = if by_name {
             Ordering::Equal
@@ -59,7 +101,7 @@ pub fn sort(rows: &mut [TopRow], by_drops: bool, by_name: bool) {
                 .partial_cmp(&(a.rx_bytes_per_s + a.tx_bytes_per_s))
                 .unwrap_or(Ordering::Equal)
         };
-        primary.then_with(|| name(a).cmp(&name(b)))
+        primary.then_with(|| by_names(a, b))
     });
 }
 
@@ -162,5 +204,23 @@ mod tests {
             rows.iter().map(|r| r.pod_if.as_str()).collect::<Vec<_>>(),
             vec!["a", "b", "c"]
         );
+    }
+
+    #[test]
+    fn names_sort_as_people_read_them() {
+        let mut names = vec![
+            "web-3-4", "web-3-38", "web-3-39", "web-10-1", "web-2-1", "web-3-04", "api",
+        ];
+        names.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            names,
+            [
+                "api", "web-2-1", "web-3-4", "web-3-04", "web-3-38", "web-3-39", "web-10-1"
+            ]
+        );
+        assert_eq!(natural_cmp("a", "a"), Ordering::Equal);
+        assert_eq!(natural_cmp("a9", "a10"), Ordering::Less);
+        assert_eq!(natural_cmp("eth0", "eth"), Ordering::Greater);
+        assert_eq!(natural_cmp("x00", "x0"), Ordering::Greater);
     }
 }

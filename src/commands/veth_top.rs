@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::analyze::rates::{self, Sample};
 use crate::analyze::veth;
@@ -11,7 +11,7 @@ use crate::error::{Error, Outcome, Result};
 use crate::model::netns::LinkStats;
 use crate::model::{Netns, VethPair};
 use crate::render;
-use crate::sys::signals;
+use crate::sys::{self, signals};
 
 use super::ctx::Ctx;
 use super::inventory::{self, ScanOptions, VisitWants};
@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, args: &VethTopArgs, out: &mut dyn Write) -> Result<Outcome
     let mut at = Instant::now();
     let mut n = 0u64;
     loop {
-        if signals::sleep_interruptibly(args.interval) {
+        if signals::sleep_interruptibly(wait_before(n, args.interval, interactive)) {
             break;
         }
         let now = samples(&pairs, &inventory::link_counters(&ctx.root, &to_read));
@@ -72,11 +72,16 @@ pub fn run(ctx: &Ctx, args: &VethTopArgs, out: &mut dyn Write) -> Result<Outcome
         if ctx.json() {
             render::veth::top_json_line(out, n, secs, &rows)?;
         } else {
+            let fit = interactive
+                .then(sys::term::stdout_size)
+                .flatten()
+                .map(|s| rows_that_fit(s.rows));
             render::veth::top_table(
                 out,
                 &rows,
                 args.interval.as_secs_f64(),
                 interactive,
+                fit,
                 &ctx.style,
             )?;
         }
@@ -90,6 +95,26 @@ pub fn run(ctx: &Ctx, args: &VethTopArgs, out: &mut dyn Write) -> Result<Outcome
         writeln!(out).map_err(Error::output)?;
     }
     Ok(Outcome::Interrupted)
+}
+
+/// The first frame of a screen comes after a short sample, not a whole
+/// interval of empty screen; later ones (and every piped or JSON sample)
+/// after the interval.
+fn wait_before(frame: u64, interval: Duration, interactive: bool) -> Duration {
+    if frame == 0 && interactive {
+        interval.min(FIRST_SAMPLE)
+    } else {
+        interval
+    }
+}
+
+/// How long the first sample of a screen lasts.
+const FIRST_SAMPLE: Duration = Duration::from_millis(300);
+
+/// Table rows a screen of `rows` lines holds beside the title, the blank
+/// line, the header, the "more" line and the cursor's line.
+fn rows_that_fit(rows: u16) -> usize {
+    usize::from(rows).saturating_sub(5).max(1)
 }
 
 /// Each row's counters (pod side, host side) by row index.

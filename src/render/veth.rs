@@ -307,11 +307,15 @@ fn human_rate(bytes_per_s: f64) -> String {
 }
 
 /// One `veth top` sample as a table; on a terminal the screen is redrawn.
+/// One `veth top` frame. With `fit` (the rows a terminal has room for,
+/// a redrawn screen only), the busiest rows that fit and a line for the
+/// rest, so the header stays on screen.
 pub fn top_table(
     out: &mut dyn Write,
     rows: &[crate::model::TopRow],
     interval: f64,
     redraw: bool,
+    fit: Option<usize>,
     style: &Style,
 ) -> Written {
     if redraw {
@@ -330,7 +334,8 @@ pub fn top_table(
         ],
         style,
     );
-    for r in rows {
+    let shown = fit.map_or(rows.len(), |n| n.min(rows.len()));
+    for r in &rows[..shown] {
         let flag = |n: u64| {
             if n > 0 && style.color {
                 n.to_string().red().bold().to_string()
@@ -350,7 +355,15 @@ pub fn top_table(
             flag(r.errors),
         ]);
     }
-    write_table(out, &t)
+    write_table(out, &t)?;
+    if shown < rows.len() {
+        writeln!(
+            out,
+            "… {} more (a taller window shows them; -o json has every row)",
+            rows.len() - shown
+        )?;
+    }
+    Ok(())
 }
 
 /// One `veth top -o json` sample: a JSON object on one line.
@@ -400,5 +413,37 @@ mod tests {
         pair_detail(&mut out, &p, &style).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().next(), Some("Pod        (no pod)"), "{text}");
+    }
+
+    #[test]
+    fn a_top_frame_that_fits_the_screen_keeps_its_header_and_counts_the_rest() {
+        let row = |i: usize| crate::model::TopRow {
+            pod: Some(format!("default/web-{i}")),
+            netns_inode: i as u64,
+            pod_if: "eth0".into(),
+            host_if: Some(format!("veth{i}")),
+            rx_bytes_per_s: 0.0,
+            tx_bytes_per_s: 0.0,
+            rx_packets_per_s: 0.0,
+            tx_packets_per_s: 0.0,
+            drops: 0,
+            errors: 0,
+        };
+        let rows: Vec<_> = (0..5).map(row).collect();
+        let style = Style {
+            color: false,
+            wide: false,
+            verbose: 0,
+        };
+        let mut out = Vec::new();
+        top_table(&mut out, &rows, 2.0, true, Some(2), &style).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("POD"), "{text}");
+        assert!(text.contains("web-1") && !text.contains("web-2"), "{text}");
+        assert!(text.contains("… 3 more"), "{text}");
+        let mut all = Vec::new();
+        top_table(&mut all, &rows, 2.0, false, None, &style).unwrap();
+        let all = String::from_utf8(all).unwrap();
+        assert!(all.contains("web-4") && !all.contains("more"), "{all}");
     }
 }

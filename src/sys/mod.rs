@@ -39,6 +39,7 @@ pub mod random;
 pub mod rtnl;
 pub mod sandbox;
 pub mod sysctl;
+pub mod term;
 
 /// Whether an I/O error means the object went away while we looked
 /// (a process exited, a namespace or file was deleted).
