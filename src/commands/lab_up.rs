@@ -2,7 +2,7 @@
 //! plan, and shows it. Ctrl-C or SIGTERM tears down what was built, then
 //! exits 130. Wiring only.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use crate::cli::LabUpArgs;
 use crate::error::{Error, Outcome, Result};
@@ -25,7 +25,10 @@ pub fn run(ctx: &Ctx, a: &LabUpArgs, out: &mut dyn Write) -> Result<Outcome> {
         mode: a.mode,
         cidr: plan::parse_cidr(&a.cidr).map_err(Error::Usage)?,
     };
-    let (state, elapsed) = match build::up(&params)? {
+    let line = render_lab::ProgressLine::new(!ctx.json() && std::io::stderr().is_terminal());
+    let built = build::up(&params, &|stage| line.show(stage));
+    line.clear();
+    let (state, elapsed) = match built? {
         Up::Built(state, elapsed) => (state, elapsed),
         Up::Interrupted => {
             eprintln!(

@@ -43,9 +43,23 @@ pub enum Up {
     Interrupted,
 }
 
-/// Builds the lab `params` plans; on a failure or an interrupt, removes
-/// what was built.
-pub fn up(params: &Params) -> Result<Up> {
+/// How far `up` has got, for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Node namespaces created.
+    Nodes { done: usize, total: usize },
+    /// The underlay and the overlay are being reconciled.
+    Network,
+    /// Pods attached.
+    Pods { done: usize, total: usize },
+}
+
+/// Where `up` reports its stages (from its pod workers too).
+pub type Progress<'a> = &'a (dyn Fn(Stage) + Sync);
+
+/// Builds the lab `params` plans, telling `progress` how far it is; on a
+/// failure or an interrupt, removes what was built.
+pub fn up(params: &Params, progress: Progress<'_>) -> Result<Up> {
     let p = plan::plan(params).map_err(Error::Usage)?;
     let dir = lab_store::lab_dir(&params.name);
     let exists = || {
@@ -72,7 +86,7 @@ pub fn up(params: &Params) -> Result<Up> {
     let lock = lab_store::lock(&dir).map_err(|e| Error::io("lock the lab", e))?;
     let started = Instant::now();
     let mut state = new_state(params, &p, &dir);
-    let built = build(&p, &dir, &mut state);
+    let built = build(&p, &dir, &mut state, progress);
     if built.is_err() || signals::interrupted() {
         let _ = service::save(&state);
         drop(lock);
@@ -137,7 +151,7 @@ fn stop_if_interrupted() -> Result<()> {
 }
 
 /// Builds everything; `state` records what exists so far (for teardown).
-fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
+fn build(p: &plan::Plan, dir: &Path, state: &mut LabState, progress: Progress<'_>) -> Result<()> {
     let netns_dir = dir.join("netns");
     let cni_dir = dir.join("cni");
     let conf_dir = cni_dir.join("net.d");
@@ -155,7 +169,11 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     state.switch.inode = lab_store::inode_of(&sw).unwrap_or(0);
     state.switch.netns = sw.display().to_string();
     service::save(state)?;
-    for n in &p.nodes {
+    for (i, n) in p.nodes.iter().enumerate() {
+        progress(Stage::Nodes {
+            done: i,
+            total: p.nodes.len(),
+        });
         stop_if_interrupted()?;
         let path = netns_create::create(&netns_dir, &n.name)
             .map_err(io_err(format!("create the netns of {}", n.name)))?;
@@ -189,10 +207,11 @@ fn build(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
         state.bridge_nf_call_iptables = v.map(|s| s == "1");
     }
     // the underlay and the overlay, by reconciling to the desired state
+    progress(Stage::Network);
     fail_on_changes_errors(namespaces::reconcile(state, None, false))?;
     stop_if_interrupted()?;
     // the pods
-    add_pods(p, dir, state)?;
+    add_pods(p, dir, state, progress)?;
     stop_if_interrupted()?;
     record_plugin_state(state)?;
     state.complete = true;
@@ -233,7 +252,12 @@ fn fail_on_changes_errors(changes: Vec<NsChanges>) -> Result<()> {
 
 /// Adds every pod through the kit, several at a time; each one is
 /// recorded (and the state saved) as soon as it exists.
-fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
+fn add_pods(
+    p: &plan::Plan,
+    dir: &Path,
+    state: &mut LabState,
+    progress: Progress<'_>,
+) -> Result<()> {
     if p.pods.is_empty() {
         return Ok(());
     }
@@ -254,7 +278,7 @@ fn add_pods(p: &plan::Plan, dir: &Path, state: &mut LabState) -> Result<()> {
     let workers = ADD_WORKERS.min(order.len());
     std::thread::scope(|s| {
         for _ in 0..workers {
-            s.spawn(|| add_worker(dir, &nodes, &order, &next, &shared));
+            s.spawn(|| add_worker(dir, &nodes, &order, &next, &shared, progress));
         }
     });
     let (mut st, err) = shared
@@ -285,6 +309,7 @@ fn add_worker(
     order: &[&plan::PodPlan],
     next: &AtomicUsize,
     shared: &Mutex<(LabState, Option<Error>)>,
+    progress: Progress<'_>,
 ) {
     let mut runtimes: HashMap<String, Runtime> = HashMap::new();
     loop {
@@ -304,6 +329,10 @@ fn add_worker(
         match r {
             Ok(pod) => {
                 g.0.pods.push(pod);
+                progress(Stage::Pods {
+                    done: g.0.pods.len(),
+                    total: order.len(),
+                });
                 if let Err(e) = service::save(&g.0) {
                     g.1 = Some(e);
                 }

@@ -2,9 +2,9 @@
 //! `gc`) as tables or text; their JSON is `model::cni`'s. No I/O but the
 //! writer.
 
-use crate::error::Written;
 use std::io::Write;
 
+use crate::error::Written;
 use crate::model::cni::{AttachmentInfo, CheckOutcome, CniDeleted, GcReport};
 
 use super::{Esc, Style, esc, none, table, write_table};

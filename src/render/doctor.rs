@@ -1,11 +1,11 @@
 //! Renders `podnet doctor`: one line per check with its verdict, then its
 //! evidence and fix, and a one-line tally.
 
-use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
 
+use crate::error::Written;
 use crate::model::doctor::{DoctorReport, Status};
 
 use super::{Esc, Style};

@@ -1,9 +1,9 @@
 //! `podnet drops` output: one line per drop (JSON lines with `-o json`),
 //! and the summary table.
 
-use crate::error::Written;
 use std::io::Write;
 
+use crate::error::Written;
 use crate::model::drops::{Drop, DropSummary};
 
 use super::{Esc, Style, esc, table, write_table};

@@ -1,10 +1,10 @@
 //! Renders `podnet ethtool` like `ethtool -i` followed by `ethtool -S`.
 
-use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
 
+use crate::error::Written;
 use crate::model::ethtool::EthtoolReport;
 
 use super::{Esc, Style};

@@ -1,12 +1,14 @@
 //! The lab's tables and lines: a lab's headline, its node table and its
-//! pod table. Writes to a `&mut dyn Write`; no other I/O.
+//! pod table; `lab up`'s progress line. Writes to a `&mut dyn Write` (the
+//! progress line to stderr); no other I/O.
 
-use crate::error::Written;
 use std::io::{self, Write};
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::error::Written;
 use crate::lab::fault::Fault;
 use crate::lab::faults::Target;
 use crate::lab::matrix::{self, Matrix, Pair};
@@ -347,4 +349,73 @@ pub fn write_down(out: &mut dyn Write, report: &DownReport, dir: &std::path::Pat
         dir.display()
     )?;
     Ok(())
+}
+
+/// `lab up`'s progress line.
+pub fn progress(stage: crate::lab::build::Stage) -> String {
+    use crate::lab::build::Stage;
+    match stage {
+        Stage::Nodes { done, total } => format!("lab up: node namespaces {done}/{total}"),
+        Stage::Network => "lab up: underlay and overlay".to_string(),
+        Stage::Pods { done, total } => format!("lab up: pods {done}/{total}"),
+    }
+}
+
+/// `lab up`'s progress on a terminal's stderr: one line, rewritten in
+/// place, once the build has taken a second; nothing when piped or JSON.
+pub struct ProgressLine {
+    on: bool,
+    started: Instant,
+    shown: Mutex<bool>,
+}
+
+impl ProgressLine {
+    /// How long a build runs silently before its progress shows.
+    const AFTER: Duration = Duration::from_secs(1);
+
+    pub fn new(on: bool) -> Self {
+        ProgressLine {
+            on,
+            started: Instant::now(),
+            shown: Mutex::new(false),
+        }
+    }
+
+    pub fn show(&self, stage: crate::lab::build::Stage) {
+        if !self.on || self.started.elapsed() < Self::AFTER {
+            return;
+        }
+        if let Ok(mut shown) = self.shown.lock() {
+            eprint!("\r\x1b[K{}", progress(stage));
+            *shown = true;
+        }
+    }
+
+    pub fn clear(&self) {
+        if self.shown.lock().is_ok_and(|s| *s) {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_progress_line_names_the_stage() {
+        use crate::lab::build::Stage;
+        assert_eq!(
+            progress(Stage::Nodes { done: 1, total: 3 }),
+            "lab up: node namespaces 1/3"
+        );
+        assert_eq!(progress(Stage::Network), "lab up: underlay and overlay");
+        assert_eq!(
+            progress(Stage::Pods {
+                done: 37,
+                total: 150
+            }),
+            "lab up: pods 37/150"
+        );
+    }
 }

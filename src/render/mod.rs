@@ -12,7 +12,6 @@ pub mod probe;
 pub mod trace;
 pub mod veth;
 
-use crate::error::Written;
 use std::borrow::Cow;
 use std::fmt;
 use std::io::Write;
@@ -20,6 +19,8 @@ use std::io::Write;
 use colored::Colorize;
 use comfy_table::{Cell, ContentArrangement, Table, presets};
 use serde::Serialize;
+
+use crate::error::Written;
 
 /// How output is drawn.
 #[derive(Debug, Clone, Copy)]

@@ -1,11 +1,11 @@
 //! Renders `ns list` and `ns pids` as tables or JSON.
 
-use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
 use serde::Serialize;
 
+use crate::error::Written;
 use crate::model::pod::short_id;
 use crate::model::{Netns, NetnsReport, Process};
 

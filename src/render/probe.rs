@@ -1,11 +1,11 @@
 //! Renders `podnet probe`: one line per attempt (or per source with
 //! --from-all), a ping-like summary, and path-MTU sweeps.
 
-use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
 
+use crate::error::Written;
 use crate::model::drops::ProbeDrop;
 use crate::model::probe::{ProbeReport, ProbeRun};
 

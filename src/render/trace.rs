@@ -1,10 +1,10 @@
 //! Renders `podnet trace`: numbered hops with their state, then the verdict.
 
-use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
 
+use crate::error::Written;
 use crate::model::trace::{Agreement, HopStatus, TraceReport, Verification};
 
 use super::{Esc, Style};

@@ -1,10 +1,10 @@
 //! Renders `veth list`, `veth pair` and `veth top` as tables or JSON.
 
-use crate::error::Written;
 use std::io::Write;
 
 use colored::Colorize;
 
+use crate::error::Written;
 use crate::model::netns::LinkStats;
 use crate::model::{PairStatus, SideStats, VethPair, VethReport};
 
