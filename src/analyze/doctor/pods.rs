@@ -34,6 +34,8 @@ struct VethFindings {
     evidence: Vec<Evidence>,
     problems: Vec<String>,
     warn: Vec<String>,
+    /// The host veths a problem names, for the fix.
+    broken: Vec<String>,
 }
 
 /// Every pod's host veth is up, a port of its bridge where the node's pods
@@ -53,30 +55,22 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
             ));
             continue;
         };
+        let known = out.problems.len();
         host_veth_link(h, p, bridge, &cx.node_label, &mut out);
         proxy_arp(f, cx, h, p, &mut out);
         veth_drops(f, h, p, &cx.node_label, &mut out);
+        if out.problems.len() > known && !out.broken.contains(&h.name) {
+            out.broken.push(h.name.clone());
+        }
     }
     let VethFindings {
-        mut evidence,
+        evidence,
         problems,
         warn,
+        broken,
     } = out;
     if !problems.is_empty() {
-        let hint = match bridge {
-            _ if problems.iter().any(|p| p.starts_with("proxy_arp")) => {
-                "sysctl -w net.ipv4.conf.<veth>.proxy_arp=1 (Calico's Felix sets it on every cali* veth)"
-                    .to_string()
-            }
-            Some(b) => format!(
-                "ip link set <veth> up; ip link set <veth> master {}",
-                b.name
-            ),
-            None => {
-                "ip link set <veth> up (a routed pod's route goes with its veth: restore it too)"
-                    .to_string()
-            }
-        };
+        let hint = veth_fix(&problems, &broken, bridge.map(|b| b.name.as_str()));
         return Check::new(ID, Status::Fail, problems.join("; "))
             .with(evidence)
             .hint(hint);
@@ -84,6 +78,40 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
     if !warn.is_empty() {
         return Check::new(ID, Status::Warn, warn.join("; ")).with(evidence);
     }
+    veth_pass(ID, cx, bridge, evidence)
+}
+
+/// The commands that fix the broken host veths (named when known).
+fn veth_fix(problems: &[String], broken: &[String], bridge: Option<&str>) -> String {
+    let names: Vec<&str> = if broken.is_empty() {
+        vec!["<veth>"]
+    } else {
+        broken.iter().map(String::as_str).collect()
+    };
+    let each =
+        |f: &dyn Fn(&str) -> String| names.iter().map(|n| f(n)).collect::<Vec<_>>().join("; ");
+    if problems.iter().any(|p| p.starts_with("proxy_arp")) {
+        return format!(
+            "{} (Calico's Felix sets it on every cali* veth)",
+            each(&|n| format!("sysctl -w net.ipv4.conf.{n}.proxy_arp=1"))
+        );
+    }
+    match bridge {
+        Some(b) => each(&|n| format!("ip link set {n} up; ip link set {n} master {b}")),
+        None => format!(
+            "{} (a routed pod's route goes with its veth: restore it too)",
+            each(&|n| format!("ip link set {n} up"))
+        ),
+    }
+}
+
+/// The veth check's pass: every host veth up, on its bridge.
+fn veth_pass(
+    id: &'static str,
+    cx: &Context,
+    bridge: Option<&Interface>,
+    mut evidence: Vec<Evidence>,
+) -> Check {
     evidence.push(Evidence::new(
         format!(
             "{} host veths up{}",
@@ -95,7 +123,7 @@ pub fn veth(f: &NodeFacts, cx: &Context) -> Check {
         format!("link dump of {}", cx.node_label),
     ));
     Check::new(
-        ID,
+        id,
         Status::Pass,
         format!("every pod's host veth is up ({} pods)", cx.pods.len()),
     )
@@ -608,6 +636,30 @@ mod tests {
         );
         assert_eq!(veth(&f, &cx).status, Status::Warn);
         f.interfaces[0].admin_up = false;
-        assert_eq!(veth(&f, &cx).status, Status::Fail);
+        let c = veth(&f, &cx);
+        assert_eq!(c.status, Status::Fail);
+        // the fix names the veth it is about
+        assert_eq!(
+            c.hint.as_deref(),
+            Some(
+                "ip link set vethab12 up (a routed pod's route goes with its veth: restore it too)"
+            )
+        );
+    }
+
+    #[test]
+    fn the_veth_fix_names_every_broken_veth_and_the_bridge() {
+        let broken = ["veth1".to_string(), "veth2".to_string()];
+        let down = ["veth1 is down".to_string()];
+        assert_eq!(
+            veth_fix(&down, &broken, Some("cni0")),
+            "ip link set veth1 up; ip link set veth1 master cni0; ip link set veth2 up; ip link set veth2 master cni0"
+        );
+        let arp = ["proxy_arp is off on cali1 of default/a".to_string()];
+        assert_eq!(
+            veth_fix(&arp, &["cali1".to_string()], None),
+            "sysctl -w net.ipv4.conf.cali1.proxy_arp=1 (Calico's Felix sets it on every cali* veth)"
+        );
+        assert!(veth_fix(&down, &[], None).starts_with("ip link set <veth> up"));
     }
 }
