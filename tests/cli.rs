@@ -69,6 +69,62 @@ fn help_texts() {
 }
 
 #[test]
+fn a_commands_own_options_come_before_the_global_ones() {
+    let h = help(&["veth", "pair"]);
+    let global = h
+        .find("\nGlobal options:\n")
+        .expect("a Global options heading");
+    assert!(h.find("--stats").expect("its own option") < global, "{h}");
+    for opt in [
+        "--output",
+        "--color",
+        "--host-root",
+        "--verbose",
+        "--no-kube",
+    ] {
+        assert!(
+            h.find(opt).expect(opt) > global,
+            "{opt} under Global options:\n{h}"
+        );
+    }
+}
+
+#[test]
+fn kube_options_are_shown_only_on_commands_that_ask_the_api() {
+    for cmd in [
+        &["ns", "list"][..],
+        &["veth", "pair"],
+        &["doctor"],
+        &["probe"],
+    ] {
+        assert!(help(cmd).contains("--kubeconfig <FILE>"), "{cmd:?}");
+    }
+    for cmd in [
+        &["lab"][..],
+        &["lab", "up"],
+        &["cni", "add"],
+        &["cni", "gc"],
+        &["man"],
+    ] {
+        let h = help(cmd);
+        assert!(
+            !h.contains("--kube") && !h.contains("--node-name"),
+            "{cmd:?}:\n{h}"
+        );
+    }
+    // hidden, not gone: accepted before and after the command, as before
+    for args in [
+        &["--no-kube", "lab", "up", "--help"][..],
+        &["lab", "up", "--no-kube", "--help"],
+        &["cni", "ls", "--kube", "--help"],
+        &["--no-kube", "ns", "list", "--help"],
+        &["ns", "list", "--no-kube", "--help"],
+    ] {
+        assert_eq!(run(args).status.code(), Some(0), "{args:?}");
+    }
+}
+
+#[test]
 fn no_arguments_prints_help_and_fails_as_usage() {
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(2));

@@ -9,7 +9,7 @@ mod values;
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 pub use cni::*;
 pub use diagnose::*;
@@ -39,8 +39,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command honours.
+/// Options every command honours (listed after a command's own, under their
+/// own heading).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Output format: a table, a wider table with every column, or JSON.
     #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Table, env = "PODNET_OUTPUT")]
@@ -72,6 +74,7 @@ pub struct GlobalArgs {
 
 /// How the optional Kubernetes API source is used.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct KubeArgs {
     /// Ask the Kubernetes API for this node's pods (an error if unreachable).
     /// By default the API is asked only when a kubeconfig or an in-cluster
@@ -90,6 +93,90 @@ pub struct KubeArgs {
     /// This node's name, as the API knows it (default: $NODE_NAME, then the hostname).
     #[arg(long, global = true, value_name = "NAME", env = "NODE_NAME")]
     pub node_name: Option<String>,
+}
+
+/// The commands that can ask the Kubernetes API (each scans the node, which
+/// names pods from the API when it is asked); the `--kube*` options are
+/// shown, and completed, only on these.
+pub const KUBE_COMMANDS: &[&str] = &[
+    "ns", "veth", "ethtool", "doctor", "trace", "probe", "drops", "exec",
+];
+
+/// The ids of `KubeArgs`' options.
+const KUBE_ARGS: &[&str] = &["kube", "no_kube", "kubeconfig", "node_name"];
+
+fn is_kube_arg(a: &clap::Arg) -> bool {
+    KUBE_ARGS.contains(&a.get_id().as_str())
+}
+
+/// The command line as `podnet` parses it and prints its help: the derived
+/// definition, built, with the `--kube*` options hidden (still accepted,
+/// so no invocation changes) on the commands that never ask the API.
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    cmd.mut_subcommands(|sc| {
+        if KUBE_COMMANDS.contains(&sc.get_name()) {
+            sc
+        } else {
+            hide_kube_args(sc)
+        }
+    })
+}
+
+fn hide_kube_args(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|a| if is_kube_arg(&a) { a.hide(true) } else { a })
+        .mut_subcommands(hide_kube_args)
+}
+
+/// The command line as the completion scripts offer it: no hidden command,
+/// and the `--kube*` options on the root and on `KUBE_COMMANDS` only (the
+/// scripts cannot leave out a hidden option, so these are not given to the
+/// other commands at all).
+pub fn completion_command() -> clap::Command {
+    let full = Cli::command();
+    let kube: Vec<clap::Arg> = full
+        .get_arguments()
+        .filter(|a| is_kube_arg(a))
+        .cloned()
+        .collect();
+    let subcommands = full
+        .get_subcommands()
+        .filter(|sc| !sc.is_hide_set())
+        .cloned()
+        .map(|sc| {
+            if KUBE_COMMANDS.contains(&sc.get_name()) {
+                sc.args(kube.clone())
+            } else {
+                sc
+            }
+        });
+    let mut root = clap::Command::new(full.get_name().to_string())
+        .propagate_version(full.is_propagate_version_set())
+        .args(
+            full.get_arguments()
+                .cloned()
+                .map(|a| if is_kube_arg(&a) { a.global(false) } else { a }),
+        )
+        .subcommands(subcommands);
+    if let Some(v) = full.get_version() {
+        root = root.version(v.to_string());
+    }
+    if let Some(about) = full.get_about() {
+        root = root.about(about.clone());
+    }
+    if let Some(about) = full.get_long_about() {
+        root = root.long_about(about.clone());
+    }
+    root
+}
+
+/// Parses the process's command line (exits with clap's message and status
+/// on a usage error, `--help` or `--version`).
+pub fn parse() -> Cli {
+    let mut cmd = command();
+    let matches = cmd.get_matches_mut();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut cmd).exit())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
