@@ -2,15 +2,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use podnet::cli::Cli;
-
 fn main() -> ExitCode {
     // A runtime runs podnet as a CNI plugin: the CNI environment, not argv, says so.
     if std::env::var_os("CNI_COMMAND").is_some() {
         return ExitCode::from(podnet::commands::cni_plugin::main());
     }
-    let cli = Cli::parse();
+    let cli = podnet::cli::parse();
     let color = podnet::commands::stderr_color(&cli.global);
     match podnet::commands::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

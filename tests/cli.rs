@@ -69,6 +69,111 @@ fn help_texts() {
 }
 
 #[test]
+fn a_commands_own_options_come_before_the_global_ones() {
+    let h = help(&["veth", "pair"]);
+    let global = h
+        .find("\nGlobal options:\n")
+        .expect("a Global options heading");
+    assert!(h.find("--stats").expect("its own option") < global, "{h}");
+    for opt in [
+        "--output",
+        "--color",
+        "--host-root",
+        "--verbose",
+        "--no-kube",
+    ] {
+        assert!(
+            h.find(opt).expect(opt) > global,
+            "{opt} under Global options:\n{h}"
+        );
+    }
+}
+
+#[test]
+fn kube_options_are_shown_only_on_commands_that_ask_the_api() {
+    for cmd in [
+        &["ns", "list"][..],
+        &["veth", "pair"],
+        &["doctor"],
+        &["probe"],
+    ] {
+        assert!(help(cmd).contains("--kubeconfig <FILE>"), "{cmd:?}");
+    }
+    for cmd in [
+        &["lab"][..],
+        &["lab", "up"],
+        &["cni", "add"],
+        &["cni", "gc"],
+        &["man"],
+    ] {
+        let h = help(cmd);
+        assert!(
+            !h.contains("--kube") && !h.contains("--node-name"),
+            "{cmd:?}:\n{h}"
+        );
+    }
+    // hidden, not gone: accepted before and after the command, as before
+    for args in [
+        &["--no-kube", "lab", "up", "--help"][..],
+        &["lab", "up", "--no-kube", "--help"],
+        &["cni", "ls", "--kube", "--help"],
+        &["--no-kube", "ns", "list", "--help"],
+        &["ns", "list", "--no-kube", "--help"],
+    ] {
+        assert_eq!(run(args).status.code(), Some(0), "{args:?}");
+    }
+}
+
+/// The after-help prose is one line a paragraph, so clap wraps it to the
+/// terminal (COLUMNS here, as there is no terminal), instead of a hand wrap
+/// at 100 columns that a narrower terminal wraps again, leaving an orphan.
+#[test]
+fn after_help_prose_is_wrapped_by_the_terminal_not_by_hand() {
+    fn walk(cmd: &clap::Command, path: String, bad: &mut Vec<String>) {
+        if let Some(text) = cmd.get_after_help() {
+            let text = text.to_string();
+            let lines: Vec<&str> = text.lines().collect();
+            for pair in lines.windows(2) {
+                let continued = !pair[1].is_empty() && !pair[1].starts_with(' ');
+                if !pair[0].starts_with(' ') && pair[0].chars().count() > 80 && continued {
+                    bad.push(format!("{path}: {:?} / {:?}", pair[0], pair[1]));
+                }
+            }
+        }
+        for sc in cmd.get_subcommands() {
+            walk(sc, format!("{path} {}", sc.get_name()), bad);
+        }
+    }
+    let mut bad = Vec::new();
+    walk(&podnet::cli::command(), "podnet".into(), &mut bad);
+    assert!(bad.is_empty(), "hand-wrapped after-help: {bad:#?}");
+
+    for cmd in [
+        &["trace"][..],
+        &["exec"],
+        &["veth", "pair"],
+        &["ethtool"],
+        &["ns", "pids"],
+    ] {
+        let out = Command::new(PODNET)
+            .args(cmd)
+            .arg("--help")
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "80")
+            .output()
+            .expect("spawn podnet");
+        let text = String::from_utf8(out.stdout).expect("utf-8 help");
+        assert!(text.contains("Examples:"), "{cmd:?}");
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{cmd:?}: {line:?} is wider than 80"
+            );
+        }
+    }
+}
+
+#[test]
 fn no_arguments_prints_help_and_fails_as_usage() {
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(2));

@@ -82,3 +82,28 @@ fn the_binary_prints_the_same_scripts() {
         "roff output"
     );
 }
+
+#[test]
+fn completions_leave_out_hidden_commands_and_kube_options_where_unused() {
+    let bash = String::from_utf8(podnet::commands::completions::script(Shell::Bash)).unwrap();
+    assert!(
+        !bash.contains("pause"),
+        "the hidden `pause` command is completed"
+    );
+    let opts = |cmd: &str| {
+        let at = bash.find(&format!("        {cmd})\n")).expect(cmd);
+        bash[at..].lines().nth(1).unwrap_or_default().to_string()
+    };
+    assert!(opts("podnet__subcmd__ns__subcmd__list").contains("--no-kube"));
+    assert!(opts("podnet").contains("--no-kube"));
+    assert!(!opts("podnet__subcmd__lab__subcmd__up").contains("--kube"));
+    assert!(!opts("podnet__subcmd__cni__subcmd__add").contains("--kube"));
+    for (shell, _) in SHELLS {
+        let script = podnet::commands::completions::script(*shell);
+        let text = String::from_utf8_lossy(&script);
+        assert!(
+            !text.contains("Hold a network namespace like a pod"),
+            "{shell:?} completes `pause`"
+        );
+    }
+}

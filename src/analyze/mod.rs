@@ -13,3 +13,4 @@ pub mod rates;
 pub mod resolve;
 pub mod trace;
 pub mod veth;
+pub mod words;

@@ -40,8 +40,7 @@ Then: podnet lab status, podnet ns list, podnet veth list, podnet lab break --ra
     /// or a pod is gone.
     #[command(
         after_help = "The grid reads: . ok   X lost   m only the big don't-fragment ping lost (MTU).
-A large bridge-mode lab gets a sample (every pod to and from the first pod of each node):
-a full mesh would fill the machine-wide neighbour table.
+A large bridge-mode lab gets a sample (every pod to and from the first pod of each node): a full mesh would fill the machine-wide neighbour table.
 
 Examples:
   podnet lab status

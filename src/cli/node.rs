@@ -25,7 +25,7 @@ pub enum NsCommand {
 
     /// Print the PIDs in a pod's network namespace, pause PID first (like `lsns -p`).
     #[command(
-        after_help = "POD can be a name, namespace/name, pod UID, sandbox id (or a prefix), pause PID,\nnetns path or name (/run/netns/cni-…), netns inode, or pod IP.\n\nExamples:\n  podnet ns pids kube-system/coredns-5d78c9869d-abcde\n  podnet ns pids 10.244.1.7\n  podnet ns pids /run/netns/cni-0b6a…"
+        after_help = "POD can be a name, namespace/name, pod UID, sandbox id (or a prefix), pause PID, netns path or name (/run/netns/cni-…), netns inode, or pod IP.\n\nExamples:\n  podnet ns pids kube-system/coredns-5d78c9869d-abcde\n  podnet ns pids 10.244.1.7\n  podnet ns pids /run/netns/cni-0b6a…"
     )]
     Pids(NsPidsArgs),
 }
@@ -34,8 +34,7 @@ pub enum NsCommand {
 pub enum VethCommand {
     /// One pod's interfaces and their host veths, with how the pairing was proven.
     #[command(
-        after_help = "TARGET is a pod (name, namespace/name, UID, sandbox id, PID, netns path or name, IP),
-or a host interface name such as cali1234abcd567 for the reverse lookup.
+        after_help = "TARGET is a pod (name, namespace/name, UID, sandbox id, PID, netns path or name, IP), or a host interface name such as cali1234abcd567 for the reverse lookup.
 
 Exit status 1 when an interface of the pod has no host peer.
 

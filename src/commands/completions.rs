@@ -2,16 +2,19 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
 use crate::error::{Outcome, Result};
 
-/// The completion script for `shell`.
+/// The completion script for `shell` (hidden commands left out).
 pub fn script(shell: Shell) -> Vec<u8> {
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "podnet", &mut buf);
+    clap_complete::generate(
+        shell,
+        &mut crate::cli::completion_command(),
+        "podnet",
+        &mut buf,
+    );
     buf
 }
 

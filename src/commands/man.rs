@@ -3,16 +3,12 @@
 use std::io::Write;
 use std::path::Path;
 
-use clap::CommandFactory;
-
-use crate::cli::Cli;
 use crate::error::{Error, Outcome, Result};
 use crate::sys::files;
 
 /// Every page: `podnet.1`, then `podnet-<cmd>[-<sub>].1` for each subcommand.
 pub fn pages() -> Vec<(String, Vec<u8>)> {
-    let mut cmd = Cli::command();
-    cmd.build();
+    let cmd = crate::cli::command();
     let mut out = Vec::new();
     collect(&cmd, "podnet", &mut out);
     out

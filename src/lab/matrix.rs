@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::analyze::words::plural;
+
 /// One pod of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PodRef {
@@ -149,10 +151,6 @@ pub fn symbol(p: Option<&Pair>) -> char {
         Some(p) if !p.big.ok => 'm',
         Some(_) => '.',
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What the failures say, most telling first.

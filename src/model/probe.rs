@@ -8,7 +8,7 @@ use serde::Serialize;
 pub struct ProbeAttempt {
     pub seq: u32,
     pub ok: bool,
-    /// `reply`, `timeout`, `connected`, `refused`, `HTTP/1.1 200 OK`, `NOERROR 10.96.0.1`…
+    /// `reply 0.12 ms`, `timeout`, `connected`, `refused`, `HTTP/1.1 200 OK`, `NOERROR 10.96.0.1`…
     pub result: String,
     pub latency_ms: Option<f64>,
 }

@@ -69,6 +69,49 @@ pub(super) fn times(n: usize) -> String {
     }
 }
 
+/// One probe, ping-like: a line per attempt, then the summary.
+fn attempts(out: &mut dyn Write, p: &ProbeRun, style: &Style) -> Written {
+    writeln!(
+        out,
+        "{} from {} ({})",
+        Esc(&p.target),
+        Esc(&p.from),
+        Esc(&p.mode)
+    )?;
+    // an ICMP result already says its RTT (`reply 0.12 ms`)
+    let says_rtt = p.mode == "icmp";
+    for a in &p.attempts {
+        let lat = a
+            .latency_ms
+            .filter(|_| !says_rtt)
+            .map(|l| format!("  {l:.2} ms"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {:>3}  {:<4}  {}{lat}",
+            a.seq,
+            mark(a.ok, style),
+            Esc(&a.result)
+        )?;
+    }
+    let rtt = p
+        .rtt
+        .as_ref()
+        .map(|x| {
+            format!(
+                ", rtt min/avg/max {:.2}/{:.2}/{:.2} ms",
+                x.min_ms, x.avg_ms, x.max_ms
+            )
+        })
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{} sent, {} ok, {:.0}% loss{rtt}",
+        p.sent, p.received, p.loss_pct
+    )?;
+    Ok(())
+}
+
 pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> Written {
     if r.probes.len() > 1 {
         let mut t = table(
@@ -105,41 +148,7 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> Written {
         write_table(out, &t)?;
     } else {
         for p in &r.probes {
-            writeln!(
-                out,
-                "{} from {} ({})",
-                Esc(&p.target),
-                Esc(&p.from),
-                Esc(&p.mode)
-            )?;
-            for a in &p.attempts {
-                let lat = a
-                    .latency_ms
-                    .map(|l| format!("  {l:.2} ms"))
-                    .unwrap_or_default();
-                writeln!(
-                    out,
-                    "  {:>3}  {:<4}  {}{lat}",
-                    a.seq,
-                    mark(a.ok, style),
-                    Esc(&a.result)
-                )?;
-            }
-            let rtt = p
-                .rtt
-                .as_ref()
-                .map(|x| {
-                    format!(
-                        ", rtt min/avg/max {:.2}/{:.2}/{:.2} ms",
-                        x.min_ms, x.avg_ms, x.max_ms
-                    )
-                })
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{} sent, {} ok, {:.0}% loss{rtt}",
-                p.sent, p.received, p.loss_pct
-            )?;
+            attempts(out, p, style)?;
         }
     }
     for p in r.probes.iter().filter(|p| p.why.is_some()) {
@@ -167,4 +176,54 @@ pub fn text(out: &mut dyn Write, r: &ProbeReport, style: &Style) -> Written {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::probe::ProbeAttempt;
+
+    fn run(mode: &str, result: &str) -> ProbeReport {
+        ProbeReport {
+            probes: vec![ProbeRun {
+                from: "default/web-0".into(),
+                from_netns: 1,
+                target: "10.244.2.7".into(),
+                mode: mode.into(),
+                attempts: vec![ProbeAttempt {
+                    seq: 1,
+                    ok: true,
+                    result: result.into(),
+                    latency_ms: Some(0.42),
+                }],
+                sent: 1,
+                received: 1,
+                loss_pct: 0.0,
+                rtt: None,
+                icmp_id: None,
+                why: None,
+            }],
+            ..ProbeReport::default()
+        }
+    }
+
+    fn attempt_line(r: &ProbeReport) -> String {
+        let mut out = Vec::new();
+        let style = Style {
+            color: false,
+            wide: false,
+            verbose: 0,
+        };
+        text(&mut out, r, &style).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        text.lines().nth(1).unwrap_or_default().to_string()
+    }
+
+    #[test]
+    fn each_attempt_line_says_its_rtt_once() {
+        let icmp = attempt_line(&run("icmp", "reply 0.42 ms"));
+        assert_eq!(icmp, "    1  ok    reply 0.42 ms");
+        let tcp = attempt_line(&run("tcp", "connected"));
+        assert_eq!(tcp, "    1  ok    connected  0.42 ms");
+    }
 }

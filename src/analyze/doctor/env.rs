@@ -1,6 +1,7 @@
 //! The `cni`, `node-env` and `kernel-stats` checks, and the facts about the
 //! machine and its CNI configuration they judge. No I/O.
 
+use crate::analyze::words::{agree, plural};
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 
 use super::context::Context;
@@ -109,15 +110,17 @@ pub fn cni(cx: &Context) -> Check {
         )
         .with(evidence);
     }
-    Check::new(
-        ID,
-        Status::Pass,
-        format!(
-            "{} CNI configurations parse and every plugin they name is installed; nothing leaked",
-            c.configs.len()
-        ),
+    Check::new(ID, Status::Pass, all_well(c.configs.len())).with(evidence)
+}
+
+/// The passing `cni` check's summary, for `n` configurations.
+fn all_well(n: usize) -> String {
+    format!(
+        "{} {} and every plugin {} is installed; nothing leaked",
+        plural(n, "CNI configuration", "CNI configurations"),
+        agree(n, "parses", "parse"),
+        agree(n, "it names", "they name"),
     )
-    .with(evidence)
 }
 
 /// Whether the node runs inside a container, and whether the kernel has the tunnels it needs.
@@ -292,6 +295,18 @@ pub fn kernel_stats(f: &NodeFacts, cx: &Context) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cni_summary_agrees_with_its_count() {
+        assert_eq!(
+            all_well(1),
+            "1 CNI configuration parses and every plugin it names is installed; nothing leaked"
+        );
+        assert_eq!(
+            all_well(2),
+            "2 CNI configurations parse and every plugin they name is installed; nothing leaked"
+        );
+    }
 
     #[test]
     fn cni_statuses() {

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::analyze::words::plural;
 use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
@@ -138,9 +139,9 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
         ID,
         Status::Pass,
         format!(
-            "{} up; {} remote VTEPs with FDB and neighbour entries",
+            "{} up; {} with FDB and neighbour entries",
             names.join(", "),
-            vteps.len()
+            plural(vteps.len(), "remote VTEP", "remote VTEPs")
         ),
     )
     .with(evidence)
