@@ -323,7 +323,7 @@ mod tests {
                 name: "eth0".into(),
                 ifindex: 2,
                 kind: "veth".into(),
-                addresses: ips.iter().map(|s| s.to_string()).collect(),
+                addresses: ips.iter().map(|s| s.parse().unwrap()).collect(),
                 mtu: None,
                 oper_state: "up".into(),
                 admin_up: true,

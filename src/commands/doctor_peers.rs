@@ -79,7 +79,6 @@ fn underlay_segments(f: &NodeFacts) -> Vec<ipnet::IpNet> {
         .iter()
         .filter(|i| i.kind != "bridge" && i.kind != "loopback" && i.name != "lo")
         .flat_map(|i| i.addresses.iter())
-        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
         .filter(|n| n.prefix_len() < if n.addr().is_ipv4() { 31 } else { 127 })
         .filter(|n| !matches!(n.addr(), IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80))
         .map(|n| n.trunc())

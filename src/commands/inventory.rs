@@ -395,11 +395,9 @@ fn read_interfaces(
             read_pairing_facts(t, inside, host.as_ref(), &mut visit)?;
         }
         if wants.routes {
-            let global_v6 = visit
-                .interfaces
-                .iter()
-                .flat_map(|i| &i.addresses)
-                .any(|a| a.contains(':') && !a.starts_with("fe80:"));
+            let global_v6 = visit.interfaces.iter().flat_map(|i| &i.addresses).any(
+                |a| matches!(a.addr(), std::net::IpAddr::V6(v6) if v6.segments()[0] != 0xfe80),
+            );
             let mut msgs = inside.sock.dump_routes(RT_TABLE_MAIN, false)?;
             if global_v6 {
                 msgs.extend(inside.sock.dump_routes(RT_TABLE_MAIN, true)?);

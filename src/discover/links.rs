@@ -256,7 +256,7 @@ pub fn vxlan_info(msg: &LinkMessage) -> Option<crate::model::doctor::VxlanInfo> 
 }
 
 /// `10.0.0.1/24` from an address message (IFA_LOCAL for IPv4, IFA_ADDRESS otherwise).
-pub fn address_cidr(a: &AddressMessage) -> Option<String> {
+pub fn address_cidr(a: &AddressMessage) -> Option<ipnet::IpNet> {
     let mut address = None;
     let mut local = None;
     for attr in &a.attributes {
@@ -267,7 +267,7 @@ pub fn address_cidr(a: &AddressMessage) -> Option<String> {
         }
     }
     let ip = local.or(address)?;
-    Some(format!("{ip}/{}", a.header.prefix_len))
+    ipnet::IpNet::new(ip, a.header.prefix_len).ok()
 }
 
 /// `aa:bb:cc:dd:ee:ff`.
@@ -361,7 +361,8 @@ mod tests {
         ];
         let ifs = interfaces(links, &addrs);
         assert_eq!(ifs[0].name, "lo");
-        assert_eq!(ifs[1].addresses, vec!["10.244.1.7/24", "fd00::5/64"]);
+        let text: Vec<String> = ifs[1].addresses.iter().map(|a| a.to_string()).collect();
+        assert_eq!(text, ["10.244.1.7/24", "fd00::5/64"]);
     }
 
     #[test]

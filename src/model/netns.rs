@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use ipnet::IpNet;
 use serde::Serialize;
 
 use super::pod::Pod;
@@ -21,8 +22,9 @@ pub struct Interface {
     pub ifindex: u32,
     /// `IFLA_INFO_KIND` (veth, bridge, vxlan, ipvlan…), `loopback`, or `device`.
     pub kind: String,
-    /// Addresses in CIDR notation, IPv4 first.
-    pub addresses: Vec<String>,
+    /// Addresses with their prefix lengths (host bits kept), IPv4 first;
+    /// serialised as CIDR text, `10.244.1.5/24`.
+    pub addresses: Vec<IpNet>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
     pub mtu: Option<u32>,
@@ -50,11 +52,9 @@ impl Interface {
         self.ips().any(|a| a == ip)
     }
 
-    /// Its addresses without their prefix lengths (ones that do not parse left out).
+    /// Its addresses without their prefix lengths.
     pub fn ips(&self) -> impl Iterator<Item = std::net::IpAddr> + '_ {
-        self.addresses
-            .iter()
-            .filter_map(|a| a.split('/').next()?.parse().ok())
+        self.addresses.iter().map(IpNet::addr)
     }
 
     /// Its addresses another node can reach: neither loopback nor link-local.
@@ -141,7 +141,7 @@ mod tests {
     fn iface(kind: &str, addrs: &[&str]) -> Interface {
         Interface {
             kind: kind.into(),
-            addresses: addrs.iter().map(|a| a.to_string()).collect(),
+            addresses: addrs.iter().map(|a| a.parse().unwrap()).collect(),
             ..Default::default()
         }
     }
@@ -175,7 +175,7 @@ mod tests {
                         "fd00::5/64",
                     ],
                 ),
-                iface("dummy", &["not an address", "127.0.0.2/8", "10.9.9.9/32"]),
+                iface("dummy", &["127.0.0.2/8", "10.9.9.9/32"]),
             ],
             pod: None,
             fds: vec![],

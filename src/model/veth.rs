@@ -16,7 +16,8 @@ pub struct PodSide {
     pub mac: Option<String>,
     pub mtu: Option<u32>,
     pub oper_state: String,
-    pub addresses: Vec<String>,
+    /// Serialised as CIDR text, `10.244.1.5/24`.
+    pub addresses: Vec<ipnet::IpNet>,
     /// veth, ipvlan, macvlan, netkit, device…
     pub kind: String,
     /// Routes of the pod's main table that leave through this interface, e.g.

@@ -97,9 +97,9 @@ pub fn list_table(out: &mut dyn Write, report: &VethReport, stats: bool, style: 
                 .and_then(|i| {
                     i.addresses
                         .iter()
-                        .find(|a| !a.contains(':'))
+                        .find(|a| a.addr().is_ipv4())
                         .or(i.addresses.first())
-                        .map(|a| esc(a))
+                        .map(|a| a.to_string())
                 })
                 .unwrap_or_else(|| none(style)),
             host_if.map(|h| esc(&h.name)).unwrap_or_else(|| none(style)),
@@ -202,7 +202,7 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> Written 
             } else {
                 i.addresses
                     .iter()
-                    .map(|a| esc(a))
+                    .map(|a| a.to_string())
                     .collect::<Vec<_>>()
                     .join(" ")
             }

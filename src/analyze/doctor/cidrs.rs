@@ -47,7 +47,6 @@ pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> 
             out.extend(
                 b.addresses
                     .iter()
-                    .filter_map(|a| a.parse::<IpNet>().ok())
                     .map(|n| n.trunc())
                     .filter(|n| !n.addr().is_ipv6() || !is_link_local(n.addr())),
             );
@@ -140,10 +139,8 @@ pub fn peer_local(interfaces: &[Interface], routes: &[Route]) -> Vec<(IpNet, Str
             continue;
         }
         for a in &b.addresses {
-            if let Ok(n) = a.parse::<IpNet>()
-                && is_unicast_net(&n)
-                && n.prefix_len() < if n.addr().is_ipv4() { 32 } else { 128 }
-            {
+            let n = *a;
+            if is_unicast_net(&n) && n.prefix_len() < if n.addr().is_ipv4() { 32 } else { 128 } {
                 out.push((n.trunc(), format!("{} {a}", b.name)));
             }
         }
@@ -354,9 +351,9 @@ mod tests {
     #[test]
     fn a_peers_pod_cidrs_come_from_its_pod_bridge_and_blackholes() {
         let mut cni0 = ifc(4, "cni0", "bridge");
-        cni0.addresses = vec!["10.245.2.1/24".into()];
+        cni0.addresses = vec!["10.245.2.1/24".parse().unwrap()];
         let mut lonely = ifc(5, "br-x", "bridge");
-        lonely.addresses = vec!["172.18.0.1/16".into()];
+        lonely.addresses = vec!["172.18.0.1/16".parse().unwrap()];
         let mut port = ifc(6, "veth1", "veth");
         port.master_ifindex = Some(4);
         let mut bh = route("10.65.2.0/26", None, 0);

@@ -257,24 +257,18 @@ pub fn arrivals(f: &NodeFacts, cx: &Context, r: &RemoteCidr, pod_ip: IpAddr) -> 
                 .collect();
         }
         let holder = |ip: IpAddr| {
-            f.interfaces.iter().find(|i| {
-                i.addresses
-                    .iter()
-                    .any(|x| x.split('/').next() == Some(ip.to_string().as_str()))
-            })
+            f.interfaces
+                .iter()
+                .find(|i| i.addresses.iter().any(|x| x.addr() == ip))
         };
         let by_gateway = a.gateway.and_then(holder);
         let on_link = || {
             // no gateway: the interface of this node in the peer device's subnet
-            let nets: Vec<IpNet> = peer_dev?
-                .addresses
-                .iter()
-                .filter_map(|x| x.parse::<IpNet>().ok())
-                .collect();
+            let nets: &[IpNet] = &peer_dev?.addresses;
             f.interfaces.iter().find(|i| {
                 i.addresses
                     .iter()
-                    .filter_map(|x| x.split('/').next()?.parse::<IpAddr>().ok())
+                    .map(IpNet::addr)
                     .any(|ip| nets.iter().any(|n| n.prefix_len() > 0 && n.contains(&ip)))
             })
         };

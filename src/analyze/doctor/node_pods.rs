@@ -43,7 +43,7 @@ pub fn node_pod(p: &VethPair) -> Option<NodePod> {
     let ip = pod_if
         .addresses
         .iter()
-        .filter_map(|a| a.split('/').next()?.parse::<IpAddr>().ok())
+        .map(|a| a.addr())
         .find(|i| !is_link_local(*i));
     Some(NodePod {
         label: p
@@ -140,11 +140,8 @@ pub fn pod_prefixes(mine: &[&VethPair]) -> Vec<(IpAddr, u8)> {
     mine.iter()
         .filter_map(|p| p.pod_if.as_ref())
         .flat_map(|i| i.addresses.iter())
-        .filter_map(|a| {
-            let (ip, len) = a.split_once('/')?;
-            let ip: IpAddr = ip.parse().ok()?;
-            (!is_link_local(ip)).then_some((ip, len.parse().ok()?))
-        })
+        .filter(|a| !is_link_local(a.addr()))
+        .map(|a| (a.addr(), a.prefix_len()))
         .collect()
 }
 

@@ -215,11 +215,7 @@ fn gateway_reachable(r: &Route, dev: &Interface, routes: &[Route]) -> bool {
     let Some(gw) = r.gateway else {
         return true;
     };
-    let on_subnet = dev
-        .addresses
-        .iter()
-        .filter_map(|a| a.parse::<IpNet>().ok())
-        .any(|n| n.contains(&gw));
+    let on_subnet = dev.addresses.iter().any(|n| n.contains(&gw));
     let link_route = routes.iter().any(|x| {
         x.gateway.is_none()
             && x.oif == Some(dev.ifindex)
@@ -327,7 +323,8 @@ pub fn pods(_f: &NodeFacts, cx: &Context) -> Check {
                     if i.addresses.is_empty() {
                         String::new()
                     } else {
-                        format!(" {}", i.addresses.join(" "))
+                        let text: Vec<String> = i.addresses.iter().map(IpNet::to_string).collect();
+                        format!(" {}", text.join(" "))
                     }
                 )
             })
@@ -464,7 +461,7 @@ mod tests {
     #[test]
     fn pod_views_pass_with_a_link_scope_gateway_and_fail_what_is_missing() {
         let mut eth0 = link(2, "eth0", "veth");
-        eth0.addresses = vec!["10.244.1.2/32".into()];
+        eth0.addresses = vec!["10.244.1.2/32".parse().unwrap()];
         let view = |interfaces: Vec<Interface>, routes: Vec<Route>| PodView {
             label: "default/web-1-1".into(),
             inode: 5,

@@ -4,8 +4,6 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
-
 use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
@@ -45,7 +43,6 @@ fn on_underlay_segment(f: &NodeFacts, ip: IpAddr) -> bool {
         .iter()
         .filter(|i| !is_tunnel(&i.name, &i.kind))
         .flat_map(|i| i.addresses.iter())
-        .filter_map(|a| a.parse::<IpNet>().ok())
         .any(|n| n.prefix_len() > 0 && n.contains(&ip))
 }
 
@@ -365,7 +362,7 @@ mod tests {
         use crate::analyze::doctor::fixtures::{link, route};
         use crate::model::doctor::{FdbEntry, Neighbour, VxlanInfo};
         let mut eth0 = link(2, "eth0", "veth");
-        eth0.addresses = vec!["192.168.50.1/24".into()];
+        eth0.addresses = vec!["192.168.50.1/24".parse().unwrap()];
         let vx = |ifindex| VxlanInfo {
             ifindex,
             vni: Some(1),
@@ -395,7 +392,7 @@ mod tests {
             ..Default::default()
         };
         let mut peer_eth0 = link(2, "eth0", "veth");
-        peer_eth0.addresses = vec!["192.168.50.2/24".into()];
+        peer_eth0.addresses = vec!["192.168.50.2/24".parse().unwrap()];
         let mut peer_vx = link(3, "flannel.1", "vxlan");
         peer_vx.mac = Some(peer_mac.into());
         let cx = Context {

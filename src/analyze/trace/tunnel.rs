@@ -347,19 +347,16 @@ pub fn underlay_peers<'a>(
     let nets: Vec<ipnet::IpNet> = udev
         .addresses
         .iter()
-        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
         .map(|n| n.trunc())
         .filter(|n| n.contains(&vtep))
         .collect();
     nss.iter()
         .filter(|n| n.inode != node.inode)
         .filter(|n| {
-            n.interfaces.iter().flat_map(|i| &i.addresses).any(|a| {
-                a.split('/')
-                    .next()
-                    .and_then(|ip| ip.parse::<IpAddr>().ok())
-                    .is_some_and(|ip| nets.iter().any(|net| net.contains(&ip)))
-            })
+            n.interfaces
+                .iter()
+                .flat_map(Interface::ips)
+                .any(|ip| nets.iter().any(|net| net.contains(&ip)))
         })
         .collect()
 }

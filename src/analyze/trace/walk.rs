@@ -681,7 +681,7 @@ mod tests {
             mtu: Some(1500),
             oper_state: "up".into(),
             admin_up: true,
-            addresses: vec![addr.into()],
+            addresses: vec![addr.parse().unwrap()],
             ..Default::default()
         }
     }
