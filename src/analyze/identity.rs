@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::model::LinkKind;
 use crate::model::pod::ConflictValue;
 use crate::model::{Claim, ClaimKey, Conflict, Netns, Pod, PodSource, Runtime, SourceKind};
 
@@ -48,7 +49,11 @@ impl Index {
             if ns.host {
                 continue;
             }
-            for iface in ns.interfaces.iter().filter(|f| f.kind != "loopback") {
+            for iface in ns
+                .interfaces
+                .iter()
+                .filter(|f| f.kind != LinkKind::Loopback)
+            {
                 for ip in iface.global_ips() {
                     ix.ips
                         .entry(ip)

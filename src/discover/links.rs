@@ -6,8 +6,8 @@ use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
 
-use crate::model::Interface;
 use crate::model::netns::LinkStats;
+use crate::model::{Interface, LinkKind};
 
 /// Link attribute numbers (linux/if_link.h) read by [`interface_from_payload`].
 const IFLA_ADDRESS: u16 = 1;
@@ -82,10 +82,11 @@ pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
     let link_type = u16::from_ne_bytes([h[2], h[3]]);
     let ifindex = u32::from_ne_bytes([h[4], h[5], h[6], h[7]]);
     let flags = u32::from_ne_bytes([h[8], h[9], h[10], h[11]]);
+    let mut info_kind = String::new();
     let mut iface = Interface {
         name: String::new(),
         ifindex,
-        kind: String::new(),
+        kind: LinkKind::default(),
         addresses: Vec::new(),
         mac: None,
         mtu: None,
@@ -109,7 +110,7 @@ pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
             IFLA_LINKINFO => {
                 for info in nlas(v).flatten() {
                     if info.0 == IFLA_INFO_KIND {
-                        iface.kind = c_str(info.1);
+                        info_kind = c_str(info.1);
                     }
                 }
             }
@@ -130,23 +131,17 @@ pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
             _ => {}
         }
     }
-    if iface.kind.is_empty() {
-        iface.kind = if link_type == ARPHRD_LOOPBACK {
-            "loopback"
-        } else {
-            "device"
-        }
-        .into();
-    }
+    iface.kind = link_kind(&info_kind, link_type == ARPHRD_LOOPBACK);
     Ok(iface)
 }
 
 /// One interface from a link message (addresses empty; see [`attach_addresses`]).
 pub fn interface(msg: &LinkMessage) -> Interface {
+    let mut info_kind = String::new();
     let mut iface = Interface {
         name: String::new(),
         ifindex: msg.header.index,
-        kind: String::new(),
+        kind: LinkKind::default(),
         addresses: Vec::new(),
         mac: None,
         mtu: None,
@@ -181,21 +176,27 @@ pub fn interface(msg: &LinkMessage) -> Interface {
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(k) = info {
-                        iface.kind = k.to_string();
+                        info_kind = k.to_string();
                     }
                 }
             }
             _ => {}
         }
     }
-    if iface.kind.is_empty() {
-        iface.kind = if msg.header.link_layer_type == LinkLayerType::Loopback {
-            "loopback".into()
-        } else {
-            "device".into()
-        };
-    }
+    iface.kind = link_kind(
+        &info_kind,
+        msg.header.link_layer_type == LinkLayerType::Loopback,
+    );
     iface
+}
+
+/// The kind named by `IFLA_INFO_KIND`, or `loopback` / `device` when it named none.
+fn link_kind(info_kind: &str, loopback: bool) -> LinkKind {
+    match info_kind {
+        "" if loopback => LinkKind::Loopback,
+        "" => LinkKind::Device,
+        k => LinkKind::from(k),
+    }
 }
 
 /// Adds each address (CIDR) to its interface, IPv4 before IPv6, in dump order.
@@ -344,8 +345,8 @@ mod tests {
     fn loopback_and_plain_devices() {
         let mut lo = link(1, "lo", None);
         lo.header.link_layer_type = LinkLayerType::Loopback;
-        assert_eq!(interface(&lo).kind, "loopback");
-        assert_eq!(interface(&link(2, "ens3", None)).kind, "device");
+        assert_eq!(interface(&lo).kind, LinkKind::Loopback);
+        assert_eq!(interface(&link(2, "ens3", None)).kind, LinkKind::Device);
     }
 
     #[test]

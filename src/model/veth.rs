@@ -19,7 +19,7 @@ pub struct PodSide {
     /// Serialised as CIDR text, `10.244.1.5/24`.
     pub addresses: Vec<ipnet::IpNet>,
     /// veth, ipvlan, macvlan, netkit, device…
-    pub kind: String,
+    pub kind: super::netns::LinkKind,
     /// Routes of the pod's main table that leave through this interface, e.g.
     /// `default via 10.244.1.1`; `None` where they were not read (`veth list`).
     pub routes: Option<Vec<String>>,

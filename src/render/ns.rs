@@ -1,6 +1,7 @@
 //! Renders `ns list` and `ns pids` as tables or JSON.
 
 use crate::error::Written;
+use crate::model::LinkKind;
 use std::io::Write;
 
 use colored::Colorize;
@@ -95,7 +96,7 @@ fn interfaces_cell(ns: &Netns, style: &Style) -> String {
     let shown: Vec<String> = ns
         .interfaces
         .iter()
-        .filter(|i| style.wide || i.kind != "loopback")
+        .filter(|i| style.wide || i.kind != LinkKind::Loopback)
         .map(|i| {
             let mut cell = esc(&i.name);
             for a in i

@@ -193,7 +193,7 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> Written 
             label("Pod side"),
             pod_if_name(p).unwrap_or_default(),
             i.ifindex,
-            Esc(&i.kind),
+            Esc(i.kind.as_str()),
             i.mtu.map(|m| m.to_string()).unwrap_or_else(|| "?".into()),
             Esc(i.mac.as_deref().unwrap_or("-")),
             state(&i.oper_state, style),

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::discover::kube_nodes::NodeCidrs;
+use crate::model::LinkKind;
 use crate::model::doctor::NodeFacts;
 use crate::model::netns::is_link_local;
 use crate::model::route::RT_TABLE_MAIN;
@@ -71,7 +72,10 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
         }
         let via_tunnel = r.oif.and_then(|o| iface(f, o)).is_some_and(|d| {
             f.vxlans.iter().any(|v| v.ifindex == d.ifindex)
-                || matches!(d.kind.as_str(), "ipip" | "geneve" | "wireguard")
+                || matches!(
+                    d.kind,
+                    LinkKind::Ipip | LinkKind::Geneve | LinkKind::Wireguard
+                )
         });
         // a route that refuses: another node's CIDR when this node's pods
         // are of its family (a routing daemon's withdrawn route, or a fault)
@@ -131,10 +135,10 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
 /// routes (Calico's per-node block), each with the object.
 pub fn peer_local(interfaces: &[Interface], routes: &[Route]) -> Vec<(IpNet, String)> {
     let mut out: Vec<(IpNet, String)> = Vec::new();
-    for b in interfaces.iter().filter(|i| i.kind == "bridge") {
+    for b in interfaces.iter().filter(|i| i.kind == LinkKind::Bridge) {
         let has_veth = interfaces
             .iter()
-            .any(|p| p.kind == "veth" && p.master_ifindex == Some(b.ifindex));
+            .any(|p| p.kind == LinkKind::Veth && p.master_ifindex == Some(b.ifindex));
         if !has_veth {
             continue;
         }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::analyze::fib_explain;
+use crate::model::LinkKind;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
@@ -274,7 +275,10 @@ pub fn arrivals(f: &NodeFacts, cx: &Context, r: &RemoteCidr, pod_ip: IpAddr) -> 
         };
         if let Some(dev) = by_gateway.or_else(|| a.gateway.is_none().then(on_link).flatten()) {
             let tunnel = f.vxlans.iter().any(|v| v.ifindex == dev.ifindex)
-                || matches!(dev.kind.as_str(), "ipip" | "geneve" | "wireguard");
+                || matches!(
+                    dev.kind,
+                    LinkKind::Ipip | LinkKind::Geneve | LinkKind::Wireguard
+                );
             return vec![Arrival {
                 dev: dev.name.clone(),
                 why: route_text,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::analyze::veth::NetnsExtra;
+use crate::model::LinkKind;
 use crate::model::netns::is_link_local;
 use crate::model::{Netns, PairStatus, VethPair};
 
@@ -74,7 +75,7 @@ pub fn orphan_netns(nss: &[Netns], pairs: &[VethPair]) -> Vec<String> {
         .collect();
     nss.iter()
         .filter(|n| !n.host && n.pids == 0 && !n.paths.is_empty() && !hubs.contains(&n.inode))
-        .filter(|n| n.pod.is_some() || n.interfaces.iter().all(|i| i.kind == "loopback"))
+        .filter(|n| n.pod.is_some() || n.interfaces.iter().all(|i| i.kind == LinkKind::Loopback))
         .map(|n| format!("{} ({})", n.paths[0], n.inode))
         .collect()
 }

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::analyze::fib_explain;
+use crate::model::LinkKind;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
@@ -230,7 +231,7 @@ fn pod_problem(v: &PodView, cx: &Context) -> Option<String> {
     let links: Vec<&Interface> = v
         .interfaces
         .iter()
-        .filter(|i| i.kind != "loopback" && i.name != "lo")
+        .filter(|i| i.kind != LinkKind::Loopback && i.name != "lo")
         .collect();
     let Some(dev) = links
         .iter()

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use crate::model::Interface;
+use crate::model::LinkKind;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
@@ -22,10 +23,16 @@ const TUNNEL_NAMES: &[&str] = &[
     "wireguard.cali",
 ];
 
-fn is_tunnel(name: &str, kind: &str) -> bool {
+fn is_tunnel(name: &str, kind: &LinkKind) -> bool {
     matches!(
         kind,
-        "vxlan" | "geneve" | "ipip" | "wireguard" | "gre" | "gretap" | "sit"
+        LinkKind::Vxlan
+            | LinkKind::Geneve
+            | LinkKind::Ipip
+            | LinkKind::Wireguard
+            | LinkKind::Gre
+            | LinkKind::Gretap
+            | LinkKind::Sit
     ) || TUNNEL_NAMES.contains(&name)
         || name.starts_with("genev_sys_")
 }
@@ -162,7 +169,7 @@ fn device_state(t: &Interface, f: &NodeFacts, cx: &Context, out: &mut Findings) 
     }
     if let Some(feats) = f.features.get(&t.name)
         && feats.get("tx-checksum-ip-generic") == Some(&true)
-        && t.kind == "vxlan"
+        && t.kind == LinkKind::Vxlan
     {
         // VXLAN checksum offload corrupted NATed traffic before Linux 5.7.
         match kernel_version(&cx.kernel_release) {
@@ -191,7 +198,7 @@ fn route_entries(f: &NodeFacts, cx: &Context, out: &mut Findings) -> Vec<(IpAddr
         let Some(dev) = r
             .oif
             .and_then(|o| iface(f, o))
-            .filter(|d| d.kind == "vxlan")
+            .filter(|d| d.kind == LinkKind::Vxlan)
         else {
             continue;
         };
@@ -348,9 +355,9 @@ mod tests {
         assert_eq!(kernel_version("5.4.0-150-generic"), Some((5, 4)));
         assert!(kernel_version("garbage").is_none());
         assert!(
-            is_tunnel("genev_sys_6081", "geneve")
-                && is_tunnel("tunl0", "ipip")
-                && !is_tunnel("eth0", "veth")
+            is_tunnel("genev_sys_6081", &LinkKind::Geneve)
+                && is_tunnel("tunl0", &LinkKind::Ipip)
+                && !is_tunnel("eth0", &LinkKind::Veth)
         );
     }
 

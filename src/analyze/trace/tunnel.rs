@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use crate::analyze::fib_explain;
+use crate::model::LinkKind;
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Cause, Hop, HopStatus};
 use crate::model::{Interface, Netns};
@@ -12,15 +13,15 @@ use crate::model::{Interface, Netns};
 use super::hop::{blocked, counters, hop, is_up, link_state};
 
 /// Device kinds that tunnel pod traffic to another node.
-const TUNNEL_KINDS: &[&str] = &[
-    "vxlan",
-    "geneve",
-    "ipip",
-    "gre",
-    "gretap",
-    "sit",
-    "ip6tnl",
-    "wireguard",
+const TUNNEL_KINDS: &[LinkKind] = &[
+    LinkKind::Vxlan,
+    LinkKind::Geneve,
+    LinkKind::Ipip,
+    LinkKind::Gre,
+    LinkKind::Gretap,
+    LinkKind::Sit,
+    LinkKind::Ip6tnl,
+    LinkKind::Wireguard,
 ];
 
 fn is_tunnel(f: &NodeFacts, i: &Interface) -> bool {
@@ -28,7 +29,7 @@ fn is_tunnel(f: &NodeFacts, i: &Interface) -> bool {
         .vxlans
         .iter()
         .any(|v| v.ifindex == i.ifindex && v.vni.is_none());
-    TUNNEL_KINDS.contains(&i.kind.as_str()) && !external
+    TUNNEL_KINDS.contains(&i.kind) && !external
 }
 
 /// Why a down tunnel device is the one that would carry the packet.
@@ -331,7 +332,7 @@ pub fn vxlan_owner<'a>(
     nss.iter().filter(|n| n.inode != node.inode).find_map(|n| {
         n.interfaces
             .iter()
-            .find(|i| i.kind == "vxlan" && i.holds(gw))
+            .find(|i| i.kind == LinkKind::Vxlan && i.holds(gw))
             .map(|i| (n, i))
     })
 }

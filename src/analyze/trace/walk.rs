@@ -10,6 +10,7 @@ use crate::analyze::doctor::FibQuery;
 use crate::analyze::netfilter_path::{Packet, Proto};
 use crate::analyze::{resolve, trace};
 use crate::error::Result;
+use crate::model::LinkKind;
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Cause, Direction, Hop, HopStatus};
 use crate::model::{Interface, Netns, PairStatus, VethPair};
@@ -162,7 +163,7 @@ pub fn leg(
 fn source_ip(f: &NodeFacts, dst: IpAddr) -> Option<IpAddr> {
     f.interfaces
         .iter()
-        .filter(|i| i.kind != "loopback")
+        .filter(|i| i.kind != LinkKind::Loopback)
         .flat_map(Interface::global_ips)
         .find(|a| a.is_ipv4() == dst.is_ipv4())
 }
@@ -334,13 +335,13 @@ impl<'a> Walk<'a, '_> {
         let gateway = l.result.as_ref().ok().and_then(|a| a.gateway);
         if let Some(dst_ns) = dest.ns
             && gateway.is_none()
-            && out.kind != "vxlan"
+            && out.kind != LinkKind::Vxlan
         {
             self.deliver(&here, node, &facts, out, dst_ns, &dest, at.size);
             return Ok(None);
         }
         // through a VXLAN tunnel, or out of the uplink
-        let (next_ip, tunnel_mac) = if out.kind == "vxlan" {
+        let (next_ip, tunnel_mac) = if out.kind == LinkKind::Vxlan {
             match self.tunnel(&here, node, &facts, out, gateway, at.size)? {
                 Some((vtep, mac)) => (vtep, Some(mac)),
                 None => return Ok(None),
@@ -603,7 +604,7 @@ impl<'a> Walk<'a, '_> {
         };
         let ingress = match tunnel_mac {
             Some(mac) => {
-                let remote = next.interfaces.iter().find(|i| i.kind == "vxlan");
+                let remote = next.interfaces.iter().find(|i| i.kind == LinkKind::Vxlan);
                 if let Some(r) = remote {
                     let h = trace::vtep_mac_hop(here, node.inode, &mac, r, &where_is(next));
                     if h.status != HopStatus::Ok {
