@@ -7,7 +7,7 @@ use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
 
 use crate::model::netns::LinkStats;
-use crate::model::{Interface, LinkKind};
+use crate::model::{Interface, LinkKind, OperState};
 
 /// Link attribute numbers (linux/if_link.h) read by [`interface_from_payload`].
 const IFLA_ADDRESS: u16 = 1;
@@ -60,18 +60,17 @@ fn c_str(v: &[u8]) -> String {
 }
 
 /// `IF_OPER_*` in lower case, as `ip` prints them.
-fn oper_state_name(v: u8) -> String {
+fn oper_state_name(v: u8) -> OperState {
     match v {
-        0 => "unknown",
-        1 => "notpresent",
-        2 => "down",
-        3 => "lowerlayerdown",
-        4 => "testing",
-        5 => "dormant",
-        6 => "up",
-        _ => return v.to_string(),
+        0 => OperState::Unknown,
+        1 => OperState::NotPresent,
+        2 => OperState::Down,
+        3 => OperState::LowerLayerDown,
+        4 => OperState::Testing,
+        5 => OperState::Dormant,
+        6 => OperState::Up,
+        _ => OperState::Other(v.to_string()),
     }
-    .into()
 }
 
 /// One interface from a raw RTM_NEWLINK payload, decoding only the
@@ -90,7 +89,7 @@ pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
         addresses: Vec::new(),
         mac: None,
         mtu: None,
-        oper_state: "unknown".into(),
+        oper_state: OperState::Unknown,
         admin_up: flags & IFF_UP != 0,
         link_ifindex: None,
         link_netnsid: None,
@@ -145,7 +144,7 @@ pub fn interface(msg: &LinkMessage) -> Interface {
         addresses: Vec::new(),
         mac: None,
         mtu: None,
-        oper_state: "unknown".into(),
+        oper_state: OperState::Unknown,
         admin_up: msg.header.flags.contains(LinkFlags::Up),
         link_ifindex: None,
         link_netnsid: None,
@@ -157,7 +156,9 @@ pub fn interface(msg: &LinkMessage) -> Interface {
             LinkAttribute::IfName(n) => iface.name = n.clone(),
             LinkAttribute::Mtu(m) => iface.mtu = Some(*m),
             LinkAttribute::Address(a) if a.len() == 6 => iface.mac = Some(format_mac(a)),
-            LinkAttribute::OperState(s) => iface.oper_state = s.to_string().to_ascii_lowercase(),
+            LinkAttribute::OperState(s) => {
+                iface.oper_state = OperState::from(s.to_string().to_ascii_lowercase().as_str())
+            }
             LinkAttribute::Link(l) => iface.link_ifindex = Some(*l),
             LinkAttribute::LinkNetNsId(id) => iface.link_netnsid = Some(*id),
             LinkAttribute::Controller(m) => iface.master_ifindex = Some(*m),
@@ -337,7 +338,7 @@ mod tests {
         );
         assert_eq!((i.link_ifindex, i.link_netnsid), (Some(17), Some(0)));
         assert_eq!(i.mac.as_deref(), Some("aa:bb:cc:00:01:02"));
-        assert_eq!(i.oper_state, "up");
+        assert_eq!(i.oper_state, OperState::Up);
         assert!(i.admin_up);
     }
 

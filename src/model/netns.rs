@@ -109,6 +109,71 @@ impl Serialize for LinkKind {
     }
 }
 
+/// `IFLA_OPERSTATE` (RFC 2863), serialised in lower case as `ip` prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OperState {
+    Up,
+    Down,
+    Unknown,
+    LowerLayerDown,
+    Dormant,
+    NotPresent,
+    Testing,
+    /// A value without a name (the number, as text).
+    Other(String),
+}
+
+impl OperState {
+    /// The lower-case name (`up`, `lowerlayerdown`…).
+    pub fn as_str(&self) -> &str {
+        match self {
+            OperState::Up => "up",
+            OperState::Down => "down",
+            OperState::Unknown => "unknown",
+            OperState::LowerLayerDown => "lowerlayerdown",
+            OperState::Dormant => "dormant",
+            OperState::NotPresent => "notpresent",
+            OperState::Testing => "testing",
+            OperState::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for OperState {
+    /// From the lower-case name; anything else is kept as `Other`.
+    fn from(s: &str) -> Self {
+        match s {
+            "up" => OperState::Up,
+            "down" => OperState::Down,
+            "unknown" => OperState::Unknown,
+            "lowerlayerdown" => OperState::LowerLayerDown,
+            "dormant" => OperState::Dormant,
+            "notpresent" => OperState::NotPresent,
+            "testing" => OperState::Testing,
+            other => OperState::Other(other.to_string()),
+        }
+    }
+}
+
+impl Default for OperState {
+    /// Not yet known: serialises as the empty string, as an unset state did.
+    fn default() -> Self {
+        OperState::Other(String::new())
+    }
+}
+
+impl std::fmt::Display for OperState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for OperState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One network interface inside a namespace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Interface {
@@ -122,8 +187,8 @@ pub struct Interface {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
     pub mtu: Option<u32>,
-    /// `IFLA_OPERSTATE` in lower case (up, down, unknown, lowerlayerdown…).
-    pub oper_state: String,
+    /// `IFLA_OPERSTATE` (up, down, unknown, lowerlayerdown…).
+    pub oper_state: OperState,
     /// Whether the administrative flag IFF_UP is set.
     pub admin_up: bool,
     /// `IFLA_LINK`: for a veth, the peer's ifindex in the peer's netns.
@@ -268,6 +333,26 @@ mod tests {
         }
         assert_eq!(LinkKind::from("bond"), LinkKind::Other("bond".into()));
         assert_eq!(LinkKind::default().as_str(), "");
+    }
+
+    #[test]
+    fn an_oper_state_serialises_as_its_lower_case_name_and_parses_back() {
+        for name in [
+            "up",
+            "down",
+            "unknown",
+            "lowerlayerdown",
+            "dormant",
+            "notpresent",
+            "testing",
+            "7",
+            "",
+        ] {
+            let st = OperState::from(name);
+            assert_eq!(st.as_str(), name);
+            assert_eq!(serde_json::to_string(&st).unwrap(), format!("\"{name}\""));
+        }
+        assert_eq!(OperState::from("7"), OperState::Other("7".into()));
     }
 
     #[test]

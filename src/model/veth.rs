@@ -15,7 +15,7 @@ pub struct PodSide {
     pub ifindex: u32,
     pub mac: Option<String>,
     pub mtu: Option<u32>,
-    pub oper_state: String,
+    pub oper_state: super::netns::OperState,
     /// Serialised as CIDR text, `10.244.1.5/24`.
     pub addresses: Vec<ipnet::IpNet>,
     /// veth, ipvlan, macvlan, netkit, device…
@@ -32,7 +32,7 @@ pub struct HostSide {
     pub ifindex: u32,
     pub mac: Option<String>,
     pub mtu: Option<u32>,
-    pub oper_state: String,
+    pub oper_state: super::netns::OperState,
     /// The bridge it is a port of, if any.
     pub master: Option<String>,
     /// The namespace it lives in (the host's, or a lab node's).

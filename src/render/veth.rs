@@ -1,6 +1,7 @@
 //! Renders `veth list`, `veth pair` and `veth top` as tables or JSON.
 
 use crate::error::Written;
+use crate::model::OperState;
 use std::io::Write;
 
 use colored::Colorize;
@@ -32,13 +33,14 @@ fn status_cell(p: &VethPair, style: &Style) -> String {
     }
 }
 
-fn state(s: &str, style: &Style) -> String {
+fn state(st: &OperState, style: &Style) -> String {
+    let s = st.as_str();
     if !style.color {
         return s.into();
     }
-    match s {
-        "up" => s.green().to_string(),
-        "down" | "lowerlayerdown" => s.red().to_string(),
+    match st {
+        OperState::Up => s.green().to_string(),
+        OperState::Down | OperState::LowerLayerDown => s.red().to_string(),
         _ => s.normal().to_string(),
     }
 }

@@ -7,6 +7,7 @@ use ipnet::IpNet;
 
 use crate::analyze::fib_explain;
 use crate::model::LinkKind;
+use crate::model::OperState;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{Interface, Route};
@@ -125,7 +126,7 @@ fn host_veth_link(
     node: &str,
     out: &mut VethFindings,
 ) {
-    if !(h.admin_up && h.oper_state == "up") {
+    if !(h.admin_up && h.oper_state == OperState::Up) {
         out.problems.push(format!(
             "{} of {} is {}{}",
             h.name,
@@ -320,7 +321,11 @@ pub fn pods(_f: &NodeFacts, cx: &Context) -> Check {
                 format!(
                     "{} {}{}",
                     i.name,
-                    if i.admin_up { &i.oper_state } else { "DOWN" },
+                    if i.admin_up {
+                        i.oper_state.as_str()
+                    } else {
+                        "DOWN"
+                    },
                     if i.addresses.is_empty() {
                         String::new()
                     } else {

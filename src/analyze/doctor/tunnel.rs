@@ -5,9 +5,9 @@
 use std::net::IpAddr;
 
 use crate::model::Interface;
-use crate::model::LinkKind;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
+use crate::model::{LinkKind, OperState};
 
 use super::context::Context;
 use super::facts::iface;
@@ -153,7 +153,7 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
 /// A tunnel device's link state, and its checksum offload on old kernels.
 fn device_state(t: &Interface, f: &NodeFacts, cx: &Context, out: &mut Findings) {
     let node = &cx.node_label;
-    let up = t.admin_up && matches!(t.oper_state.as_str(), "up" | "unknown");
+    let up = t.admin_up && matches!(t.oper_state, OperState::Up | OperState::Unknown);
     out.evidence.push(Evidence::new(
         format!(
             "{} ({}): admin {}, operational state {}",

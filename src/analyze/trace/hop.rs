@@ -2,6 +2,7 @@
 //! state and counters read in a hop's detail. No I/O.
 
 use crate::model::Interface;
+use crate::model::OperState;
 use crate::model::netns::LinkStats;
 use crate::model::trace::{Cause, Direction, Hop, HopStatus};
 
@@ -54,5 +55,5 @@ pub fn link_state(i: &Interface) -> String {
 }
 
 pub fn is_up(i: &Interface) -> bool {
-    i.admin_up && matches!(i.oper_state.as_str(), "up" | "unknown")
+    i.admin_up && matches!(i.oper_state, OperState::Up | OperState::Unknown)
 }
