@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::model::LinkKind;
 use crate::model::pod::ConflictValue;
-use crate::model::{Claim, ClaimKey, Conflict, Netns, Pod, PodSource, Runtime, SourceKind};
+use crate::model::{
+    Claim, ClaimKey, Conflict, LinkKind, Netns, Pod, PodSource, Runtime, SourceKind,
+};
 
 /// Where each key points.
 #[derive(Default)]

@@ -8,9 +8,8 @@ use std::net::IpAddr;
 
 use crate::analyze::doctor::{FibQuery, PeerNode, cidrs};
 use crate::discover;
-use crate::model::LinkKind;
 use crate::model::doctor::NodeFacts;
-use crate::model::{Interface, Netns};
+use crate::model::{Interface, LinkKind, Netns};
 use crate::sys::{HostRoot, netns};
 
 use super::inventory;

@@ -13,9 +13,8 @@ use crate::analyze::resolve;
 use crate::cli::ProbeArgs;
 use crate::discover::dns;
 use crate::error::{Error, Outcome, Result};
-use crate::model::LinkKind;
-use crate::model::Netns;
 use crate::model::probe::{PmtuResult, PmtuStep, ProbeAttempt, ProbeReport, ProbeRun};
+use crate::model::{LinkKind, Netns};
 use crate::render;
 use crate::sys::{icmp, netns, sockprobe};
 

@@ -1,14 +1,13 @@
 //! Renders `ns list` and `ns pids` as tables or JSON.
 
 use crate::error::Written;
-use crate::model::LinkKind;
+use crate::model::{LinkKind, Netns, NetnsReport, Process};
 use std::io::Write;
 
 use colored::Colorize;
 use serde::Serialize;
 
 use crate::model::pod::short_id;
-use crate::model::{Netns, NetnsReport, Process};
 
 use super::{Esc, Style, esc, none, table, write_json, write_table};
 

@@ -1,13 +1,12 @@
 //! Renders `veth list`, `veth pair` and `veth top` as tables or JSON.
 
 use crate::error::Written;
-use crate::model::OperState;
+use crate::model::{OperState, PairStatus, SideStats, VethPair, VethReport};
 use std::io::Write;
 
 use colored::Colorize;
 
 use crate::model::netns::LinkStats;
-use crate::model::{PairStatus, SideStats, VethPair, VethReport};
 
 use super::{Esc, Style, esc, none, table, write_json, write_table};
 

@@ -9,11 +9,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::discover::kube_nodes::NodeCidrs;
-use crate::model::LinkKind;
 use crate::model::doctor::NodeFacts;
 use crate::model::netns::is_link_local;
 use crate::model::route::RT_TABLE_MAIN;
-use crate::model::{Interface, Route};
+use crate::model::{Interface, LinkKind, Route};
 
 use super::context::{Context, NodePod, RemoteCidr};
 use super::facts::iface;

@@ -1,10 +1,9 @@
 //! The `mtu` check: pod eth0 = host veth ≤ tunnel ≤ uplink − encapsulation
 //! overhead, per pod. No I/O.
 
-use crate::model::Interface;
-use crate::model::LinkKind;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
+use crate::model::{Interface, LinkKind};
 
 use super::context::{Context, NodePod};
 use super::facts::{iface, sample_host};

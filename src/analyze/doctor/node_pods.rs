@@ -6,9 +6,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::analyze::veth::NetnsExtra;
-use crate::model::LinkKind;
 use crate::model::netns::is_link_local;
-use crate::model::{Netns, PairStatus, VethPair};
+use crate::model::{LinkKind, Netns, PairStatus, VethPair};
 
 use super::context::{NodePod, PodView};
 

@@ -6,11 +6,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::analyze::fib_explain;
-use crate::model::LinkKind;
-use crate::model::OperState;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
-use crate::model::{Interface, Route};
+use crate::model::{Interface, LinkKind, OperState, Route};
 
 use super::context::{Context, NodePod, PodView};
 use super::facts::{iface, sample_host, sysctl_evidence};

@@ -4,10 +4,9 @@
 
 use std::net::IpAddr;
 
-use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
-use crate::model::{LinkKind, OperState};
+use crate::model::{Interface, LinkKind, OperState};
 
 use super::context::Context;
 use super::facts::iface;

@@ -1,10 +1,9 @@
 //! The bricks of every trace hop: a hop with its verdict, and how a link's
 //! state and counters read in a hop's detail. No I/O.
 
-use crate::model::Interface;
-use crate::model::OperState;
 use crate::model::netns::LinkStats;
 use crate::model::trace::{Cause, Direction, Hop, HopStatus};
+use crate::model::{Interface, OperState};
 
 /// A hop with no index yet (numbered when the report is assembled).
 pub fn hop(

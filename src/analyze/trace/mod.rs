@@ -15,10 +15,9 @@ mod tests;
 
 use std::net::IpAddr;
 
-use crate::model::LinkKind;
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Blocked, Cause, Hop, HopStatus};
-use crate::model::{Interface, Netns};
+use crate::model::{Interface, LinkKind, Netns};
 
 use super::doctor::{fib_command, fib_outcome};
 use super::fib_explain;

@@ -5,10 +5,9 @@
 use std::net::IpAddr;
 
 use crate::analyze::fib_explain;
-use crate::model::LinkKind;
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Cause, Hop, HopStatus};
-use crate::model::{Interface, Netns};
+use crate::model::{Interface, LinkKind, Netns};
 
 use super::hop::{blocked, counters, hop, is_up, link_state};
 

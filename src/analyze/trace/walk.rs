@@ -10,10 +10,9 @@ use crate::analyze::doctor::FibQuery;
 use crate::analyze::netfilter_path::{Packet, Proto};
 use crate::analyze::{resolve, trace};
 use crate::error::Result;
-use crate::model::LinkKind;
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Cause, Direction, Hop, HopStatus};
-use crate::model::{Interface, Netns, PairStatus, VethPair};
+use crate::model::{Interface, LinkKind, Netns, PairStatus, VethPair};
 
 /// How many namespaces a path may cross before podnet stops following it.
 const MAX_NODES: usize = 6;
