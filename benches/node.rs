@@ -415,7 +415,7 @@ fn floors(runs: usize) -> Vec<(&'static str, Duration)> {
         read_links(&mut s, true)
             .expect("dump")
             .into_iter()
-            .filter(|i| i.kind == "veth")
+            .filter(|i| i.kind == podnet::model::LinkKind::Veth)
             .map(|i| i.name)
             .collect()
     };

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::model::pod::ConflictValue;
-use crate::model::{Claim, ClaimKey, Conflict, Netns, Pod, PodSource, Runtime, SourceKind};
+use crate::model::{
+    Claim, ClaimKey, Conflict, LinkKind, Netns, Pod, PodSource, Runtime, SourceKind,
+};
 
 /// Where each key points.
 #[derive(Default)]
@@ -48,7 +50,11 @@ impl Index {
             if ns.host {
                 continue;
             }
-            for iface in ns.interfaces.iter().filter(|f| f.kind != "loopback") {
+            for iface in ns
+                .interfaces
+                .iter()
+                .filter(|f| f.kind != LinkKind::Loopback)
+            {
                 for ip in iface.global_ips() {
                     ix.ips
                         .entry(ip)
@@ -323,7 +329,7 @@ mod tests {
                 name: "eth0".into(),
                 ifindex: 2,
                 kind: "veth".into(),
-                addresses: ips.iter().map(|s| s.to_string()).collect(),
+                addresses: ips.iter().map(|s| s.parse().unwrap()).collect(),
                 mtu: None,
                 oper_state: "up".into(),
                 admin_up: true,

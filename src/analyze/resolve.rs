@@ -190,7 +190,7 @@ mod tests {
                 name: "eth0".into(),
                 ifindex: 2,
                 kind: "veth".into(),
-                addresses: vec![format!("{ip}/24")],
+                addresses: vec![format!("{ip}/24").parse().unwrap()],
                 mtu: None,
                 oper_state: "up".into(),
                 admin_up: true,

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::model::LinkKind;
 use crate::model::route::RT_TABLE_MAIN;
 use crate::model::{
     HostSide, Interface, Netns, PairStats, PairStatus, PodSide, Route, SideStats, VethPair,
@@ -39,7 +40,7 @@ fn hubness(ns: &Netns) -> usize {
     }
     ns.interfaces
         .iter()
-        .filter(|i| i.kind == "veth" && i.link_netnsid.is_some())
+        .filter(|i| i.kind == LinkKind::Veth && i.link_netnsid.is_some())
         .count()
 }
 
@@ -116,7 +117,7 @@ pub fn pair_all(
         for ii in 0..ns.interfaces.len() {
             let end = (ni, ii);
             let found = by_pod_end.get(&end).copied();
-            if view.iface(end).kind == "loopback"
+            if view.iface(end).kind == LinkKind::Loopback
                 || pairing.claimed.contains(&end) && found.is_none()
             {
                 continue; // a node-side port of some pod: shown in that pod's row
@@ -131,7 +132,7 @@ pub fn pair_all(
             continue; // a pod's unresolved veths are its peer-not-found rows
         }
         for (ii, iface) in ns.interfaces.iter().enumerate() {
-            if iface.kind != "veth"
+            if iface.kind != LinkKind::Veth
                 || iface.link_netnsid.is_none()
                 || pairing.claimed.contains(&(ni, ii))
             {
@@ -175,7 +176,7 @@ fn pair_of(view: &View<'_>, ax: End) -> Option<Found> {
     let (Some(link), Some(nsid)) = (x.link_ifindex, x.link_netnsid) else {
         return None;
     };
-    if x.kind != "veth" {
+    if x.kind != LinkKind::Veth {
         return None;
     }
     let b_inode = view.extra_of(ai).nsids.get(&nsid)?;
@@ -183,7 +184,7 @@ fn pair_of(view: &View<'_>, ax: End) -> Option<Found> {
     let b = &view.namespaces[bi];
     let yi = b.interfaces.iter().position(|y| y.ifindex == link)?;
     let y = &b.interfaces[yi];
-    if y.kind != "veth" || y.link_ifindex != Some(x.ifindex) {
+    if y.kind != LinkKind::Veth || y.link_ifindex != Some(x.ifindex) {
         return None; // not the other end: an ifindex reused in that namespace
     }
     // Decide which end is the pod's: the one in the namespace with fewer
@@ -248,7 +249,7 @@ fn pod_row(view: &View<'_>, (ni, ii): End, found: Option<&Found>) -> VethPair {
             f.proof.clone(),
             Some(host_side(view.namespaces, f.host)),
         ),
-        None if iface.kind == "veth" => match iface.link_netnsid {
+        None if iface.kind == LinkKind::Veth => match iface.link_netnsid {
             None => (
                 PairStatus::PeerInSameNetns,
                 vec![format!(
@@ -523,7 +524,7 @@ mod tests {
         let rows = pair_all(&[host, a], &mut extra(&[(10, 0, 1)]), true);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].status, PairStatus::NotVeth);
-        assert_eq!(rows[1].pod_if.as_ref().unwrap().kind, "ipvlan");
+        assert_eq!(rows[1].pod_if.as_ref().unwrap().kind, LinkKind::Ipvlan);
         assert!(rows[0].stats.is_some());
     }
 

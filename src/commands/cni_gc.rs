@@ -90,12 +90,7 @@ fn scan_node(node_netns: u64, own_cache: &Path, warnings: &mut Vec<String>) -> R
             addresses: n
                 .interfaces
                 .iter()
-                .flat_map(|i| {
-                    i.addresses.iter().filter_map(|a| {
-                        let ip = a.split('/').next()?.parse().ok()?;
-                        Some((i.name.clone(), ip))
-                    })
-                })
+                .flat_map(|i| i.addresses.iter().map(|a| (i.name.clone(), a.addr())))
                 .collect(),
             age: n.paths.first().and_then(|p| age_of(Path::new(p))),
         })

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::analyze::doctor::{cidrs, env};
 use crate::discover;
 use crate::discover::kube_nodes::NodeCidrs;
+use crate::model::LinkKind;
 use crate::model::doctor::NodeFacts;
 use crate::sys::{HostRoot, kernel_info};
 
@@ -88,11 +89,15 @@ pub(super) fn env_facts(root: &HostRoot, f: &NodeFacts) -> env::EnvFacts {
     };
     for i in &f.interfaces {
         if matches!(
-            i.kind.as_str(),
-            "vxlan" | "ipip" | "geneve" | "wireguard" | "gre"
+            i.kind,
+            LinkKind::Vxlan
+                | LinkKind::Ipip
+                | LinkKind::Geneve
+                | LinkKind::Wireguard
+                | LinkKind::Gre
         ) {
             e.needed_tunnels
-                .entry(i.kind.clone())
+                .entry(i.kind.to_string())
                 .or_insert_with(|| format!("device {}", i.name));
         }
     }
@@ -115,7 +120,7 @@ pub(super) fn env_facts(root: &HostRoot, f: &NodeFacts) -> env::EnvFacts {
             Some(format!("{option}={v} in /proc/config.gz"))
         } else if kernel_info::sys_module(root, module) {
             Some(format!("/sys/module/{module} exists"))
-        } else if f.interfaces.iter().any(|i| i.kind == kind) {
+        } else if f.interfaces.iter().any(|i| i.kind.as_str() == kind) {
             Some("a device of that kind exists".into())
         } else {
             None

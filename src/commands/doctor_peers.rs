@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use crate::analyze::doctor::{FibQuery, PeerNode, cidrs};
 use crate::discover;
 use crate::model::doctor::NodeFacts;
-use crate::model::{Interface, Netns};
+use crate::model::{Interface, LinkKind, Netns};
 use crate::sys::{HostRoot, netns};
 
 use super::inventory;
@@ -61,7 +61,7 @@ pub fn candidates(
                     .iter()
                     .any(|a| ips.contains(a) || segments.iter().any(|s| s.contains(a)))
                 || n.interfaces.iter().any(|i| {
-                    i.kind == "vxlan"
+                    i.kind == LinkKind::Vxlan
                         && i.mac
                             .as_ref()
                             .is_some_and(|m| macs.contains(&m.to_ascii_lowercase()))
@@ -77,9 +77,8 @@ pub fn candidates(
 fn underlay_segments(f: &NodeFacts) -> Vec<ipnet::IpNet> {
     f.interfaces
         .iter()
-        .filter(|i| i.kind != "bridge" && i.kind != "loopback" && i.name != "lo")
+        .filter(|i| i.kind != LinkKind::Bridge && i.kind != LinkKind::Loopback && i.name != "lo")
         .flat_map(|i| i.addresses.iter())
-        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
         .filter(|n| n.prefix_len() < if n.addr().is_ipv4() { 31 } else { 127 })
         .filter(|n| !matches!(n.addr(), IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80))
         .map(|n| n.trunc())

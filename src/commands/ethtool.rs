@@ -7,8 +7,8 @@ use crate::analyze::resolve;
 use crate::cli::EthtoolArgs;
 use crate::discover;
 use crate::error::{Error, Outcome, Result};
-use crate::model::Netns;
 use crate::model::ethtool::{EthtoolInterface, EthtoolReport};
+use crate::model::{LinkKind, Netns};
 use crate::render;
 use crate::sys::ethtool::Ethtool;
 use crate::sys::netns;
@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: &EthtoolArgs, out: &mut dyn Write) -> Result<Outcome
                 let names: Vec<String> = ns
                     .interfaces
                     .iter()
-                    .filter(|i| i.kind != "loopback")
+                    .filter(|i| i.kind != LinkKind::Loopback)
                     .map(|i| i.name.clone())
                     .collect();
                 if names.is_empty() {

@@ -10,7 +10,7 @@ use crate::analyze::{identity, netns_merge, resolve};
 use crate::cli::KubeArgs;
 use crate::discover::{cgroup, cni_cache, kube_pods, mountinfo, oci, pod_logs, proc_stat};
 use crate::error::{Error, Result};
-use crate::model::{Claim, ClaimKey, Netns, NetnsReport, Process, SourceKind};
+use crate::model::{Claim, ClaimKey, LinkKind, Netns, NetnsReport, Process, SourceKind};
 use crate::sys::netlink::RT_TABLE_MAIN;
 use crate::sys::netns::{EnterError, NetnsTarget};
 use crate::sys::runtime_files::{self, BundleStore, RuntimePaths};
@@ -395,11 +395,9 @@ fn read_interfaces(
             read_pairing_facts(t, inside, host.as_ref(), &mut visit)?;
         }
         if wants.routes {
-            let global_v6 = visit
-                .interfaces
-                .iter()
-                .flat_map(|i| &i.addresses)
-                .any(|a| a.contains(':') && !a.starts_with("fe80:"));
+            let global_v6 = visit.interfaces.iter().flat_map(|i| &i.addresses).any(
+                |a| matches!(a.addr(), std::net::IpAddr::V6(v6) if v6.segments()[0] != 0xfe80),
+            );
             let mut msgs = inside.sock.dump_routes(RT_TABLE_MAIN, false)?;
             if global_v6 {
                 msgs.extend(inside.sock.dump_routes(RT_TABLE_MAIN, true)?);
@@ -446,8 +444,12 @@ fn read_pairing_facts(
         visit.extra.nsids.insert(id, *host_inode);
     }
     let eth = crate::sys::ethtool::Ethtool::on(inside.sock);
-    for iface in visit.interfaces.iter().filter(|i| i.kind != "loopback") {
-        match eth.stats_of_kind(&iface.name, &iface.kind) {
+    for iface in visit
+        .interfaces
+        .iter()
+        .filter(|i| i.kind != LinkKind::Loopback)
+    {
+        match eth.stats_of_kind(&iface.name, iface.kind.as_str()) {
             Ok(raw) => {
                 visit.extra.ethtool.insert(
                     iface.ifindex,
@@ -474,14 +476,14 @@ fn resolve_other_peers(
     let outside = |n: &crate::model::Netns| {
         n.interfaces
             .iter()
-            .filter(|i| i.kind == "veth" && i.link_netnsid.is_some())
+            .filter(|i| i.kind == LinkKind::Veth && i.link_netnsid.is_some())
             .count()
     };
     let unresolved = |n: &crate::model::Netns, extra: &HashMap<u64, NetnsExtra>| -> Vec<i32> {
         let known = extra.get(&n.inode).map(|e| &e.nsids);
         n.interfaces
             .iter()
-            .filter(|i| i.kind == "veth")
+            .filter(|i| i.kind == LinkKind::Veth)
             .filter_map(|i| i.link_netnsid)
             .filter(|id| !known.is_some_and(|k| k.contains_key(id)))
             .collect()

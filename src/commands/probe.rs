@@ -13,8 +13,8 @@ use crate::analyze::resolve;
 use crate::cli::ProbeArgs;
 use crate::discover::dns;
 use crate::error::{Error, Outcome, Result};
-use crate::model::Netns;
 use crate::model::probe::{PmtuResult, PmtuStep, ProbeAttempt, ProbeReport, ProbeRun};
+use crate::model::{LinkKind, Netns};
 use crate::render;
 use crate::sys::{icmp, netns, sockprobe};
 
@@ -522,7 +522,7 @@ fn pmtu(ctx: &Ctx, s: &Netns, target: IpAddr, o: &Opts) -> Result<PmtuResult> {
     let mtu = s
         .interfaces
         .iter()
-        .filter(|i| i.kind != "loopback")
+        .filter(|i| i.kind != LinkKind::Loopback)
         .filter_map(|i| i.mtu)
         .max()
         .unwrap_or(1500);

@@ -6,8 +6,8 @@ use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage};
 
-use crate::model::Interface;
 use crate::model::netns::LinkStats;
+use crate::model::{Interface, LinkKind, OperState};
 
 /// Link attribute numbers (linux/if_link.h) read by [`interface_from_payload`].
 const IFLA_ADDRESS: u16 = 1;
@@ -60,18 +60,17 @@ fn c_str(v: &[u8]) -> String {
 }
 
 /// `IF_OPER_*` in lower case, as `ip` prints them.
-fn oper_state_name(v: u8) -> String {
+fn oper_state_name(v: u8) -> OperState {
     match v {
-        0 => "unknown",
-        1 => "notpresent",
-        2 => "down",
-        3 => "lowerlayerdown",
-        4 => "testing",
-        5 => "dormant",
-        6 => "up",
-        _ => return v.to_string(),
+        0 => OperState::Unknown,
+        1 => OperState::NotPresent,
+        2 => OperState::Down,
+        3 => OperState::LowerLayerDown,
+        4 => OperState::Testing,
+        5 => OperState::Dormant,
+        6 => OperState::Up,
+        _ => OperState::Other(v.to_string()),
     }
-    .into()
 }
 
 /// One interface from a raw RTM_NEWLINK payload, decoding only the
@@ -82,14 +81,15 @@ pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
     let link_type = u16::from_ne_bytes([h[2], h[3]]);
     let ifindex = u32::from_ne_bytes([h[4], h[5], h[6], h[7]]);
     let flags = u32::from_ne_bytes([h[8], h[9], h[10], h[11]]);
+    let mut info_kind = String::new();
     let mut iface = Interface {
         name: String::new(),
         ifindex,
-        kind: String::new(),
+        kind: LinkKind::default(),
         addresses: Vec::new(),
         mac: None,
         mtu: None,
-        oper_state: "unknown".into(),
+        oper_state: OperState::Unknown,
         admin_up: flags & IFF_UP != 0,
         link_ifindex: None,
         link_netnsid: None,
@@ -109,7 +109,7 @@ pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
             IFLA_LINKINFO => {
                 for info in nlas(v).flatten() {
                     if info.0 == IFLA_INFO_KIND {
-                        iface.kind = c_str(info.1);
+                        info_kind = c_str(info.1);
                     }
                 }
             }
@@ -130,27 +130,21 @@ pub fn interface_from_payload(payload: &[u8]) -> Result<Interface, String> {
             _ => {}
         }
     }
-    if iface.kind.is_empty() {
-        iface.kind = if link_type == ARPHRD_LOOPBACK {
-            "loopback"
-        } else {
-            "device"
-        }
-        .into();
-    }
+    iface.kind = link_kind(&info_kind, link_type == ARPHRD_LOOPBACK);
     Ok(iface)
 }
 
 /// One interface from a link message (addresses empty; see [`attach_addresses`]).
 pub fn interface(msg: &LinkMessage) -> Interface {
+    let mut info_kind = String::new();
     let mut iface = Interface {
         name: String::new(),
         ifindex: msg.header.index,
-        kind: String::new(),
+        kind: LinkKind::default(),
         addresses: Vec::new(),
         mac: None,
         mtu: None,
-        oper_state: "unknown".into(),
+        oper_state: OperState::Unknown,
         admin_up: msg.header.flags.contains(LinkFlags::Up),
         link_ifindex: None,
         link_netnsid: None,
@@ -162,7 +156,9 @@ pub fn interface(msg: &LinkMessage) -> Interface {
             LinkAttribute::IfName(n) => iface.name = n.clone(),
             LinkAttribute::Mtu(m) => iface.mtu = Some(*m),
             LinkAttribute::Address(a) if a.len() == 6 => iface.mac = Some(format_mac(a)),
-            LinkAttribute::OperState(s) => iface.oper_state = s.to_string().to_ascii_lowercase(),
+            LinkAttribute::OperState(s) => {
+                iface.oper_state = OperState::from(s.to_string().to_ascii_lowercase().as_str())
+            }
             LinkAttribute::Link(l) => iface.link_ifindex = Some(*l),
             LinkAttribute::LinkNetNsId(id) => iface.link_netnsid = Some(*id),
             LinkAttribute::Controller(m) => iface.master_ifindex = Some(*m),
@@ -181,21 +177,27 @@ pub fn interface(msg: &LinkMessage) -> Interface {
             LinkAttribute::LinkInfo(infos) => {
                 for info in infos {
                     if let LinkInfo::Kind(k) = info {
-                        iface.kind = k.to_string();
+                        info_kind = k.to_string();
                     }
                 }
             }
             _ => {}
         }
     }
-    if iface.kind.is_empty() {
-        iface.kind = if msg.header.link_layer_type == LinkLayerType::Loopback {
-            "loopback".into()
-        } else {
-            "device".into()
-        };
-    }
+    iface.kind = link_kind(
+        &info_kind,
+        msg.header.link_layer_type == LinkLayerType::Loopback,
+    );
     iface
+}
+
+/// The kind named by `IFLA_INFO_KIND`, or `loopback` / `device` when it named none.
+fn link_kind(info_kind: &str, loopback: bool) -> LinkKind {
+    match info_kind {
+        "" if loopback => LinkKind::Loopback,
+        "" => LinkKind::Device,
+        k => LinkKind::from(k),
+    }
 }
 
 /// Adds each address (CIDR) to its interface, IPv4 before IPv6, in dump order.
@@ -256,7 +258,7 @@ pub fn vxlan_info(msg: &LinkMessage) -> Option<crate::model::doctor::VxlanInfo> 
 }
 
 /// `10.0.0.1/24` from an address message (IFA_LOCAL for IPv4, IFA_ADDRESS otherwise).
-pub fn address_cidr(a: &AddressMessage) -> Option<String> {
+pub fn address_cidr(a: &AddressMessage) -> Option<ipnet::IpNet> {
     let mut address = None;
     let mut local = None;
     for attr in &a.attributes {
@@ -267,7 +269,7 @@ pub fn address_cidr(a: &AddressMessage) -> Option<String> {
         }
     }
     let ip = local.or(address)?;
-    Some(format!("{ip}/{}", a.header.prefix_len))
+    ipnet::IpNet::new(ip, a.header.prefix_len).ok()
 }
 
 /// `aa:bb:cc:dd:ee:ff`.
@@ -336,7 +338,7 @@ mod tests {
         );
         assert_eq!((i.link_ifindex, i.link_netnsid), (Some(17), Some(0)));
         assert_eq!(i.mac.as_deref(), Some("aa:bb:cc:00:01:02"));
-        assert_eq!(i.oper_state, "up");
+        assert_eq!(i.oper_state, OperState::Up);
         assert!(i.admin_up);
     }
 
@@ -344,8 +346,8 @@ mod tests {
     fn loopback_and_plain_devices() {
         let mut lo = link(1, "lo", None);
         lo.header.link_layer_type = LinkLayerType::Loopback;
-        assert_eq!(interface(&lo).kind, "loopback");
-        assert_eq!(interface(&link(2, "ens3", None)).kind, "device");
+        assert_eq!(interface(&lo).kind, LinkKind::Loopback);
+        assert_eq!(interface(&link(2, "ens3", None)).kind, LinkKind::Device);
     }
 
     #[test]
@@ -361,7 +363,8 @@ mod tests {
         ];
         let ifs = interfaces(links, &addrs);
         assert_eq!(ifs[0].name, "lo");
-        assert_eq!(ifs[1].addresses, vec!["10.244.1.7/24", "fd00::5/64"]);
+        let text: Vec<String> = ifs[1].addresses.iter().map(|a| a.to_string()).collect();
+        assert_eq!(text, ["10.244.1.7/24", "fd00::5/64"]);
     }
 
     #[test]

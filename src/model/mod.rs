@@ -15,7 +15,7 @@ pub mod trace;
 pub mod veth;
 
 pub use claim::{Claim, ClaimKey};
-pub use netns::{Interface, Netns, NetnsReport};
+pub use netns::{Interface, LinkKind, Netns, NetnsReport, OperState};
 pub use pod::{Conflict, Pod, PodSource, Runtime, SourceKind};
 pub use process::Process;
 pub use route::{Route, Rule};

@@ -15,10 +15,11 @@ pub struct PodSide {
     pub ifindex: u32,
     pub mac: Option<String>,
     pub mtu: Option<u32>,
-    pub oper_state: String,
-    pub addresses: Vec<String>,
+    pub oper_state: super::netns::OperState,
+    /// Serialised as CIDR text, `10.244.1.5/24`.
+    pub addresses: Vec<ipnet::IpNet>,
     /// veth, ipvlan, macvlan, netkit, device…
-    pub kind: String,
+    pub kind: super::netns::LinkKind,
     /// Routes of the pod's main table that leave through this interface, e.g.
     /// `default via 10.244.1.1`; `None` where they were not read (`veth list`).
     pub routes: Option<Vec<String>>,
@@ -31,7 +32,7 @@ pub struct HostSide {
     pub ifindex: u32,
     pub mac: Option<String>,
     pub mtu: Option<u32>,
-    pub oper_state: String,
+    pub oper_state: super::netns::OperState,
     /// The bridge it is a port of, if any.
     pub master: Option<String>,
     /// The namespace it lives in (the host's, or a lab node's).

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use crate::error::Written;
 use crate::model::pod::short_id;
-use crate::model::{Netns, NetnsReport, Process};
+use crate::model::{LinkKind, Netns, NetnsReport, Process};
 
-use super::{Esc, Style, esc, escape, none, table, write_json, write_table};
+use super::{Esc, Style, esc, none, table, write_json, write_table};
 
 /// `ns list` as JSON (the documented contract).
 pub fn list_json(out: &mut dyn Write, report: &NetnsReport) -> Written {
@@ -95,18 +95,16 @@ fn interfaces_cell(ns: &Netns, style: &Style) -> String {
     let shown: Vec<String> = ns
         .interfaces
         .iter()
-        .filter(|i| style.wide || i.kind != "loopback")
+        .filter(|i| style.wide || i.kind != LinkKind::Loopback)
         .map(|i| {
-            let v4: Vec<&str> = i
+            let mut cell = esc(&i.name);
+            for a in i
                 .addresses
                 .iter()
-                .map(String::as_str)
-                .filter(|a| style.wide || !a.contains(':'))
-                .collect();
-            let mut cell = esc(&i.name);
-            for a in v4 {
+                .filter(|a| style.wide || a.addr().is_ipv4())
+            {
                 cell.push(' ');
-                cell.push_str(&escape(a));
+                cell.push_str(&a.to_string());
             }
             cell
         })

@@ -6,7 +6,7 @@ use colored::Colorize;
 
 use crate::error::Written;
 use crate::model::netns::LinkStats;
-use crate::model::{PairStatus, SideStats, VethPair, VethReport};
+use crate::model::{OperState, PairStatus, SideStats, VethPair, VethReport};
 
 use super::{Esc, Style, esc, none, table, write_json, write_table};
 
@@ -32,13 +32,14 @@ fn status_cell(p: &VethPair, style: &Style) -> String {
     }
 }
 
-fn state(s: &str, style: &Style) -> String {
+fn state(st: &OperState, style: &Style) -> String {
+    let s = st.as_str();
     if !style.color {
         return s.into();
     }
-    match s {
-        "up" => s.green().to_string(),
-        "down" | "lowerlayerdown" => s.red().to_string(),
+    match st {
+        OperState::Up => s.green().to_string(),
+        OperState::Down | OperState::LowerLayerDown => s.red().to_string(),
         _ => s.normal().to_string(),
     }
 }
@@ -97,9 +98,9 @@ pub fn list_table(out: &mut dyn Write, report: &VethReport, stats: bool, style: 
                 .and_then(|i| {
                     i.addresses
                         .iter()
-                        .find(|a| !a.contains(':'))
+                        .find(|a| a.addr().is_ipv4())
                         .or(i.addresses.first())
-                        .map(|a| esc(a))
+                        .map(|a| a.to_string())
                 })
                 .unwrap_or_else(|| none(style)),
             host_if.map(|h| esc(&h.name)).unwrap_or_else(|| none(style)),
@@ -193,7 +194,7 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> Written 
             label("Pod side"),
             pod_if_name(p).unwrap_or_default(),
             i.ifindex,
-            Esc(&i.kind),
+            Esc(i.kind.as_str()),
             i.mtu.map(|m| m.to_string()).unwrap_or_else(|| "?".into()),
             Esc(i.mac.as_deref().unwrap_or("-")),
             state(&i.oper_state, style),
@@ -202,7 +203,7 @@ pub fn pair_detail(out: &mut dyn Write, p: &VethPair, style: &Style) -> Written 
             } else {
                 i.addresses
                     .iter()
-                    .map(|a| esc(a))
+                    .map(|a| a.to_string())
                     .collect::<Vec<_>>()
                     .join(" ")
             }

@@ -12,7 +12,7 @@ use crate::discover::kube_nodes::NodeCidrs;
 use crate::model::doctor::NodeFacts;
 use crate::model::netns::is_link_local;
 use crate::model::route::RT_TABLE_MAIN;
-use crate::model::{Interface, Route};
+use crate::model::{Interface, LinkKind, Route};
 
 use super::context::{Context, NodePod, RemoteCidr};
 use super::facts::iface;
@@ -47,7 +47,6 @@ pub fn local(f: &NodeFacts, pods: &[NodePod], pod_prefixes: &[(IpAddr, u8)]) -> 
             out.extend(
                 b.addresses
                     .iter()
-                    .filter_map(|a| a.parse::<IpNet>().ok())
                     .map(|n| n.trunc())
                     .filter(|n| !n.addr().is_ipv6() || !is_link_local(n.addr())),
             );
@@ -72,7 +71,10 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
         }
         let via_tunnel = r.oif.and_then(|o| iface(f, o)).is_some_and(|d| {
             f.vxlans.iter().any(|v| v.ifindex == d.ifindex)
-                || matches!(d.kind.as_str(), "ipip" | "geneve" | "wireguard")
+                || matches!(
+                    d.kind,
+                    LinkKind::Ipip | LinkKind::Geneve | LinkKind::Wireguard
+                )
         });
         // a route that refuses: another node's CIDR when this node's pods
         // are of its family (a routing daemon's withdrawn route, or a fault)
@@ -132,18 +134,16 @@ pub fn remote_from_node(f: &NodeFacts, local: &[IpNet]) -> Vec<RemoteCidr> {
 /// routes (Calico's per-node block), each with the object.
 pub fn peer_local(interfaces: &[Interface], routes: &[Route]) -> Vec<(IpNet, String)> {
     let mut out: Vec<(IpNet, String)> = Vec::new();
-    for b in interfaces.iter().filter(|i| i.kind == "bridge") {
+    for b in interfaces.iter().filter(|i| i.kind == LinkKind::Bridge) {
         let has_veth = interfaces
             .iter()
-            .any(|p| p.kind == "veth" && p.master_ifindex == Some(b.ifindex));
+            .any(|p| p.kind == LinkKind::Veth && p.master_ifindex == Some(b.ifindex));
         if !has_veth {
             continue;
         }
         for a in &b.addresses {
-            if let Ok(n) = a.parse::<IpNet>()
-                && is_unicast_net(&n)
-                && n.prefix_len() < if n.addr().is_ipv4() { 32 } else { 128 }
-            {
+            let n = *a;
+            if is_unicast_net(&n) && n.prefix_len() < if n.addr().is_ipv4() { 32 } else { 128 } {
                 out.push((n.trunc(), format!("{} {a}", b.name)));
             }
         }
@@ -354,9 +354,9 @@ mod tests {
     #[test]
     fn a_peers_pod_cidrs_come_from_its_pod_bridge_and_blackholes() {
         let mut cni0 = ifc(4, "cni0", "bridge");
-        cni0.addresses = vec!["10.245.2.1/24".into()];
+        cni0.addresses = vec!["10.245.2.1/24".parse().unwrap()];
         let mut lonely = ifc(5, "br-x", "bridge");
-        lonely.addresses = vec!["172.18.0.1/16".into()];
+        lonely.addresses = vec!["172.18.0.1/16".parse().unwrap()];
         let mut port = ifc(6, "veth1", "veth");
         port.master_ifindex = Some(4);
         let mut bh = route("10.65.2.0/26", None, 0);

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::analyze::fib_explain;
+use crate::model::LinkKind;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
@@ -257,30 +258,27 @@ pub fn arrivals(f: &NodeFacts, cx: &Context, r: &RemoteCidr, pod_ip: IpAddr) -> 
                 .collect();
         }
         let holder = |ip: IpAddr| {
-            f.interfaces.iter().find(|i| {
-                i.addresses
-                    .iter()
-                    .any(|x| x.split('/').next() == Some(ip.to_string().as_str()))
-            })
+            f.interfaces
+                .iter()
+                .find(|i| i.addresses.iter().any(|x| x.addr() == ip))
         };
         let by_gateway = a.gateway.and_then(holder);
         let on_link = || {
             // no gateway: the interface of this node in the peer device's subnet
-            let nets: Vec<IpNet> = peer_dev?
-                .addresses
-                .iter()
-                .filter_map(|x| x.parse::<IpNet>().ok())
-                .collect();
+            let nets: &[IpNet] = &peer_dev?.addresses;
             f.interfaces.iter().find(|i| {
                 i.addresses
                     .iter()
-                    .filter_map(|x| x.split('/').next()?.parse::<IpAddr>().ok())
+                    .map(IpNet::addr)
                     .any(|ip| nets.iter().any(|n| n.prefix_len() > 0 && n.contains(&ip)))
             })
         };
         if let Some(dev) = by_gateway.or_else(|| a.gateway.is_none().then(on_link).flatten()) {
             let tunnel = f.vxlans.iter().any(|v| v.ifindex == dev.ifindex)
-                || matches!(dev.kind.as_str(), "ipip" | "geneve" | "wireguard");
+                || matches!(
+                    dev.kind,
+                    LinkKind::Ipip | LinkKind::Geneve | LinkKind::Wireguard
+                );
             return vec![Arrival {
                 dev: dev.name.clone(),
                 why: route_text,

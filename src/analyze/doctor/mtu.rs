@@ -1,23 +1,23 @@
 //! The `mtu` check: pod eth0 = host veth ≤ tunnel ≤ uplink − encapsulation
 //! overhead, per pod. No I/O.
 
-use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
+use crate::model::{Interface, LinkKind};
 
 use super::context::{Context, NodePod};
 use super::facts::{iface, sample_host};
 
 /// Bytes a tunnel adds to each packet, by link kind, for an IPv4 underlay
 /// (IPv6 adds 20 more).
-pub fn overhead(kind: &str) -> Option<u32> {
+pub fn overhead(kind: &LinkKind) -> Option<u32> {
     match kind {
-        "vxlan" => Some(50),
-        "geneve" => Some(50),
-        "ipip" => Some(20),
-        "gre" | "gretap" => Some(24),
-        "wireguard" => Some(60),
-        "sit" => Some(20),
+        LinkKind::Vxlan => Some(50),
+        LinkKind::Geneve => Some(50),
+        LinkKind::Ipip => Some(20),
+        LinkKind::Gre | LinkKind::Gretap => Some(24),
+        LinkKind::Wireguard => Some(60),
+        LinkKind::Sit => Some(20),
         _ => None,
     }
 }
@@ -211,10 +211,10 @@ mod tests {
 
     #[test]
     fn overheads() {
-        assert_eq!(overhead("vxlan"), Some(50));
-        assert_eq!(overhead("ipip"), Some(20));
-        assert_eq!(overhead("wireguard"), Some(60));
-        assert_eq!(overhead("veth"), None);
+        assert_eq!(overhead(&LinkKind::Vxlan), Some(50));
+        assert_eq!(overhead(&LinkKind::Ipip), Some(20));
+        assert_eq!(overhead(&LinkKind::Wireguard), Some(60));
+        assert_eq!(overhead(&LinkKind::Veth), None);
     }
 
     #[test]

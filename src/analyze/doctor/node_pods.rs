@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use crate::analyze::veth::NetnsExtra;
 use crate::model::netns::is_link_local;
-use crate::model::{Netns, PairStatus, VethPair};
+use crate::model::{LinkKind, Netns, PairStatus, VethPair};
 
 use super::context::{NodePod, PodView};
 
@@ -43,7 +43,7 @@ pub fn node_pod(p: &VethPair) -> Option<NodePod> {
     let ip = pod_if
         .addresses
         .iter()
-        .filter_map(|a| a.split('/').next()?.parse::<IpAddr>().ok())
+        .map(|a| a.addr())
         .find(|i| !is_link_local(*i));
     Some(NodePod {
         label: p
@@ -74,7 +74,7 @@ pub fn orphan_netns(nss: &[Netns], pairs: &[VethPair]) -> Vec<String> {
         .collect();
     nss.iter()
         .filter(|n| !n.host && n.pids == 0 && !n.paths.is_empty() && !hubs.contains(&n.inode))
-        .filter(|n| n.pod.is_some() || n.interfaces.iter().all(|i| i.kind == "loopback"))
+        .filter(|n| n.pod.is_some() || n.interfaces.iter().all(|i| i.kind == LinkKind::Loopback))
         .map(|n| format!("{} ({})", n.paths[0], n.inode))
         .collect()
 }
@@ -140,11 +140,8 @@ pub fn pod_prefixes(mine: &[&VethPair]) -> Vec<(IpAddr, u8)> {
     mine.iter()
         .filter_map(|p| p.pod_if.as_ref())
         .flat_map(|i| i.addresses.iter())
-        .filter_map(|a| {
-            let (ip, len) = a.split_once('/')?;
-            let ip: IpAddr = ip.parse().ok()?;
-            (!is_link_local(ip)).then_some((ip, len.parse().ok()?))
-        })
+        .filter(|a| !is_link_local(a.addr()))
+        .map(|a| (a.addr(), a.prefix_len()))
         .collect()
 }
 

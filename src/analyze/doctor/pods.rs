@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use crate::analyze::fib_explain;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
-use crate::model::{Interface, Route};
+use crate::model::{Interface, LinkKind, OperState, Route};
 
 use super::context::{Context, NodePod, PodView};
 use super::facts::{iface, sample_host, sysctl_evidence};
@@ -152,7 +152,7 @@ fn host_veth_link(
     node: &str,
     out: &mut VethFindings,
 ) {
-    if !(h.admin_up && h.oper_state == "up") {
+    if !(h.admin_up && h.oper_state == OperState::Up) {
         out.problems.push(format!(
             "{} of {} is {}{}",
             h.name,
@@ -243,11 +243,7 @@ fn gateway_reachable(r: &Route, dev: &Interface, routes: &[Route]) -> bool {
     let Some(gw) = r.gateway else {
         return true;
     };
-    let on_subnet = dev
-        .addresses
-        .iter()
-        .filter_map(|a| a.parse::<IpNet>().ok())
-        .any(|n| n.contains(&gw));
+    let on_subnet = dev.addresses.iter().any(|n| n.contains(&gw));
     let link_route = routes.iter().any(|x| {
         x.gateway.is_none()
             && x.oif == Some(dev.ifindex)
@@ -262,7 +258,7 @@ fn pod_problem(v: &PodView, cx: &Context) -> Option<String> {
     let links: Vec<&Interface> = v
         .interfaces
         .iter()
-        .filter(|i| i.kind != "loopback" && i.name != "lo")
+        .filter(|i| i.kind != LinkKind::Loopback && i.name != "lo")
         .collect();
     let Some(dev) = links
         .iter()
@@ -351,11 +347,16 @@ pub fn pods(_f: &NodeFacts, cx: &Context) -> Check {
                 format!(
                     "{} {}{}",
                     i.name,
-                    if i.admin_up { &i.oper_state } else { "DOWN" },
+                    if i.admin_up {
+                        i.oper_state.as_str()
+                    } else {
+                        "DOWN"
+                    },
                     if i.addresses.is_empty() {
                         String::new()
                     } else {
-                        format!(" {}", i.addresses.join(" "))
+                        let text: Vec<String> = i.addresses.iter().map(IpNet::to_string).collect();
+                        format!(" {}", text.join(" "))
                     }
                 )
             })
@@ -492,7 +493,7 @@ mod tests {
     #[test]
     fn pod_views_pass_with_a_link_scope_gateway_and_fail_what_is_missing() {
         let mut eth0 = link(2, "eth0", "veth");
-        eth0.addresses = vec!["10.244.1.2/32".into()];
+        eth0.addresses = vec!["10.244.1.2/32".parse().unwrap()];
         let view = |interfaces: Vec<Interface>, routes: Vec<Route>| PodView {
             label: "default/web-1-1".into(),
             inode: 5,

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use crate::analyze::fib_explain;
+use crate::model::OperState;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
 
@@ -25,7 +26,8 @@ fn pod_routes(f: &NodeFacts, cx: &Context) -> (Vec<String>, Vec<Evidence>) {
         let want = ingress_of(f, p);
         let fact = format!("{} {} (pod {})", fib_command(l), fib_outcome(l), p.label);
         // the kernel removes a down veth's routes: the veth is the fault (`veth`)
-        let down = iface(f, p.host_ifindex).is_some_and(|h| !h.admin_up || h.oper_state == "down");
+        let down = iface(f, p.host_ifindex)
+            .is_some_and(|h| !h.admin_up || h.oper_state == OperState::Down);
         let ok = down || matches!(&l.result, Ok(a) if a.oif.as_deref() == Some(want.as_str()));
         if !ok {
             problems.push(format!(
@@ -231,7 +233,7 @@ fn routes_verdict(f: &NodeFacts, cx: &Context, out: RouteFindings) -> Check {
         .vxlans
         .iter()
         .filter_map(|v| iface(f, v.ifindex))
-        .filter(|i| !i.admin_up || i.oper_state == "down")
+        .filter(|i| !i.admin_up || i.oper_state == OperState::Down)
         .map(|i| i.name.as_str())
         .collect();
     if !missing.is_empty() && !down.is_empty() {

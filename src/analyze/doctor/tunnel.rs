@@ -4,12 +4,10 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
-
 use crate::analyze::words::plural;
-use crate::model::Interface;
 use crate::model::doctor::{Check, Evidence, NodeFacts, Status};
 use crate::model::route::RT_TABLE_MAIN;
+use crate::model::{Interface, LinkKind, OperState};
 
 use super::context::Context;
 use super::facts::iface;
@@ -25,10 +23,16 @@ const TUNNEL_NAMES: &[&str] = &[
     "wireguard.cali",
 ];
 
-fn is_tunnel(name: &str, kind: &str) -> bool {
+fn is_tunnel(name: &str, kind: &LinkKind) -> bool {
     matches!(
         kind,
-        "vxlan" | "geneve" | "ipip" | "wireguard" | "gre" | "gretap" | "sit"
+        LinkKind::Vxlan
+            | LinkKind::Geneve
+            | LinkKind::Ipip
+            | LinkKind::Wireguard
+            | LinkKind::Gre
+            | LinkKind::Gretap
+            | LinkKind::Sit
     ) || TUNNEL_NAMES.contains(&name)
         || name.starts_with("genev_sys_")
 }
@@ -46,7 +50,6 @@ fn on_underlay_segment(f: &NodeFacts, ip: IpAddr) -> bool {
         .iter()
         .filter(|i| !is_tunnel(&i.name, &i.kind))
         .flat_map(|i| i.addresses.iter())
-        .filter_map(|a| a.parse::<IpNet>().ok())
         .any(|n| n.prefix_len() > 0 && n.contains(&ip))
 }
 
@@ -150,7 +153,7 @@ pub fn check(f: &NodeFacts, cx: &Context) -> Check {
 /// A tunnel device's link state, and its checksum offload on old kernels.
 fn device_state(t: &Interface, f: &NodeFacts, cx: &Context, out: &mut Findings) {
     let node = &cx.node_label;
-    let up = t.admin_up && matches!(t.oper_state.as_str(), "up" | "unknown");
+    let up = t.admin_up && matches!(t.oper_state, OperState::Up | OperState::Unknown);
     out.evidence.push(Evidence::new(
         format!(
             "{} ({}): admin {}, operational state {}",
@@ -166,7 +169,7 @@ fn device_state(t: &Interface, f: &NodeFacts, cx: &Context, out: &mut Findings) 
     }
     if let Some(feats) = f.features.get(&t.name)
         && feats.get("tx-checksum-ip-generic") == Some(&true)
-        && t.kind == "vxlan"
+        && t.kind == LinkKind::Vxlan
     {
         // VXLAN checksum offload corrupted NATed traffic before Linux 5.7.
         match kernel_version(&cx.kernel_release) {
@@ -195,7 +198,7 @@ fn route_entries(f: &NodeFacts, cx: &Context, out: &mut Findings) -> Vec<(IpAddr
         let Some(dev) = r
             .oif
             .and_then(|o| iface(f, o))
-            .filter(|d| d.kind == "vxlan")
+            .filter(|d| d.kind == LinkKind::Vxlan)
         else {
             continue;
         };
@@ -352,9 +355,9 @@ mod tests {
         assert_eq!(kernel_version("5.4.0-150-generic"), Some((5, 4)));
         assert!(kernel_version("garbage").is_none());
         assert!(
-            is_tunnel("genev_sys_6081", "geneve")
-                && is_tunnel("tunl0", "ipip")
-                && !is_tunnel("eth0", "veth")
+            is_tunnel("genev_sys_6081", &LinkKind::Geneve)
+                && is_tunnel("tunl0", &LinkKind::Ipip)
+                && !is_tunnel("eth0", &LinkKind::Veth)
         );
     }
 
@@ -366,7 +369,7 @@ mod tests {
         use crate::analyze::doctor::fixtures::{link, route};
         use crate::model::doctor::{FdbEntry, Neighbour, VxlanInfo};
         let mut eth0 = link(2, "eth0", "veth");
-        eth0.addresses = vec!["192.168.50.1/24".into()];
+        eth0.addresses = vec!["192.168.50.1/24".parse().unwrap()];
         let vx = |ifindex| VxlanInfo {
             ifindex,
             vni: Some(1),
@@ -396,7 +399,7 @@ mod tests {
             ..Default::default()
         };
         let mut peer_eth0 = link(2, "eth0", "veth");
-        peer_eth0.addresses = vec!["192.168.50.2/24".into()];
+        peer_eth0.addresses = vec!["192.168.50.2/24".parse().unwrap()];
         let mut peer_vx = link(3, "flannel.1", "vxlan");
         peer_vx.mac = Some(peer_mac.into());
         let cx = Context {

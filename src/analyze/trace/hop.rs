@@ -1,9 +1,9 @@
 //! The bricks of every trace hop: a hop with its verdict, and how a link's
 //! state and counters read in a hop's detail. No I/O.
 
-use crate::model::Interface;
 use crate::model::netns::LinkStats;
 use crate::model::trace::{Cause, Direction, Hop, HopStatus};
+use crate::model::{Interface, OperState};
 
 /// A hop with no index yet (numbered when the report is assembled).
 pub fn hop(
@@ -54,5 +54,5 @@ pub fn link_state(i: &Interface) -> String {
 }
 
 pub fn is_up(i: &Interface) -> bool {
-    i.admin_up && matches!(i.oper_state.as_str(), "up" | "unknown")
+    i.admin_up && matches!(i.oper_state, OperState::Up | OperState::Unknown)
 }

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Blocked, Cause, Hop, HopStatus};
-use crate::model::{Interface, Netns};
+use crate::model::{Interface, LinkKind, Netns};
 
 use super::doctor::{fib_command, fib_outcome};
 use super::fib_explain;
@@ -308,7 +308,7 @@ pub fn gateway_hop(
     let fault = match (bridge, owner) {
         (Some(b), Some(o)) if o.ifindex == b.ifindex => None,
         (_, Some(o)) if o.ifindex == host.ifindex => None,
-        (_, Some(o)) if o.kind == "bridge" => Some((
+        (_, Some(o)) if o.kind == LinkKind::Bridge => Some((
             Cause::VethDetached,
             format!(
                 "the pod's gateway {gateway} is on bridge {}, but the host veth {} is {}",
@@ -375,7 +375,7 @@ pub fn pod_exit_hop(exit: &PodExit<'_>, node: &NodeFacts, host: Option<&Interfac
 pub fn addresses(n: &Netns) -> Vec<IpAddr> {
     n.interfaces
         .iter()
-        .filter(|i| i.kind != "loopback")
+        .filter(|i| i.kind != LinkKind::Loopback)
         .flat_map(Interface::ips)
         .collect()
 }
@@ -384,7 +384,7 @@ pub fn addresses(n: &Netns) -> Vec<IpAddr> {
 pub fn has_address(n: &Netns, ip: IpAddr) -> bool {
     n.interfaces
         .iter()
-        .any(|i| i.kind != "loopback" && i.holds(ip))
+        .any(|i| i.kind != LinkKind::Loopback && i.holds(ip))
 }
 
 /// A Cilium-style node (`cilium_host`): pod traffic is redirected by eBPF
@@ -429,7 +429,7 @@ pub fn bridge_port_hop(
     host_veth: &Interface,
     dst: IpAddr,
 ) -> Option<Hop> {
-    (out.kind == "bridge" && host_veth.master_ifindex != Some(out.ifindex)).then(|| {
+    (out.kind == LinkKind::Bridge && host_veth.master_ifindex != Some(out.ifindex)).then(|| {
         hop(
             at,
             inode,

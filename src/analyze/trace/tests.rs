@@ -81,7 +81,7 @@ fn who_answers_arp_for_the_pods_gateway() {
     let mut cni0 = link("cni0", 1450, true);
     cni0.ifindex = 3;
     cni0.kind = "bridge".into();
-    cni0.addresses = vec!["10.244.1.1/24".into()];
+    cni0.addresses = vec!["10.244.1.1/24".parse().unwrap()];
     let mut port = link("veth1", 1450, true);
     port.ifindex = 4;
     port.master_ifindex = Some(3);

@@ -7,20 +7,20 @@ use std::net::IpAddr;
 use crate::analyze::fib_explain;
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Cause, Hop, HopStatus};
-use crate::model::{Interface, Netns};
+use crate::model::{Interface, LinkKind, Netns};
 
 use super::hop::{blocked, counters, hop, is_up, link_state};
 
 /// Device kinds that tunnel pod traffic to another node.
-const TUNNEL_KINDS: &[&str] = &[
-    "vxlan",
-    "geneve",
-    "ipip",
-    "gre",
-    "gretap",
-    "sit",
-    "ip6tnl",
-    "wireguard",
+const TUNNEL_KINDS: &[LinkKind] = &[
+    LinkKind::Vxlan,
+    LinkKind::Geneve,
+    LinkKind::Ipip,
+    LinkKind::Gre,
+    LinkKind::Gretap,
+    LinkKind::Sit,
+    LinkKind::Ip6tnl,
+    LinkKind::Wireguard,
 ];
 
 fn is_tunnel(f: &NodeFacts, i: &Interface) -> bool {
@@ -28,7 +28,7 @@ fn is_tunnel(f: &NodeFacts, i: &Interface) -> bool {
         .vxlans
         .iter()
         .any(|v| v.ifindex == i.ifindex && v.vni.is_none());
-    TUNNEL_KINDS.contains(&i.kind.as_str()) && !external
+    TUNNEL_KINDS.contains(&i.kind) && !external
 }
 
 /// Why a down tunnel device is the one that would carry the packet.
@@ -331,7 +331,7 @@ pub fn vxlan_owner<'a>(
     nss.iter().filter(|n| n.inode != node.inode).find_map(|n| {
         n.interfaces
             .iter()
-            .find(|i| i.kind == "vxlan" && i.holds(gw))
+            .find(|i| i.kind == LinkKind::Vxlan && i.holds(gw))
             .map(|i| (n, i))
     })
 }
@@ -347,19 +347,16 @@ pub fn underlay_peers<'a>(
     let nets: Vec<ipnet::IpNet> = udev
         .addresses
         .iter()
-        .filter_map(|a| a.parse::<ipnet::IpNet>().ok())
         .map(|n| n.trunc())
         .filter(|n| n.contains(&vtep))
         .collect();
     nss.iter()
         .filter(|n| n.inode != node.inode)
         .filter(|n| {
-            n.interfaces.iter().flat_map(|i| &i.addresses).any(|a| {
-                a.split('/')
-                    .next()
-                    .and_then(|ip| ip.parse::<IpAddr>().ok())
-                    .is_some_and(|ip| nets.iter().any(|net| net.contains(&ip)))
-            })
+            n.interfaces
+                .iter()
+                .flat_map(Interface::ips)
+                .any(|ip| nets.iter().any(|net| net.contains(&ip)))
         })
         .collect()
 }

@@ -12,7 +12,7 @@ use crate::analyze::{resolve, trace};
 use crate::error::Result;
 use crate::model::doctor::{FibLookup, NodeFacts};
 use crate::model::trace::{Cause, Direction, Hop, HopStatus};
-use crate::model::{Interface, Netns, PairStatus, VethPair};
+use crate::model::{Interface, LinkKind, Netns, PairStatus, VethPair};
 
 /// How many namespaces a path may cross before podnet stops following it.
 const MAX_NODES: usize = 6;
@@ -162,7 +162,7 @@ pub fn leg(
 fn source_ip(f: &NodeFacts, dst: IpAddr) -> Option<IpAddr> {
     f.interfaces
         .iter()
-        .filter(|i| i.kind != "loopback")
+        .filter(|i| i.kind != LinkKind::Loopback)
         .flat_map(Interface::global_ips)
         .find(|a| a.is_ipv4() == dst.is_ipv4())
 }
@@ -334,13 +334,13 @@ impl<'a> Walk<'a, '_> {
         let gateway = l.result.as_ref().ok().and_then(|a| a.gateway);
         if let Some(dst_ns) = dest.ns
             && gateway.is_none()
-            && out.kind != "vxlan"
+            && out.kind != LinkKind::Vxlan
         {
             self.deliver(&here, node, &facts, out, dst_ns, &dest, at.size);
             return Ok(None);
         }
         // through a VXLAN tunnel, or out of the uplink
-        let (next_ip, tunnel_mac) = if out.kind == "vxlan" {
+        let (next_ip, tunnel_mac) = if out.kind == LinkKind::Vxlan {
             match self.tunnel(&here, node, &facts, out, gateway, at.size)? {
                 Some((vtep, mac)) => (vtep, Some(mac)),
                 None => return Ok(None),
@@ -603,7 +603,7 @@ impl<'a> Walk<'a, '_> {
         };
         let ingress = match tunnel_mac {
             Some(mac) => {
-                let remote = next.interfaces.iter().find(|i| i.kind == "vxlan");
+                let remote = next.interfaces.iter().find(|i| i.kind == LinkKind::Vxlan);
                 if let Some(r) = remote {
                     let h = trace::vtep_mac_hop(here, node.inode, &mac, r, &where_is(next));
                     if h.status != HopStatus::Ok {
@@ -681,7 +681,7 @@ mod tests {
             mtu: Some(1500),
             oper_state: "up".into(),
             admin_up: true,
-            addresses: vec![addr.into()],
+            addresses: vec![addr.parse().unwrap()],
             ..Default::default()
         }
     }

@@ -152,9 +152,9 @@ fn a_strict_uplink_is_asked_about_and_fails_only_when_the_filter_drops() {
 fn a_peer_sending_unencapsulated_fails_by_the_kernels_lookup_alone() {
     use crate::analyze::doctor::PeerNode;
     let (mut f, mut cx) = strict_uplink_node(0);
-    f.interfaces[0].addresses = vec!["172.30.0.1/24".into()];
+    f.interfaces[0].addresses = vec!["172.30.0.1/24".parse().unwrap()];
     let mut peer_eth0 = ifc(2, "eth0", "veth", None);
-    peer_eth0.addresses = vec!["172.30.0.3/24".into()];
+    peer_eth0.addresses = vec!["172.30.0.3/24".parse().unwrap()];
     cx.remote_cidrs[0].node_inode = Some(33);
     cx.peers = vec![PeerNode {
         label: "node netns 33".into(),

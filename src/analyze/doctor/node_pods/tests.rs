@@ -31,7 +31,7 @@ fn pair(pod_inode: u64, host_ns: u64, status: PairStatus, addrs: &[&str]) -> Vet
             mac: None,
             mtu: Some(1450),
             oper_state: "up".into(),
-            addresses: addrs.iter().map(|a| a.to_string()).collect(),
+            addresses: addrs.iter().map(|a| a.parse().unwrap()).collect(),
             kind: "veth".into(),
             routes: None,
         }),
